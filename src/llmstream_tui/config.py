@@ -1,0 +1,181 @@
+"""Settings: a TOML file plus ``LLMSTREAM_*`` environment variables (pydantic-settings).
+
+Precedence, highest first: values passed in code > environment variables
+(``LLMSTREAM_DELIMITER``, nested with ``__``: ``LLMSTREAM_UI__EVENTS_VERSION``) > the TOML
+file (``--config PATH``, else ``$LLMSTREAM_CONFIG_FILE``, else the user config dir) > defaults.
+``config.example.toml`` documents every key and is loaded by a test.
+
+Provider tables are kept as plain dicts here and validated per kind by
+``providers.registry`` (each kind has its own options), so an unknown key in any table is
+reported with its full path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+from .locations import default_config_file
+
+#: Offline providers that always exist; a config table of the same name replaces one.
+BUILTIN_PROVIDERS: dict[str, dict[str, Any]] = {
+    "swift": {"kind": "simulated", "model": "swift", "seed": 1},
+    "steady": {"kind": "simulated", "model": "steady", "seed": 2},
+}
+
+
+class Params(BaseModel):
+    """Generation parameters, mapped by each provider to its own names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    top_p: float | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    system: str | None = None
+
+
+class ProviderSpec(BaseModel):
+    """Options every provider kind accepts. Kinds subclass it with their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    model: str = ""
+    base_url: str | None = None
+    #: Name of the environment variable holding the key; the key itself is never configured.
+    api_key_env: str | None = None
+    params: Params = Field(default_factory=Params)
+    stream: bool = True
+    #: Seconds without a byte before the stream is given up (a stall).
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    headers: dict[str, str] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+class UISettings(BaseModel):
+    """What the app shows; every key documented in config.example.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    show_whitespace: bool = False
+    tints: bool = True
+    markdown: bool = False
+    events_version: Literal["v1", "v2"] = "v2"
+    events_open: Literal["auto", "yes", "no"] = "auto"
+    events_max_lines: int = Field(default=5000, ge=100)
+    fold_stream_events: bool = False
+
+
+class Settings(BaseSettings):
+    """All settings. See config.example.toml for each key's meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LLMSTREAM_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    default_providers: list[str] = Field(default_factory=lambda: ["swift", "steady"])
+    delimiter: str = "|"
+    theme: str = "llmstream-dark"
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    keymap: dict[str, str] = Field(default_factory=dict)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    def provider_table(self, name: str) -> dict[str, Any] | None:
+        """The table configured under ``name``, or a built-in one."""
+        if name in self.providers:
+            return self.providers[name]
+        return BUILTIN_PROVIDERS.get(name)
+
+    def provider_names(self) -> list[str]:
+        return list(dict.fromkeys([*BUILTIN_PROVIDERS, *self.providers]))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _TOML_FILE.get("path")
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+_TOML_FILE: dict[str, Path | None] = {}
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {msg}{more}"
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings. ``path=None`` uses ``$LLMSTREAM_CONFIG_FILE`` or the user config
+    file, which may be absent (defaults apply); an explicit path must exist.
+
+    Raises ``ConfigError`` with one line naming the file, the key and the problem.
+    """
+    explicit = path is not None
+    file = Path(path).expanduser() if path is not None else default_config_file()
+    if not file.exists():
+        if explicit or _env_names_file():
+            raise ConfigError(f"{file}: config file not found")
+        file_to_use: Path | None = None
+    else:
+        file_to_use = file
+        try:
+            with file.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: TOML syntax error: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    _TOML_FILE["path"] = file_to_use
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"{file}: {_describe(exc)}") from None
+    finally:
+        _TOML_FILE.pop("path", None)
+    from .providers.registry import validate_table
+
+    for name, table in settings.providers.items():
+        validate_table(table, where=f"{file}: providers.{name}")
+    for name in settings.default_providers:
+        if settings.provider_table(name) is None and ":" not in name:
+            raise ConfigError(f"{file}: default_providers: unknown provider {name!r}")
+    return settings
+
+
+def _env_names_file() -> bool:
+    import os
+
+    from .locations import CONFIG_FILE_ENV
+
+    return bool(os.environ.get(CONFIG_FILE_ENV))

@@ -1,0 +1,1 @@
+"""The streaming core: runnables, events, message chunks, metrics. Never imports textual."""

@@ -1,0 +1,41 @@
+"""The ``astream_events`` filter, as LangChain's ``_RootEventFilter`` combines it.
+
+Includes are OR-ed (an event passes if its name, type or any tag is included; with no
+includes everything passes), then excludes are AND-ed and win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    include_names: Sequence[str] | None = None
+    include_types: Sequence[str] | None = None
+    include_tags: Sequence[str] | None = None
+    exclude_names: Sequence[str] | None = None
+    exclude_types: Sequence[str] | None = None
+    exclude_tags: Sequence[str] | None = None
+
+    def admits(self, name: str, run_type: str, tags: Sequence[str]) -> bool:
+        """Whether an event of run ``name``, type ``run_type`` (``llm``/``chat_model``) and
+        ``tags`` is emitted."""
+        if self.include_names is None and self.include_types is None and self.include_tags is None:
+            include = True
+        else:
+            include = False
+            if self.include_names is not None:
+                include = include or name in self.include_names
+            if self.include_types is not None:
+                include = include or run_type in self.include_types
+            if self.include_tags is not None:
+                include = include or any(t in self.include_tags for t in tags)
+        if self.exclude_names is not None:
+            include = include and name not in self.exclude_names
+        if self.exclude_types is not None:
+            include = include and run_type not in self.exclude_types
+        if self.exclude_tags is not None:
+            include = include and all(t not in self.exclude_tags for t in tags)
+        return include

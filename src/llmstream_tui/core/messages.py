@@ -1,0 +1,328 @@
+"""Chat messages and message chunks with the fields and arithmetic of LangChain's.
+
+They are plain ``__slots__`` classes rather than pydantic models: one is built per streamed
+chunk, on the hot path, and construction must cost about as much as a tuple.
+Adding chunks (``a + b``) follows ``langchain_core.messages.ai.add_ai_message_chunks``:
+content concatenates, dicts merge (strings concatenate, equal ids are kept), usage adds up,
+provider ids win over ``lc_run-`` ids, and ``chunk_position`` is ``"last"`` if either is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, TypedDict
+
+LC_ID_PREFIX = "lc_run-"
+LC_AUTO_PREFIX = "lc_"
+
+
+class UsageMetadata(TypedDict, total=False):
+    """Token counts, as LangChain's ``UsageMetadata``: the three totals always present."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    input_token_details: dict[str, int]
+    output_token_details: dict[str, int]
+
+
+def add_usage(left: UsageMetadata | None, right: UsageMetadata | None) -> UsageMetadata | None:
+    """Sum two usage records key by key (nested detail dicts too)."""
+    if left is None:
+        return right
+    if right is None:
+        return left
+    out: dict[str, Any] = dict(left)
+    for key, value in right.items():
+        if isinstance(value, dict):
+            inner = dict(out.get(key) or {})
+            for k, v in value.items():
+                inner[k] = inner.get(k, 0) + v
+            out[key] = inner
+        else:
+            out[key] = out.get(key, 0) + value
+    return out  # type: ignore[return-value]  # built from two UsageMetadata
+
+
+def merge_dicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
+    """LangChain's ``merge_dicts`` rule: absent or None takes the right value, strings
+    concatenate except equal ``id``/``model_provider`` values, dicts merge, lists extend."""
+    merged = dict(left)
+    for key, rv in right.items():
+        lv = merged.get(key)
+        if key not in merged or (rv is not None and lv is None):
+            merged[key] = rv
+        elif rv is None:
+            continue
+        elif isinstance(lv, str) and isinstance(rv, str):
+            if key in {"id", "output_version", "model_provider", "finish_reason",
+                       "model_name", "stop_reason"} and lv == rv:
+                continue
+            merged[key] = lv + rv
+        elif isinstance(lv, dict) and isinstance(rv, dict):
+            merged[key] = merge_dicts(lv, rv)
+        elif isinstance(lv, list) and isinstance(rv, list):
+            merged[key] = lv + rv
+        elif lv == rv:
+            continue
+        else:
+            merged[key] = rv
+    return merged
+
+
+def merge_tool_call_chunks(
+    left: list[dict[str, Any]], right: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Merge tool-call deltas by ``index``: name and id arrive once, ``args`` is a JSON
+    string that arrives in pieces and concatenates."""
+    if not right:
+        return left
+    merged = [dict(c) for c in left]
+    for chunk in right:
+        index = chunk.get("index")
+        target = next((m for m in merged if index is not None and m.get("index") == index), None)
+        if target is None:
+            merged.append(dict(chunk))
+            continue
+        for key in ("name", "id"):
+            if chunk.get(key) and not target.get(key):
+                target[key] = chunk[key]
+        if chunk.get("args"):
+            target["args"] = (target.get("args") or "") + chunk["args"]
+    return merged
+
+
+def _best_id(ids: Iterable[str | None]) -> str | None:
+    best_rank, chosen = -1, None
+    for id_ in ids:
+        if not id_:
+            continue
+        if not id_.startswith(LC_ID_PREFIX) and not id_.startswith(LC_AUTO_PREFIX):
+            return id_
+        rank = 1 if id_.startswith(LC_ID_PREFIX) else 0
+        if rank > best_rank:
+            best_rank, chosen = rank, id_
+    return chosen
+
+
+class BaseMessage:
+    """A message in a conversation. ``role`` is one of system, user (human), assistant (ai)."""
+
+    __slots__ = ("content", "id", "additional_kwargs", "response_metadata")
+    type: str = "base"
+    role: str = ""
+
+    def __init__(
+        self,
+        content: str = "",
+        *,
+        id: str | None = None,  # noqa: A002  # LangChain's field name
+        additional_kwargs: dict[str, Any] | None = None,
+        response_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.content = content
+        self.id = id
+        self.additional_kwargs = additional_kwargs if additional_kwargs is not None else {}
+        self.response_metadata = response_metadata if response_metadata is not None else {}
+
+    @property
+    def text(self) -> str:
+        return self.content
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, the shape ``--events`` prints and recordings store."""
+        out: dict[str, Any] = {"type": type(self).__name__, "content": self.content}
+        for name in ("id", "additional_kwargs", "response_metadata"):
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "type")
+        return f"{type(self).__name__}({fields})"
+
+
+class SystemMessage(BaseMessage):
+    __slots__ = ()
+    type = "system"
+    role = "system"
+
+
+class HumanMessage(BaseMessage):
+    __slots__ = ()
+    type = "human"
+    role = "user"
+
+
+class AIMessage(BaseMessage):
+    """A whole answer: what ``invoke`` returns for a chat model."""
+
+    __slots__ = ("usage_metadata", "tool_calls")
+    type = "ai"
+    role = "assistant"
+
+    def __init__(
+        self,
+        content: str = "",
+        *,
+        usage_metadata: UsageMetadata | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(content, **kw)
+        self.usage_metadata = usage_metadata
+        self.tool_calls = tool_calls if tool_calls is not None else []
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.usage_metadata:
+            out["usage_metadata"] = dict(self.usage_metadata)
+        if self.tool_calls:
+            out["tool_calls"] = self.tool_calls
+        return out
+
+
+class AIMessageChunk(AIMessage):
+    """One streamed piece of an answer. ``chunk_position`` is ``"last"`` on the final one."""
+
+    __slots__ = ("tool_call_chunks", "chunk_position")
+    type = "AIMessageChunk"
+
+    def __init__(
+        self,
+        content: str = "",
+        *,
+        tool_call_chunks: list[dict[str, Any]] | None = None,
+        chunk_position: Literal["last"] | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(content, **kw)
+        self.tool_call_chunks = tool_call_chunks if tool_call_chunks is not None else []
+        self.chunk_position = chunk_position
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.tool_call_chunks:
+            out["tool_call_chunks"] = self.tool_call_chunks
+        if self.chunk_position:
+            out["chunk_position"] = self.chunk_position
+        return out
+
+    def __add__(self, other: AIMessageChunk) -> AIMessageChunk:
+        if not isinstance(other, AIMessageChunk):
+            return NotImplemented
+        return AIMessageChunk(
+            self.content + other.content,
+            additional_kwargs=merge_dicts(self.additional_kwargs, other.additional_kwargs),
+            response_metadata=merge_dicts(self.response_metadata, other.response_metadata),
+            tool_call_chunks=merge_tool_call_chunks(self.tool_call_chunks, other.tool_call_chunks),
+            usage_metadata=add_usage(self.usage_metadata, other.usage_metadata),
+            id=_best_id((self.id, other.id)),
+            chunk_position="last" if "last" in (self.chunk_position, other.chunk_position) else None,
+        )
+
+    def to_message(self) -> AIMessage:
+        """The whole answer this (summed) chunk stands for; tool-call args parsed when valid."""
+        import json
+
+        calls = []
+        for c in self.tool_call_chunks:
+            try:
+                args = json.loads(c.get("args") or "{}")
+            except ValueError:
+                args = {"__raw__": c.get("args")}
+            calls.append({"name": c.get("name"), "args": args, "id": c.get("id"),
+                          "type": "tool_call"})
+        return AIMessage(
+            self.content,
+            id=self.id,
+            additional_kwargs=self.additional_kwargs,
+            response_metadata=self.response_metadata,
+            usage_metadata=self.usage_metadata,
+            tool_calls=calls,
+        )
+
+
+_ROLE_CLASSES: dict[str, type[BaseMessage]] = {
+    "system": SystemMessage,
+    "user": HumanMessage,
+    "human": HumanMessage,
+    "assistant": AIMessage,
+    "ai": AIMessage,
+}
+
+
+def to_messages(value: str | Sequence[Any]) -> list[BaseMessage]:
+    """Accept what LangChain's chat models accept: a string, or a sequence of messages,
+    ``{"role", "content"}`` dicts, or ``(role, content)`` tuples."""
+    if isinstance(value, str):
+        return [HumanMessage(value)]
+    out: list[BaseMessage] = []
+    for item in value:
+        if isinstance(item, BaseMessage):
+            out.append(item)
+            continue
+        if isinstance(item, Mapping):
+            role, content = item.get("role"), item.get("content")
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            role, content = item
+        else:
+            raise TypeError(f"cannot read a message from {type(item).__name__}")
+        cls = _ROLE_CLASSES.get(str(role))
+        if cls is None or not isinstance(content, str):
+            raise TypeError(f"unsupported message role or content: role={role!r}")
+        out.append(cls(content))
+    return out
+
+
+def to_prompt(value: str | Sequence[Any]) -> str:
+    """A text LLM's prompt. A message list becomes LangChain's buffer string
+    (``Human: ...\\nAI: ...``), as ``BaseLLM`` does."""
+    if isinstance(value, str):
+        return value
+    prefix = {"system": "System", "human": "Human", "ai": "AI"}
+    return "\n".join(f"{prefix.get(m.type, m.role)}: {m.content}" for m in to_messages(value))
+
+
+def message_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """``{"role", "content"}`` dicts: the form every chat API takes."""
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+def sum_chunks(chunks: Sequence[AIMessageChunk]) -> AIMessageChunk | None:
+    """``chunks[0] + chunks[1] + ...`` in linear time: the text is joined once, and only
+    the chunks that carry metadata pay for a merge. Same result as repeated ``+``."""
+    if not chunks:
+        return None
+    content = "".join(c.content for c in chunks)
+    additional: dict[str, Any] = {}
+    response: dict[str, Any] = {}
+    tools: list[dict[str, Any]] = []
+    usage: UsageMetadata | None = None
+    last = False
+    for c in chunks:
+        if c.additional_kwargs:
+            additional = merge_dicts(additional, c.additional_kwargs)
+        if c.response_metadata:
+            response = merge_dicts(response, c.response_metadata)
+        if c.tool_call_chunks:
+            tools = merge_tool_call_chunks(tools, c.tool_call_chunks)
+        if c.usage_metadata is not None:
+            usage = add_usage(usage, c.usage_metadata)
+        if c.chunk_position == "last":
+            last = True
+    return AIMessageChunk(
+        content,
+        additional_kwargs=additional,
+        response_metadata=response,
+        tool_call_chunks=tools,
+        usage_metadata=usage,
+        id=_best_id(c.id for c in chunks),
+        chunk_position="last" if last else None,
+    )

@@ -1,0 +1,172 @@
+"""Stream timing, shared by the CLI, the app and the benchmarks.
+
+Definitions (also in the README):
+
+- **TTFB**: request start to the first response byte (headers count).
+- **TTFT**: request start to the first chunk whose text is non-empty.
+- **chunks**: text-bearing chunks yielded to the consumer; **chunks/s** = chunks / (t_last - t_first)
+  (the rate once streaming, so a slow first token does not hide a fast stream).
+- **inter-chunk gaps**: time between consecutive chunks; p50/p90/p95/p99 from a log-bucket
+  histogram (about 1% relative precision, constant memory however long the stream), max exact.
+- **total**: request start to the end of the stream.
+- **TPOT** = (t_last - t_first) / (tokens - 1), tokens from the provider's usage when it reports
+  it (``token_source = "usage"``), else the chunk count (``"chunks"``).
+
+All timestamps are ``time.perf_counter_ns()``: monotonic, nanoseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_SUB = 64  # buckets per power of two: ~1.1% relative width
+
+
+class GapHistogram:
+    """Log-bucketed histogram of durations in nanoseconds: O(1) add, bounded memory."""
+
+    __slots__ = ("counts", "n", "max_ns")
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.n = 0
+        self.max_ns = 0
+
+    def add(self, ns: int) -> None:
+        if ns <= 0:
+            key = -1
+        else:
+            m, e = math.frexp(ns)
+            key = e * _SUB + int((m - 0.5) * 2 * _SUB)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.n += 1
+        if ns > self.max_ns:
+            self.max_ns = ns
+
+    def quantile(self, q: float) -> float | None:
+        """The q-quantile in seconds (bucket midpoint), or None when empty."""
+        if not self.n:
+            return None
+        rank = max(1, math.ceil(q * self.n))
+        seen = 0
+        for key in sorted(self.counts):
+            seen += self.counts[key]
+            if seen >= rank:
+                if key < 0:
+                    return 0.0
+                e, sub = divmod(key, _SUB)
+                lo = math.ldexp(0.5 + sub / (2 * _SUB), e)
+                hi = math.ldexp(0.5 + (sub + 1) / (2 * _SUB), e)
+                return min((lo + hi) / 2, self.max_ns) / 1e9
+        return self.max_ns / 1e9  # unreachable: ranks never exceed n
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """The figures at one moment; every time in seconds, None when not yet known."""
+
+    ttfb_s: float | None
+    ttft_s: float | None
+    total_s: float | None
+    chunks: int
+    chunks_per_s: float | None
+    itl_p50_s: float | None
+    itl_p90_s: float | None
+    itl_p95_s: float | None
+    itl_p99_s: float | None
+    itl_max_s: float | None
+    tokens: int | None
+    token_source: str
+    tpot_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class StreamTimeline:
+    """Timestamps of one run. The runnable calls ``start``/``first_byte``/``chunk``/``finish``;
+    anyone may call ``snapshot`` at any time (the app does, a few times a second)."""
+
+    __slots__ = ("start_ns", "first_byte_ns", "first_text_ns", "first_chunk_ns", "last_ns",
+                 "end_ns", "chunks", "gaps", "usage_tokens", "clock")
+
+    def __init__(self, clock: Any = time.perf_counter_ns) -> None:
+        self.clock = clock
+        self.start_ns: int | None = None
+        self.first_byte_ns: int | None = None
+        self.first_text_ns: int | None = None
+        self.first_chunk_ns: int | None = None
+        self.last_ns: int | None = None
+        self.end_ns: int | None = None
+        self.chunks = 0
+        self.gaps = GapHistogram()
+        self.usage_tokens: int | None = None
+
+    def start(self) -> None:
+        self.start_ns = self.clock()
+
+    def first_byte(self) -> None:
+        if self.first_byte_ns is None:
+            self.first_byte_ns = self.clock()
+
+    def chunk(self, text: str) -> int:
+        """Record a chunk arriving now; returns its timestamp (ns)."""
+        now: int = self.clock()
+        if self.start_ns is None:
+            self.start_ns = now
+        if self.first_byte_ns is None:
+            self.first_byte_ns = now
+        last = self.last_ns
+        if last is not None:
+            self.gaps.add(now - last)
+        else:
+            self.first_chunk_ns = now
+        if text and self.first_text_ns is None:
+            self.first_text_ns = now
+        self.last_ns = now
+        self.chunks += 1
+        return now
+
+    def add_usage(self, output_tokens: int | None) -> None:
+        if output_tokens is not None:
+            self.usage_tokens = (self.usage_tokens or 0) + output_tokens
+
+    def finish(self) -> None:
+        if self.end_ns is None:
+            self.end_ns = self.clock()
+
+    def seconds_since_start(self, ns: int) -> float:
+        return (ns - (self.start_ns if self.start_ns is not None else ns)) / 1e9
+
+    def snapshot(self) -> MetricsSnapshot:
+        start = self.start_ns
+        now = self.end_ns if self.end_ns is not None else self.clock()
+
+        def since(ns: int | None) -> float | None:
+            return None if ns is None or start is None else (ns - start) / 1e9
+
+        span = None
+        if self.first_chunk_ns is not None and self.last_ns is not None:
+            span = (self.last_ns - self.first_chunk_ns) / 1e9
+        rate = (self.chunks - 1) / span if span and self.chunks > 1 else None
+        tokens, source = (self.usage_tokens, "usage") if self.usage_tokens else (self.chunks, "chunks")
+        tpot = span / (tokens - 1) if span and tokens and tokens > 1 else None
+        g = self.gaps
+        return MetricsSnapshot(
+            ttfb_s=since(self.first_byte_ns),
+            ttft_s=since(self.first_text_ns),
+            total_s=since(now) if start is not None else None,
+            chunks=self.chunks,
+            chunks_per_s=rate,
+            itl_p50_s=g.quantile(0.50),
+            itl_p90_s=g.quantile(0.90),
+            itl_p95_s=g.quantile(0.95),
+            itl_p99_s=g.quantile(0.99),
+            itl_max_s=g.max_ns / 1e9 if g.n else None,
+            tokens=tokens if self.chunks or self.usage_tokens else None,
+            token_source=source,
+            tpot_s=tpot,
+        )

@@ -1,0 +1,56 @@
+"""What a provider adapter yields: one ``StreamPart`` per meaningful wire event.
+
+The runnable layer turns parts into what LangChain's interface promises (``str`` for text
+LLMs, ``AIMessageChunk`` for chat models); adapters never build those themselves, so the
+conversion, the metrics and the event trace are written once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .messages import UsageMetadata
+
+#: The answer itself.
+TEXT = "text"
+#: A refusal (OpenAI ``delta.refusal``, Anthropic ``stop_reason: refusal``): shown, but marked.
+REFUSAL = "refusal"
+#: Reasoning / thinking deltas: a separate channel, visible in events, never in the answer.
+REASONING = "reasoning"
+#: Tool-call deltas: accumulated by index, visible in events, never in the answer.
+TOOL_CALL = "tool_call"
+#: Usage, stop reason, ids: no text at all.
+META = "meta"
+
+
+class StreamPart:
+    """One decoded event. ``text`` is the delta for ``channel``; metadata rides along.
+
+    ``finish_reason`` is the provider's stop reason as the provider spells it
+    (``stop``, ``length``, ``end_turn``...). ``usage`` is a *delta* (adding all parts gives
+    the run's totals), so cumulative counters must be converted by the adapter.
+    """
+
+    __slots__ = ("text", "channel", "usage", "finish_reason", "metadata", "tool_call", "id")
+
+    def __init__(
+        self,
+        text: str = "",
+        channel: str = TEXT,
+        *,
+        usage: UsageMetadata | None = None,
+        finish_reason: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tool_call: dict[str, Any] | None = None,
+        id: str | None = None,  # noqa: A002  # the provider's message id
+    ) -> None:
+        self.text = text
+        self.channel = channel
+        self.usage = usage
+        self.finish_reason = finish_reason
+        self.metadata = metadata
+        self.tool_call = tool_call
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"StreamPart({self.text!r}, {self.channel!r}, finish_reason={self.finish_reason!r})"

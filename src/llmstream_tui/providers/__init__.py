@@ -1,0 +1,1 @@
+"""Backends: one module per provider family, each a pure parser plus a thin async adapter."""
