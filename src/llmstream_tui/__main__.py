@@ -1,0 +1,5 @@
+"""``python -m llmstream_tui``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""The command line: parse arguments, load settings, hand off. No logic of its own beyond
+formatting what the core yields.
+
+    llmstream-tui [--config PATH] [-p REF]... [PROMPT]       open the app
+    llmstream-tui stream [-p REF]... [--format text|jsonl] [--events v1|v2] PROMPT
+    llmstream-tui providers [--check]
+
+Exit codes: 0 success, 1 a provider failed, 2 bad usage or configuration, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from .config import Settings, load_settings
+from .core.inert import escape_controls
+from .core.messages import BaseMessage
+from .core.metrics import StreamTimeline
+from .errors import ConfigError, LLMStreamError, ProviderError
+from .providers.registry import build_llm
+
+COMMANDS = ("stream", "providers")
+
+#: Metrics keys of the jsonl ``end`` line, in order.
+END_METRICS = ("ttft_s", "total_s", "chunks", "chunks_per_s", "itl_p50_s", "itl_p95_s")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH", help="TOML config file")
+    parser.add_argument(
+        "-p", "--provider", action="append", dest="providers", metavar="REF",
+        help="provider: a configured name or KIND:MODEL[@BASE_URL] (repeatable)",
+    )
+
+
+def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """(app parser, command parser)."""
+    app = argparse.ArgumentParser(
+        prog="llmstream-tui",
+        description="Watch large language models stream. Commands: stream, providers "
+        "(see `llmstream-tui COMMAND --help`).",
+    )
+    _common(app)
+    app.add_argument("prompt", nargs="?", help="stream this prompt at once")
+
+    cmd = argparse.ArgumentParser(prog="llmstream-tui")
+    sub = cmd.add_subparsers(dest="command", required=True)
+    stream = sub.add_parser("stream", help="stream a prompt headlessly")
+    _common(stream)
+    stream.add_argument("--delimiter", help="printed between chunks (default: config, '|')")
+    stream.add_argument("--format", choices=("text", "jsonl"), default="text")
+    stream.add_argument("--events", choices=("v1", "v2"), help="print astream_events as JSON lines")
+    stream.add_argument("--raw", action="store_true",
+                        help="do not escape control sequences on a terminal")
+    stream.add_argument("prompt", help="the prompt, or - to read it from stdin")
+    providers = sub.add_parser("providers", help="list configured providers")
+    _common(providers)
+    providers.add_argument("--check", action="store_true", help="check that each answers")
+    return app, cmd
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"llmstream-tui: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    app_parser, cmd_parser = build_parsers()
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    is_command = first in COMMANDS and not _is_option_value(args_list, first)
+    args = (cmd_parser if is_command else app_parser).parse_args(args_list)
+    try:
+        settings = load_settings(args.config)
+        if not is_command:
+            from .ui.app import run_app
+
+            return run_app(settings, providers=args.providers, prompt=args.prompt)
+        if args.command == "stream":
+            return asyncio.run(stream_command(args, settings))
+        return asyncio.run(providers_command(args, settings))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except LLMStreamError as exc:
+        return _fail(str(exc), 1)
+
+
+def _is_option_value(args: list[str], token: str | None) -> bool:
+    """True when ``token`` is the value of a preceding option (``--config stream``)."""
+    if token is None:
+        return False
+    i = args.index(token)
+    return i > 0 and args[i - 1] in ("--config", "-p", "--provider")
+
+
+def _read_prompt(prompt: str) -> str:
+    return sys.stdin.read() if prompt == "-" else prompt
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseMessage):
+        return value.to_dict()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value)
+
+
+def _dump(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=_jsonable)
+
+
+class _Printer:
+    """Writes what the runs produce; one line per provider per flush when several run."""
+
+    def __init__(self, out: TextIO, fmt: str, delimiter: str, escape: bool, many: bool) -> None:
+        self.out = out
+        self.fmt = fmt
+        self.delimiter = delimiter
+        self.escape = escape
+        self.many = many
+        self.pending: dict[str, list[str]] = {}
+
+    def text(self, name: str, piece: str) -> None:
+        if self.escape:
+            piece = escape_controls(piece)
+        if not self.many:
+            self.out.write(piece + self.delimiter)
+            self.out.flush()
+            return
+        buf = self.pending.setdefault(name, [])
+        buf.append(piece + self.delimiter)
+        if "\n" in piece:
+            self.flush(name)
+
+    def flush(self, name: str) -> None:
+        buf = self.pending.pop(name, [])
+        if buf:
+            lines = "".join(buf).split("\n")
+            for line in lines:
+                if line:
+                    self.out.write(f"[{name}] {line}\n")
+            self.out.flush()
+
+    def line(self, obj: dict[str, Any]) -> None:
+        self.out.write(_dump(obj) + "\n")
+        self.out.flush()
+
+
+async def _run_one(
+    ref: str, prompt: str, settings: Settings, printer: _Printer, events: str | None,
+) -> bool:
+    """Stream one provider; True on success. Failures are reported, never raised."""
+    name = ref
+    received: list[str] = []
+    try:
+        llm = build_llm(ref, settings=settings)
+    except ConfigError as exc:
+        printer.out.flush()
+        print(f"llmstream-tui: error: {exc}", file=sys.stderr)
+        return False
+    name = llm.name
+    timeline = StreamTimeline()
+    version = events or "v2"
+    index = 0
+    streamed = False
+    final: Any = None
+    try:
+        async for ev in llm.astream_events(prompt, {"timeline": timeline}, version=version):
+            if events:
+                printer.line(ev)
+            kind = ev["event"]
+            if kind.endswith("_stream"):
+                streamed = True
+                chunk = ev["data"]["chunk"]
+                text = chunk if isinstance(chunk, str) else chunk.content
+                if isinstance(chunk, str) or text:
+                    received.append(text)
+                if events:
+                    continue
+                if printer.fmt == "text":
+                    printer.text(name, text)
+                elif text:
+                    t = (time.perf_counter_ns() - (timeline.start_ns or 0)) / 1e9
+                    printer.line({"type": "chunk", "provider": name, "index": index,
+                                  "text": text, "t": round(t, 6)})
+                    index += 1
+            elif kind.endswith("_end"):
+                final = ev["data"]["output"]
+    except ProviderError as exc:
+        _report_error(printer, name, exc.partial_text or "".join(received), exc, events)
+        return False
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # noqa: BLE001  # a bug must still end in one line, no traceback
+        err = ProviderError(f"internal error: {type(exc).__name__}: {exc}", provider=name)
+        _report_error(printer, name, "".join(received), err, events)
+        return False
+    finally:
+        await llm.aclose()
+    text, finish, usage = _summarise(final)
+    if not streamed and not events:
+        if printer.fmt == "text":
+            printer.text(name, text)
+        else:
+            printer.line({"type": "chunk", "provider": name, "index": 0, "text": text,
+                          "t": round(timeline.snapshot().total_s or 0.0, 6)})
+    if events:
+        return True
+    if printer.fmt == "text":
+        if printer.many:
+            printer.flush(name)
+        else:
+            printer.out.write("\n")
+    else:
+        snap = timeline.snapshot().to_dict()
+        printer.line({"type": "end", "provider": name, "text": text, "finish_reason": finish,
+                      "usage": usage, "metrics": {k: snap[k] for k in END_METRICS}})
+    return True
+
+
+def _summarise(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(text, finish reason, usage) from an ``on_*_end`` output."""
+    if final is None:
+        return "", None, None
+    if isinstance(final, str):
+        return final, None, None
+    if isinstance(final, dict):
+        gen = final["generations"][0][0]
+        info = gen.get("generation_info") or {}
+        return gen["text"], info.get("finish_reason"), info.get("usage")
+    usage = getattr(final, "usage_metadata", None)
+    finish = final.response_metadata.get("finish_reason")
+    return final.content, finish, dict(usage) if usage else None
+
+
+def _report_error(
+    printer: _Printer, name: str, text: str, exc: ProviderError, events: str | None
+) -> None:
+    if printer.fmt == "jsonl" or events:
+        printer.line({"type": "error", "provider": name, "text": text, "error": exc.to_dict()})
+        return
+    if printer.many:
+        printer.flush(name)
+    else:
+        printer.out.write("\n")
+        printer.out.flush()
+    print(f"llmstream-tui: {exc.kind}: {escape_controls(str(exc))}", file=sys.stderr)
+
+
+async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
+    refs = args.providers or settings.default_providers[:1]
+    prompt = _read_prompt(args.prompt)
+    delimiter = settings.delimiter if args.delimiter is None else args.delimiter
+    escape = sys.stdout.isatty() and not args.raw
+    printer = _Printer(sys.stdout, args.format, delimiter, escape, many=len(refs) > 1)
+    results = await asyncio.gather(
+        *(_run_one(ref, prompt, settings, printer, args.events) for ref in refs)
+    )
+    return 0 if all(results) else 1
+
+
+async def providers_command(args: argparse.Namespace, settings: Settings) -> int:
+    ok = True
+    for name in settings.provider_names():
+        table = settings.provider_table(name) or {}
+        line = f"{name:<16} {table.get('kind', '?'):<20} {table.get('model') or '-'}"
+        if table.get("base_url"):
+            line += f"  {table['base_url']}"
+        if args.check:
+            status = await _check(name, settings)
+            ok = ok and status.startswith("ok")
+            line += f"  [{status}]"
+        print(line)
+    return 0 if ok else 1
+
+
+async def _check(name: str, settings: Settings) -> str:
+    try:
+        llm = build_llm(name, settings=settings)
+    except ConfigError as exc:
+        return f"config: {exc}"
+    try:
+        lister = getattr(llm, "list_models", None)
+        if lister is None:
+            await asyncio.wait_for(llm.ainvoke("ping"), timeout=30)
+            return "ok"
+        models = await asyncio.wait_for(lister(), timeout=15)
+        return f"ok, {len(models)} models"
+    except ProviderError as exc:
+        return f"{exc.kind}: {exc.message}"
+    except TimeoutError:
+        return "timeout"
+    finally:
+        await llm.aclose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
