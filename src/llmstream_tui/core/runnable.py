@@ -264,29 +264,33 @@ class LanguageModel:
         """The whole answer: ``str`` for a text LLM, ``AIMessage`` for a chat model."""
         config = config or {}
         run_id = _uuid(config.get("run_id"))
-        final = await self._final(input, config, run_id, stop, kwargs)
+        final, _ = await self._final(input, config, run_id, stop, kwargs)
         return final
 
     async def _final(
         self, value: ModelInput, config: RunnableConfig, run_id: uuid.UUID,
         stop: list[str] | None, kw: dict[str, Any],
-    ) -> Any:
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """(final output, a text LLM's merged generation_info)."""
         streaming = self.streaming and self.can_stream
         chunks: list[AIMessageChunk] = []
         texts: list[str] = []
+        info: dict[str, Any] | None = None
         async with aclosing(self._items(value, config, run_id, stop, kw, streaming)) as items:
             async for item in items:
                 if isinstance(item, AIMessageChunk):
                     chunks.append(item)
                 elif isinstance(item, str):
                     texts.append(item)
+                else:
+                    info = merge_dicts(info or {}, item.info)
         if self.flavor == "llm":
-            return "".join(texts)
+            return "".join(texts), info
         total = sum_chunks(chunks[:-1]) or AIMessageChunk("")
         message = total.to_message()
         if not message.id or message.id.startswith(LC_ID_PREFIX):
             message.id = f"{LC_ID_PREFIX}-{run_id}-0"
-        return message
+        return message, None
 
     def invoke(
         self, input: ModelInput, config: RunnableConfig | None = None, *,
@@ -386,7 +390,7 @@ class LanguageModel:
         config = config or {}
         run_id = _uuid(config.get("run_id"))
         if not (self.streaming and self.can_stream):
-            yield await self._final(input, config, run_id, stop, kwargs)
+            yield (await self._final(input, config, run_id, stop, kwargs))[0]
             return
         async with aclosing(self._items(input, config, run_id, stop, kwargs, True)) as items:
             async for item in items:
@@ -448,7 +452,7 @@ class LanguageModel:
             yield {"event": start, "data": {"input": input}, "name": name, "tags": tags,
                    "run_id": rid, "metadata": metadata, "parent_ids": []}
         if not streaming:
-            final = await self._final(input, config, run_id, stop, kwargs)
+            final, info = await self._final(input, config, run_id, stop, kwargs)
             if not emit:
                 return
             if version == "v1":
@@ -458,7 +462,7 @@ class LanguageModel:
             elif chat:
                 output = final
             else:
-                output = _llm_output(final, None)
+                output = _llm_output(final, info)
             yield {"event": end, "data": {"output": output}, "run_id": rid, "name": name,
                    "tags": tags, "metadata": metadata, "parent_ids": []}
             return
