@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import random
+
+from llmstream_tui.core.metrics import GapHistogram, StreamTimeline
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def test_histogram_quantiles_within_two_percent_of_exact() -> None:
+    rng = random.Random(7)
+    values = [int(rng.lognormvariate(16, 1.2)) for _ in range(20_000)]
+    h = GapHistogram()
+    for v in values:
+        h.add(v)
+    exact = sorted(values)
+    for q in (0.5, 0.9, 0.95, 0.99):
+        want = exact[max(0, int(q * len(exact) + 0.999999) - 1)] / 1e9
+        got = h.quantile(q)
+        assert got is not None and abs(got - want) / want < 0.02
+    assert h.max_ns == max(values)
+
+
+def test_histogram_memory_is_bounded_by_range_not_count() -> None:
+    h = GapHistogram()
+    for i in range(200_000):
+        h.add(1_000_000 + (i % 1000))
+    assert len(h.counts) < 10
+
+
+def test_empty_histogram_and_zero_gaps() -> None:
+    h = GapHistogram()
+    assert h.quantile(0.5) is None
+    h.add(0)
+    assert h.quantile(0.5) == 0.0
+
+
+def test_timeline_definitions_with_a_fixed_clock() -> None:
+    clock = FakeClock()
+    t = StreamTimeline(clock=clock)
+    t.start()
+    clock.now = 100_000_000
+    t.first_byte()
+    clock.now = 150_000_000
+    t.chunk("")            # first chunk, empty: not TTFT
+    clock.now = 200_000_000
+    t.chunk("Hello")       # TTFT
+    clock.now = 300_000_000
+    t.chunk(" world")
+    clock.now = 400_000_000
+    t.finish()
+    s = t.snapshot()
+    assert s.ttfb_s == 0.1
+    assert s.ttft_s == 0.2
+    assert s.total_s == 0.4
+    assert s.chunks == 3
+    assert s.chunks_per_s == 2 / 0.15
+    assert s.itl_max_s == 0.1
+    assert s.tokens == 3 and s.token_source == "chunks"
+    assert s.tpot_s == 0.15 / 2
+
+
+def test_usage_tokens_take_precedence_for_tpot() -> None:
+    clock = FakeClock()
+    t = StreamTimeline(clock=clock)
+    t.start()
+    t.chunk("a")
+    clock.now = 1_000_000_000
+    t.chunk("b")
+    t.add_usage(11)
+    s = t.snapshot()
+    assert s.tokens == 11 and s.token_source == "usage"
+    assert s.tpot_s == 0.1
