@@ -1,0 +1,40 @@
+"""The README's examples run: every ```python block is executed, and the headless commands
+shown with the offline providers work."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_has_a_python_example() -> None:
+    assert python_blocks()
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks())))
+def test_python_example_runs(index: int, tmp_path: Path) -> None:
+    script = tmp_path / "example.py"
+    script.write_text(python_blocks()[index], encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, check=False, env={"PATH": "/usr/bin:/bin",
+                                                        "XDG_CONFIG_HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "Spark|ling| water||" in proc.stdout
+    assert "TTFT" in proc.stdout
+
+
+def test_make_targets_named_in_readme_exist() -> None:
+    makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
+    for target in ("run", "test", "bench"):
+        assert re.search(rf"^{target}:", makefile, re.M)
+    assert (README.parent / ".ci" / "run").read_text().strip().endswith("make test")
