@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from .config import Settings, load_settings
 from .core.inert import escape_controls
@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not is_command:
             from .ui.app import run_app
 
-            return run_app(settings, providers=args.providers, prompt=args.prompt)
+            code: int = run_app(settings, providers=args.providers, prompt=args.prompt)
+            return code
         if args.command == "stream":
             return asyncio.run(stream_command(args, settings))
         return asyncio.run(providers_command(args, settings))
@@ -174,7 +175,7 @@ async def _run_one(
         return False
     name = llm.name
     timeline = StreamTimeline()
-    version = events or "v2"
+    version: Literal["v1", "v2"] = "v1" if events == "v1" else "v2"
     index = 0
     streamed = False
     final: Any = None

@@ -108,7 +108,7 @@ def _best_id(ids: Iterable[str | None]) -> str | None:
 class BaseMessage:
     """A message in a conversation. ``role`` is one of system, user (human), assistant (ai)."""
 
-    __slots__ = ("content", "id", "additional_kwargs", "response_metadata")
+    __slots__ = ("additional_kwargs", "content", "id", "response_metadata")
     type: str = "base"
     role: str = ""
 
@@ -116,7 +116,7 @@ class BaseMessage:
         self,
         content: str = "",
         *,
-        id: str | None = None,  # noqa: A002  # LangChain's field name
+        id: str | None = None,  # LangChain's field name
         additional_kwargs: dict[str, Any] | None = None,
         response_metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -139,7 +139,7 @@ class BaseMessage:
         return out
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+        return isinstance(other, BaseMessage) and type(self) is type(other) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
@@ -163,7 +163,7 @@ class HumanMessage(BaseMessage):
 class AIMessage(BaseMessage):
     """A whole answer: what ``invoke`` returns for a chat model."""
 
-    __slots__ = ("usage_metadata", "tool_calls")
+    __slots__ = ("tool_calls", "usage_metadata")
     type = "ai"
     role = "assistant"
 
@@ -191,7 +191,7 @@ class AIMessage(BaseMessage):
 class AIMessageChunk(AIMessage):
     """One streamed piece of an answer. ``chunk_position`` is ``"last"`` on the final one."""
 
-    __slots__ = ("tool_call_chunks", "chunk_position")
+    __slots__ = ("chunk_position", "tool_call_chunks")
     type = "AIMessageChunk"
 
     def __init__(

@@ -28,7 +28,7 @@ _SUB = 64  # buckets per power of two: ~1.1% relative width
 class GapHistogram:
     """Log-bucketed histogram of durations in nanoseconds: O(1) add, bounded memory."""
 
-    __slots__ = ("counts", "n", "max_ns")
+    __slots__ = ("counts", "max_ns", "n")
 
     def __init__(self) -> None:
         self.counts: dict[int, int] = {}
@@ -43,8 +43,7 @@ class GapHistogram:
             key = e * _SUB + int((m - 0.5) * 2 * _SUB)
         self.counts[key] = self.counts.get(key, 0) + 1
         self.n += 1
-        if ns > self.max_ns:
-            self.max_ns = ns
+        self.max_ns = max(self.max_ns, ns)
 
     def quantile(self, q: float) -> float | None:
         """The q-quantile in seconds (bucket midpoint), or None when empty."""
@@ -90,8 +89,18 @@ class StreamTimeline:
     """Timestamps of one run. The runnable calls ``start``/``first_byte``/``chunk``/``finish``;
     anyone may call ``snapshot`` at any time (the app does, a few times a second)."""
 
-    __slots__ = ("start_ns", "first_byte_ns", "first_text_ns", "first_chunk_ns", "last_ns",
-                 "end_ns", "chunks", "gaps", "usage_tokens", "clock")
+    __slots__ = (
+        "chunks",
+        "clock",
+        "end_ns",
+        "first_byte_ns",
+        "first_chunk_ns",
+        "first_text_ns",
+        "gaps",
+        "last_ns",
+        "start_ns",
+        "usage_tokens",
+    )
 
     def __init__(self, clock: Any = time.perf_counter_ns) -> None:
         self.clock = clock

@@ -31,7 +31,7 @@ class StreamPart:
     the run's totals), so cumulative counters must be converted by the adapter.
     """
 
-    __slots__ = ("text", "channel", "usage", "finish_reason", "metadata", "tool_call", "id")
+    __slots__ = ("channel", "finish_reason", "id", "metadata", "text", "tool_call", "usage")
 
     def __init__(
         self,
@@ -42,7 +42,7 @@ class StreamPart:
         finish_reason: str | None = None,
         metadata: dict[str, Any] | None = None,
         tool_call: dict[str, Any] | None = None,
-        id: str | None = None,  # noqa: A002  # the provider's message id
+        id: str | None = None,  # the provider's message id
     ) -> None:
         self.text = text
         self.channel = channel

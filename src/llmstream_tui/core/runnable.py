@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import aclosing
-from typing import Any, Literal, TypedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing as _aclosing
+from typing import Any, Literal, TypedDict, TypeVar, cast
 
+from ..errors import ProviderError
 from .events import EventFilter
 from .messages import (
     LC_ID_PREFIX,
@@ -40,9 +41,14 @@ from .messages import (
 from .metrics import StreamTimeline
 from .parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from .syncbridge import iterate_sync, run_sync
-from ..errors import ProviderError
 
 Flavor = Literal["llm", "chat"]
+_T = TypeVar("_T")
+
+
+def aclosing(iterator: AsyncIterator[_T]) -> _aclosing[AsyncGenerator[_T, None]]:
+    """``contextlib.aclosing`` for what is annotated as an iterator but is a generator."""
+    return _aclosing(cast(AsyncGenerator[_T, None], iterator))
 ModelInput = str | Sequence[Any]
 
 
@@ -61,7 +67,7 @@ class ModelRequest:
     """What a backend is asked for: the prompt (text LLMs) or messages (chat models),
     stop sequences and per-call overrides of the configured parameters."""
 
-    __slots__ = ("prompt", "messages", "stop", "overrides")
+    __slots__ = ("messages", "overrides", "prompt", "stop")
 
     def __init__(
         self,
@@ -469,7 +475,7 @@ class LanguageModel:
 
         chunks: list[AIMessageChunk] = []
         texts: list[str] = []
-        info: dict[str, Any] | None = None
+        info = None
         async with aclosing(self._items(input, config, run_id, stop, kwargs, True)) as items:
             async for item in items:
                 if chat:
