@@ -154,6 +154,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
                 tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: TOML syntax error: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start})") from None
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
     _TOML_FILE["path"] = file_to_use
