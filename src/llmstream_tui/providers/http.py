@@ -66,7 +66,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -488,7 +488,7 @@ class HTTPModel(LanguageModel):
     async def stream_bytes(
         self, path: str, body: Any, ctx: RunContext, *,
         params: Mapping[str, str] | None = None, method: str = "POST",
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """POST ``body`` as JSON to ``base_url + path`` and yield the response body's reads.
 
         Marks ``ctx.first_byte()`` when the 2xx headers arrive. Content-encoding (gzip) is

@@ -1,0 +1,441 @@
+"""``openai-chat`` and ``openai-completions``: OpenAI's Chat Completions and legacy
+Completions APIs, and every OpenAI-compatible server (vLLM, llama.cpp, LM Studio,
+OpenRouter, Groq, Together...) by ``base_url``.
+
+Two layers, as everywhere in ``providers/``: pure parsers (:class:`OpenAIChatParser`,
+:class:`OpenAICompletionsParser`: one decoded event in, ``StreamPart`` values out, no I/O,
+testable with plain dicts) and thin adapters that build the request and pump bytes from
+``HTTPModel.stream_bytes`` through the SSE decoder into the parser.
+
+What the parsers understand: content deltas; the role chunk (an empty part, as LangChain
+yields an empty chunk for it); refusal deltas (REFUSAL); reasoning deltas from compatible
+servers (``reasoning_content`` / ``reasoning``: REASONING); tool-call deltas (TOOL_CALL,
+shaped like LangChain's ``tool_call_chunks``: ``{"name", "args", "id", "index"}``);
+``finish_reason``; usage (the final empty-choices chunk, or a cumulative usage on every
+chunk as some servers send it: either way turned into deltas); ``[DONE]``; an ``{"error":
+...}`` object or ``event: error`` mid-stream (UpstreamError); malformed JSON
+(StreamProtocolError); and an end without ``[DONE]`` (StreamTruncated, text kept).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any, ClassVar, Literal, Protocol
+
+from ..config import ProviderSpec
+from ..core.messages import UsageMetadata
+from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.runnable import ModelRequest, RunContext
+from ..errors import StreamProtocolError, StreamTruncated, UpstreamError
+from ..wire.sse import SSEDecoder
+from .http import HTTPModel, error_message_from_json
+
+_loads = json.JSONDecoder().decode
+
+
+class ErrorBuilder(Protocol):
+    """What a parser needs to raise errors: ``HTTPModel`` provides it (redacting the key and
+    naming the provider); :class:`PlainErrors` is the stand-alone default."""
+
+    def protocol_error(self, message: str) -> StreamProtocolError: ...
+
+    def upstream_error(self, data: Any, default: str = ...) -> UpstreamError: ...
+
+    def truncated(self, what: str) -> StreamTruncated: ...
+
+
+class PlainErrors:
+    """Errors without a provider name (the runnable layer fills it in)."""
+
+    def protocol_error(self, message: str) -> StreamProtocolError:
+        return StreamProtocolError(" ".join(message.split())[:300])
+
+    def upstream_error(self, data: Any, default: str = "error event in the stream") -> UpstreamError:
+        message = error_message_from_json(data) or default
+        return UpstreamError(f"provider error mid-stream: {' '.join(message.split())[:300]}")
+
+    def truncated(self, what: str) -> StreamTruncated:
+        return StreamTruncated(f"stream ended without {what} (truncated)")
+
+
+def openai_usage(usage: dict[str, Any]) -> UsageMetadata:
+    """OpenAI's usage object (Chat/Completions or Responses naming) in LangChain's shape."""
+    inp = usage.get("prompt_tokens")
+    if inp is None:
+        inp = usage.get("input_tokens")
+    out = usage.get("completion_tokens")
+    if out is None:
+        out = usage.get("output_tokens")
+    inp, out = int(inp or 0), int(out or 0)
+    total = usage.get("total_tokens")
+    result: UsageMetadata = {
+        "input_tokens": inp,
+        "output_tokens": out,
+        "total_tokens": int(total) if total is not None else inp + out,
+    }
+    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
+    if isinstance(in_details, dict):
+        found = {}
+        if in_details.get("cached_tokens") is not None:
+            found["cache_read"] = int(in_details["cached_tokens"])
+        if in_details.get("audio_tokens") is not None:
+            found["audio"] = int(in_details["audio_tokens"])
+        if found:
+            result["input_token_details"] = found
+    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
+    if isinstance(out_details, dict):
+        found = {}
+        if out_details.get("reasoning_tokens") is not None:
+            found["reasoning"] = int(out_details["reasoning_tokens"])
+        if out_details.get("audio_tokens") is not None:
+            found["audio"] = int(out_details["audio_tokens"])
+        if found:
+            result["output_token_details"] = found
+    return result
+
+
+class UsageDeltas:
+    """Turns usage records into deltas: a server that repeats a cumulative usage on every
+    chunk must not be counted twice, and one final record is its own delta."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: UsageMetadata | None = None
+
+    def delta(self, usage: UsageMetadata) -> UsageMetadata | None:
+        seen = self._seen
+        self._seen = usage
+        if seen is None:
+            return usage
+        out: dict[str, Any] = {}
+        changed = False
+        for key, value in usage.items():
+            if isinstance(value, dict):
+                before = seen.get(key) or {}
+                inner = {k: v - before.get(k, 0) for k, v in value.items()}  # type: ignore[attr-defined]
+                out[key] = inner
+                changed = changed or any(inner.values())
+            else:
+                diff = value - seen.get(key, 0)  # type: ignore[operator]
+                out[key] = diff
+                changed = changed or bool(diff)
+        return out if changed else None  # type: ignore[return-value]  # same keys as usage
+
+
+class _OpenAIStreamParser:
+    """What both Chat and Completions streams share: ``[DONE]``, JSON, errors, usage."""
+
+    __slots__ = ("_usage", "done", "errors")
+
+    def __init__(self, errors: ErrorBuilder | None = None) -> None:
+        self.errors: ErrorBuilder = errors if errors is not None else PlainErrors()
+        self.done = False
+        self._usage = UsageDeltas()
+
+    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
+        """One SSE event's data; the parts it carries (possibly none)."""
+        if data == "[DONE]":
+            self.done = True
+            return []
+        try:
+            obj = _loads(data)
+        except ValueError:
+            raise self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}") from None
+        if event == "error":
+            raise self.errors.upstream_error(obj)
+        return self.parse(obj)
+
+    def parse(self, obj: Any) -> list[StreamPart]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """At the end of the bytes: raise StreamTruncated unless ``[DONE]`` came."""
+        if not self.done:
+            raise self.errors.truncated("[DONE]")
+
+    def _bad(self, obj: Any) -> StreamProtocolError:
+        return self.errors.protocol_error(f"unexpected event: {json.dumps(obj)[:80]}")
+
+    def _usage_part(self, usage: Any, id_: str | None) -> StreamPart | None:
+        if not isinstance(usage, dict):
+            return None
+        delta = self._usage.delta(openai_usage(usage))
+        return None if delta is None else StreamPart("", META, usage=delta, id=id_)
+
+
+class OpenAIChatParser(_OpenAIStreamParser):
+    """Chat Completions chunks (``chat.completion.chunk``) to parts.
+
+    Only choice ``index`` 0 is the answer (we never ask for ``n > 1``). Every chunk yields
+    at least one part, so the event trace has one stream event per wire chunk, as
+    LangChain's ChatOpenAI has.
+    """
+
+    __slots__ = ()
+
+    def parse(self, obj: Any) -> list[StreamPart]:
+        if type(obj) is not dict:
+            raise self._bad(obj)
+        if obj.get("error"):
+            raise self.errors.upstream_error(obj)
+        id_ = obj.get("id")
+        choices = obj.get("choices")
+        parts: list[StreamPart] = []
+        if choices:
+            choice = choices[0]
+            if choice.get("index", 0) != 0:
+                choice = next((c for c in choices if c.get("index") == 0), None) or {}
+            delta = choice.get("delta")
+            if delta:
+                content = delta.get("content")
+                if content:
+                    parts.append(StreamPart(content, TEXT, id=id_))
+                if len(delta) > 1 or content is None:
+                    self._extras(delta, id_, parts)
+            finish = choice.get("finish_reason")
+            if finish:
+                meta = {"model_name": obj["model"]} if obj.get("model") else None
+                if obj.get("system_fingerprint"):
+                    meta = {**(meta or {}), "system_fingerprint": obj["system_fingerprint"]}
+                if parts and parts[-1].channel == TEXT:
+                    parts[-1].finish_reason = finish
+                    parts[-1].metadata = meta
+                else:
+                    parts.append(StreamPart("", META, finish_reason=finish, metadata=meta, id=id_))
+        usage = obj.get("usage")
+        if usage:
+            part = self._usage_part(usage, id_)
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            parts.append(StreamPart("", META, id=id_))
+        return parts
+
+    def _extras(self, delta: dict[str, Any], id_: str | None, parts: list[StreamPart]) -> None:
+        refusal = delta.get("refusal")
+        if refusal:
+            parts.append(StreamPart(refusal, REFUSAL, id=id_))
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning and isinstance(reasoning, str):
+            parts.append(StreamPart(reasoning, REASONING, id=id_))
+        calls = delta.get("tool_calls")
+        if calls:
+            for call in calls:
+                function = call.get("function") or {}
+                parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
+                    "name": function.get("name"),
+                    "args": function.get("arguments"),
+                    "id": call.get("id"),
+                    "index": call.get("index"),
+                }))
+
+
+class OpenAICompletionsParser(_OpenAIStreamParser):
+    """Legacy Completions chunks (``text_completion``) to parts (choice 0's ``text``)."""
+
+    __slots__ = ()
+
+    def parse(self, obj: Any) -> list[StreamPart]:
+        if type(obj) is not dict:
+            raise self._bad(obj)
+        if obj.get("error"):
+            raise self.errors.upstream_error(obj)
+        id_ = obj.get("id")
+        parts: list[StreamPart] = []
+        choices = obj.get("choices")
+        if choices:
+            choice = choices[0]
+            text = choice.get("text")
+            finish = choice.get("finish_reason")
+            if text or finish:
+                meta = {"model_name": obj["model"]} if finish and obj.get("model") else None
+                parts.append(StreamPart(text or "", TEXT if text else META,
+                                        finish_reason=finish or None, metadata=meta, id=id_))
+        usage = obj.get("usage")
+        if usage:
+            part = self._usage_part(usage, id_)
+            if part is not None:
+                parts.append(part)
+        return parts
+
+
+# -- adapters ---------------------------------------------------------------------------------
+
+
+class OpenAIChatSpec(ProviderSpec):
+    kind: Literal["openai-chat"] = "openai-chat"
+    #: Ask for usage in the stream (``stream_options.include_usage``). Turn off for
+    #: compatible servers that reject ``stream_options``.
+    stream_usage: bool = True
+
+
+class OpenAICompletionsSpec(ProviderSpec):
+    kind: Literal["openai-completions"] = "openai-completions"
+    stream_usage: bool = True
+
+
+def _common_params(params: dict[str, Any], body: dict[str, Any], max_tokens_key: str) -> None:
+    """Map our parameter names onto OpenAI's; unknown names pass through unchanged."""
+    for key, value in params.items():
+        if value is None or key == "system":
+            continue
+        if key == "max_tokens":
+            body[max_tokens_key] = value
+        else:
+            body[key] = value
+
+
+class _OpenAIBase(HTTPModel):
+    ls_provider = "openai"
+    default_base_url = "https://api.openai.com/v1"
+    api_key_envs = ("OPENAI_API_KEY",)
+    endpoint: ClassVar[str] = ""
+
+    def _parser(self) -> _OpenAIStreamParser:
+        raise NotImplementedError
+
+    def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _merged_params(self, request: ModelRequest) -> dict[str, Any]:
+        params = {**self.params, **request.overrides}
+        if request.stop:
+            params["stop"] = request.stop
+        return params
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        body = self._body(request, True)
+        parser = self._parser()
+        feed = SSEDecoder().feed
+        parse = parser.feed
+        async with aclosing(self.stream_bytes(self.endpoint, body, ctx)) as reads:
+            async for data in reads:
+                for event in feed(data):
+                    if event.event == "message":
+                        for part in parse(event.data):
+                            yield part
+                    else:
+                        for part in parse(event.data, event.event):
+                            yield part
+                if parser.done:
+                    return  # [DONE]: stop reading even if the server keeps the line open
+        parser.finish()
+
+
+class OpenAIChatModel(_OpenAIBase):
+    """``openai-chat``: ``POST {base_url}/chat/completions``, chat flavour.
+
+    Request: ``messages`` (the system prompt first, unless the input has one),
+    ``max_tokens`` sent as ``max_completion_tokens``, ``temperature``/``top_p``/``stop``/
+    ``seed`` as named, ``stream_options.include_usage`` when streaming.
+    """
+
+    Spec = OpenAIChatSpec
+    endpoint = "/chat/completions"
+    spec: OpenAIChatSpec
+
+    def _parser(self) -> OpenAIChatParser:
+        return OpenAIChatParser(self)
+
+    def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
+        params = self._merged_params(request)
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        system = params.get("system")
+        if system and not any(m["role"] == "system" for m in messages):
+            messages.insert(0, {"role": "system", "content": system})
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
+        _common_params(params, body, "max_completion_tokens")
+        body["stream"] = stream
+        if stream and self.spec.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        data = await self.post_json(self.endpoint, self._body(request, False), ctx)
+        return chat_completion_parts(data, self)
+
+
+class OpenAICompletionsModel(_OpenAIBase):
+    """``openai-completions``: ``POST {base_url}/completions``, text-LLM flavour.
+
+    The legacy API has no system role: ``params.system`` is not sent. ``max_tokens`` keeps
+    its name.
+    """
+
+    Spec = OpenAICompletionsSpec
+    flavor_default = "llm"
+    endpoint = "/completions"
+    spec: OpenAICompletionsSpec
+
+    def _parser(self) -> OpenAICompletionsParser:
+        return OpenAICompletionsParser(self)
+
+    def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "prompt": request.prompt}
+        _common_params(self._merged_params(request), body, "max_tokens")
+        body["stream"] = stream
+        if stream and self.spec.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        data = await self.post_json(self.endpoint, self._body(request, False), ctx)
+        return completion_parts(data, self)
+
+
+# -- non-streaming answers --------------------------------------------------------------------
+
+
+def _first_choice(data: Any, errors: ErrorBuilder) -> tuple[dict[str, Any], str | None]:
+    if not isinstance(data, dict):
+        raise errors.protocol_error("answer is not a JSON object")
+    if data.get("error"):
+        raise errors.upstream_error(data)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise errors.protocol_error("answer without choices")
+    return choices[0], data.get("id")
+
+
+def _tail_parts(data: dict[str, Any], finish: str | None, id_: str | None) -> list[StreamPart]:
+    parts: list[StreamPart] = []
+    if finish:
+        meta = {"model_name": data["model"]} if data.get("model") else None
+        parts.append(StreamPart("", META, finish_reason=finish, metadata=meta, id=id_))
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        parts.append(StreamPart("", META, usage=openai_usage(usage), id=id_))
+    return parts
+
+
+def chat_completion_parts(data: Any, errors: ErrorBuilder | None = None) -> list[StreamPart]:
+    """A whole ``chat.completion`` (``stream = false``) as parts."""
+    errors = errors if errors is not None else PlainErrors()
+    choice, id_ = _first_choice(data, errors)
+    message = choice.get("message") or {}
+    parts: list[StreamPart] = []
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if reasoning and isinstance(reasoning, str):
+        parts.append(StreamPart(reasoning, REASONING, id=id_))
+    if message.get("content"):
+        parts.append(StreamPart(message["content"], TEXT, id=id_))
+    if message.get("refusal"):
+        parts.append(StreamPart(message["refusal"], REFUSAL, id=id_))
+    for index, call in enumerate(message.get("tool_calls") or []):
+        function = call.get("function") or {}
+        parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
+            "name": function.get("name"), "args": function.get("arguments"),
+            "id": call.get("id"), "index": index,
+        }))
+    return parts + _tail_parts(data, choice.get("finish_reason"), id_)
+
+
+def completion_parts(data: Any, errors: ErrorBuilder | None = None) -> list[StreamPart]:
+    """A whole ``text_completion`` (``stream = false``) as parts."""
+    errors = errors if errors is not None else PlainErrors()
+    choice, id_ = _first_choice(data, errors)
+    parts = [StreamPart(choice["text"], TEXT, id=id_)] if choice.get("text") else []
+    return parts + _tail_parts(data, choice.get("finish_reason"), id_)
