@@ -1,0 +1,333 @@
+"""``anthropic``: the Messages API (``POST /v1/messages``), streamed as server-sent events.
+
+Two halves, as everywhere in ``providers/``: ``AnthropicStreamParser`` is pure (one decoded
+event in, at most one ``StreamPart`` out, no I/O) and ``AnthropicModel`` is the thin adapter
+that builds the request and feeds the parser from the shared HTTP layer.
+
+What the parser guarantees, event by event:
+
+- ``message_start``: the message id, and the input token count as a usage delta. The
+  ``output_tokens`` it carries is a placeholder the final ``message_delta`` replaces, so it
+  is held back rather than emitted and taken back.
+- ``content_block_start/delta``: ``text_delta`` is the answer (TEXT); ``thinking_delta`` goes
+  to REASONING; a ``tool_use`` block's name and id, then its ``input_json_delta`` pieces,
+  go to TOOL_CALL as ``{"name", "args", "id", "index"}`` chunks that merge by index.
+- ``message_delta``: the stop reason, and usage that is *cumulative* on the wire, turned into
+  a delta so that summing every part's usage gives the totals the official SDK reports.
+  ``stop_reason: refusal`` comes out on the REFUSAL channel (empty text: what was already
+  streamed stays the answer, as in the SDK) with the ``stop_details`` in its metadata.
+- ``ping``, ``content_block_stop``, ``signature_delta``, ``citations_delta`` and any event
+  we do not know are ignored; ``event: error`` (``overloaded_error``...) raises
+  ``UpstreamError`` with the provider's own message.
+
+Truncation: a stream that ends before ``message_stop`` is reported as ``StreamTruncated``
+*unless* a ``message_delta`` carrying a stop reason already arrived. After that event the
+API sends nothing but ``message_stop``, so nothing of the answer can be missing. The official
+SDK's own recorded fixtures (``/work/shared/wire/anthropic``) end exactly so, without the
+blank line that would dispatch ``message_stop``, and the SDK returns them as complete
+messages (text, stop reason and usage), so we do too. The SDK raises nothing for a stream
+cut off earlier either; there we deliberately differ and report the truncation, keeping the
+text received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any, Final, Literal
+
+from pydantic import Field
+
+from ..config import ProviderSpec
+from ..core.messages import UsageMetadata
+from ..core.parts import META, REASONING, REFUSAL, TOOL_CALL, StreamPart
+from ..core.runnable import ModelRequest, RunContext
+from ..wire.sse import SSEDecoder, SSEEvent
+from .http import HTTPModel
+
+#: The API version this module speaks (the only one Anthropic has published).
+ANTHROPIC_VERSION: Final = "2023-06-01"
+#: Where requests go when ``base_url`` is not set. Paths are appended with their ``/v1``,
+#: as the official SDK does, so a ``base_url`` is a host root (``http://127.0.0.1:8080``).
+DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
+#: The variable holding the key when ``api_key_env`` is not set.
+DEFAULT_KEY_ENV: Final = "ANTHROPIC_API_KEY"
+#: ``max_tokens`` is required by the API; this is used when the config leaves it unset.
+DEFAULT_MAX_TOKENS: Final = 1024
+MESSAGES_PATH: Final = "/v1/messages"
+
+_loads = json.JSONDecoder().decode
+
+
+class AnthropicSpec(ProviderSpec):
+    """Options of the ``anthropic`` kind, beyond those every provider has.
+
+    ``params.seed`` is not sent: the Messages API has no seed.
+    """
+
+    kind: Literal["anthropic"] = "anthropic"
+    #: Sent as ``anthropic-version``.
+    anthropic_version: str = ANTHROPIC_VERSION
+    #: Extended thinking budget in tokens (``thinking: {"type": "enabled", ...}``); unset: off.
+    thinking_budget: int | None = Field(default=None, ge=1024)
+
+
+def _usage(input_tokens: int, output_tokens: int) -> UsageMetadata:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+class AnthropicStreamParser:
+    """Turns the events of one Messages stream into ``StreamPart`` values.
+
+    Feed each ``SSEEvent`` to :meth:`parse`; call :meth:`finish` when the bytes end. State is
+    a handful of counters, so the cost per event is one ``json`` decode and a few lookups.
+    ``errors`` (the backend) builds the exceptions, so they name the provider and never hold
+    the key.
+    """
+
+    __slots__ = ("_errors", "_input", "_output", "_stop_reason", "done", "message_id")
+
+    def __init__(self, errors: HTTPModel) -> None:
+        self._errors = errors
+        self.message_id: str | None = None
+        #: True once ``message_stop`` arrived.
+        self.done = False
+        self._stop_reason: str | None = None
+        # Cumulative counts already emitted as deltas.
+        self._input = 0
+        self._output = 0
+
+    def parse(self, event: SSEEvent) -> StreamPart | None:
+        """The part one event stands for, or ``None`` for events that carry nothing."""
+        name = event.event
+        if name == "message":  # no ``event:`` line: the JSON ``type`` says what it is
+            payload = self._json(event)
+            return self._dispatch(str(payload.get("type")), payload)
+        if name not in _MEANINGFUL:
+            return None  # ping, content_block_stop, anything new
+        return self._dispatch(name, self._json(event))
+
+    def finish(self) -> None:
+        """The bytes ended: raise ``StreamTruncated`` unless the message is complete
+        (``message_stop`` seen, or a stop reason already given: see the module docstring)."""
+        if not self.done and self._stop_reason is None:
+            raise self._errors.truncated("message_stop")
+
+    def _json(self, event: SSEEvent) -> dict[str, Any]:
+        try:
+            payload = _loads(event.data)
+        except ValueError:
+            raise self._errors.protocol_error(
+                f"malformed JSON in a {event.event!r} event"
+            ) from None
+        if type(payload) is not dict:
+            raise self._errors.protocol_error(f"a {event.event!r} event is not a JSON object")
+        return payload
+
+    def _dispatch(self, name: str, payload: dict[str, Any]) -> StreamPart | None:
+        if name == "content_block_delta":
+            delta = payload.get("delta") or {}
+            kind = delta.get("type")
+            if kind == "text_delta":
+                return StreamPart(delta.get("text") or "", id=self.message_id)
+            if kind == "thinking_delta":
+                return StreamPart(delta.get("thinking") or "", REASONING, id=self.message_id)
+            if kind == "input_json_delta":
+                call = {"name": None, "args": delta.get("partial_json") or "", "id": None,
+                        "index": payload.get("index")}
+                return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
+            return None  # signature_delta, citations_delta, future kinds
+        if name == "content_block_start":
+            return self._block_start(payload)
+        if name == "message_start":
+            return self._message_start(payload)
+        if name == "message_delta":
+            return self._message_delta(payload)
+        if name == "message_stop":
+            self.done = True
+            return None
+        if name == "error":
+            error = self._errors.upstream_error(payload)
+            inner = payload.get("error")
+            if isinstance(inner, Mapping) and inner.get("type") == "overloaded_error":
+                error.hint = "Anthropic is overloaded; try again shortly"
+            raise error
+        return None
+
+    def _block_start(self, payload: dict[str, Any]) -> StreamPart | None:
+        block = payload.get("content_block") or {}
+        kind = block.get("type")
+        if kind == "text":
+            text = block.get("text") or ""
+            return StreamPart(text, id=self.message_id) if text else None
+        if kind == "thinking":
+            text = block.get("thinking") or ""
+            return StreamPart(text, REASONING, id=self.message_id) if text else None
+        if kind in ("tool_use", "server_tool_use"):
+            call = {"name": block.get("name"), "args": "", "id": block.get("id"),
+                    "index": payload.get("index")}
+            return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
+        return None
+
+    def _message_start(self, payload: dict[str, Any]) -> StreamPart:
+        message = payload.get("message") or {}
+        self.message_id = message.get("id")
+        usage = message.get("usage") or {}
+        self._input = int(usage.get("input_tokens") or 0)
+        # ``output_tokens`` here is a placeholder that message_delta replaces: held back.
+        meta = {"model_name": message["model"]} if message.get("model") else None
+        return StreamPart("", META, usage=_usage(self._input, 0), id=self.message_id,
+                          metadata=meta)
+
+    def _message_delta(self, payload: dict[str, Any]) -> StreamPart:
+        delta = payload.get("delta") or {}
+        usage = payload.get("usage")
+        stop = delta.get("stop_reason")
+        part_usage: UsageMetadata | None = None
+        if usage:
+            seen_in = usage.get("input_tokens")
+            seen_out = usage.get("output_tokens")
+            d_in = int(seen_in) - self._input if seen_in is not None else 0
+            d_out = int(seen_out) - self._output if seen_out is not None else 0
+            self._input += d_in
+            self._output += d_out
+            part_usage = _usage(d_in, d_out)
+        meta: dict[str, Any] = {}
+        if stop is not None:
+            self._stop_reason = stop
+            meta["stop_reason"] = stop
+        if delta.get("stop_sequence") is not None:
+            meta["stop_sequence"] = delta["stop_sequence"]
+        if delta.get("stop_details") is not None:
+            meta["stop_details"] = delta["stop_details"]
+        channel = REFUSAL if stop == "refusal" else META
+        return StreamPart(
+            "", channel, usage=part_usage, finish_reason=stop, metadata=meta or None,
+            id=self.message_id,
+        )
+
+
+#: Events that carry something; every other name is skipped without decoding its data.
+_MEANINGFUL: Final = frozenset(
+    {"content_block_delta", "content_block_start", "message_start", "message_delta",
+     "message_stop", "error"}
+)
+
+
+def message_parts(data: Any, errors: HTTPModel) -> list[StreamPart]:
+    """The parts of a whole (non-streamed) Messages response, in content order."""
+    if type(data) is not dict:
+        raise errors.protocol_error("the response is not a JSON object")
+    if data.get("type") == "error":
+        raise errors.upstream_error(data)
+    message_id = data.get("id")
+    out: list[StreamPart] = []
+    for index, block in enumerate(data.get("content") or ()):
+        kind = block.get("type")
+        if kind == "text":
+            out.append(StreamPart(block.get("text") or "", id=message_id))
+        elif kind == "thinking":
+            out.append(StreamPart(block.get("thinking") or "", REASONING, id=message_id))
+        elif kind in ("tool_use", "server_tool_use"):
+            call = {"name": block.get("name"), "args": json.dumps(block.get("input") or {}),
+                    "id": block.get("id"), "index": index}
+            out.append(StreamPart("", TOOL_CALL, tool_call=call, id=message_id))
+    usage = data.get("usage") or {}
+    stop = data.get("stop_reason")
+    meta: dict[str, Any] = {}
+    if data.get("model"):
+        meta["model_name"] = data["model"]
+    for key in ("stop_reason", "stop_sequence", "stop_details"):
+        if data.get(key) is not None:
+            meta[key] = data[key]
+    out.append(StreamPart(
+        "", REFUSAL if stop == "refusal" else META,
+        usage=_usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
+        finish_reason=stop, metadata=meta or None, id=message_id,
+    ))
+    return out
+
+
+class AnthropicModel(HTTPModel):
+    """The ``anthropic`` kind: a chat model over ``POST /v1/messages``."""
+
+    ls_provider = "anthropic"
+    Spec = AnthropicSpec
+    default_base_url = DEFAULT_BASE_URL
+    api_key_envs = (DEFAULT_KEY_ENV,)
+    flavor_default = "chat"
+    stream_content_types = ("text/event-stream",)
+    models_path = "/v1/models"
+
+    spec: AnthropicSpec
+
+    def _auth_headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": self.spec.anthropic_version}
+        key = self._secret()
+        if key:
+            headers["x-api-key"] = key
+        return headers
+
+    def request_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body: configured params, then per-call overrides (unknown override keys
+        are sent as given, so new API fields need no code here)."""
+        params = {**self.params, **request.overrides}
+        system_parts = [m.content for m in request.messages if m.role == "system"]
+        if params.get("system") and not system_parts:
+            system_parts = [params["system"]]
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
+            "messages": [
+                {"role": "assistant" if m.role == "assistant" else "user", "content": m.content}
+                for m in request.messages if m.role != "system"
+            ],
+        }
+        if system_parts:
+            body["system"] = "\n\n".join(system_parts)
+        for ours, theirs in (("temperature", "temperature"), ("top_p", "top_p")):
+            if params.get(ours) is not None:
+                body[theirs] = params[ours]
+        stop = request.stop or params.get("stop")
+        if stop:
+            body["stop_sequences"] = list(stop)
+        if self.spec.thinking_budget:
+            body["thinking"] = {"type": "enabled", "budget_tokens": self.spec.thinking_budget}
+        for key, value in params.items():
+            if key not in _PARAM_NAMES:
+                body[key] = value
+        if stream:
+            body["stream"] = True
+        return body
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        parser = AnthropicStreamParser(self)
+        parse = parser.parse
+        decoder = SSEDecoder()
+        body = self.request_body(request, stream=True)
+        async with aclosing(self.stream_bytes(MESSAGES_PATH, body, ctx)) as reads:
+            async for data in reads:
+                for event in decoder.feed(data):
+                    part = parse(event)
+                    if part is not None:
+                        yield part
+        decoder.close()
+        parser.finish()
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        data = await self.post_json(MESSAGES_PATH, self.request_body(request, stream=False), ctx)
+        return message_parts(data, self)
+
+    async def list_models(self) -> list[str]:
+        """Model ids from ``GET /v1/models`` (one page of up to 1000: all there are)."""
+        data = await self.get_json(self.models_path, params={"limit": "1000"})
+        return sorted(self._parse_models(data))
+
+
+#: Our parameter names, mapped above; any other override key is sent verbatim.
+_PARAM_NAMES: Final = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "system"})
