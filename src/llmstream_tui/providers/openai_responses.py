@@ -1,0 +1,192 @@
+"""``openai-responses``: OpenAI's Responses API (``POST {base_url}/responses``).
+
+A pure parser (:class:`OpenAIResponsesParser`, one decoded event dict in, parts out) and a
+thin adapter, as in ``openai.py``.
+
+Events understood: ``response.output_text.delta`` (TEXT), ``response.refusal.delta``
+(REFUSAL), ``response.reasoning_summary_text.delta`` and ``response.reasoning_text.delta``
+(REASONING), a ``function_call`` output item and its ``response.function_call_arguments.delta``
+(TOOL_CALL, indexed by ``output_index``), ``response.created`` (the response id), and the
+terminal events: ``response.completed`` (usage; stop reason ``completed``),
+``response.incomplete`` (usage; the stop reason is ``incomplete_details.reason``, e.g.
+``max_output_tokens``, like Chat's ``length``: an answer cut short, not an error),
+``response.failed`` and ``error`` (UpstreamError). Other events (``*.done``, ``*.added``,
+annotations, ``in_progress``...) carry nothing new and are ignored. The bytes ending before a
+terminal event is StreamTruncated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any, Literal
+
+from ..config import ProviderSpec
+from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.runnable import ModelRequest, RunContext
+from ..wire.sse import SSEDecoder
+from .http import HTTPModel
+from .openai import ErrorBuilder, PlainErrors, openai_usage
+
+_loads = json.JSONDecoder().decode
+
+_TEXT_DELTA = "response.output_text.delta"
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+class OpenAIResponsesParser:
+    """Responses API stream events to parts."""
+
+    __slots__ = ("_id", "done", "errors")
+
+    def __init__(self, errors: ErrorBuilder | None = None) -> None:
+        self.errors: ErrorBuilder = errors if errors is not None else PlainErrors()
+        self.done = False
+        self._id: str | None = None
+
+    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
+        """One SSE event's data (the ``event:`` name is repeated in the JSON's ``type``)."""
+        try:
+            obj = _loads(data)
+        except ValueError:
+            raise self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}") from None
+        if type(obj) is not dict:
+            raise self.errors.protocol_error(f"unexpected event: {data[:80]!r}")
+        return self.parse(obj, event)
+
+    def parse(self, obj: dict[str, Any], event: str = "message") -> list[StreamPart]:
+        kind = obj.get("type") or event
+        if kind == _TEXT_DELTA:
+            return [StreamPart(obj.get("delta") or "", TEXT, id=self._id)]
+        if kind == "response.refusal.delta":
+            return [StreamPart(obj.get("delta") or "", REFUSAL, id=self._id)]
+        if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            return [StreamPart(obj.get("delta") or "", REASONING, id=self._id)]
+        if kind == "response.function_call_arguments.delta":
+            return [StreamPart("", TOOL_CALL, id=self._id, tool_call={
+                "name": None, "args": obj.get("delta") or "", "id": None,
+                "index": obj.get("output_index"),
+            })]
+        if kind == "response.output_item.added":
+            item = obj.get("item") or {}
+            if item.get("type") == "function_call":
+                return [StreamPart("", TOOL_CALL, id=self._id, tool_call={
+                    "name": item.get("name"), "args": item.get("arguments") or "",
+                    "id": item.get("call_id"), "index": obj.get("output_index"),
+                })]
+            return []
+        if kind == "response.created":
+            response = obj.get("response") or {}
+            self._id = response.get("id") or None
+            return [StreamPart("", META, id=self._id)]
+        if kind in _TERMINAL:
+            return self._terminal(kind, obj.get("response") or {})
+        if kind == "error":
+            raise self.errors.upstream_error(obj)
+        return []
+
+    def _terminal(self, kind: str, response: dict[str, Any]) -> list[StreamPart]:
+        self.done = True
+        if kind == "response.failed":
+            raise self.errors.upstream_error(response, "the response failed")
+        return terminal_parts(response, self._id)
+
+    def finish(self) -> None:
+        """At the end of the bytes: StreamTruncated unless a terminal event came."""
+        if not self.done:
+            raise self.errors.truncated("response.completed")
+
+
+def terminal_parts(response: dict[str, Any], id_: str | None) -> list[StreamPart]:
+    """Stop reason and usage of a finished response object."""
+    status = response.get("status") or "completed"
+    finish = status
+    if status == "incomplete":
+        details = response.get("incomplete_details") or {}
+        finish = details.get("reason") or "incomplete"
+    meta = {"model_name": response["model"], "status": status} if response.get("model") else None
+    usage = response.get("usage")
+    return [StreamPart(
+        "", META, finish_reason=finish, metadata=meta, id=response.get("id") or id_,
+        usage=openai_usage(usage) if isinstance(usage, dict) else None,
+    )]
+
+
+def response_parts(data: Any, errors: ErrorBuilder | None = None) -> list[StreamPart]:
+    """A whole ``response`` object (``stream = false``) as parts."""
+    errors = errors if errors is not None else PlainErrors()
+    if not isinstance(data, dict):
+        raise errors.protocol_error("answer is not a JSON object")
+    if data.get("status") == "failed" or (data.get("error") and not data.get("output")):
+        raise errors.upstream_error(data, "the response failed")
+    id_ = data.get("id")
+    parts: list[StreamPart] = []
+    for index, item in enumerate(data.get("output") or []):
+        kind = item.get("type")
+        if kind == "message":
+            for content in item.get("content") or []:
+                if content.get("type") == "output_text" and content.get("text"):
+                    parts.append(StreamPart(content["text"], TEXT, id=id_))
+                elif content.get("type") == "refusal" and content.get("refusal"):
+                    parts.append(StreamPart(content["refusal"], REFUSAL, id=id_))
+        elif kind == "reasoning":
+            for summary in item.get("summary") or []:
+                if summary.get("text"):
+                    parts.append(StreamPart(summary["text"], REASONING, id=id_))
+        elif kind == "function_call":
+            parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
+                "name": item.get("name"), "args": item.get("arguments") or "",
+                "id": item.get("call_id"), "index": index,
+            }))
+    return parts + terminal_parts(data, id_)
+
+
+class OpenAIResponsesSpec(ProviderSpec):
+    kind: Literal["openai-responses"] = "openai-responses"
+
+
+class OpenAIResponsesModel(HTTPModel):
+    """``openai-responses``: chat flavour. ``params.system`` is sent as ``instructions``,
+    ``max_tokens`` as ``max_output_tokens``; ``seed`` and ``stop`` do not exist in this API
+    and are not sent."""
+
+    ls_provider = "openai"
+    Spec = OpenAIResponsesSpec
+    default_base_url = "https://api.openai.com/v1"
+    api_key_envs = ("OPENAI_API_KEY",)
+    endpoint = "/responses"
+
+    def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
+        params = {**self.params, **request.overrides}
+        inputs = [{"role": m.role, "content": m.content} for m in request.messages]
+        body: dict[str, Any] = {"model": self.model, "input": inputs}
+        for key, value in params.items():
+            if value is None or key in ("stop", "seed"):
+                continue
+            if key == "system":
+                body["instructions"] = value
+            elif key == "max_tokens":
+                body["max_output_tokens"] = value
+            else:
+                body[key] = value
+        body["stream"] = stream
+        return body
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        parser = OpenAIResponsesParser(self)
+        feed = SSEDecoder().feed
+        parse = parser.feed
+        body = self._body(request, True)
+        async with aclosing(self.stream_bytes(self.endpoint, body, ctx)) as reads:
+            async for data in reads:
+                for event in feed(data):
+                    for part in parse(event.data, event.event):
+                        yield part
+                if parser.done:
+                    return
+        parser.finish()
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        data = await self.post_json(self.endpoint, self._body(request, False), ctx)
+        return response_parts(data, self)
