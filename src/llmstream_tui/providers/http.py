@@ -30,9 +30,14 @@ puts the key in a message):
               async for data in reads:
                   for event in decoder.feed(data):
                       ...yield StreamPart(...)
+                  if parser.done:                      # the terminator came
+                      await self.drain(reads)
+                      return
 
 - ``post_json(path, body)``: one non-streaming POST, returns the parsed JSON (for
   ``_agenerate`` when ``stream = false``).
+- ``drain(reads)``: after the terminator event, let the body end (bounded) so the
+  connection is reused rather than closed.
 - ``get_json(path)``: a GET returning parsed JSON; ``list_models()`` uses it.
 - ``protocol_error(msg)``, ``upstream_error(obj)``, ``truncated(msg)``: build the errors a
   parser raises, with the provider name filled in.
@@ -199,6 +204,13 @@ def _connect_cause(exc: BaseException) -> str:
     if "refused" in lowered:
         return "connection refused"
     return f"cannot connect ({text})" if text else "cannot connect"
+
+
+def _is_disconnect(exc: httpx.RemoteProtocolError) -> bool:
+    """h11 says "disconnected"/"peer closed" for a dropped connection, other words for bytes
+    that are not HTTP (a bad status line, a bad chunk header)."""
+    text = str(exc).lower()
+    return "disconnected" in text or "peer closed" in text or "incomplete" in text
 
 
 class HTTPModel(LanguageModel):
@@ -401,6 +413,11 @@ class HTTPModel(LanguageModel):
             return StreamProtocolError(
                 f"cannot decode the response body ({self._clean(str(exc))})", provider=name
             )
+        if isinstance(exc, httpx.RemoteProtocolError) and not _is_disconnect(exc):
+            where = "framing" if responded else "response"
+            return StreamProtocolError(
+                f"invalid HTTP {where} ({self._clean(str(exc))})", provider=name
+            )
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
             if responded:
                 return StreamInterrupted("connection dropped mid-stream", provider=name)
@@ -505,6 +522,18 @@ class HTTPModel(LanguageModel):
                 raise self._transport_error(exc, responded=True) from exc
         finally:
             await response.aclose()
+
+    async def drain(self, reads: AsyncGenerator[bytes, None], grace: float = 0.25) -> None:
+        """Read what follows a stream's terminator (``[DONE]``, ``message_stop``...) so the
+        body ends and the connection goes back to the pool; a server that keeps the line
+        open is given ``grace`` seconds, then the connection is closed. Failures here are
+        ignored: the answer is already complete."""
+        try:
+            async with asyncio.timeout(grace):
+                async for _ in reads:
+                    pass
+        except (TimeoutError, ProviderError):
+            pass
 
     async def _json_body(self, response: httpx.Response) -> Any:
         try:

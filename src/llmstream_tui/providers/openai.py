@@ -321,7 +321,8 @@ class _OpenAIBase(HTTPModel):
                         for part in parse(event.data, event.event):
                             yield part
                 if parser.done:
-                    return  # [DONE]: stop reading even if the server keeps the line open
+                    await self.drain(reads)
+                    return
         parser.finish()
 
 

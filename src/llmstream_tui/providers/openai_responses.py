@@ -184,6 +184,7 @@ class OpenAIResponsesModel(HTTPModel):
                     for part in parse(event.data, event.event):
                         yield part
                 if parser.done:
+                    await self.drain(reads)
                     return
         parser.finish()
 
