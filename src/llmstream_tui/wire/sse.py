@@ -1,0 +1,211 @@
+"""Incremental ``text/event-stream`` decoder (WHATWG HTML, "server-sent events").
+
+Feed the bytes of a response as they arrive, in reads of any size split anywhere (inside a
+CRLF, inside a multi-byte character, inside the leading BOM); each ``feed`` returns the
+events completed by that read, in order.  The event list never depends on how the stream
+was split.
+
+Why it is fast: each read is decoded and split by C string methods, so Python code runs
+once per *line*, never per byte; a partial line is kept as a list of pieces joined once when
+its line ends, so an event of any length costs time linear in its size.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import NamedTuple
+
+__all__ = ["SSEDecoder", "SSEEvent", "aiter_sse", "iter_sse"]
+
+
+class SSEEvent(NamedTuple):
+    """One dispatched event.
+
+    ``id`` is the last event id in effect at dispatch (it persists across events);
+    ``retry`` is the reconnection time a ``retry`` field *of this event* set, else ``None``.
+    """
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None
+
+
+_new_event = tuple.__new__
+
+
+class SSEDecoder:
+    """Turns event-stream bytes into :class:`SSEEvent` values.
+
+    Guarantees (the rules in ``/work/shared/wire/README.md``): UTF-8 with replacement of
+    invalid bytes; one leading BOM stripped; lines end at CRLF, LF or a lone CR and nowhere
+    else; a blank line dispatches; comments and unknown fields are ignored; an event not
+    ended by a blank line is discarded at end of stream.
+
+    A CR that ends a read is treated as a line break at once (so an event ended by it is
+    returned without waiting for more bytes) and an LF opening the next read is then skipped:
+    a CRLF split across reads is still one line break.
+
+    After :meth:`close` the decoder can decode a reconnected stream: ``last_event_id`` and
+    ``retry`` survive, everything else starts afresh.
+    """
+
+    __slots__ = (
+        "_data",
+        "_decoder",
+        "_event",
+        "_event_retry",
+        "_id_buffer",
+        "_last_event_id",
+        "_retry",
+        "_skip_lf",
+        "_started",
+        "_tail",
+    )
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._started = False
+        self._skip_lf = False
+        self._tail: list[str] = []
+        self._data: list[str] = []
+        self._event = ""
+        self._event_retry: int | None = None
+        self._id_buffer = ""
+        self._last_event_id = ""
+        self._retry: int | None = None
+
+    @property
+    def last_event_id(self) -> str:
+        """The id to send as ``Last-Event-ID`` on reconnection.
+
+        Updated at each blank line, so an ``id`` in an event cut off by the end of the
+        stream never counts.
+        """
+        return self._last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The reconnection time in milliseconds the server last asked for, if any."""
+        return self._retry
+
+    def feed(self, data: bytes) -> list[SSEEvent]:
+        """Decode one read; return the events it completes (often none)."""
+        text = self._decoder.decode(data)
+        if not text:
+            return []
+        if not self._started:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+                if not text:
+                    return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[0] == "\n":
+                text = text[1:]
+                if not text:
+                    return []
+        if "\r" in text:
+            self._skip_lf = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        rest = lines.pop()
+        tail = self._tail
+        if not lines:
+            tail.append(rest)
+            return []
+        if tail:
+            tail.append(lines[0])
+            if tail[0][:6] == "data: ":
+                tail[0] = tail[0][6:]
+                self._data.append("".join(tail))
+                del lines[0]
+            else:
+                lines[0] = "".join(tail)
+            tail.clear()
+        if rest:
+            tail.append(rest)
+        return self._lines(lines)
+
+    def close(self) -> list[SSEEvent]:
+        """End the stream and return the events it completes.
+
+        By rule 14 an event not followed by a blank line is discarded, and a CR ending the
+        last read has already been acted on, so this returns ``[]``.  It still finalises
+        the UTF-8 decoder (incomplete trailing bytes become U+FFFD, in the discarded
+        partial line) and resets per-stream state for a reconnected stream.
+        """
+        self._decoder.decode(b"", final=True)
+        self._started = False
+        self._skip_lf = False
+        self._tail.clear()
+        self._data.clear()
+        self._event = ""
+        self._event_retry = None
+        self._id_buffer = self._last_event_id
+        return []
+
+    def _lines(self, lines: list[str]) -> list[SSEEvent]:
+        events: list[SSEEvent] = []
+        data = self._data
+        for line in lines:
+            if not line:
+                self._last_event_id = last_id = self._id_buffer
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    data.clear()
+                    events.append(
+                        _new_event(
+                            SSEEvent, (self._event or "message", text, last_id, self._event_retry)
+                        )
+                    )
+                self._event = ""
+                self._event_retry = None
+            elif line[:6] == "data: ":
+                data.append(line[6:])
+            else:
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
+        colon = line.find(":")
+        if colon == 0:
+            return
+        if colon < 0:
+            name, value = line, ""
+        else:
+            name = line[:colon]
+            value = line[colon + 2 :] if line.startswith(" ", colon + 1) else line[colon + 1 :]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id_buffer = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            try:
+                retry = int(value)
+            except ValueError:  # beyond int's digit limit: no meaningful delay
+                return
+            self._retry = self._event_retry = retry
+
+
+def iter_sse(chunks: Iterable[bytes]) -> Iterator[SSEEvent]:
+    """Yield the events of a whole stream given as an iterable of reads."""
+    decoder = SSEDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    yield from decoder.close()
+
+
+async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
+    """Yield the events of a stream read asynchronously (e.g. ``response.aiter_bytes()``)."""
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.close():
+        yield event
