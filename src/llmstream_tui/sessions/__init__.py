@@ -1,0 +1,22 @@
+"""Sessions: the history database, recordings, and the recorder that feeds both.
+
+Core code: never imports textual. ``recording.py`` documents the file format.
+"""
+
+from __future__ import annotations
+
+from .history import History, HistoryWriter, ProviderRecord, RunRecord, SessionRecord, SessionSummary
+from .recorder import RunRecorder, SessionRecorder
+from .recording import RecordingReader, RecordingWriter
+
+__all__ = [
+    "History",
+    "HistoryWriter",
+    "ProviderRecord",
+    "RecordingReader",
+    "RecordingWriter",
+    "RunRecorder",
+    "SessionRecord",
+    "SessionRecorder",
+    "SessionSummary",
+]

@@ -1,0 +1,376 @@
+"""``SessionRecorder``: watches the runs of one session and saves them, off the hot path.
+
+The CLI and the app call it as things happen::
+
+    recorder = SessionRecorder.open(record="run.jsonl", history=True)
+    turn = recorder.begin_turn("Write me a song")
+    run = recorder.start_run(llm, timeline=timeline)   # one per provider
+    async for ev in llm.astream_events(prompt, {"timeline": timeline}):
+        run.observe(ev)                                # chunk lines, then the end line
+    ...  # on failure: run.error(exc, partial_text)
+    recorder.close()
+
+Per chunk it costs a timestamp, a small dict and a list append under a lock. A writer
+thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as recording lines
+(``recording.py`` documents them), to each sink: the recording file (one write + flush) and
+the history database (one transaction). So a process killed with SIGKILL loses at most the
+chunks of the last interval plus the time one batch takes to write, and whatever reached a
+sink is complete lines / committed rows.
+
+A sink that fails (disk full, a locked or foreign database) is dropped with a one-line
+message in ``problems``; the run and the other sink go on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from ..errors import LLMStreamError, RecordingError
+from .recording import RecordingWriter, describe_provider, error_line
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..core.metrics import StreamTimeline
+    from .history import HistoryWriter
+
+#: How often the writer thread flushes, in seconds. A SIGKILL loses at most about this much.
+FLUSH_INTERVAL_S: Final = 0.05
+
+Sink = Callable[[list[dict[str, Any]]], None]
+
+_OPEN: weakref.WeakSet[SessionRecorder] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:  # pragma: no cover  # runs at interpreter exit
+    for recorder in list(_OPEN):
+        recorder.close()
+
+
+class SessionRecorder:
+    """Records one session (a conversation: turns, each answered by one or more providers)
+    into a recording file, the history database, or both."""
+
+    def __init__(
+        self,
+        *,
+        recording: RecordingWriter | None = None,
+        history: HistoryWriter | None = None,
+        events: bool = False,
+        flush_interval: float = FLUSH_INTERVAL_S,
+        first_turn: int = 0,
+    ) -> None:
+        self.recording = recording
+        self.history = history
+        self.events = events
+        self.flush_interval = flush_interval
+        #: One-line messages about sinks that failed and were dropped.
+        self.problems: list[str] = []
+        self._sinks: dict[str, Sink] = {}
+        if recording is not None:
+            self._sinks["recording"] = recording.write
+        if history is not None:
+            self._sinks["history"] = history.apply
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._described: dict[str, Mapping[str, Any]] = {}
+        self._turn = first_turn - 1
+        self._running: set[str] = set()
+        self._closed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="llmstream-recorder", daemon=True)
+        self._thread.start()
+        _OPEN.add(self)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        record: str | Path | None = None,
+        overwrite: bool = False,
+        history: bool = True,
+        history_path: str | Path | None = None,
+        session: str | None = None,
+        events: bool = False,
+    ) -> SessionRecorder:
+        """A recorder for the CLI or the app. ``record``: a new recording file (an existing
+        one raises ``RecordingError`` unless ``overwrite``). ``history``: also save to the
+        history database; if that cannot be opened the problem is kept in ``problems`` and
+        the session runs without it. ``session`` continues a saved session (its uid)."""
+        writer = RecordingWriter(record, overwrite=overwrite) if record is not None else None
+        store: HistoryWriter | None = None
+        problems: list[str] = []
+        first_turn = 0
+        if history or session is not None:
+            from .history import History, HistoryWriter
+
+            try:
+                if session is not None:
+                    with History(history_path) as h:
+                        first_turn = len(h.load(session).prompts)
+                store = HistoryWriter(history_path, session)
+            except RecordingError as exc:
+                if session is not None:
+                    if writer is not None:
+                        writer.close()
+                    raise
+                problems.append(f"history not saved: {exc}")
+        recorder = cls(recording=writer, history=store, events=events, first_turn=first_turn)
+        recorder.problems.extend(problems)
+        return recorder
+
+    @property
+    def session_uid(self) -> str | None:
+        """The history's id of this session (None when not saving to history)."""
+        return self.history.uid if self.history is not None else None
+
+    @property
+    def turn(self) -> int:
+        """The current turn (-1 before the first prompt)."""
+        return self._turn
+
+    # -- what callers report ---------------------------------------------------------------
+
+    def _put(self, line: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(line)
+
+    def begin_turn(self, prompt: str) -> int:
+        """A new prompt; returns its turn number. Runs started after it belong to it."""
+        self._turn += 1
+        self._running.clear()
+        self._put({"type": "prompt", "turn": self._turn, "text": prompt})
+        return self._turn
+
+    def start_run(
+        self,
+        provider: Any,
+        *,
+        description: Mapping[str, Any] | None = None,
+        timeline: StreamTimeline | None = None,
+        settings: Settings | None = None,
+    ) -> RunRecorder:
+        """Start recording one provider's answer to the current turn.
+
+        ``provider`` is a ``LanguageModel`` (its name and settings are described from it) or
+        a name (then ``description``, a recording ``provider`` line, may describe it). Pass
+        the run's ``timeline`` so chunk times count from the same instant as its metrics.
+        Two runs with the same name in one turn get ``#2``, ``#3``... suffixes.
+        """
+        if self._turn < 0:
+            self.begin_turn("")
+        if isinstance(provider, str):
+            name = provider
+        else:
+            name = provider.name
+            if description is None:
+                description = describe_model(provider, settings)
+        base, n = name, 1
+        while name in self._running:
+            n += 1
+            name = f"{base}#{n}"
+        self._running.add(name)
+        if name not in self._described:
+            line = dict(description) if description is not None else {"kind": None}
+            line.update(type="provider", provider=name)
+            self._described[name] = line
+            self._put(line)
+        self._put({"type": "run", "provider": name, "turn": self._turn})
+        return RunRecorder(self, name, self._turn, timeline)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand everything reported so far to the sinks now (any thread)."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            for name, sink in list(self._sinks.items()):
+                try:
+                    sink(batch)
+                except Exception as exc:  # noqa: BLE001  # a failing sink must not stop a run
+                    del self._sinks[name]
+                    message = str(exc) if isinstance(exc, LLMStreamError) else (
+                        f"{type(exc).__name__}: {exc}")
+                    self.problems.append(f"{name} no longer saved: {message}")
+
+    def close(self) -> None:
+        """Flush, stop the writer thread, close the sinks. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+        self.flush()
+        if self.recording is not None:
+            self.recording.close()
+        if self.history is not None:
+            self.history.close()
+        _OPEN.discard(self)
+
+    def __enter__(self) -> SessionRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RunRecorder:
+    """One provider's answer to one turn. ``observe`` each ``astream_events`` dict, or call
+    ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
+
+    __slots__ = ("provider", "turn", "_recorder", "_put", "_start_ns", "_timeline", "_index",
+                 "_done", "_events")
+
+    def __init__(
+        self, recorder: SessionRecorder, provider: str, turn: int,
+        timeline: StreamTimeline | None,
+    ) -> None:
+        self.provider = provider
+        self.turn = turn
+        self._recorder = recorder
+        self._put = recorder._put
+        self._start_ns = time.perf_counter_ns()
+        self._timeline = timeline
+        self._index = 0
+        self._done = False
+        self._events = recorder.events
+
+    def _t(self) -> float:
+        timeline = self._timeline
+        if timeline is not None and timeline.start_ns is not None:
+            self._start_ns = timeline.start_ns
+        return round((time.perf_counter_ns() - self._start_ns) / 1e9, 6)
+
+    @property
+    def chunks(self) -> int:
+        return self._index
+
+    def chunk(self, text: str, channel: str | None = None,
+              tool_call: Mapping[str, Any] | None = None) -> None:
+        """A streamed piece arrived now. ``channel``: None for answer text, else
+        ``reasoning``, ``refusal`` or ``tool_call``."""
+        if self._done:
+            return
+        line: dict[str, Any] = {"type": "chunk", "provider": self.provider,
+                                "index": self._index, "t": self._t(), "text": text}
+        if channel is not None:
+            line["channel"] = channel
+            if tool_call is not None:
+                line["tool_call"] = dict(tool_call)
+        self._index += 1
+        self._put(line)
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """Record what an ``astream_events`` (v1 or v2) dict says about this run."""
+        if self._done:
+            return
+        kind: str = event["event"]
+        if self._events:
+            self._put({"type": "event", "provider": self.provider, "t": self._t(),
+                       "event": event})
+        if kind.endswith("_stream"):
+            chunk = event["data"]["chunk"]
+            if type(chunk) is str:
+                self.chunk(chunk)
+                return
+            content = chunk.content
+            extra = chunk.additional_kwargs
+            if content:
+                self.chunk(content, "refusal" if extra and "refusal" in extra else None)
+            elif extra and extra.get("reasoning_content"):
+                self.chunk(extra["reasoning_content"], "reasoning")
+            for call in chunk.tool_call_chunks or ():
+                self.chunk("", "tool_call", call)
+        elif kind.endswith("_end"):
+            text, finish, usage = summarise_output(event["data"].get("output"))
+            if self._index == 0 and text:
+                self.chunk(text)  # not streamed: the whole answer arrived at once
+            self.end(text, finish, usage)
+
+    def _metrics(self, metrics: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if metrics is not None:
+            return dict(metrics)
+        if self._timeline is not None and self._timeline.start_ns is not None:
+            return self._timeline.snapshot().to_dict()
+        return None
+
+    def end(self, text: str, finish_reason: str | None = None,
+            usage: Mapping[str, Any] | None = None,
+            metrics: Mapping[str, Any] | None = None) -> None:
+        """The run finished with ``text``. ``metrics`` default to the timeline's snapshot."""
+        if self._done:
+            return
+        self._done = True
+        self._put({"type": "end", "provider": self.provider, "t": self._t(), "text": text,
+                   "finish_reason": finish_reason,
+                   "usage": dict(usage) if usage is not None else None,
+                   "metrics": self._metrics(metrics)})
+
+    def error(self, exc: Exception, text: str = "",
+              metrics: Mapping[str, Any] | None = None) -> None:
+        """The run failed with ``exc`` after ``text`` (its partial text)."""
+        if self._done:
+            return
+        self._done = True
+        self._put(error_line(exc, provider=self.provider, t=self._t(), text=text,
+                             metrics=self._metrics(metrics)))
+
+    def cancel(self, text: str = "", metrics: Mapping[str, Any] | None = None) -> None:
+        """The user stopped the run after ``text``."""
+        if self._done:
+            return
+        self._done = True
+        self._put({"type": "error", "provider": self.provider, "t": self._t(), "text": text,
+                   "error": {"kind": "cancelled", "message": "cancelled by the user",
+                             "status": None, "detail": "cancelled by the user", "hint": None},
+                   "metrics": self._metrics(metrics)})
+
+
+def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(text, finish reason, usage) from an ``on_*_end`` event's output (a string, a text
+    LLM's ``generations`` dict, or a message)."""
+    if final is None:
+        return "", None, None
+    if isinstance(final, str):
+        return final, None, None
+    if isinstance(final, dict):
+        gen = final["generations"][0][0]
+        info = gen.get("generation_info") or {}
+        usage = info.get("usage")
+        return gen["text"], info.get("finish_reason"), dict(usage) if usage else None
+    usage = getattr(final, "usage_metadata", None)
+    finish = final.response_metadata.get("finish_reason")
+    return final.content, finish, dict(usage) if usage else None
+
+
+def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]:
+    """The recording ``provider`` line for a built backend (from its ``spec``), never a key."""
+    spec = getattr(llm, "spec", None)
+    if spec is None:
+        from ..providers.registry import resolve, validate_table
+
+        try:
+            spec = validate_table(resolve(llm.name, settings)[1])
+        except LLMStreamError:
+            return {"kind": getattr(llm, "ls_provider", None), "model": llm.model,
+                    "flavor": llm.flavor, "params": dict(llm.params)}
+    return describe_provider(llm.name, spec, flavor=llm.flavor)
+
+
+__all__ = ["FLUSH_INTERVAL_S", "RunRecorder", "SessionRecorder", "describe_model",
+           "summarise_output"]

@@ -1,0 +1,405 @@
+"""Recordings: a versioned JSON-lines file holding everything needed to replay a session.
+
+Format ``llmstream-recording``, version 1
+=========================================
+
+UTF-8 text, one JSON object per line, ``\\n`` after every line. The first line is the header::
+
+    {"format":"llmstream-recording","version":1,"created":"2025-01-31T12:00:00Z",
+     "generator":"llmstream-tui 0.1.0"}
+
+Every other line has a ``type``. Lines are written in the order things happened:
+
+``provider``  a pane's provider, before any of its runs::
+
+    {"type":"provider","provider":"fast","kind":"openai-chat","model":"gpt-4o-mini",
+     "base_url":"http://127.0.0.1:8000/v1","api_key_env":"OPENAI_API_KEY","flavor":"chat",
+     "params":{"temperature":0.2},"options":{"timeout":60.0,...},"headers":["x-team"]}
+
+    ``provider`` is the name every later line refers to (unique within the file).
+    ``api_key_env`` is the *name* of the variable; no key, and no header value, is ever
+    written (``headers`` lists header names only).
+
+``prompt``    what the user sent; starts turn ``turn`` (0, 1, 2...)::
+
+    {"type":"prompt","turn":0,"text":"Write me a song"}
+
+``run``       a provider starts answering a turn; the instant ``t = 0`` of that run::
+
+    {"type":"run","provider":"fast","turn":0}
+
+``chunk``     one streamed piece of the provider's current run::
+
+    {"type":"chunk","provider":"fast","index":0,"t":0.231507,"text":"Spark"}
+
+    ``t`` is seconds since the run started (microsecond precision), ``index`` counts the
+    run's chunks from 0. Optional ``channel`` (``reasoning``, ``refusal``, ``tool_call``;
+    absent means answer text) and ``tool_call`` (the tool-call delta). Only pieces that carry
+    something are chunks: metadata-only pieces (usage, stop reason) go to the ``end`` line.
+
+``event``     optional: one ``astream_events`` dict of the current run, as JSON::
+
+    {"type":"event","provider":"fast","t":0.2315,"event":{"event":"on_chat_model_stream",...}}
+
+``end``       the run finished::
+
+    {"type":"end","provider":"fast","t":1.92,"text":"Sparkling water...",
+     "finish_reason":"stop","usage":{"input_tokens":9,...},"metrics":{"ttft_s":0.23,...}}
+
+``error``     the run failed (or was cancelled: ``error.kind == "cancelled"``)::
+
+    {"type":"error","provider":"fast","t":0.8,"text":"Spark","error":{"kind":"timeout",
+     "message":"fast: no data for 60s","status":null,"detail":"no data for 60s","hint":null},
+     "metrics":{...}}
+
+A ``chunk``/``event``/``end``/``error`` line belongs to the latest ``run`` line of the same
+provider, so runs of several providers interleave freely. A run with no ``end`` or ``error``
+line was interrupted (the process died): it replays up to where it stopped.
+
+Compatibility: readers ignore unknown line types and unknown keys (additions stay version
+1); a change that old readers would misread bumps ``version``, and a reader refuses versions
+it does not know.
+
+Robustness guarantees (``RecordingReader``): reading streams line by line in constant memory;
+a torn last line (the writer died mid-write) or a corrupt line in the middle is skipped and
+reported in ``problems``, everything readable still loads; an empty, foreign or newer-version
+file raises ``RecordingError`` with one line. ``RecordingWriter`` never overwrites an existing
+file unless told to.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Final
+
+from ..errors import RecordingError
+
+FORMAT: Final = "llmstream-recording"
+VERSION: Final = 1
+#: Problems kept verbatim; more are only counted, so a damaged huge file stays cheap to read.
+MAX_PROBLEMS: Final = 10
+
+
+def _jsonable(value: Any) -> Any:
+    """Messages and chunks inside event lines serialise as their ``to_dict()``."""
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def dump_line(obj: Mapping[str, Any]) -> str:
+    """One recording line (no newline): compact JSON, non-ASCII kept as UTF-8.
+
+    Text with lone surrogates (possible in untrusted model output) cannot be UTF-8, so such
+    a line falls back to ``\\u`` escapes: still valid JSON, still the same string when read.
+    """
+    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=_jsonable)
+    return line
+
+
+def header(**extra: Any) -> dict[str, Any]:
+    """The first line of a new recording."""
+    from .. import __version__
+
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"format": FORMAT, "version": VERSION, "created": now,
+            "generator": f"llmstream-tui {__version__}", **extra}
+
+
+class RecordingWriter:
+    """Appends recording lines to a new file; each ``write`` is one ``write`` + ``flush``.
+
+    Flushing hands the bytes to the OS, so a process killed with SIGKILL right after keeps
+    them (no fsync: a power cut may lose the last seconds, a crash does not). The file is
+    created exclusively: an existing file is an error unless ``overwrite=True``.
+    """
+
+    def __init__(self, path: str | Path, *, overwrite: bool = False, **header_extra: Any) -> None:
+        self.path = Path(path)
+        try:
+            self._file: IO[bytes] | None = self.path.open("wb" if overwrite else "xb")
+        except FileExistsError:
+            raise RecordingError(
+                f"{self.path}: already exists; not overwriting it (choose another name)"
+            ) from None
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot create: {exc.strerror}") from None
+        self.write([header(**header_extra)])
+
+    def write(self, lines: Iterable[Mapping[str, Any]]) -> None:
+        """Append ``lines`` and flush them to the OS in one write."""
+        if self._file is None:
+            raise RecordingError(f"{self.path}: recording already closed")
+        data = "".join(dump_line(obj) + "\n" for obj in lines).encode("utf-8")
+        if data:
+            self._file.write(data)
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_recording(
+    path: str | Path, lines: Iterable[Mapping[str, Any]], *, overwrite: bool = False,
+    batch: int = 4096,
+) -> None:
+    """Write a whole recording (header added) from an iterable of lines, in batches."""
+    with RecordingWriter(path, overwrite=overwrite) as writer:
+        buf: list[Mapping[str, Any]] = []
+        for obj in lines:
+            buf.append(obj)
+            if len(buf) >= batch:
+                writer.write(buf)
+                buf.clear()
+        writer.write(buf)
+
+
+def _check_header(path: Path, raw: bytes, complete: bool) -> dict[str, Any]:
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        if not complete and raw.lstrip().startswith(b'{"format":"' + FORMAT.encode()):
+            raise RecordingError(f"{path}: the recording header is cut short (torn file)") from None
+        raise RecordingError(f"{path}: not an llmstream recording (no header line)") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise RecordingError(f"{path}: not an llmstream recording (no header line)")
+    version = obj.get("version")
+    if version != VERSION:
+        raise RecordingError(
+            f"{path}: recording format version {version!r} is not supported "
+            f"(this llmstream-tui reads version {VERSION})"
+        )
+    return obj
+
+
+class RecordingReader:
+    """Reads a recording line by line. Opening checks the header (``RecordingError`` for an
+    empty, foreign or unknown-version file); iterating yields every readable line after it
+    as a dict, in constant memory, however long the file.
+
+    ``problems`` (at most ``MAX_PROBLEMS`` one-line messages) and ``problem_count`` describe
+    what the last iteration skipped; ``torn`` is True when the last line was cut short.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.problems: list[str] = []
+        self.problem_count = 0
+        self.torn = False
+        with self._open() as fh:
+            first = fh.readline()
+        if not first.strip():
+            raise RecordingError(f"{self.path}: empty file, not an llmstream recording")
+        self.header = _check_header(self.path, first, first.endswith(b"\n"))
+
+    def _open(self) -> IO[bytes]:
+        try:
+            return self.path.open("rb")
+        except FileNotFoundError:
+            raise RecordingError(f"{self.path}: no such recording") from None
+        except IsADirectoryError:
+            raise RecordingError(f"{self.path}: is a directory, not a recording") from None
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot read: {exc.strerror}") from None
+
+    def _problem(self, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{self.path}: {message}")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.problems = []
+        self.problem_count = 0
+        self.torn = False
+        loads = json.loads
+        with self._open() as fh:
+            fh.readline()
+            number = 1
+            for raw in fh:
+                number += 1
+                try:
+                    obj = loads(raw)
+                except ValueError:
+                    if not raw.endswith(b"\n"):
+                        self.torn = True
+                        self._problem(f"line {number} is cut short (torn write); ignored")
+                    elif raw.strip():
+                        self._problem(f"line {number} is not valid JSON; skipped")
+                    continue
+                if type(obj) is not dict or type(obj.get("type")) is not str:
+                    self._problem(f"line {number} is not a recording line; skipped")
+                    continue
+                yield obj
+
+    def problem_summary(self) -> str | None:
+        """One line describing what was skipped, or None when nothing was."""
+        if not self.problem_count:
+            return None
+        first = self.problems[0]
+        more = self.problem_count - 1
+        return first + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def index(self) -> RecordingIndex:
+        """One pass over the file: prompts, providers and how each run ended. Memory grows
+        with the number of prompts and runs, never with the number of chunks."""
+        idx = RecordingIndex(self.header)
+        current: dict[str, int] = {}
+        for obj in self:
+            kind = obj["type"]
+            if kind == "chunk":
+                key = (obj.get("provider"), current.get(obj.get("provider"), 0))
+                idx.chunks[key] = idx.chunks.get(key, 0) + 1  # type: ignore[index]
+            elif kind == "prompt":
+                idx.prompts.append(str(obj.get("text", "")))
+            elif kind == "provider" and isinstance(obj.get("provider"), str):
+                idx.providers.setdefault(obj["provider"], obj)
+            elif kind == "run" and isinstance(obj.get("provider"), str):
+                turn = obj.get("turn", 0)
+                current[obj["provider"]] = turn if isinstance(turn, int) else 0
+                idx.runs.setdefault((obj["provider"], current[obj["provider"]]), "interrupted")
+            elif kind in ("end", "error") and isinstance(obj.get("provider"), str):
+                key2 = (obj["provider"], current.get(obj["provider"], 0))
+                idx.runs[key2] = "done" if kind == "end" else "error"
+        return idx
+
+    def run_lines(self, provider: str, turn: int = 0) -> Iterator[dict[str, Any]]:
+        """The ``chunk``, ``event``, ``end`` and ``error`` lines of one run, in order; stops
+        after its end or error line (the rest of the file is not read)."""
+        current: int | None = None
+        want = provider
+        for obj in self:
+            kind = obj["type"]
+            if obj.get("provider") != want:
+                continue
+            if kind == "run":
+                current = obj.get("turn", 0)
+                continue
+            if current != turn:
+                continue
+            if kind in ("chunk", "event"):
+                yield obj
+            elif kind in ("end", "error"):
+                yield obj
+                return
+
+
+class RecordingIndex:
+    """What a recording holds, without its chunks (see ``RecordingReader.index``)."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self.header = header
+        self.prompts: list[str] = []
+        #: name -> the ``provider`` line, in the order they appear.
+        self.providers: dict[str, dict[str, Any]] = {}
+        #: (provider, turn) -> "done" | "error" | "interrupted"
+        self.runs: dict[tuple[str, int], str] = {}
+        #: (provider, turn) -> number of chunks
+        self.chunks: dict[tuple[str, int], int] = {}
+
+
+def error_line(exc: Exception, *, provider: str, t: float, text: str,
+               metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``error`` line for a failed run (message and hint kept apart, for replay)."""
+    from ..errors import ProviderError
+
+    if isinstance(exc, ProviderError):
+        err: dict[str, Any] = {**exc.to_dict(), "detail": exc.message, "hint": exc.hint}
+        retry = getattr(exc, "retry_after", None)
+        if retry is not None:
+            err["retry_after"] = retry
+    else:
+        err = {"kind": "internal", "message": f"{type(exc).__name__}: {exc}", "status": None,
+               "detail": f"{type(exc).__name__}: {exc}", "hint": None}
+    return {"type": "error", "provider": provider, "t": t, "text": text, "error": err,
+            "metrics": dict(metrics) if metrics is not None else None}
+
+
+def _is_secret_name(key: str) -> bool:
+    k = key.lower().replace("-", "_")
+    if k == "api_key_env" or k.endswith("tokens"):
+        return False
+    return any(w in k for w in ("key", "secret", "token", "password", "authorization", "auth"))
+
+
+def describe_provider(name: str, spec: Any, *, flavor: str | None = None) -> dict[str, Any]:
+    """The ``provider`` line for a validated ``ProviderSpec``: kind, model, base URL,
+    parameters and the kind's own options; never a key.
+
+    ``api_key_env`` keeps the variable's *name*. Header values are dropped (only names are
+    kept: an ``Authorization`` header would carry a key), option names that look secret
+    (``*key*``, ``*token*``, ``*secret*``...) are dropped, and any string equal to the value of
+    the variable ``api_key_env`` names is replaced, as a last line of defence.
+    """
+    data: dict[str, Any] = spec.model_dump(mode="json")
+    params = {k: v for k, v in (data.pop("params", None) or {}).items() if v is not None}
+    headers = sorted((data.pop("headers", None) or {}).keys())
+    out: dict[str, Any] = {
+        "type": "provider",
+        "provider": name,
+        "kind": data.pop("kind", None),
+        "model": data.pop("model", ""),
+        "base_url": data.pop("base_url", None),
+        "api_key_env": data.pop("api_key_env", None),
+        "flavor": flavor or data.get("flavor") or "chat",
+        "params": params,
+        "options": _drop_secret_names(data),
+    }
+    if headers:
+        out["headers"] = headers
+    secret = os.environ.get(out["api_key_env"] or "") if out["api_key_env"] else None
+    if secret:
+        out = _scrub(out, secret)
+    return out
+
+
+def _drop_secret_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_secret_names(v) for k, v in value.items() if not _is_secret_name(str(k))}
+    if isinstance(value, list):
+        return [_drop_secret_names(v) for v in value]
+    return value
+
+
+def _scrub(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, "[redacted]") if secret in value else value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secret) for v in value]
+    return value
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "RecordingIndex",
+    "RecordingReader",
+    "RecordingWriter",
+    "describe_provider",
+    "dump_line",
+    "error_line",
+    "header",
+    "write_recording",
+]
