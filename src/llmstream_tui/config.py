@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     default_providers: list[str] = Field(default_factory=lambda: ["swift", "steady"])
     delimiter: str = "|"
     theme: str = "llmstream-dark"
+    #: Save every session (prompts, chunks with their arrival times, answers, metrics,
+    #: provider settings but never a key) to ``<data dir>/history.sqlite3`` as it happens.
+    #: ``false`` keeps nothing; ``stream --no-history`` does the same for one run.
+    history: bool = True
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     keymap: dict[str, str] = Field(default_factory=dict)
     ui: UISettings = Field(default_factory=UISettings)
