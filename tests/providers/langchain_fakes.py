@@ -23,8 +23,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
+from pydantic import Field
 
 POEM = "Sparkling water, oh so clear\nBubbles dancing, without fear"
+
 
 class ScriptedChunksChatModel(BaseChatModel):
     """Streams ``chunks`` as given; raises ``fail_with`` after ``fail_after`` chunks.
@@ -34,37 +36,52 @@ class ScriptedChunksChatModel(BaseChatModel):
     chunks: list[AIMessageChunk]
     fail_after: int | None = None
     fail_with: str = "model exploded"
-    closed: list[bool] = []
-    requests: list[list[BaseMessage]] = []
-    stops: list[list[str] | None] = []
+    closed: list[bool] = Field(default_factory=list)
+    requests: list[list[BaseMessage]] = Field(default_factory=list)
+    stops: list[list[str] | None] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
         return "scripted-chunks"
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.requests.append(messages)
         self.stops.append(stop)
         total = self.chunks[0]
         for chunk in self.chunks[1:]:
             total = total + chunk
         message = AIMessage(
-            content=total.content, tool_calls=total.tool_calls,
-            usage_metadata=total.usage_metadata, response_metadata=total.response_metadata,
-            additional_kwargs=total.additional_kwargs, id=total.id,
+            content=total.content,
+            tool_calls=total.tool_calls,
+            usage_metadata=total.usage_metadata,
+            response_metadata=total.response_metadata,
+            additional_kwargs=total.additional_kwargs,
+            id=total.id,
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         raise NotImplementedError("async only")
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         self.requests.append(messages)
         self.stops.append(stop)
         try:
@@ -101,18 +118,29 @@ def poem_chain() -> Any:
 RICH_CHUNKS = [
     AIMessageChunk("", id="msg-rich", additional_kwargs={"reasoning_content": "Think "}),
     AIMessageChunk("", id="msg-rich", additional_kwargs={"reasoning_content": "first."}),
+    AIMessageChunk([{"type": "thinking", "thinking": " Blocks too.", "index": 0}], id="msg-rich"),
     AIMessageChunk(
-        [{"type": "thinking", "thinking": " Blocks too.", "index": 0}], id="msg-rich"
+        "Hello",
+        id="msg-rich",
+        usage_metadata={"input_tokens": 7, "output_tokens": 1, "total_tokens": 8},
     ),
-    AIMessageChunk("Hello", id="msg-rich",
-                   usage_metadata={"input_tokens": 7, "output_tokens": 1, "total_tokens": 8}),
     AIMessageChunk(" world", id="msg-rich"),
-    AIMessageChunk("", id="msg-rich", tool_call_chunks=[
-        {"name": "get_weather", "args": '{"city": ', "id": "call_1", "index": 0}]),
-    AIMessageChunk("", id="msg-rich", tool_call_chunks=[
-        {"name": None, "args": '"Paris"}', "id": None, "index": 0}]),
-    AIMessageChunk("", id="msg-rich", response_metadata={"finish_reason": "tool_calls"},
-                   usage_metadata={"input_tokens": 0, "output_tokens": 11, "total_tokens": 11}),
+    AIMessageChunk(
+        "",
+        id="msg-rich",
+        tool_call_chunks=[{"name": "get_weather", "args": '{"city": ', "id": "call_1", "index": 0}],
+    ),
+    AIMessageChunk(
+        "",
+        id="msg-rich",
+        tool_call_chunks=[{"name": None, "args": '"Paris"}', "id": None, "index": 0}],
+    ),
+    AIMessageChunk(
+        "",
+        id="msg-rich",
+        response_metadata={"finish_reason": "tool_calls"},
+        usage_metadata={"input_tokens": 0, "output_tokens": 11, "total_tokens": 11},
+    ),
 ]
 
 
@@ -131,7 +159,7 @@ def failing_model() -> ScriptedChunksChatModel:
 
 #: One shared instance whose ``closed`` list a test inspects.
 endless_instance = ScriptedChunksChatModel(
-    chunks=[AIMessageChunk(f"word{i} ") for i in range(1000)], closed=[]
+    chunks=[AIMessageChunk(f"word{i} ") for i in range(1000)]
 )
 
 

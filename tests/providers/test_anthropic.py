@@ -3,8 +3,10 @@ own cases for events, usage, truncation, requests and the key."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +63,43 @@ def sse(*events: tuple[str, dict[str, Any]], end: str = "\n\n") -> bytes:
 
 
 def start(input_tokens: int = 10, output_tokens: int = 1) -> tuple[str, dict[str, Any]]:
-    return ("message_start", {"type": "message_start", "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "content": [],
-        "model": "claude-test", "stop_reason": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}})
+    return (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": "claude-test",
+                "stop_reason": None,
+                "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+            },
+        },
+    )
 
 
 def text_delta(text: str, index: int = 0) -> tuple[str, dict[str, Any]]:
-    return ("content_block_delta", {"type": "content_block_delta", "index": index,
-                                    "delta": {"type": "text_delta", "text": text}})
+    return (
+        "content_block_delta",
+        {
+            "type": "content_block_delta",
+            "index": index,
+            "delta": {"type": "text_delta", "text": text},
+        },
+    )
 
 
 def message_delta(stop: str = "end_turn", **usage: int) -> tuple[str, dict[str, Any]]:
-    return ("message_delta", {"type": "message_delta",
-                              "delta": {"stop_reason": stop, "stop_sequence": None},
-                              "usage": usage or {"output_tokens": 5}})
+    return (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": usage or {"output_tokens": 5},
+        },
+    )
 
 
 STOP = ("message_stop", {"type": "message_stop"})
@@ -134,8 +158,15 @@ async def test_recorded_refusal_is_marked_with_its_details(client: httpx.AsyncCl
 async def test_error_event_mid_stream_is_upstream_error_keeping_the_text(
     client: httpx.AsyncClient,
 ) -> None:
-    body = sse(start(), text_delta("Hel"), text_delta("lo"), ("error", {
-        "type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
+    body = sse(
+        start(),
+        text_delta("Hel"),
+        text_delta("lo"),
+        (
+            "error",
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        ),
+    )
     async with LoopbackServer(Reply.sse(body)) as server:
         with pytest.raises(UpstreamError) as info:
             await collect(make(server, client))
@@ -169,11 +200,21 @@ async def test_pings_unknown_events_and_comments_are_ignored(client: httpx.Async
         b": keep-alive comment\n\n"
         + sse(start(), ("ping", {"type": "ping"}), text_delta("A"))
         + b"event: future_event\ndata: {this is not json\n\n"
-        + b"event: ping\ndata: {\"type\": \"ping\"}\n\n"
-        + sse(("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                       "delta": {"type": "citations_delta", "citation": {}}}),
-              text_delta("B"), ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-              message_delta(), STOP)
+        + b'event: ping\ndata: {"type": "ping"}\n\n'
+        + sse(
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "citations_delta", "citation": {}},
+                },
+            ),
+            text_delta("B"),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            message_delta(),
+            STOP,
+        )
     )
     async with LoopbackServer(Reply.sse(body)) as server:
         ours = await collect(make(server, client))
@@ -193,7 +234,7 @@ async def test_events_without_an_event_line_dispatch_on_their_type(
 async def test_malformed_json_in_a_known_event_is_a_protocol_error(
     client: httpx.AsyncClient,
 ) -> None:
-    body = sse(start(), text_delta("ok")) + b"event: content_block_delta\ndata: {\"type\n\n"
+    body = sse(start(), text_delta("ok")) + b'event: content_block_delta\ndata: {"type\n\n'
     async with LoopbackServer(Reply.sse(body)) as server:
         with pytest.raises(StreamProtocolError) as info:
             await collect(make(server, client))
@@ -204,10 +245,12 @@ async def test_cumulative_usage_becomes_deltas_that_sum_to_the_totals(
     client: httpx.AsyncClient,
 ) -> None:
     body = sse(
-        start(input_tokens=40, output_tokens=1), text_delta("a"),
+        start(input_tokens=40, output_tokens=1),
+        text_delta("a"),
         message_delta(None, output_tokens=4),  # type: ignore[arg-type]  # a progress update
         text_delta("b"),
-        message_delta("max_tokens", input_tokens=40, output_tokens=9), STOP,
+        message_delta("max_tokens", input_tokens=40, output_tokens=9),
+        STOP,
     )
     async with LoopbackServer(Reply.sse(body)) as server:
         chunks = [c async for c in make(server, client).astream("hi")]
@@ -218,43 +261,105 @@ async def test_cumulative_usage_becomes_deltas_that_sum_to_the_totals(
         {"input_tokens": 0, "output_tokens": 5, "total_tokens": 5},
     ]
     assert sum_chunks(chunks).usage_metadata == {  # type: ignore[union-attr]
-        "input_tokens": 40, "output_tokens": 9, "total_tokens": 49}
+        "input_tokens": 40,
+        "output_tokens": 9,
+        "total_tokens": 49,
+    }
 
 
 async def test_thinking_and_tool_deltas_stay_out_of_the_answer(client: httpx.AsyncClient) -> None:
     body = sse(
         start(),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "thinking", "thinking": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "thinking_delta", "thinking": "Let me "}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "thinking_delta", "thinking": "think."}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "signature_delta", "signature": "c2ln"}}),
-        ("content_block_start", {"type": "content_block_start", "index": 1,
-                                 "content_block": {"type": "text", "text": ""}}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "thinking", "thinking": ""},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": "Let me "},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": "think."},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "signature_delta", "signature": "c2ln"},
+            },
+        ),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 1,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
         text_delta("Checking.", 1),
-        ("content_block_start", {"type": "content_block_start", "index": 2, "content_block": {
-            "type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {}}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 2,
-                                 "delta": {"type": "input_json_delta", "partial_json": '{"q": '}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 2,
-                                 "delta": {"type": "input_json_delta", "partial_json": '"x"}'}}),
-        message_delta("tool_use"), STOP,
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 2,
+                "content_block": {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "lookup",
+                    "input": {},
+                },
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 2,
+                "delta": {"type": "input_json_delta", "partial_json": '{"q": '},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 2,
+                "delta": {"type": "input_json_delta", "partial_json": '"x"}'},
+            },
+        ),
+        message_delta("tool_use"),
+        STOP,
     )
     async with LoopbackServer(Reply.sse(body)) as server:
         model = make(server, client)
         events = [e async for e in model.astream_events("hi", version="v2")]
     streamed = [e["data"]["chunk"] for e in events if e["event"] == "on_chat_model_stream"]
-    assert [c.additional_kwargs.get("reasoning_content") for c in streamed
-            if c.additional_kwargs] == ["Let me ", "think."]
+    assert [
+        c.additional_kwargs.get("reasoning_content") for c in streamed if c.additional_kwargs
+    ] == ["Let me ", "think."]
     assert [c.tool_call_chunks[0]["args"] for c in streamed if c.tool_call_chunks] == [
-        "", '{"q": ', '"x"}']
+        "",
+        '{"q": ',
+        '"x"}',
+    ]
     final = events[-1]["data"]["output"]
     assert final.content == "Checking."
     assert final.to_message().tool_calls == [
-        {"name": "lookup", "args": {"q": "x"}, "id": "toolu_1", "type": "tool_call"}]
+        {"name": "lookup", "args": {"q": "x"}, "id": "toolu_1", "type": "tool_call"}
+    ]
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -269,11 +374,21 @@ async def test_request_maps_params_messages_and_auth(
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
     async with LoopbackServer(ok_stream()) as server:
-        model = make(server, client, params={
-            "temperature": 0.3, "top_p": 0.9, "stop": ["END"], "seed": 7, "system": "ignored",
-        }, headers={"x-extra": "1"})
-        await model.ainvoke([("system", "Be terse."), ("user", "hi"), ("assistant", "yo"),
-                             ("user", "again")])
+        model = make(
+            server,
+            client,
+            params={
+                "temperature": 0.3,
+                "top_p": 0.9,
+                "stop": ["END"],
+                "seed": 7,
+                "system": "ignored",
+            },
+            headers={"x-extra": "1"},
+        )
+        await model.ainvoke(
+            [("system", "Be terse."), ("user", "hi"), ("assistant", "yo"), ("user", "again")]
+        )
     request = server.requests[0]
     assert request.method == "POST" and request.path == "/v1/messages"
     assert request.headers["x-api-key"] == CANARY
@@ -281,11 +396,18 @@ async def test_request_maps_params_messages_and_auth(
     assert "authorization" not in request.headers
     assert request.headers["x-extra"] == "1"
     assert request.json() == {
-        "model": "claude-test", "max_tokens": 1024, "stream": True,
+        "model": "claude-test",
+        "max_tokens": 1024,
+        "stream": True,
         "system": "Be terse.",
-        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
-                     {"role": "user", "content": "again"}],
-        "temperature": 0.3, "top_p": 0.9, "stop_sequences": ["END"],
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "yo"},
+            {"role": "user", "content": "again"},
+        ],
+        "temperature": 0.3,
+        "top_p": 0.9,
+        "stop_sequences": ["END"],
     }
 
 
@@ -293,8 +415,13 @@ async def test_configured_system_max_tokens_stop_and_overrides(
     client: httpx.AsyncClient,
 ) -> None:
     async with LoopbackServer(ok_stream()) as server:
-        model = make(server, client, params={"system": "You are kind.", "max_tokens": 50},
-                     thinking_budget=2048, api_key_env="MY_CLAUDE_KEY")
+        model = make(
+            server,
+            client,
+            params={"system": "You are kind.", "max_tokens": 50},
+            thinking_budget=2048,
+            api_key_env="MY_CLAUDE_KEY",
+        )
         await model.ainvoke("hi", stop=["\n\n"], temperature=1.0, metadata={"user_id": "u1"})
     body = server.requests[0].json()
     assert body["system"] == "You are kind."
@@ -308,11 +435,17 @@ async def test_configured_system_max_tokens_stop_and_overrides(
 
 async def test_stream_false_sends_one_json_request(client: httpx.AsyncClient) -> None:
     answer = {
-        "id": "msg_9", "type": "message", "role": "assistant", "model": "claude-test",
-        "content": [{"type": "thinking", "thinking": "hmm", "signature": "s"},
-                    {"type": "text", "text": "Hello!"},
-                    {"type": "tool_use", "id": "toolu_9", "name": "f", "input": {"a": 1}}],
-        "stop_reason": "tool_use", "stop_sequence": None,
+        "id": "msg_9",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [
+            {"type": "thinking", "thinking": "hmm", "signature": "s"},
+            {"type": "text", "text": "Hello!"},
+            {"type": "tool_use", "id": "toolu_9", "name": "f", "input": {"a": 1}},
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
         "usage": {"input_tokens": 12, "output_tokens": 30},
     }
     async with LoopbackServer(Reply.json(answer)) as server:
@@ -336,8 +469,10 @@ async def test_batch_runs_each_prompt(client: httpx.AsyncClient) -> None:
 
 
 async def test_http_error_shows_anthropics_message(client: httpx.AsyncClient) -> None:
-    body = {"type": "error", "error": {"type": "invalid_request_error",
-                                       "message": "max_tokens: must be at most 8192"}}
+    body = {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "max_tokens: must be at most 8192"},
+    }
     async with LoopbackServer(Reply.json(body, status=400)) as server:
         with pytest.raises(HTTPStatusError) as info:
             await collect(make(server, client))
@@ -349,14 +484,21 @@ async def test_canary_key_never_appears_in_errors_or_reprs(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
-    echo = {"type": "error", "error": {"type": "authentication_error",
-                                       "message": f"invalid x-api-key {CANARY}"}}
+    echo = {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": f"invalid x-api-key {CANARY}"},
+    }
     async with LoopbackServer(Reply.json(echo, status=401)) as server:
         model = make(server, client)
         with pytest.raises(AuthError) as info:
             await collect(model)
-        mid = sse(start(), ("error", {"type": "error", "error": {
-            "type": "api_error", "message": f"key {CANARY} broke"}}))
+        mid = sse(
+            start(),
+            (
+                "error",
+                {"type": "error", "error": {"type": "api_error", "message": f"key {CANARY} broke"}},
+            ),
+        )
         server.set_replies(Reply.sse(mid))
         with pytest.raises(UpstreamError) as info2:
             await collect(model)
@@ -370,11 +512,29 @@ async def test_canary_key_never_appears_in_errors_or_reprs(
 
 async def test_model_listing_parses_ids(client: httpx.AsyncClient) -> None:
     async with LoopbackServer() as server:
-        server.routes["/v1/models"] = Reply.json({
-            "data": [{"id": "claude-sonnet-4", "type": "model", "display_name": "Sonnet 4"},
-                     {"id": "claude-haiku-4", "type": "model", "display_name": "Haiku 4"}],
-            "has_more": False, "first_id": "claude-sonnet-4", "last_id": "claude-haiku-4"})
+        server.routes["/v1/models"] = Reply.json(
+            {
+                "data": [
+                    {"id": "claude-sonnet-4", "type": "model", "display_name": "Sonnet 4"},
+                    {"id": "claude-haiku-4", "type": "model", "display_name": "Haiku 4"},
+                ],
+                "has_more": False,
+                "first_id": "claude-sonnet-4",
+                "last_id": "claude-haiku-4",
+            }
+        )
         models = await make(server, client).list_models()
     assert models == ["claude-haiku-4", "claude-sonnet-4"]
     assert server.requests[0].path == "/v1/models?limit=1000"
     assert server.requests[0].method == "GET"
+
+
+async def test_closing_the_stream_closes_the_connection(client: httpx.AsyncClient) -> None:
+    body = sse(start(), *[text_delta(f"w{i} ") for i in range(50)], message_delta(), STOP)
+    async with LoopbackServer(Reply.sse(body, stall_after=len(body) // 3)) as server:
+        async with aclosing(make(server, client).astream("hi")) as stream:
+            async for chunk in stream:
+                if chunk.content:
+                    break
+        await asyncio.wait_for(server.requests[0].disconnected.wait(), 5)
+    assert server.requests[0].bytes_sent < len(body)

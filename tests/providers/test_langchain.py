@@ -61,8 +61,11 @@ async def test_astream_events_trace_the_wrapped_stream() -> None:
     streamed = [e["data"]["chunk"] for e in events if e["event"] == "on_chat_model_stream"]
     tool_chunks = [c.tool_call_chunks[0] for c in streamed if c.tool_call_chunks]
     assert [t["args"] for t in tool_chunks] == ['{"city": ', '"Paris"}']
-    reasoning = [c.additional_kwargs["reasoning_content"] for c in streamed
-                 if "reasoning_content" in c.additional_kwargs]
+    reasoning = [
+        c.additional_kwargs["reasoning_content"]
+        for c in streamed
+        if "reasoning_content" in c.additional_kwargs
+    ]
     assert reasoning == ["Think ", "first.", " Blocks too."]
     assert events[-1]["data"]["output"].content == "Hello world"
     assert events[0]["metadata"]["ls_provider"] == "langchain"
@@ -101,7 +104,11 @@ async def test_system_prompt_and_stop_reach_the_runnable() -> None:
     await model.ainvoke([("user", "hi"), ("assistant", "yo"), ("user", "again")])
     sent = model.runnable.requests[-1]
     assert [(m.type, m.content) for m in sent] == [
-        ("system", "Be brief."), ("human", "hi"), ("ai", "yo"), ("human", "again")]
+        ("system", "Be brief."),
+        ("human", "hi"),
+        ("ai", "yo"),
+        ("human", "again"),
+    ]
     assert model.runnable.stops[-1] == ["\n"]
 
 

@@ -138,8 +138,12 @@ class AnthropicStreamParser:
             if kind == "thinking_delta":
                 return StreamPart(delta.get("thinking") or "", REASONING, id=self.message_id)
             if kind == "input_json_delta":
-                call = {"name": None, "args": delta.get("partial_json") or "", "id": None,
-                        "index": payload.get("index")}
+                call = {
+                    "name": None,
+                    "args": delta.get("partial_json") or "",
+                    "id": None,
+                    "index": payload.get("index"),
+                }
                 return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
             return None  # signature_delta, citations_delta, future kinds
         if name == "content_block_start":
@@ -169,8 +173,12 @@ class AnthropicStreamParser:
             text = block.get("thinking") or ""
             return StreamPart(text, REASONING, id=self.message_id) if text else None
         if kind in ("tool_use", "server_tool_use"):
-            call = {"name": block.get("name"), "args": "", "id": block.get("id"),
-                    "index": payload.get("index")}
+            call = {
+                "name": block.get("name"),
+                "args": "",
+                "id": block.get("id"),
+                "index": payload.get("index"),
+            }
             return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
         return None
 
@@ -181,8 +189,7 @@ class AnthropicStreamParser:
         self._input = int(usage.get("input_tokens") or 0)
         # ``output_tokens`` here is a placeholder that message_delta replaces: held back.
         meta = {"model_name": message["model"]} if message.get("model") else None
-        return StreamPart("", META, usage=_usage(self._input, 0), id=self.message_id,
-                          metadata=meta)
+        return StreamPart("", META, usage=_usage(self._input, 0), id=self.message_id, metadata=meta)
 
     def _message_delta(self, payload: dict[str, Any]) -> StreamPart:
         delta = payload.get("delta") or {}
@@ -207,15 +214,25 @@ class AnthropicStreamParser:
             meta["stop_details"] = delta["stop_details"]
         channel = REFUSAL if stop == "refusal" else META
         return StreamPart(
-            "", channel, usage=part_usage, finish_reason=stop, metadata=meta or None,
+            "",
+            channel,
+            usage=part_usage,
+            finish_reason=stop,
+            metadata=meta or None,
             id=self.message_id,
         )
 
 
 #: Events that carry something; every other name is skipped without decoding its data.
 _MEANINGFUL: Final = frozenset(
-    {"content_block_delta", "content_block_start", "message_start", "message_delta",
-     "message_stop", "error"}
+    {
+        "content_block_delta",
+        "content_block_start",
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "error",
+    }
 )
 
 
@@ -234,8 +251,12 @@ def message_parts(data: Any, errors: HTTPModel) -> list[StreamPart]:
         elif kind == "thinking":
             out.append(StreamPart(block.get("thinking") or "", REASONING, id=message_id))
         elif kind in ("tool_use", "server_tool_use"):
-            call = {"name": block.get("name"), "args": json.dumps(block.get("input") or {}),
-                    "id": block.get("id"), "index": index}
+            call = {
+                "name": block.get("name"),
+                "args": json.dumps(block.get("input") or {}),
+                "id": block.get("id"),
+                "index": index,
+            }
             out.append(StreamPart("", TOOL_CALL, tool_call=call, id=message_id))
     usage = data.get("usage") or {}
     stop = data.get("stop_reason")
@@ -245,11 +266,16 @@ def message_parts(data: Any, errors: HTTPModel) -> list[StreamPart]:
     for key in ("stop_reason", "stop_sequence", "stop_details"):
         if data.get(key) is not None:
             meta[key] = data[key]
-    out.append(StreamPart(
-        "", REFUSAL if stop == "refusal" else META,
-        usage=_usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
-        finish_reason=stop, metadata=meta or None, id=message_id,
-    ))
+    out.append(
+        StreamPart(
+            "",
+            REFUSAL if stop == "refusal" else META,
+            usage=_usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
+            finish_reason=stop,
+            metadata=meta or None,
+            id=message_id,
+        )
+    )
     return out
 
 
@@ -285,7 +311,8 @@ class AnthropicModel(HTTPModel):
             "max_tokens": params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
             "messages": [
                 {"role": "assistant" if m.role == "assistant" else "user", "content": m.content}
-                for m in request.messages if m.role != "system"
+                for m in request.messages
+                if m.role != "system"
             ],
         }
         if system_parts:

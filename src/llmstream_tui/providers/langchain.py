@@ -30,13 +30,13 @@ import asyncio
 import importlib
 import json
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field
 
 from ..config import ProviderSpec
 from ..core.inert import escape_controls
-from ..core.messages import LC_AUTO_PREFIX, BaseMessage
+from ..core.messages import LC_AUTO_PREFIX, BaseMessage, UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..errors import ConfigError, ProviderError, UpstreamError
@@ -69,7 +69,9 @@ def load_target(target: str) -> Any:
     try:
         value: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"langchain target {target!r}: cannot import {module_name!r}: {exc}") from None
+        raise ConfigError(
+            f"langchain target {target!r}: cannot import {module_name!r}: {exc}"
+        ) from None
     for name in attribute.split("."):
         try:
             value = getattr(value, name)
@@ -120,13 +122,28 @@ def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:
     chunks = list(getattr(item, "tool_call_chunks", None) or ())
     if whole and not chunks:
         for index, call in enumerate(getattr(item, "tool_calls", None) or ()):
-            chunks.append({"name": call.get("name"), "args": json.dumps(call.get("args") or {}),
-                           "id": call.get("id"), "index": index})
+            chunks.append(
+                {
+                    "name": call.get("name"),
+                    "args": json.dumps(call.get("args") or {}),
+                    "id": call.get("id"),
+                    "index": index,
+                }
+            )
     for chunk in chunks:
-        out.append(StreamPart("", TOOL_CALL, id=part_id, tool_call={
-            "name": chunk.get("name"), "args": chunk.get("args"), "id": chunk.get("id"),
-            "index": chunk.get("index"),
-        }))
+        out.append(
+            StreamPart(
+                "",
+                TOOL_CALL,
+                id=part_id,
+                tool_call={
+                    "name": chunk.get("name"),
+                    "args": chunk.get("args"),
+                    "id": chunk.get("id"),
+                    "index": chunk.get("index"),
+                },
+            )
+        )
     if not out and not chunks and getattr(item, "chunk_position", None) != "last":
         out.append(StreamPart("", id=part_id))  # an empty chunk is still a chunk boundary
     usage = getattr(item, "usage_metadata", None)
@@ -137,13 +154,21 @@ def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:
             finish = str(meta.pop(key))
             break
     if usage or finish is not None or meta:
-        usage_dict = dict(usage) if usage else None
+        usage_delta = cast("UsageMetadata | None", dict(usage) if usage else None)
         if out and out[-1].channel == TEXT:
             last = out[-1]  # ride on the text: one chunk in, one chunk out
-            last.usage, last.finish_reason, last.metadata = usage_dict, finish, meta or None  # type: ignore[assignment]
+            last.usage, last.finish_reason, last.metadata = usage_delta, finish, meta or None
         else:
-            out.append(StreamPart("", META, usage=usage_dict, finish_reason=finish,  # type: ignore[arg-type]
-                                  metadata=meta or None, id=part_id))
+            out.append(
+                StreamPart(
+                    "",
+                    META,
+                    usage=usage_delta,
+                    finish_reason=finish,
+                    metadata=meta or None,
+                    id=part_id,
+                )
+            )
     return out
 
 
@@ -169,15 +194,19 @@ def _lc_messages(messages: list[BaseMessage]) -> list[tuple[str, str]]:
 
 
 class LangChainModel(LanguageModel):
-    """A LangChain runnable behind our interface. ``target`` is imported at the first run."""
+    """A LangChain runnable behind our interface (``target`` imported when built)."""
 
     ls_provider = "langchain"
     Spec = LangChainSpec
 
     def __init__(self, spec: LangChainSpec, *, name: str, runnable: Any = None) -> None:
         super().__init__(
-            name=name, model=spec.model or spec.target, flavor=spec.flavor,
-            streaming=spec.stream, tags=spec.tags, params=spec.params.model_dump(),
+            name=name,
+            model=spec.model or spec.target,
+            flavor=spec.flavor,
+            streaming=spec.stream,
+            tags=spec.tags,
+            params=spec.params.model_dump(),
         )
         self.spec = spec
         self.runnable = runnable if runnable is not None else load_target(spec.target)

@@ -1,0 +1,297 @@
+"""``gemini``: Google's Gemini API, ``models/{model}:streamGenerateContent?alt=sse``.
+
+``GeminiStreamParser`` is pure (one decoded event in, its parts out); ``GeminiModel`` is the
+thin adapter over the shared HTTP layer.
+
+Every event is a whole ``GenerateContentResponse``. Guarantees:
+
+- ``candidates[0].content.parts[]``: ``text`` is the answer, a part with ``thought: true``
+  goes to REASONING, ``functionCall`` to TOOL_CALL (whole calls, JSON-encoded ``args``).
+- ``finishReason`` is the finish reason as Gemini spells it (``STOP``, ``MAX_TOKENS``...);
+  ``promptFeedback.blockReason`` (the prompt itself was blocked) ends the run on the REFUSAL
+  channel with that reason.
+- ``usageMetadata`` is *cumulative* in every event (each repeats ``promptTokenCount`` and the
+  candidates so far): it is turned into deltas, so summing every part's usage gives the last
+  event's counts. Output tokens are ``candidatesTokenCount`` plus ``thoughtsTokenCount``
+  (thinking is billed as output), the latter also as ``output_token_details.reasoning``.
+- An ``error`` object (in the stream or as the body) raises ``UpstreamError`` with Google's
+  message and status.
+- Gemini's event stream has no terminator: a stream whose bytes end before any candidate
+  carried a ``finishReason`` (or the prompt was blocked) raises ``StreamTruncated``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any, Final, Literal
+from urllib.parse import quote
+
+from ..config import ProviderSpec
+from ..core.messages import UsageMetadata
+from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.runnable import ModelRequest, RunContext
+from ..wire.sse import SSEDecoder, SSEEvent
+from .http import HTTPModel
+
+#: The API root when ``base_url`` is not set (the path includes its version, ``v1beta``).
+DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com/v1beta"
+#: The variables holding the key when ``api_key_env`` is not set, in the order tried.
+DEFAULT_KEY_ENVS: Final = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+#: Our parameter names -> ``generationConfig`` names.
+_GENERATION: Final = {
+    "temperature": "temperature",
+    "max_tokens": "maxOutputTokens",
+    "top_p": "topP",
+    "seed": "seed",
+}
+
+_loads = json.JSONDecoder().decode
+
+
+class GeminiSpec(ProviderSpec):
+    """Options of the ``gemini`` kind, beyond those every provider has."""
+
+    kind: Literal["gemini"] = "gemini"
+    #: ``thinkingConfig.thinkingBudget`` in tokens (0 turns thinking off); unset: the model's.
+    thinking_budget: int | None = None
+    #: Ask for thought summaries (parts with ``thought: true``, shown as reasoning).
+    include_thoughts: bool = False
+
+
+class GeminiStreamParser:
+    """Turns the events (or the one body) of a ``generateContent`` call into parts."""
+
+    __slots__ = ("_calls", "_errors", "_input", "_output", "_reasoning", "done", "response_id")
+
+    def __init__(self, errors: HTTPModel) -> None:
+        self._errors = errors
+        #: True once a candidate carried a ``finishReason`` or the prompt was blocked.
+        self.done = False
+        self.response_id: str | None = None
+        # Cumulative counts already emitted as deltas.
+        self._input = 0
+        self._output = 0
+        self._reasoning = 0
+        self._calls = 0
+
+    def parse_event(self, event: SSEEvent) -> list[StreamPart]:
+        """The parts of one event-stream event (its data is one JSON response)."""
+        try:
+            payload = _loads(event.data)
+        except ValueError:
+            raise self._errors.protocol_error("malformed JSON in an event") from None
+        return self.parse(payload)
+
+    def parse(self, payload: object) -> list[StreamPart]:
+        """The parts of one ``GenerateContentResponse`` object."""
+        if type(payload) is list:  # the non-SSE stream form: a JSON array of responses
+            return [p for item in payload for p in self.parse(item)]
+        if type(payload) is not dict:
+            raise self._errors.protocol_error("an event is not a JSON object")
+        if "error" in payload:
+            raise self._errors.upstream_error(payload)
+        if self.response_id is None and payload.get("responseId"):
+            self.response_id = payload["responseId"]
+        out: list[StreamPart] = []
+        candidates = payload.get("candidates")
+        finish: str | None = None
+        meta: dict[str, Any] | None = None
+        channel = META
+        if candidates:
+            candidate = candidates[0]
+            content = candidate.get("content") or {}
+            for part in content.get("parts") or ():
+                text = part.get("text")
+                if text is not None:
+                    if part.get("thought"):
+                        out.append(StreamPart(text, REASONING, id=self.response_id))
+                    else:
+                        out.append(StreamPart(text, id=self.response_id))
+                elif "functionCall" in part:
+                    out.append(self._tool_call(part["functionCall"]))
+            finish = candidate.get("finishReason")
+            if finish is not None:
+                self.done = True
+                meta = {"finish_reason": finish}
+                if candidate.get("safetyRatings"):
+                    meta["safety_ratings"] = candidate["safetyRatings"]
+        feedback = payload.get("promptFeedback") or {}
+        if feedback.get("blockReason"):
+            self.done = True
+            finish = feedback["blockReason"]
+            channel = REFUSAL
+            meta = {"prompt_feedback": feedback}
+        usage = self._usage(payload.get("usageMetadata"))
+        if finish is None and usage is None:
+            return out
+        if payload.get("modelVersion"):
+            meta = {**(meta or {}), "model_name": payload["modelVersion"]}
+        if out and channel == META and out[-1].channel == TEXT:
+            last = out[-1]  # ride on the last text part: one chunk, as the wire had it
+            last.usage, last.finish_reason, last.metadata = usage, finish, meta
+        else:
+            out.append(
+                StreamPart(
+                    "",
+                    channel,
+                    usage=usage,
+                    finish_reason=finish,
+                    metadata=meta,
+                    id=self.response_id,
+                )
+            )
+        return out
+
+    def finish(self) -> None:
+        """The bytes ended: raise ``StreamTruncated`` unless a finish reason arrived."""
+        if not self.done:
+            raise self._errors.truncated("a finishReason")
+
+    def _tool_call(self, call: Mapping[str, Any]) -> StreamPart:
+        chunk = {
+            "name": call.get("name"),
+            "args": json.dumps(call.get("args") or {}),
+            "id": call.get("id"),
+            "index": self._calls,
+        }
+        self._calls += 1
+        return StreamPart("", TOOL_CALL, tool_call=chunk)
+
+    def _usage(self, usage: Mapping[str, Any] | None) -> UsageMetadata | None:
+        if not usage:
+            return None
+        prompt = int(usage.get("promptTokenCount") or 0)
+        reasoning = int(usage.get("thoughtsTokenCount") or 0)
+        output = int(usage.get("candidatesTokenCount") or 0) + reasoning
+        d_in, d_out, d_reason = (
+            prompt - self._input,
+            output - self._output,
+            reasoning - self._reasoning,
+        )
+        if not (d_in or d_out or d_reason):
+            return None
+        self._input, self._output, self._reasoning = prompt, output, reasoning
+        delta: UsageMetadata = {
+            "input_tokens": d_in,
+            "output_tokens": d_out,
+            "total_tokens": d_in + d_out,
+        }
+        if d_reason:
+            delta["output_token_details"] = {"reasoning": d_reason}
+        return delta
+
+
+class GeminiModel(HTTPModel):
+    """The ``gemini`` kind: a chat model over ``models/{model}:streamGenerateContent``."""
+
+    ls_provider = "google_genai"
+    Spec = GeminiSpec
+    default_base_url = DEFAULT_BASE_URL
+    api_key_envs = DEFAULT_KEY_ENVS
+    flavor_default = "chat"
+    stream_content_types = ("text/event-stream",)
+    models_path = "/models"
+
+    spec: GeminiSpec
+
+    def _auth_headers(self) -> dict[str, str]:
+        key = self._secret()
+        return {"x-goog-api-key": key} if key else {}
+
+    def _model_path(self, method: str) -> str:
+        model = self.model.removeprefix("models/")
+        return f"/models/{quote(model, safe='-._~@')}:{method}"
+
+    def request_body(self, request: ModelRequest) -> dict[str, Any]:
+        """``contents`` (roles ``user``/``model``), ``systemInstruction`` and
+        ``generationConfig``; unknown per-call overrides are sent as given."""
+        params = {**self.params, **request.overrides}
+        system = [m.content for m in request.messages if m.role == "system"]
+        if params.get("system") and not system:
+            system = [params["system"]]
+        body: dict[str, Any] = {
+            "contents": [
+                {
+                    "role": "model" if m.role == "assistant" else "user",
+                    "parts": [{"text": m.content}],
+                }
+                for m in request.messages
+                if m.role != "system"
+            ]
+        }
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": text} for text in system]}
+        config: dict[str, Any] = {}
+        for ours, theirs in _GENERATION.items():
+            if params.get(ours) is not None:
+                config[theirs] = params[ours]
+        stop = request.stop or params.get("stop")
+        if stop:
+            config["stopSequences"] = list(stop)
+        thinking: dict[str, Any] = {}
+        if self.spec.thinking_budget is not None:
+            thinking["thinkingBudget"] = self.spec.thinking_budget
+        if self.spec.include_thoughts:
+            thinking["includeThoughts"] = True
+        if thinking:
+            config["thinkingConfig"] = thinking
+        if config:
+            body["generationConfig"] = config
+        for key, value in params.items():
+            if key not in _PARAM_NAMES:
+                body[key] = value
+        return body
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        parser = GeminiStreamParser(self)
+        parse = parser.parse_event
+        decoder = SSEDecoder()
+        path = self._model_path("streamGenerateContent")
+        body = self.request_body(request)
+        reads = self.stream_bytes(path, body, ctx, params={"alt": "sse"})
+        async with aclosing(reads):
+            async for data in reads:
+                for event in decoder.feed(data):
+                    for part in parse(event):
+                        yield part
+        decoder.close()
+        parser.finish()
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        path = self._model_path("generateContent")
+        data = await self.post_json(path, self.request_body(request), ctx)
+        return GeminiStreamParser(self).parse(data)
+
+    async def list_models(self) -> list[str]:
+        """Model names from ``GET models`` (``models/`` prefix removed), only those that
+        can ``generateContent``; follows ``nextPageToken`` for up to 10 pages."""
+        names: list[str] = []
+        params = {"pageSize": "1000"}
+        for _ in range(10):
+            data = await self.get_json(self.models_path, params=params)
+            names.extend(self._parse_models(data))
+            token = data.get("nextPageToken") if isinstance(data, dict) else None
+            if not token:
+                break
+            params = {"pageSize": "1000", "pageToken": str(token)}
+        return sorted(names)
+
+    def _parse_models(self, data: Any) -> list[str]:
+        items = data.get("models") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise self.protocol_error("model list without a 'models' array")
+        out = []
+        for item in items:
+            if not isinstance(item, dict) or not item.get("name"):
+                continue
+            methods = item.get("supportedGenerationMethods")
+            if methods is not None and "generateContent" not in methods:
+                continue  # embedding and other models the picker cannot use
+            out.append(str(item["name"]).removeprefix("models/"))
+        return out
+
+
+#: Our parameter names, mapped above; any other override key is sent verbatim.
+_PARAM_NAMES: Final = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "system"})
