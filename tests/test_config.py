@@ -89,3 +89,19 @@ def test_bad_config_is_one_line_naming_file_key_problem(tmp_path: Path, text: st
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_example_config_mentions_every_option_of_every_kind() -> None:
+    from llmstream_tui.config import UISettings
+    from llmstream_tui.providers.registry import KINDS, backend_class
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    missing = []
+    for kind in KINDS:
+        for field in backend_class(kind).Spec.model_fields:
+            if f"{field} =" not in text and f".{field}]" not in text:
+                missing.append(f"{kind}.{field}")
+    for field in UISettings.model_fields:
+        if f"{field} =" not in text:
+            missing.append(f"ui.{field}")
+    assert not missing, f"config.example.toml does not document: {missing}"
