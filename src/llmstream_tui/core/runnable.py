@@ -233,14 +233,20 @@ class LanguageModel:
         timeline = ctx.timeline
         chat = self.flavor == "chat"
         default_id = f"{LC_ID_PREFIX}-{run_id}"
+        # The text so far (for partial_text) as blocks of 1024 chunks joined: memory is the
+        # text itself, not one object per chunk (a 1,000,000-chunk replay stays small).
         received: list[str] = []
+        recent: list[str] = []
         try:
             async with aclosing(self._parts(request, ctx, streaming)) as parts:
                 async for part in parts:
                     channel = part.channel
                     counts = channel == TEXT or channel == REFUSAL
                     if counts:
-                        received.append(part.text)
+                        recent.append(part.text)
+                        if len(recent) == 1024:
+                            received.append("".join(recent))
+                            recent.clear()
                         if timeline is not None:
                             timeline.chunk(part.text)
                     if part.usage is not None and timeline is not None:
@@ -254,7 +260,7 @@ class LanguageModel:
                         yield _GenerationInfo(part)
         except ProviderError as exc:
             if not exc.partial_text:
-                exc.partial_text = "".join(received)
+                exc.partial_text = "".join(received) + "".join(recent)
             if not exc.provider:
                 exc.provider = self.name
             raise
