@@ -78,6 +78,12 @@ class UISettings(BaseModel):
     events_open: Literal["auto", "yes", "no"] = "auto"
     events_max_lines: int = Field(default=5000, ge=100)
     fold_stream_events: bool = False
+    #: Frames per second at which panes draw what arrived (chunks are coalesced per frame).
+    fps: int = Field(default=30, ge=5, le=60)
+    #: Wrapped rows of scrollback each pane keeps on screen (the conversation keeps all text).
+    max_rows: int = Field(default=20_000, ge=100)
+    #: Blink the prompt's cursor.
+    cursor_blink: bool = True
 
 
 class Settings(BaseSettings):

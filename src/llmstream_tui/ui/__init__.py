@@ -1,0 +1,1 @@
+"""The Textual app (``make_app``/``run_app`` in ``app.py``). Only this package imports Textual."""

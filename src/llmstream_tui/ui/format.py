@@ -1,0 +1,174 @@
+"""Plain-text formatting for what panes and the events log show (pure, no Textual).
+
+Everything returned is plain ``str`` made inert with ``escape_controls``; widgets wrap it
+in ``rich.text.Text`` and style whole spans, so no markup parser ever reads model text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..core.inert import escape_controls
+from ..core.metrics import MetricsSnapshot
+
+DASH = "–"
+
+
+def duration(seconds: float | None) -> str:
+    """``850ms``, ``1.25s``, ``12.5s``, ``2m05s``; ``–`` when unknown."""
+    if seconds is None:
+        return DASH
+    if seconds < 0.0005:
+        return f"{seconds * 1e6:.0f}µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def rate(per_s: float | None) -> str:
+    if per_s is None:
+        return DASH
+    if per_s >= 10_000:
+        return f"{per_s / 1000:.0f}k/s"
+    if per_s >= 100:
+        return f"{per_s:.0f}/s"
+    return f"{per_s:.1f}/s"
+
+
+def metrics_parts(snap: MetricsSnapshot) -> list[tuple[str, str]]:
+    """(label, value) pairs for a pane's footer, in reading order."""
+    parts = [
+        ("TTFT", duration(snap.ttft_s)),
+        ("chunks", str(snap.chunks)),
+        ("rate", rate(snap.chunks_per_s)),
+        ("gap p50", duration(snap.itl_p50_s)),
+        ("p95", duration(snap.itl_p95_s)),
+        ("total", duration(snap.total_s)),
+    ]
+    if snap.token_source == "usage" and snap.tokens is not None:
+        parts.append(("tokens", str(snap.tokens)))
+    return parts
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """``"text"`` on one line: controls escaped, newlines and tabs shown as ``\\n``/``\\t``,
+    cut to ``limit`` characters with an ellipsis."""
+    shown = escape_controls(text).replace("\n", "\\n").replace("\t", "\\t")
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return f'"{shown}"'
+
+
+def _usage(usage: Mapping[str, Any] | None) -> str:
+    if not usage:
+        return ""
+    inp = usage.get("input_tokens")
+    out = usage.get("output_tokens")
+    bits = []
+    if inp is not None:
+        bits.append(f"in={inp}")
+    if out is not None:
+        bits.append(f"out={out}")
+    return " usage " + " ".join(bits) if bits else ""
+
+
+def _message_bits(msg: Any, limit: int) -> str:
+    """Compact form of an AIMessage(Chunk): text, then whatever else it carries."""
+    content = getattr(msg, "content", "")
+    out = quote(content, limit) if isinstance(content, str) else escape_controls(repr(content))
+    extra = getattr(msg, "additional_kwargs", None) or {}
+    if extra.get("reasoning_content"):
+        out += " reasoning " + quote(str(extra["reasoning_content"]), 30)
+    if extra.get("refusal"):
+        out += " refusal"
+    calls = getattr(msg, "tool_call_chunks", None) or getattr(msg, "tool_calls", None) or []
+    for call in calls[:2]:
+        name = call.get("name") or ""
+        args = call.get("args") or ""
+        out += f" tool {escape_controls(str(name))}({quote(str(args), 30)[1:-1]})"
+    meta = getattr(msg, "response_metadata", None) or {}
+    if meta.get("finish_reason"):
+        out += f" finish={escape_controls(str(meta['finish_reason']))}"
+    out += _usage(getattr(msg, "usage_metadata", None))
+    return out
+
+
+def _input_bits(value: Any) -> str:
+    if isinstance(value, str):
+        return "input " + quote(value, 50)
+    if isinstance(value, Sequence):
+        items = list(value)
+        if not items:
+            return "input []"
+        last = items[-1]
+        content = getattr(last, "content", None)
+        if content is None and isinstance(last, Mapping):
+            content = last.get("content")
+        head = f"input {len(items)} message{'s' if len(items) != 1 else ''}"
+        return head + (", last " + quote(str(content), 40) if content is not None else "")
+    return "input " + escape_controls(type(value).__name__)
+
+
+def _output_bits(value: Any) -> str:
+    if isinstance(value, str):
+        return f"output {len(value)} chars " + quote(value, 40)
+    if isinstance(value, Mapping) and "generations" in value:
+        try:
+            gen = value["generations"][0][0]
+            text = gen.get("text", "")
+            info = gen.get("generation_info") or {}
+        except (IndexError, KeyError, TypeError, AttributeError):
+            return "output ?"
+        out = f"output {len(text)} chars " + quote(text, 40)
+        if info.get("finish_reason"):
+            out += f" finish={escape_controls(str(info['finish_reason']))}"
+        return out
+    content = getattr(value, "content", None)
+    if isinstance(content, str):
+        out = f"output {len(content)} chars " + quote(content, 40)
+        out += _usage(getattr(value, "usage_metadata", None))
+        return out
+    return "output " + escape_controls(type(value).__name__)
+
+
+def event_kind(name: str) -> str:
+    """``start``, ``stream``, ``end`` or ``error`` for an event name."""
+    if name.endswith("_stream"):
+        return "stream"
+    if name.endswith("_start"):
+        return "start"
+    if name.endswith("_end"):
+        return "end"
+    return "error"
+
+
+def event_data(event: Mapping[str, Any]) -> str:
+    """The compact data column of an events-log line."""
+    name = event.get("event", "")
+    data = event.get("data") or {}
+    kind = event_kind(name)
+    if kind == "stream":
+        chunk = data.get("chunk")
+        if isinstance(chunk, str):
+            return quote(chunk)
+        return _message_bits(chunk, 60)
+    if kind == "start":
+        return _input_bits(data.get("input"))
+    if kind == "end":
+        return _output_bits(data.get("output"))
+    return escape_controls(str(data.get("error", "")))
+
+
+def short_id(run_id: str) -> str:
+    return run_id.replace("-", "")[:8] if run_id else "--------"
+
+
+def relative(ns: int) -> str:
+    """Seconds since the run started, fixed width: ``  0.230s``."""
+    return f"{ns / 1e9:.3f}s".rjust(8)

@@ -1,0 +1,76 @@
+"""Every key binding of the app, in one table: id, default keys, what it does.
+
+The ids are what ``[keymap]`` in the config remaps (``retry = "f5"``); Textual's keymap
+mechanism applies them, the footer shows the bindings marked ``show``, and the help screen
+lists the whole table with the keys in effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str
+    keys: str
+    action: str
+    description: str
+    show: bool = False
+    priority: bool = False
+    #: where the binding lives: "app" (anywhere) or "prompt" (while typing)
+    scope: str = "app"
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("send", "enter", "send", "Send the prompt to every pane", True, True, "prompt"),
+    KeySpec("newline", "ctrl+j,shift+enter", "newline", "Insert a newline in the prompt",
+            False, True, "prompt"),
+    KeySpec("history_prev", "up", "history_prev",
+            "Previous prompt from history (from the first line)", scope="prompt"),
+    KeySpec("history_next", "down", "history_next",
+            "Next prompt from history (from the last line)", scope="prompt"),
+    KeySpec("cancel_all", "escape", "cancel_all", "Cancel every running pane", True),
+    KeySpec("cancel_pane", "ctrl+g", "cancel_pane", "Cancel the selected pane"),
+    KeySpec("retry", "ctrl+r", "retry", "Retry the selected pane's last prompt", True),
+    KeySpec("new_conversation", "ctrl+n", "new_conversation", "Start a new conversation", True),
+    KeySpec("next_pane", "ctrl+f", "next_pane", "Select the next pane"),
+    KeySpec("providers", "ctrl+o", "providers", "Add or remove panes", True),
+    KeySpec("toggle_events", "ctrl+l", "toggle_events", "Show or hide the events log", True),
+    KeySpec("events_filter", "f8", "events_filter", "Filter the events log"),
+    KeySpec("fold_events", "f9", "fold_events", "Fold stream events into counts"),
+    KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown",
+            "Markdown view of the selected pane", True),
+    KeySpec("toggle_whitespace", "f4", "toggle_whitespace",
+            "Show whitespace chunks and newlines (␣ ↵)"),
+    KeySpec("toggle_tints", "f5", "toggle_tints", "Alternate chunk tints on or off"),
+    KeySpec("toggle_summary", "ctrl+s", "toggle_summary", "Show or hide the compare summary"),
+    KeySpec("help", "f1", "help", "List every key", True),
+    KeySpec("command_palette", "ctrl+p", "command_palette", "Command palette", False, True),
+    KeySpec("quit", "ctrl+q", "quit", "Quit", False, True),
+)
+
+KEY_IDS = frozenset(k.id for k in KEYS)
+
+#: Short footer labels (the description is for the help screen).
+_FOOTER = {
+    "send": "Send", "cancel_all": "Cancel", "retry": "Retry", "new_conversation": "New",
+    "providers": "Panes", "toggle_events": "Events", "toggle_markdown": "Markdown",
+    "help": "Help", "command_palette": "Palette",
+}
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [
+        Binding(k.keys, k.action, _FOOTER.get(k.id, k.description), show=k.show,
+                priority=k.priority, id=k.id, tooltip=k.description)
+        for k in KEYS
+        if k.scope == scope
+    ]
+
+
+def effective_keys(keymap: dict[str, str]) -> list[tuple[KeySpec, str]]:
+    """Each binding with the keys in effect after ``keymap``."""
+    return [(k, keymap.get(k.id, k.keys)) for k in KEYS]

@@ -1,0 +1,427 @@
+"""The text model behind a stream pane: chunks in, wrapped styled rows out, constant cost per chunk.
+
+A pane may receive a million chunks, so nothing here ever touches the whole answer again once
+it is laid out:
+
+* Text is kept as *logical lines* (split at newlines, and softly every few thousand
+  characters so appending never copies an ever-growing string). Each line holds its display
+  text and a run list: ``ends`` (cumulative character offsets) and ``kinds`` (what each run
+  is: chunk text with tint A or B, a delimiter, a whitespace glyph, the echoed prompt...).
+* *Rows* are the wrapped view: ``(line, start, end)`` slices. Appending rewraps only from the
+  last row of the last line, so the cost of a chunk does not grow with the text before it.
+* Rows beyond ``max_rows`` are dropped from the front in batches (the scrollback is bounded;
+  the conversation history, kept elsewhere, still has every character).
+
+Widgets turn a row into styled segments with :meth:`ChunkLayout.row_runs`; this module never
+imports Textual, so it is tested and benchmarked on its own.
+
+Untrusted text: every chunk goes through ``escape_controls`` before it is stored, so control,
+escape and bidi characters are shown as visible escapes; markup is never parsed here or later.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
+
+from rich.cells import get_character_cell_size
+
+from ..core.inert import escape_controls, has_controls
+
+#: Run kinds. Chunk text alternates A/B so neighbouring chunks get different tints.
+TEXT_A = 0
+TEXT_B = 1
+DELIM = 2
+GLYPH_A = 3
+GLYPH_B = 4
+PROMPT = 5
+NOTE = 6
+KIND_NAMES = ("text-a", "text-b", "delimiter", "glyph-a", "glyph-b", "prompt", "note")
+
+#: Whitespace made visible in whitespace mode.
+SPACE_GLYPH = "\u2423"  # ␣
+NEWLINE_GLYPH = "\u21b5"  # ↵
+TAB_GLYPH = "\u21e5"  # ⇥
+TAB_SPACES = "    "
+
+#: A logical line longer than this (characters) continues on a fresh line object at the
+#: next run boundary, so appending to a line without newlines stays O(chunk).
+SOFT_SPLIT = 2048
+
+
+class Line:
+    """One logical line: display text plus its styled runs."""
+
+    __slots__ = ("ends", "kinds", "text")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.ends = array("i")
+        self.kinds = bytearray()
+
+    def add(self, text: str, kind: int) -> None:
+        if not text:
+            return
+        self.text += text
+        if self.kinds and self.kinds[-1] == kind:
+            self.ends[-1] = len(self.text)
+        else:
+            self.ends.append(len(self.text))
+            self.kinds.append(kind)
+
+
+Row = tuple[Line, int, int]
+
+
+def _cells(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(get_character_cell_size(c) for c in text)
+
+
+def wrap_from(text: str, start: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of ``text[start:]`` into ``(start, end)`` slices of at most ``width``
+    cells (a space that ends a full row may hang one cell past it; it is cropped when drawn).
+
+    Rows partition the text: no character is dropped, so offsets map straight back to runs.
+    The last slice is the open row, which later text may still extend.
+    """
+    width = max(1, width)
+    n = len(text)
+    out: list[tuple[int, int]] = []
+    s = start
+    if n == s:
+        return [(s, s)]
+    ascii_text = text.isascii()
+    while s < n:
+        if ascii_text:
+            limit = s + width
+        else:
+            limit, used = s, 0
+            while limit < n:
+                w = get_character_cell_size(text[limit])
+                if used + w > width:
+                    break
+                used += w
+                limit += 1
+            if limit == s:  # a character wider than the row: give it a row of its own
+                limit = s + 1
+        if limit >= n:
+            out.append((s, n))
+            break
+        if text[limit] == " ":
+            out.append((s, limit + 1))
+            s = limit + 1
+            continue
+        cut = text.rfind(" ", s, limit)
+        if cut < 0:
+            out.append((s, limit))
+            s = limit
+        else:
+            out.append((s, cut + 1))
+            s = cut + 1
+    else:
+        # the text ended exactly at a row boundary: the next row is open and empty
+        out.append((n, n))
+    return out
+
+
+class ChunkLayout:
+    """Chunks and notes laid out as wrapped rows, appended in amortised O(new text).
+
+    ``delimiter`` is drawn before the first chunk of an answer and after every chunk
+    (``|Spark|ling| water|``); ``""`` switches it off. ``whitespace`` shows whitespace-only
+    chunks as ``␣`` and newlines inside chunks as ``↵``. Tints are a rendering choice: the
+    A/B kinds are always recorded, the widget decides whether they differ.
+    """
+
+    def __init__(
+        self,
+        width: int = 80,
+        *,
+        delimiter: str = "|",
+        whitespace: bool = False,
+        max_rows: int = 20_000,
+    ) -> None:
+        self.width = max(1, width)
+        self.delimiter = escape_controls(delimiter.replace("\n", "").replace("\t", " "))
+        self.whitespace = whitespace
+        self.max_rows = max(10, max_rows)
+        self.lines: list[Line] = [Line()]
+        self.rows: list[Row] = [(self.lines[0], 0, 0)]
+        #: rows dropped from the front so far: absolute row number = dropped_rows + index
+        self.dropped_rows = 0
+        self.dropped_lines = 0
+        #: parity of the next chunk (0 = A, 1 = B)
+        self.parity = 0
+        #: total chunks and characters ever added (for tests and the bench)
+        self.chunks = 0
+        self._changed_from = 0
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def take_changed_from(self) -> int:
+        """Index of the first row changed since the last call (``row_count`` if none)."""
+        changed = self._changed_from
+        self._changed_from = len(self.rows)
+        return changed
+
+    def row_runs(self, index: int) -> list[tuple[str, int]]:
+        """``(text, kind)`` pieces of row ``index``, left to right."""
+        line, s, e = self.rows[index]
+        if s == e:
+            return []
+        ends = line.ends
+        kinds = line.kinds
+        text = line.text
+        i = bisect_right(ends, s)
+        out: list[tuple[str, int]] = []
+        pos = s
+        while pos < e:
+            end = ends[i]
+            end = min(end, e)
+            out.append((text[pos:end], kinds[i]))
+            pos = end
+            i += 1
+        return out
+
+    def row_text(self, index: int) -> str:
+        line, s, e = self.rows[index]
+        return line.text[s:e]
+
+    def plain_rows(self) -> list[str]:
+        return [self.row_text(i) for i in range(len(self.rows))]
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def mark(self) -> tuple[int, int, int]:
+        """A position :meth:`truncate` can return to (absolute line, text length, run count)."""
+        line = self.lines[-1]
+        return (self.dropped_lines + len(self.lines) - 1, len(line.text), len(line.ends))
+
+    def truncate(self, mark: tuple[int, int, int]) -> None:
+        """Forget everything added after ``mark`` (used by retry)."""
+        abs_line, text_len, runs = mark
+        index = abs_line - self.dropped_lines
+        if index < 0:
+            self.clear()
+            return
+        del self.lines[index + 1:]
+        line = self.lines[index]
+        line.text = line.text[:text_len]
+        del line.ends[runs:]
+        del line.kinds[runs:]
+        if runs and line.ends[-1] > text_len:
+            line.ends[-1] = text_len
+        first = self._first_row_of(line)
+        del self.rows[first:]
+        self._changed_from = min(self._changed_from, first)
+        self._rewrap_last(from_row=first)
+
+    def clear(self) -> None:
+        self.dropped_rows += len(self.rows)
+        self.dropped_lines += len(self.lines)
+        self.lines = [Line()]
+        self.rows = [(self.lines[0], 0, 0)]
+        self.parity = 0
+        self._changed_from = 0
+
+    def set_width(self, width: int) -> None:
+        """Rewrap every retained line (a resize: O(retained text), once)."""
+        width = max(1, width)
+        if width == self.width:
+            return
+        self.width = width
+        rows: list[Row] = []
+        for line in self.lines:
+            rows.extend((line, s, e) for s, e in wrap_from(line.text, 0, width))
+        self.rows = rows
+        self._changed_from = 0
+        self._trim()
+
+    def set_delimiter(self, delimiter: str) -> None:
+        """Applies to chunks added from now on."""
+        self.delimiter = escape_controls(delimiter.replace("\n", "").replace("\t", " "))
+
+    def begin_answer(self) -> None:
+        """Start an answer: the opening delimiter, and tints restart at A."""
+        self.parity = 0
+        if self.delimiter:
+            self._current().add(self.delimiter, DELIM)
+        self._rewrap_last()
+
+    def add_text(self, text: str, kind: int) -> None:
+        """Plain text (the echoed prompt, a note), escaped, newlines honoured."""
+        text = escape_controls(text).replace("\t", TAB_SPACES)
+        first = True
+        for piece in text.split("\n"):
+            if not first:
+                self._break_line()
+            first = False
+            self._current().add(piece, kind)
+        self._rewrap_last()
+
+    def newline(self) -> None:
+        self._break_line()
+        self._rewrap_last()
+
+    def add_chunks(self, texts: Sequence[str]) -> None:
+        """Append chunks (in order). Empty chunks are skipped: they carry no text to show."""
+        if not texts:
+            return
+        joined = "".join(texts)
+        if has_controls(joined):
+            texts = [escape_controls(t) for t in texts]
+            joined = "".join(texts)
+        if (
+            not self.whitespace
+            and "\n" not in joined
+            and "\t" not in joined
+            and len(joined) + len(self._current().text) < SOFT_SPLIT * 4
+        ):
+            self._add_simple(texts)
+        else:
+            for t in texts:
+                if t:
+                    self._add_one(t)
+        self._rewrap_last()
+
+    def _add_simple(self, texts: Iterable[str]) -> None:
+        """Fast path: no newline, tab or whitespace mode in the batch. Built with C-level
+        joins and ``accumulate`` instead of a per-chunk method call."""
+        texts = [t for t in texts if t]
+        if not texts:
+            return
+        line = self._current()
+        n = len(texts)
+        d = self.delimiter
+        base = len(line.text)
+        a = TEXT_A if self.parity == 0 else TEXT_B
+        b = TEXT_B if a == TEXT_A else TEXT_A
+        if d:
+            dl = len(d)
+            display = d.join(texts) + d
+            lens: list[int] = []
+            for t in texts:
+                lens.append(len(t))
+                lens.append(dl)
+            kinds = bytes((a, DELIM, b, DELIM)) * ((n + 1) // 2)
+            kinds = kinds[: 2 * n]
+        else:
+            display = "".join(texts)
+            lens = [len(t) for t in texts]
+            kinds = bytes((a, b)) * ((n + 1) // 2)
+            kinds = kinds[:n]
+        ends = accumulate(lens, initial=base)
+        next(ends)
+        new_ends = array("i", ends)
+        # merge the first run into the previous one when it has the same kind
+        if line.kinds and line.kinds[-1] == kinds[0]:
+            line.ends[-1] = new_ends[0]
+            del new_ends[0]
+            kinds = kinds[1:]
+        line.text += display
+        line.ends.extend(new_ends)
+        line.kinds.extend(kinds)
+        self.parity ^= n & 1
+        self.chunks += n
+
+    def _add_one(self, t: str) -> None:
+        kind = TEXT_A + self.parity
+        glyph = GLYPH_A + self.parity
+        ws = self.whitespace
+        if ws and not t.strip():
+            shown = t.replace(" ", SPACE_GLYPH).replace("\t", TAB_GLYPH)
+            pieces = shown.split("\n")
+            for i, piece in enumerate(pieces):
+                if i:
+                    self._current().add(NEWLINE_GLYPH, glyph)
+                    self._break_line()
+                self._current().add(piece, glyph)
+        else:
+            t = t.replace("\t", TAB_GLYPH if ws else TAB_SPACES)
+            pieces = t.split("\n")
+            for i, piece in enumerate(pieces):
+                if i:
+                    if ws:
+                        self._current().add(NEWLINE_GLYPH, glyph)
+                    self._break_line()
+                self._current().add(piece, kind)
+        if self.delimiter:
+            self._current().add(self.delimiter, DELIM)
+        self.parity ^= 1
+        self.chunks += 1
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _current(self) -> Line:
+        line = self.lines[-1]
+        if len(line.text) < SOFT_SPLIT:
+            return line
+        # Continue on a new line object at a word boundary so later appends stay cheap; the
+        # wrap treats the seam like a row end, which is where a word break falls anyway.
+        if line.text[-1] != " " and len(line.text) < SOFT_SPLIT * 4:
+            return line
+        return self._start_line()
+
+    def _start_line(self) -> Line:
+        """A new last line. The previous one is wrapped first, which keeps the invariant
+        that only the last line can hold text not yet wrapped into rows."""
+        self._rewrap_last()
+        line = Line()
+        self.lines.append(line)
+        self.rows.append((line, 0, 0))
+        return line
+
+    def _break_line(self) -> None:
+        self._start_line()
+
+    def _first_row_of(self, line: Line) -> int:
+        rows = self.rows
+        i = len(rows) - 1
+        while i >= 0 and rows[i][0] is not line:
+            i -= 1
+        while i > 0 and rows[i - 1][0] is line:
+            i -= 1
+        return max(i, 0)
+
+    def _rewrap_last(self, from_row: int | None = None) -> None:
+        """Rewrap the last line from its open row (or from ``from_row``, whose rows must
+        all belong to the last line or be already deleted)."""
+        rows = self.rows
+        line = self.lines[-1]
+        if from_row is None or from_row >= len(rows):
+            if rows and rows[-1][0] is line:
+                from_row = len(rows) - 1
+                start = rows[-1][1]
+                del rows[-1]
+            else:
+                from_row = len(rows)
+                start = 0
+        else:
+            start = rows[from_row][1] if rows[from_row][0] is line else 0
+            del rows[from_row:]
+        rows.extend([(line, s, e) for s, e in wrap_from(line.text, start, self.width)])
+        self._changed_from = min(self._changed_from, from_row)
+        self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self.rows) - self.max_rows
+        if excess <= self.max_rows // 4:
+            return
+        del self.rows[:excess]
+        self.dropped_rows += excess
+        first_line = self.rows[0][0]
+        li = 0
+        while self.lines[li] is not first_line:
+            li += 1
+        if li:
+            del self.lines[:li]
+            self.dropped_lines += li
+        self._changed_from = 0

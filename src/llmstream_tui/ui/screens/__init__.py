@@ -1,0 +1,1 @@
+"""Modal screens: help, events filter, ad hoc provider."""

@@ -1,0 +1,96 @@
+"""What the app remembers between runs, in the user data dir: prompt history, chosen theme.
+
+Both are small files written whole-or-appended; a data dir that cannot be written (read-only
+home, full disk) costs the user the memory, never the session, so every failure here is
+swallowed and reported once by the caller through ``last_error``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+#: Prompts kept; older ones are dropped when the file is rewritten.
+HISTORY_LIMIT = 500
+
+
+class PromptHistory:
+    """Prompts sent, oldest first, stored one JSON string per line (prompts span lines)."""
+
+    def __init__(self, path: Path | None, limit: int = HISTORY_LIMIT) -> None:
+        self.path = path
+        self.limit = limit
+        self.entries: list[str] = []
+        self.last_error: str | None = None
+        if path is not None:
+            self._load(path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.last_error = f"{path}: {exc.strerror}"
+            return
+        for line in raw.splitlines():
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue  # a torn last line from a crash: skip it, keep the rest
+            if isinstance(value, str) and value:
+                self.entries.append(value)
+        self.entries = self.entries[-self.limit:]
+
+    def add(self, prompt: str) -> None:
+        if not prompt.strip():
+            return
+        if self.entries and self.entries[-1] == prompt:
+            return
+        self.entries.append(prompt)
+        rewrite = len(self.entries) > self.limit
+        self.entries = self.entries[-self.limit:]
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if rewrite:
+                text = "".join(json.dumps(e) + "\n" for e in self.entries)
+                self.path.write_text(text, encoding="utf-8")
+            else:
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(prompt) + "\n")
+        except OSError as exc:
+            self.last_error = f"{self.path}: {exc.strerror}"
+
+
+class Choices:
+    """Small remembered choices (the theme), one JSON object."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.values: dict[str, object] = {}
+        self.last_error: str | None = None
+        if path is None:
+            return
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = {}
+        if isinstance(loaded, dict):
+            self.values = loaded
+
+    def get(self, key: str) -> object:
+        return self.values.get(key)
+
+    def set(self, key: str, value: object) -> None:
+        if self.values.get(key) == value:
+            return
+        self.values[key] = value
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.values, indent=1), encoding="utf-8")
+        except OSError as exc:
+            self.last_error = f"{self.path}: {exc.strerror}"

@@ -1,0 +1,166 @@
+"""Theme files: TOML in ``themes/`` (shipped) and in the user themes dir, as Textual themes.
+
+A theme file is a flat table of Textual's theme colours plus a ``[variables]`` table for our
+own (the delimiter colour, the two chunk tints, one colour per pane state and per event
+kind) and for any of Textual's component variables::
+
+    name = "llmstream-dark"
+    dark = true
+    primary = "#5fa8ff"
+    background = "#101418"
+    [variables]
+    delimiter = "#f5a742"
+    chunk-tint-a = "#2a4a7a 45%"
+
+Every colour is checked when the file is read, so a typo is reported with the file and the
+key (and the app falls back to the default theme) rather than failing when CSS is applied.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+DEFAULT_THEME = "llmstream-dark"
+
+#: The app's own theme variables and their fallbacks (used by themes that do not set them,
+#: e.g. Textual's built-in ones). Dark and light fallbacks differ only in contrast.
+APP_VARIABLES_DARK: dict[str, str] = {
+    "delimiter": "#f5a742",
+    "chunk-tint-a": "#3b6ab8 35%",
+    "chunk-tint-b": "#3ba86a 30%",
+    "state-idle": "#8a8f98",
+    "state-waiting": "#e0b341",
+    "state-streaming": "#4fa3ff",
+    "state-done": "#4ebf71",
+    "state-error": "#f0506e",
+    "state-cancelled": "#b48ead",
+    "event-start": "#56b6c2",
+    "event-stream": "#8a8f98",
+    "event-end": "#4ebf71",
+    "event-error": "#f0506e",
+    "best": "#4ebf71",
+}
+APP_VARIABLES_LIGHT: dict[str, str] = {
+    "delimiter": "#c05a00",
+    "chunk-tint-a": "#3b6ab8 18%",
+    "chunk-tint-b": "#2f9a5c 18%",
+    "state-idle": "#6a6f78",
+    "state-waiting": "#9a6d00",
+    "state-streaming": "#1f5fbf",
+    "state-done": "#237a3f",
+    "state-error": "#c0213f",
+    "state-cancelled": "#7a4f90",
+    "event-start": "#11707d",
+    "event-stream": "#6a6f78",
+    "event-end": "#237a3f",
+    "event-error": "#c0213f",
+    "best": "#237a3f",
+}
+APP_VARIABLE_NAMES = frozenset(APP_VARIABLES_DARK)
+
+_COLOR_KEYS = (
+    "primary", "secondary", "warning", "error", "success", "accent",
+    "foreground", "background", "surface", "panel", "boost",
+)
+_OTHER_KEYS = {"name": str, "dark": bool, "luminosity_spread": float, "text_alpha": float}
+
+
+class ThemeFileError(ValueError):
+    """A theme file that cannot be used; the message names the file and the key."""
+
+
+def _check_color(value: object, where: str) -> str:
+    """Accept ``COLOR`` or ``COLOR NN%`` (what Textual CSS accepts for a colour variable)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ThemeFileError(f"{where}: expected a colour string, got {value!r}")
+    parts = value.split()
+    if len(parts) > 2:
+        raise ThemeFileError(f"{where}: not a colour: {value!r}")
+    try:
+        Color.parse(parts[0])
+    except ColorParseError:
+        raise ThemeFileError(f"{where}: not a colour: {value!r}") from None
+    if len(parts) == 2:
+        pct = parts[1]
+        try:
+            ok = pct.endswith("%") and 0 <= float(pct[:-1]) <= 100
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ThemeFileError(f"{where}: bad opacity {pct!r} (use e.g. 40%)")
+    return value
+
+
+def theme_from_table(table: dict[str, Any], where: str) -> Theme:
+    """A Textual ``Theme`` from a parsed theme file; ``ThemeFileError`` on any problem."""
+    unknown = set(table) - set(_COLOR_KEYS) - set(_OTHER_KEYS) - {"variables"}
+    if unknown:
+        raise ThemeFileError(f"{where}: unknown key {min(unknown)!r}")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ThemeFileError(f"{where}: name: missing")
+    if "primary" not in table:
+        raise ThemeFileError(f"{where}: primary: missing")
+    kwargs: dict[str, Any] = {}
+    for key in _COLOR_KEYS:
+        if key in table:
+            kwargs[key] = _check_color(table[key], f"{where}: {key}")
+    for key, typ in _OTHER_KEYS.items():
+        if key in table and key != "name":
+            value = table[key]
+            if typ is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, typ):
+                raise ThemeFileError(f"{where}: {key}: expected {typ.__name__}")
+            kwargs[key] = value
+    variables = table.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ThemeFileError(f"{where}: variables: expected a table")
+    checked: dict[str, str] = {}
+    for key, value in variables.items():
+        if key in APP_VARIABLE_NAMES or "color" in key or "background" in key or "foreground" in key:
+            checked[key] = _check_color(value, f"{where}: variables.{key}")
+        elif isinstance(value, str):
+            checked[key] = value
+        else:
+            raise ThemeFileError(f"{where}: variables.{key}: expected a string")
+    return Theme(name=name.strip(), variables=checked, **kwargs)
+
+
+def load_theme_file(path: Path) -> Theme:
+    try:
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeFileError(f"{path}: TOML syntax error: {exc}") from None
+    except OSError as exc:
+        raise ThemeFileError(f"{path}: cannot read: {exc.strerror}") from None
+    return theme_from_table(table, str(path))
+
+
+def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
+    """Every ``*.toml`` theme in ``dirs`` (later dirs override earlier ones by name), and one
+    message per file that could not be used."""
+    themes: dict[str, Theme] = {}
+    problems: list[str] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                theme = load_theme_file(path)
+            except ThemeFileError as exc:
+                problems.append(str(exc))
+                continue
+            themes[theme.name] = theme
+    return list(themes.values()), problems
+
+
+def app_variable_defaults(dark: bool) -> dict[str, str]:
+    return dict(APP_VARIABLES_DARK if dark else APP_VARIABLES_LIGHT)

@@ -1,0 +1,1 @@
+"""The app's widgets: panes, the chunk view, the events log, the prompt, the summary."""

@@ -1,0 +1,173 @@
+"""``ChunkView``: the stream body. Draws a :class:`ChunkLayout` one row at a time.
+
+Built on ``ScrollView`` with ``render_line`` (as Textual's ``Log`` is) rather than on a
+``Static`` holding a ``Text``: a frame draws only the rows on screen, and a row is turned into
+segments once and cached, so a pane receiving a million chunks costs the same per frame as
+one receiving ten. Text reaches the screen as plain segments; no markup parser ever sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..layout import GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, ChunkLayout, _cells
+from ._styles import blended_style
+
+
+class ChunkView(ScrollView, can_focus=True):
+    """Chunks with visible boundaries: delimiter glyphs and alternating tints."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"chunk-view--{name}" for name in KIND_NAMES}
+
+    DEFAULT_CSS = """
+    ChunkView {
+        background: $surface;
+        color: $text;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    ChunkView > .chunk-view--text-a { background: $chunk-tint-a; }
+    ChunkView > .chunk-view--text-b { background: $chunk-tint-b; }
+    ChunkView > .chunk-view--delimiter { color: $delimiter; }
+    ChunkView > .chunk-view--glyph-a { background: $chunk-tint-a; color: $text-muted; }
+    ChunkView > .chunk-view--glyph-b { background: $chunk-tint-b; color: $text-muted; }
+    ChunkView > .chunk-view--prompt { color: $text-primary; text-style: bold; }
+    ChunkView > .chunk-view--note { color: $text-muted; text-style: italic; }
+    """
+
+    def __init__(
+        self,
+        *,
+        delimiter: str = "|",
+        tints: bool = True,
+        whitespace: bool = False,
+        max_rows: int = 20_000,
+        id: str | None = None,  # Textual's name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.layout_model = ChunkLayout(
+            80, delimiter=delimiter, whitespace=whitespace, max_rows=max_rows
+        )
+        self.tints = tints
+        self._cache: dict[int, Strip] = {}
+        self._styles: list[Style] | None = None
+
+    # -- content ------------------------------------------------------------------------------
+
+    def append_chunks(self, texts: Sequence[str]) -> None:
+        """Append a frame's worth of chunks (coalesced by the caller)."""
+        follow = self._following()
+        self.layout_model.add_chunks(texts)
+        self._changed(follow)
+
+    def begin_answer(self) -> None:
+        follow = self._following()
+        self.layout_model.begin_answer()
+        self._changed(follow)
+
+    def add_text(self, text: str, kind: int) -> None:
+        follow = self._following()
+        self.layout_model.add_text(text, kind)
+        self._changed(follow)
+
+    def newline(self) -> None:
+        follow = self._following()
+        self.layout_model.newline()
+        self._changed(follow)
+
+    def truncate(self, mark: tuple[int, int, int]) -> None:
+        self.layout_model.truncate(mark)
+        self._cache.clear()
+        self._changed(True)
+
+    def clear(self) -> None:
+        self.layout_model.clear()
+        self._cache.clear()
+        self._changed(True)
+
+    def set_whitespace(self, on: bool) -> None:
+        """Applies to chunks from now on (what arrived keeps the form it was shown in)."""
+        self.layout_model.whitespace = on
+
+    def set_tints(self, on: bool) -> None:
+        self.tints = on
+        self._styles = None
+        self._cache.clear()
+        self.refresh()
+
+    @property
+    def plain_rows(self) -> list[str]:
+        return self.layout_model.plain_rows()
+
+    # -- Textual hooks ------------------------------------------------------------------------
+
+    def _following(self) -> bool:
+        return self.is_vertical_scroll_end or self.max_scroll_y == 0
+
+    def _changed(self, follow: bool) -> None:
+        model = self.layout_model
+        changed = model.take_changed_from()
+        cache = self._cache
+        if cache:
+            if changed == 0:
+                cache.clear()
+            else:
+                base = model.dropped_rows
+                for key in [k for k in cache if k >= base + changed]:
+                    del cache[key]
+        self.virtual_size = Size(model.width, model.row_count)
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        if width > 0 and width != self.layout_model.width:
+            follow = self._following()
+            self.layout_model.set_width(width)
+            self._cache.clear()
+            self._changed(follow)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def _kind_styles(self) -> list[Style]:
+        styles = self._styles
+        if styles is None:
+            styles = [blended_style(self, f"chunk-view--{name}") for name in KIND_NAMES]
+            if not self.tints:
+                styles[TEXT_A] = styles[TEXT_B] = Style()
+                styles[GLYPH_A] = styles[GLYPH_B] = blended_style(self, "chunk-view--note")
+            self._styles = styles
+        return styles
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        model = self.layout_model
+        index = scroll_y + y
+        if index >= model.row_count:
+            return Strip.blank(width, base)
+        key = model.dropped_rows + index
+        strip = self._cache.get(key)
+        if strip is None:
+            styles = self._kind_styles()
+            segments = [Segment(text, base + styles[kind]) for text, kind in model.row_runs(index)]
+            cells = sum(_cells(s.text) for s in segments)
+            strip = Strip(segments, cells)
+            if len(self._cache) > 2048:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base)

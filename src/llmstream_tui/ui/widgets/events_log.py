@@ -1,0 +1,273 @@
+"""``EventsLog``: the ``astream_events`` trace of every run, one line per event.
+
+Memory is bounded (``max_lines`` entries, oldest dropped). Lines are formatted only when they
+are drawn, so a run streaming 200,000 events a second costs the log one ``deque.extend`` per
+frame when nothing filters it. A filter (providers, event kinds) or folding keeps a second,
+also bounded, view that is updated incrementally and rebuilt only when the filter changes.
+The view follows the bottom unless the user has scrolled up.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..format import event_data, event_kind, quote, relative, short_id
+from ..session import EventEntry
+from ._styles import blended_style
+
+KINDS = ("start", "stream", "end", "error")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which lines the log shows. ``providers`` None means every provider."""
+
+    providers: frozenset[str] | None = None
+    kinds: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
+    fold: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        """True when every event is shown as is (no second view needed)."""
+        return self.providers is None and self.kinds == frozenset(KINDS) and not self.fold
+
+    def describe(self) -> str:
+        bits = []
+        if self.providers is not None:
+            bits.append(",".join(sorted(self.providers)) or "no providers")
+        if self.kinds != frozenset(KINDS):
+            bits.append("+".join(k for k in KINDS if k in self.kinds) or "no events")
+        if self.fold:
+            bits.append("stream folded")
+        return "; ".join(bits)
+
+
+class FoldRow:
+    """Stream events of one run folded into a count; updated in place as more arrive."""
+
+    __slots__ = ("count", "event", "first_ns", "last_chunk", "last_ns", "provider", "serial")
+
+    def __init__(self, provider: str, rel: int, event: dict[str, Any], serial: int) -> None:
+        self.provider = provider
+        self.first_ns = rel
+        self.last_ns = rel
+        self.count = 0
+        self.event = event
+        self.last_chunk: Any = None
+        self.serial = serial
+
+
+Row = Any  # EventEntry | FoldRow
+
+
+class EventsLog(ScrollView, can_focus=True):
+    """A bounded, filterable, lazily formatted log of run events."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "events-log--time",
+        "events-log--provider",
+        "events-log--id",
+        "events-log--start",
+        "events-log--stream",
+        "events-log--end",
+        "events-log--error",
+    }
+
+    DEFAULT_CSS = """
+    EventsLog {
+        background: $surface;
+        color: $text;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    EventsLog > .events-log--time { color: $text-muted; }
+    EventsLog > .events-log--provider { color: $text; text-style: bold; }
+    EventsLog > .events-log--id { color: $text-muted; }
+    EventsLog > .events-log--start { color: $event-start; }
+    EventsLog > .events-log--stream { color: $event-stream; }
+    EventsLog > .events-log--end { color: $event-end; }
+    EventsLog > .events-log--error { color: $event-error; text-style: bold; }
+    """
+
+    def __init__(self, *, max_lines: int = 5000, fold: bool = False,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.max_lines = max_lines
+        self.entries: deque[EventEntry] = deque(maxlen=max_lines)
+        self.filter = EventFilter(fold=fold)
+        self.view: deque[Row] = self.entries
+        #: rows ever appended to the view; absolute index = total - len(view) + i
+        self._view_total = 0
+        self._folds: dict[str, FoldRow] = {}
+        self._cache: dict[int, Strip] = {}
+        self._styles: dict[str, Style] | None = None
+        self._name_width = 6
+
+    # -- content ------------------------------------------------------------------------------
+
+    def add(self, batch: list[EventEntry]) -> None:
+        """Add a frame's events (of one provider)."""
+        if not batch:
+            return
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        width = len(batch[0][0])
+        if width > self._name_width:
+            self._name_width = min(width, 12)
+            self._cache.clear()
+        self.entries.extend(batch)
+        if self.view is self.entries:
+            self._view_total += len(batch)
+        else:
+            self._extend_view(batch)
+        self.virtual_size = Size(self.size.width, len(self.view))
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self._folds.clear()
+        self._cache.clear()
+        if self.view is not self.entries:
+            self.view.clear()
+        self.virtual_size = Size(self.size.width, 0)
+        self.refresh()
+
+    def set_filter(self, flt: EventFilter) -> None:
+        self.filter = flt
+        self._cache.clear()
+        self._folds.clear()
+        self._view_total = 0
+        if flt.is_open:
+            self.view = self.entries
+            self._view_total = len(self.entries)
+        else:
+            self.view = deque(maxlen=self.max_lines)
+            self._extend_view(self.entries)
+        self.virtual_size = Size(self.size.width, len(self.view))
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def _extend_view(self, batch: Iterable[EventEntry]) -> None:
+        flt = self.filter
+        providers = flt.providers
+        kinds = flt.kinds
+        fold = flt.fold
+        show_stream = "stream" in kinds
+        view = self.view
+        folds = self._folds
+        for entry in batch:
+            provider, rel, ev = entry
+            if providers is not None and provider not in providers:
+                continue
+            name = ev["event"]
+            is_stream = name.endswith("_stream")
+            if is_stream:
+                if not show_stream:
+                    continue
+                if fold:
+                    run_id = ev.get("run_id", "")
+                    row = folds.get(run_id)
+                    if row is None or (view and row.serial < self._view_total - len(view)):
+                        row = FoldRow(provider, rel, ev, self._view_total)
+                        folds[run_id] = row
+                        view.append(row)
+                        self._view_total += 1
+                    row.count += 1
+                    row.last_ns = rel
+                    row.last_chunk = ev.get("data", {}).get("chunk")
+                    self._cache.pop(row.serial, None)
+                    continue
+            elif event_kind(name) not in kinds:
+                continue
+            elif fold and name.endswith("_end"):
+                folds.pop(ev.get("run_id", ""), None)
+            view.append(entry)
+            self._view_total += 1
+
+    @property
+    def shown_lines(self) -> list[str]:
+        """Plain text of every line in the view (tests, and copy)."""
+        return [self._line_text(row).plain for row in self.view]
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def _style(self, name: str) -> Style:
+        styles = self._styles
+        if styles is None:
+            styles = self._styles = {
+                cls.removeprefix("events-log--"): blended_style(self, cls)
+                for cls in self.COMPONENT_CLASSES
+            }
+        return styles[name]
+
+    def _line_text(self, row: Row) -> Text:
+        """One line: time, provider, event name, short run id, data. Plain text only."""
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        if isinstance(row, FoldRow):
+            provider, rel, ev = row.provider, row.first_ns, row.event
+            data = f"×{row.count}  last " + (
+                quote(row.last_chunk) if isinstance(row.last_chunk, str)
+                else quote(getattr(row.last_chunk, "content", "") or "")
+            )
+            data += f"  until {relative(row.last_ns).strip()}"
+        else:
+            provider, rel, ev = row
+            data = event_data(ev)
+        name = ev.get("event", "?")
+        kind = event_kind(name)
+        line.append(relative(rel), self._style("time"))
+        line.append(" ")
+        line.append(provider[: self._name_width].ljust(self._name_width), self._style("provider"))
+        line.append(" ")
+        line.append(name, self._style(kind))
+        if self.size.width >= 72:
+            line.append(" ")
+            line.append(short_id(str(ev.get("run_id", ""))), self._style("id"))
+        line.append(" ")
+        line.append(data)
+        return line
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        view = self.view
+        index = scroll_y + y
+        if index >= len(view):
+            return Strip.blank(width, base)
+        key = self._view_total - len(view) + index
+        strip = self._cache.get(key)
+        if strip is None:
+            text = self._line_text(view[index])
+            text.truncate(max(1, width), overflow="ellipsis")
+            segments = [
+                Segment(seg.text, base + seg.style if seg.style else base)
+                for seg in text.render(self.app.console)
+                if seg.text != "\n"
+            ]
+            strip = Strip(segments)
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.view))

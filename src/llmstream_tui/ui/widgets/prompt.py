@@ -1,0 +1,80 @@
+"""``PromptArea``: the multi-line prompt. Enter sends; ctrl+j (or shift+enter where the terminal
+reports it) inserts a newline; up/down on the first/last line walk the prompt history."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+from ..keys import bindings
+from ..state import PromptHistory
+
+
+class PromptArea(TextArea):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("prompt")  # type: ignore[assignment]  # a list of Binding is a list of BindingType
+
+    class Submitted(Message):
+        """The user asked to send ``text``."""
+
+        def __init__(self, area: PromptArea, text: str) -> None:
+            self.area = area
+            self.text = text
+            super().__init__()
+
+    def __init__(self, history: PromptHistory, *, cursor_blink: bool = True,
+                 id: str | None = None) -> None:
+        super().__init__("", id=id, soft_wrap=True, show_line_numbers=False,
+                         tab_behavior="focus", compact=True,
+                         highlight_cursor_line=False,
+                         placeholder="Ask every pane… (Enter sends, ctrl+j for a newline)")
+        self.prompt_history = history
+        self.cursor_blink = cursor_blink
+        #: position while walking history: len(entries) means "the draft"
+        self._pos: int | None = None
+        self._draft = ""
+
+    def action_send(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.prompt_history.add(text)
+        self._pos = None
+        self.post_message(self.Submitted(self, text))
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def action_history_prev(self) -> None:
+        row, _ = self.cursor_location
+        entries = self.prompt_history.entries
+        if row > 0 or not entries:
+            self.action_cursor_up()
+            return
+        if self._pos is None:
+            self._pos = len(entries)
+            self._draft = self.text
+        if self._pos == 0:
+            return
+        self._pos -= 1
+        self._show(entries[self._pos])
+
+    def action_history_next(self) -> None:
+        row, _ = self.cursor_location
+        if self._pos is None or row < self.document.line_count - 1:
+            self.action_cursor_down()
+            return
+        entries = self.prompt_history.entries
+        self._pos += 1
+        if self._pos >= len(entries):
+            self._pos = None
+            self._show(self._draft)
+        else:
+            self._show(entries[self._pos])
+
+    def _show(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)

@@ -1,0 +1,341 @@
+"""``StreamPane``: one provider's column: title, body, error line, live metrics, gap sparkline.
+
+The pane owns a :class:`PaneSession` (conversation + current run) and draws it once per frame
+when the app calls :meth:`StreamPane.flush`. The run itself is a Textual worker in the pane's
+own group, so cancelling one pane never touches another.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from contextlib import suppress
+from typing import Literal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Markdown, Sparkline, Static
+from textual.worker import Worker
+
+from ...core.inert import escape_controls
+from ...core.messages import HumanMessage
+from ..format import metrics_parts
+from ..layout import NOTE, PROMPT
+from ..session import FINISHED, RUNNING, PaneSession
+from .chunk_view import ChunkView
+
+STATE_ICONS = {
+    "idle": "○", "waiting": "◔", "streaming": "●", "done": "✓", "error": "✗", "cancelled": "■",
+}
+
+#: Frames between two metric/sparkline refreshes while streaming (the chunks themselves are
+#: drawn every frame; the figures are read a few times a second).
+METRICS_EVERY = 6
+
+
+class MetricsBar(Widget):
+    """The live figures, packed into as few lines as the pane's width allows; a figure
+    (label and value) is never split across lines."""
+
+    DEFAULT_CSS = """
+    MetricsBar { height: auto; }
+    """
+
+    def __init__(self, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.parts: list[tuple[str, str]] = []
+
+    def _lines(self, width: int) -> list[Text]:
+        if not self.parts:
+            return [Text("no run yet", style="dim")]
+        lines: list[Text] = []
+        line = Text()
+        for label, value in self.parts:
+            piece = len(label) + 1 + len(value)
+            if line.plain and len(line.plain) + 2 + piece > width:
+                lines.append(line)
+                line = Text()
+            if line.plain:
+                line.append("  ")
+            line.append(label + " ", style="dim")
+            line.append(value, style="bold")
+        lines.append(line)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
+
+    def render(self) -> Text:
+        return Text("\n").join(self._lines(self.content_region.width or 80))
+
+    @property
+    def plain(self) -> str:
+        return " ".join(f"{label} {value}" for label, value in self.parts)
+
+
+class StreamPane(Vertical, can_focus=False):
+    """A provider's pane. The selected pane has the accent border."""
+
+    class Finished(Message):
+        """A run of this pane ended (done, error or cancelled)."""
+
+        def __init__(self, pane: StreamPane) -> None:
+            self.pane = pane
+            super().__init__()
+
+    class Selected(Message):
+        """The user focused something inside this pane."""
+
+        def __init__(self, pane: StreamPane) -> None:
+            self.pane = pane
+            super().__init__()
+
+    def __init__(
+        self,
+        session: PaneSession,
+        *,
+        delimiter: str,
+        tints: bool,
+        whitespace: bool,
+        markdown: bool,
+        max_rows: int,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="stream-pane")
+        self.session = session
+        self.body = ChunkView(delimiter=delimiter, tints=tints, whitespace=whitespace,
+                              max_rows=max_rows, classes="pane-body")
+        self.markdown_on = markdown
+        self._markdown: Markdown | None = None
+        self._md_stream: object | None = None
+        self._md_dirty = True
+        self.error_line = Static("", classes="pane-error", markup=False)
+        self.metrics = MetricsBar(classes="pane-metrics")
+        self.spark = Sparkline([], classes="pane-spark")
+        self.worker: Worker[None] | None = None
+        self._shown_state = ""
+        self._frames = 0
+        self._gaps: deque[float] = deque(maxlen=240)
+        self._spark_ns: int | None = None
+        self._spark_chunks = 0
+        self._mark: tuple[int, int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.error_line
+        yield self.metrics
+        yield self.spark
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self._show_state(force=True)
+        self._refresh_metrics()
+        if self.markdown_on:
+            self.markdown_on = False
+            self.call_after_refresh(self.toggle_markdown)
+
+    # -- titles and state ---------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        s = self.session
+        title = Text(escape_controls(s.name), style="bold")
+        if s.describe != s.name:
+            title.append("  " + escape_controls(s.describe), style="dim")
+        self.border_title = title
+
+    def _show_state(self, force: bool = False) -> None:
+        state = self.session.state
+        if state == self._shown_state and not force:
+            return
+        for old in STATE_ICONS:
+            self.set_class(old == state, f"-state-{old}")
+        self._shown_state = state
+        self.border_subtitle = Text(f"{STATE_ICONS[state]} {state}")
+        error = self.session.error
+        self.error_line.display = bool(error) and state == "error"
+        if error:
+            self.error_line.update(Text(error))
+
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    async def stop_run(self) -> None:
+        """Cancel the run in progress, wait until it has closed its stream, and draw what it
+        left (so its partial answer is in the conversation before anything new starts)."""
+        worker = self.worker
+        if worker is not None and worker.is_running:
+            worker.cancel()
+            with suppress(Exception):
+                await worker.wait()
+            await self.flush()
+
+    async def start_run(
+        self, prompt: str, *, version: Literal["v1", "v2"], retry: bool = False
+    ) -> None:
+        """Echo the prompt, open the answer, and start the worker. ``retry`` replaces the
+        last exchange (on screen and in the conversation) instead of adding one."""
+        s = self.session
+        if s.llm is None:
+            return
+        await self.stop_run()
+        body = self.body
+        if retry and self._mark is not None:
+            body.truncate(self._mark)
+        elif body.layout_model.row_count > 1 or body.layout_model.rows[0][2] > 0:
+            body.newline()
+        self._mark = body.layout_model.mark()
+        body.add_text("› " + prompt, PROMPT)
+        body.newline()
+        body.begin_answer()
+        self._gaps.clear()
+        self._spark_ns = None
+        self._spark_chunks = 0
+        self.spark.data = []
+        self._md_dirty = True
+        self.worker = self.run_worker(
+            s.run(prompt, version=version), group=f"pane-{id(self)}", exclusive=True,
+            exit_on_error=False, name=f"stream {s.name}",
+        )
+        s.state = "waiting"
+        self._show_state()
+        self._refresh_metrics()
+        if self.markdown_on:
+            self._render_markdown_full()
+
+    def cancel(self) -> bool:
+        """Cancel this pane's run; what arrived stays. Returns whether a run was cancelled."""
+        worker = self.worker
+        if worker is not None and worker.is_running and self.session.running:
+            worker.cancel()
+            return True
+        return False
+
+    def new_conversation(self) -> None:
+        self.cancel()
+        self.session.new_conversation()
+        self.body.clear()
+        self._mark = None
+        self._gaps.clear()
+        self.spark.data = []
+        self._md_dirty = True
+        if self._markdown is not None and self.markdown_on:
+            self._render_markdown_full()
+        self._show_state(force=True)
+        self._refresh_metrics()
+
+    # -- per frame ----------------------------------------------------------------------------
+
+    async def flush(self) -> bool:
+        """Draw what arrived since the last frame. Returns True when the run just ended."""
+        s = self.session
+        batch = s.take_pending()
+        if batch:
+            self.body.append_chunks(batch)
+            if self.markdown_on and self._md_stream is not None:
+                await self._md_stream.write(escape_controls(s.answer_parts[-1]))  # type: ignore[attr-defined]  # MarkdownStream
+        self._frames += 1
+        state = s.state
+        if state in RUNNING:
+            if batch:
+                self._sample_gap(len(batch))
+            if self._frames % METRICS_EVERY == 0:
+                self._refresh_metrics()
+            if state != self._shown_state:
+                self._show_state()
+            return False
+        if state != self._shown_state:
+            ended = state in FINISHED and self._shown_state in RUNNING
+            self._show_state()
+            if ended:
+                if batch:
+                    self._sample_gap(len(batch))
+                self._refresh_metrics()
+                if state == "cancelled":
+                    self.body.newline()
+                    self.body.add_text("(cancelled)", NOTE)
+                await self._stop_markdown_stream()
+                self.post_message(self.Finished(self))
+                return True
+        return False
+
+    def _sample_gap(self, n: int) -> None:
+        """One sparkline point per frame: the mean gap between the chunks of that frame
+        (exact when chunks come slower than frames, an average when faster)."""
+        tl = self.session.timeline
+        if tl is None or tl.last_ns is None:
+            return
+        chunks = tl.chunks
+        if self._spark_ns is not None and chunks > self._spark_chunks:
+            gap_ms = (tl.last_ns - self._spark_ns) / (chunks - self._spark_chunks) / 1e6
+            self._gaps.append(gap_ms)
+        self._spark_ns = tl.last_ns
+        self._spark_chunks = chunks
+
+    def _refresh_metrics(self) -> None:
+        tl = self.session.timeline
+        self.metrics.parts = metrics_parts(tl.snapshot()) if tl is not None else []
+        self.metrics.refresh(layout=True)
+        if self._gaps:
+            self.spark.data = list(self._gaps)
+
+    # -- markdown view ------------------------------------------------------------------------
+
+    def toggle_markdown(self) -> None:
+        """Switch the body between chunk view and rendered Markdown."""
+        self.markdown_on = not self.markdown_on
+        if self.markdown_on:
+            if self._markdown is None:
+                self._markdown = Markdown("", classes="pane-markdown")
+                self.mount(self._markdown, after=self.body)
+            self._markdown.display = True
+            self.body.display = False
+            self._render_markdown_full()
+        else:
+            if self._markdown is not None:
+                self._markdown.display = False
+            self.body.display = True
+            self.call_later(self._stop_markdown_stream)
+
+    def _markdown_document(self) -> str:
+        s = self.session
+        parts: list[str] = []
+        history = s.history
+        if s.running:
+            answer = s.answer_text()
+            history = [*history, HumanMessage(s.prompt or ""), None]  # type: ignore[list-item]  # placeholder for the live answer
+        else:
+            answer = ""
+        for msg in history:
+            if msg is None:
+                parts.append(answer)
+            elif isinstance(msg, HumanMessage):
+                parts.append("> " + msg.content.replace("\n", "\n> "))
+            else:
+                parts.append(msg.content)
+        return escape_controls("\n\n".join(parts))
+
+    def _render_markdown_full(self) -> None:
+        md = self._markdown
+        if md is None:
+            return
+        self.call_later(self._restart_markdown, md)
+
+    async def _restart_markdown(self, md: Markdown) -> None:
+        await self._stop_markdown_stream()
+        await md.update(self._markdown_document())
+        if self.session.running and self.markdown_on:
+            self._md_stream = Markdown.get_stream(md)
+
+    async def _stop_markdown_stream(self) -> None:
+        stream = self._md_stream
+        self._md_stream = None
+        if stream is not None:
+            await stream.stop()  # type: ignore[attr-defined]  # MarkdownStream
+
+    # -- focus --------------------------------------------------------------------------------
+
+    def on_descendant_focus(self) -> None:
+        self.post_message(self.Selected(self))
