@@ -38,7 +38,8 @@ from ..errors import (
 )
 from ..sessions.recording import RecordingReader
 
-_CHANNELS = {None: TEXT, "reasoning": REASONING, "refusal": REFUSAL, "tool_call": TOOL_CALL}
+_CHANNELS = {None: TEXT, "reasoning": REASONING, "refusal": REFUSAL, "tool_call": TOOL_CALL,
+             "meta": META}
 
 
 class ReplaySpec(ProviderSpec):
@@ -69,6 +70,20 @@ def recorded_provider(reader: RecordingReader, wanted: str | None) -> dict[str, 
         raise RecordingError(f"{reader.path}: the recording holds no provider stream")
     have = ", ".join(seen) or "none"
     raise RecordingError(f"{reader.path}: no provider {wanted!r} in the recording (it has: {have})")
+
+
+def _part(obj: dict[str, Any]) -> StreamPart:
+    """A chunk line with a channel, metadata or usage as the part it was recorded from."""
+    meta = obj.get("metadata")
+    finish = None
+    if meta:
+        meta = dict(meta)
+        finish = meta.pop("finish_reason", None)
+    return StreamPart(
+        obj.get("text", ""), _CHANNELS.get(obj.get("channel"), TEXT),
+        tool_call=obj.get("tool_call"), finish_reason=finish, metadata=meta or None,
+        usage=obj.get("usage") or None,
+    )
 
 
 def _error_class(kind: str | None) -> type[ProviderError]:
@@ -134,6 +149,7 @@ class ReplayModel(LanguageModel):
         start = clock()
         sleep = asyncio.sleep
         first = True
+        meta_seen = False  # stop reason / usage already streamed on chunks
         n = 0
         with closing(reader.run_lines(self.source, self.spec.turn)) as lines:
             for obj in lines:
@@ -151,15 +167,14 @@ class ReplayModel(LanguageModel):
                     if first:
                         ctx.first_byte()
                         first = False
-                    channel = obj.get("channel")
-                    if channel is None:
+                    if len(obj) == 5:  # type, provider, index, t, text: plain answer text
                         yield StreamPart(obj["text"])
-                    else:
-                        yield StreamPart(obj.get("text", ""), _CHANNELS.get(channel, TEXT),
-                                         tool_call=obj.get("tool_call"))
+                        continue
+                    meta_seen = True if "metadata" in obj or "usage" in obj else meta_seen
+                    yield _part(obj)
                 elif kind == "end":
                     finish, usage = obj.get("finish_reason"), obj.get("usage")
-                    if finish is not None or usage:
+                    if not meta_seen and (finish is not None or usage):
                         if first:
                             ctx.first_byte()
                         yield StreamPart("", META, finish_reason=finish, usage=usage or None)
@@ -170,3 +185,22 @@ class ReplayModel(LanguageModel):
             "the recording ends before this run did", provider=self.name,
             hint="it was recorded from an interrupted session",
         )
+
+
+def replay_tables(
+    path: str, *, speed: float = 1.0, turn: int = 0
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """(the recorded prompt of ``turn``, a provider table per provider that answered it),
+    tables named as in the recording: what ``llmstream-tui replay FILE`` opens the app with.
+    RecordingError (one line) if the file cannot be read or holds no such turn."""
+    reader = RecordingReader(path)
+    index = reader.index()
+    if turn >= len(index.prompts):
+        raise RecordingError(f"{reader.path}: the recording has no turn {turn} "
+                             f"({len(index.prompts)} prompt(s))")
+    names = [name for name in index.providers if (name, turn) in index.runs]
+    if not names:
+        raise RecordingError(f"{reader.path}: no provider stream to replay in turn {turn}")
+    tables = {name: {"kind": "replay", "model": str(reader.path), "speed": speed,
+                     "provider": name, "turn": turn} for name in names}
+    return index.prompts[turn], tables

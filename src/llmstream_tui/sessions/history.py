@@ -99,6 +99,7 @@ CREATE TABLE chunks (
 ) WITHOUT ROWID;
 """
 
+_CHUNK_KEYS: Final = frozenset({"type", "provider", "index", "t", "text"})
 #: How a session's status is summarised from its runs' statuses, first match wins.
 _STATUS_ORDER: Final = ("streaming", "error", "interrupted", "cancelled", "done")
 
@@ -186,9 +187,10 @@ def _recover(conn: sqlite3.Connection) -> int:
         for rid in dead:
             count, t = conn.execute(
                 "SELECT count(*), max(t) FROM chunks WHERE run_id = ?", (rid,)).fetchone()
-            text = "".join(r[0] for r in conn.execute(
-                "SELECT text FROM chunks WHERE run_id = ? AND (extra IS NULL OR extra LIKE "
-                "'{\"channel\": \"refusal\"%') ORDER BY idx", (rid,)))
+            text = "".join(
+                text for text, extra in conn.execute(
+                    "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (rid,))
+                if extra is None or json.loads(extra).get("channel") in (None, "refusal"))
             conn.execute("UPDATE runs SET status = 'interrupted', text = ?, chunks = ?, t = ? "
                          "WHERE id = ? AND status = 'streaming'", (text, count, t, rid))
         conn.execute("COMMIT")
@@ -464,7 +466,7 @@ class History:
         record = self.load(ref)
         yield header(session=record.uid, title=record.title)
         for p in record.providers:
-            yield {**p.settings, "type": "provider", "provider": p.name}
+            yield {"type": "provider", "provider": p.name, **p.settings}
         for turn, prompt in enumerate(record.prompts):
             yield {"type": "prompt", "turn": turn, "text": prompt}
             for run in record.runs:
@@ -550,11 +552,9 @@ class HistoryWriter:
                     run = runs.get(obj["provider"])
                     if run is None:
                         continue
-                    channel = obj.get("channel")
                     extra = None
-                    if channel is not None:
-                        extra = _dumps({"channel": channel, **(
-                            {"tool_call": obj["tool_call"]} if obj.get("tool_call") else {})})
+                    if len(obj) > 5:  # more than type, provider, index, t, text
+                        extra = _dumps({k: v for k, v in obj.items() if k not in _CHUNK_KEYS})
                     chunk_rows.append((run[0], obj["index"], obj["t"], obj["text"], extra))
                     run[1] += 1
                 elif kind == "run":

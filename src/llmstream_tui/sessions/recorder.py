@@ -261,9 +261,13 @@ class RunRecorder:
         return self._index
 
     def chunk(self, text: str, channel: str | None = None,
-              tool_call: Mapping[str, Any] | None = None) -> None:
+              tool_call: Mapping[str, Any] | None = None, *,
+              metadata: Mapping[str, Any] | None = None,
+              usage: Mapping[str, Any] | None = None) -> None:
         """A streamed piece arrived now. ``channel``: None for answer text, else
-        ``reasoning``, ``refusal`` or ``tool_call``."""
+        ``reasoning``, ``refusal``, ``tool_call`` or ``meta`` (no text: stop reason, usage).
+        ``metadata`` (the chunk's response metadata, stop reason included) and ``usage``
+        (its usage delta) are kept so a replay puts them on the same chunk."""
         if self._done:
             return
         line: dict[str, Any] = {"type": "chunk", "provider": self.provider,
@@ -272,6 +276,10 @@ class RunRecorder:
             line["channel"] = channel
             if tool_call is not None:
                 line["tool_call"] = dict(tool_call)
+        if metadata:
+            line["metadata"] = dict(metadata)
+        if usage:
+            line["usage"] = dict(usage)
         self._index += 1
         self._put(line)
 
@@ -290,12 +298,19 @@ class RunRecorder:
                 return
             content = chunk.content
             extra = chunk.additional_kwargs
+            meta = chunk.response_metadata
+            usage = chunk.usage_metadata
             if content:
-                self.chunk(content, "refusal" if extra and "refusal" in extra else None)
+                self.chunk(content, "refusal" if extra and "refusal" in extra else None,
+                           metadata=meta, usage=usage)
             elif extra and extra.get("reasoning_content"):
-                self.chunk(extra["reasoning_content"], "reasoning")
-            for call in chunk.tool_call_chunks or ():
-                self.chunk("", "tool_call", call)
+                self.chunk(extra["reasoning_content"], "reasoning", metadata=meta, usage=usage)
+            elif chunk.tool_call_chunks:
+                for i, call in enumerate(chunk.tool_call_chunks):
+                    self.chunk("", "tool_call", call, metadata=meta if not i else None,
+                               usage=usage if not i else None)
+            elif meta or usage:
+                self.chunk("", "meta", metadata=meta, usage=usage)
         elif kind.endswith("_end"):
             text, finish, usage = summarise_output(event["data"].get("output"))
             if self._index == 0 and text:

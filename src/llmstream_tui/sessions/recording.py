@@ -33,15 +33,17 @@ Every other line has a ``type``. Lines are written in the order things happened:
     {"type":"chunk","provider":"fast","index":0,"t":0.231507,"text":"Spark"}
 
     ``t`` is seconds since the run started (microsecond precision), ``index`` counts the
-    run's chunks from 0. Optional ``channel`` (``reasoning``, ``refusal``, ``tool_call``;
-    absent means answer text) and ``tool_call`` (the tool-call delta). Only pieces that carry
-    something are chunks: metadata-only pieces (usage, stop reason) go to the ``end`` line.
+    run's chunk lines from 0. Optional: ``channel`` (``reasoning``, ``refusal``,
+    ``tool_call``, or ``meta`` for a piece with no text that carries only a stop reason or
+    usage; absent means answer text), ``tool_call`` (the tool-call delta), ``metadata`` (the
+    piece's response metadata, e.g. ``{"finish_reason":"stop"}``) and ``usage`` (its usage
+    delta). A chat model's closing empty chunk is not recorded (a replay makes its own).
 
 ``event``     optional: one ``astream_events`` dict of the current run, as JSON::
 
     {"type":"event","provider":"fast","t":0.2315,"event":{"event":"on_chat_model_stream",...}}
 
-``end``       the run finished::
+``end``       the run finished; ``finish_reason`` and ``usage`` are the run's totals::
 
     {"type":"end","provider":"fast","t":1.92,"text":"Sparkling water...",
      "finish_reason":"stop","usage":{"input_tokens":9,...},"metrics":{"ttft_s":0.23,...}}
@@ -131,7 +133,7 @@ class RecordingWriter:
             self._file: IO[bytes] | None = self.path.open("wb" if overwrite else "xb")
         except FileExistsError:
             raise RecordingError(
-                f"{self.path}: already exists; not overwriting it (choose another name)"
+                f"{self.path}: already exists (not overwritten; --overwrite replaces it)"
             ) from None
         except OSError as exc:
             raise RecordingError(f"{self.path}: cannot create: {exc.strerror}") from None
@@ -335,11 +337,19 @@ def error_line(exc: Exception, *, provider: str, t: float, text: str,
             "metrics": dict(metrics) if metrics is not None else None}
 
 
+_SECRET_WORDS: Final = frozenset({
+    "key", "apikey", "secret", "token", "password", "passwd", "authorization", "auth",
+    "credential", "credentials", "bearer", "cookie",
+})
+
+
 def _is_secret_name(key: str) -> bool:
+    """``api_key``, ``x-api-key``, ``apiKey``, ``auth_token``: yes; ``max_tokens``,
+    ``keep_alive``, ``api_key_env`` (a variable's name): no."""
     k = key.lower().replace("-", "_")
-    if k == "api_key_env" or k.endswith("tokens"):
+    if k == "api_key_env":
         return False
-    return any(w in k for w in ("key", "secret", "token", "password", "authorization", "auth"))
+    return any(word in _SECRET_WORDS for word in k.split("_"))
 
 
 def describe_provider(name: str, spec: Any, *, flavor: str | None = None) -> dict[str, Any]:
