@@ -4,6 +4,10 @@ formatting what the core yields.
     llmstream-tui [--config PATH] [-p REF]... [PROMPT]       open the app
     llmstream-tui stream [-p REF]... [--format text|jsonl] [--events v1|v2] PROMPT
     llmstream-tui providers [--check]
+    llmstream-tui stream ... [--record FILE [--overwrite]] [--no-history] PROMPT
+    llmstream-tui history [--search TEXT] [--limit N]
+    llmstream-tui export ID --format md|jsonl
+    llmstream-tui replay FILE [--speed X]
 
 Exit codes: 0 success, 1 a provider failed, 2 bad usage or configuration, 130 interrupted.
 """
@@ -22,10 +26,11 @@ from .config import Settings, load_settings
 from .core.inert import escape_controls
 from .core.messages import BaseMessage
 from .core.metrics import StreamTimeline
-from .errors import ConfigError, LLMStreamError, ProviderError
+from .errors import ConfigError, LLMStreamError, ProviderError, RecordingError
 from .providers.registry import build_llm
+from .sessions.recorder import RunRecorder, SessionRecorder
 
-COMMANDS = ("stream", "providers")
+COMMANDS = ("stream", "providers", "history", "export", "replay")
 
 #: Metrics keys of the jsonl ``end`` line, in order.
 END_METRICS = ("ttft_s", "total_s", "chunks", "chunks_per_s", "itl_p50_s", "itl_p95_s")
@@ -43,8 +48,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """(app parser, command parser)."""
     app = argparse.ArgumentParser(
         prog="llmstream-tui",
-        description="Watch large language models stream. Commands: stream, providers "
-        "(see `llmstream-tui COMMAND --help`).",
+        description="Watch large language models stream. Commands: stream, providers, "
+        "history, export, replay (see `llmstream-tui COMMAND --help`).",
     )
     _common(app)
     app.add_argument("prompt", nargs="?", help="stream this prompt at once")
@@ -58,11 +63,40 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     stream.add_argument("--events", choices=("v1", "v2"), help="print astream_events as JSON lines")
     stream.add_argument("--raw", action="store_true",
                         help="do not escape control sequences on a terminal")
+    stream.add_argument("--record", metavar="FILE",
+                        help="also write a recording of every provider's stream to FILE")
+    stream.add_argument("--overwrite", action="store_true",
+                        help="let --record replace an existing FILE")
+    stream.add_argument("--no-history", action="store_true",
+                        help="do not save this run to the history database")
     stream.add_argument("prompt", help="the prompt, or - to read it from stdin")
     providers = sub.add_parser("providers", help="list configured providers")
     _common(providers)
     providers.add_argument("--check", action="store_true", help="check that each answers")
+    history = sub.add_parser("history", help="list saved sessions, newest first")
+    history.add_argument("--config", metavar="PATH", help="TOML config file")
+    history.add_argument("--search", metavar="TEXT", help="only sessions containing TEXT")
+    history.add_argument("--limit", type=int, default=50, metavar="N", help="default 50")
+    export = sub.add_parser("export", help="print a saved session as Markdown or a recording")
+    export.add_argument("--config", metavar="PATH", help="TOML config file")
+    export.add_argument("id", help="the session's ID (from `llmstream-tui history`)")
+    export.add_argument("--format", choices=("md", "jsonl"), default="md")
+    replay = sub.add_parser("replay", help="play a recording in the app, with its timing")
+    replay.add_argument("--config", metavar="PATH", help="TOML config file")
+    replay.add_argument("file", help="a recording (`stream --record FILE`, `export --format jsonl`)")
+    replay.add_argument("--speed", type=_speed, default=1.0, metavar="X",
+                        help="2 plays twice as fast, 0 as fast as possible (default 1)")
     return app, cmd
+
+
+def _speed(value: str) -> float:
+    try:
+        speed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not speed >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return speed
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -85,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         if args.command == "stream":
             return asyncio.run(stream_command(args, settings))
+        if args.command in SESSION_COMMANDS:
+            return SESSION_COMMANDS[args.command](args, settings)
         return asyncio.run(providers_command(args, settings))
-    except ConfigError as exc:
+    except (ConfigError, RecordingError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
@@ -163,6 +199,7 @@ class _Printer:
 
 async def _run_one(
     ref: str, prompt: str, settings: Settings, printer: _Printer, events: str | None,
+    recorder: SessionRecorder | None = None,
 ) -> bool:
     """Stream one provider; True on success. Failures are reported, never raised."""
     name = ref
@@ -175,12 +212,17 @@ async def _run_one(
         return False
     name = llm.name
     timeline = StreamTimeline()
+    run: RunRecorder | None = None
+    if recorder is not None:
+        run = recorder.start_run(llm, timeline=timeline, settings=settings)
     version: Literal["v1", "v2"] = "v1" if events == "v1" else "v2"
     index = 0
     streamed = False
     final: Any = None
     try:
         async for ev in llm.astream_events(prompt, {"timeline": timeline}, version=version):
+            if run is not None:
+                run.observe(ev)
             if events:
                 printer.line(ev)
             kind = ev["event"]
@@ -202,15 +244,21 @@ async def _run_one(
             elif kind.endswith("_end"):
                 final = ev["data"]["output"]
     except ProviderError as exc:
+        if run is not None:
+            run.error(exc, exc.partial_text or "".join(received))
         _report_error(printer, name, exc.partial_text or "".join(received), exc, events)
         return False
     except BrokenPipeError:
         raise
     except Exception as exc:  # noqa: BLE001  # a bug must still end in one line, no traceback
         err = ProviderError(f"internal error: {type(exc).__name__}: {exc}", provider=name)
+        if run is not None:
+            run.error(err, "".join(received))
         _report_error(printer, name, "".join(received), err, events)
         return False
     finally:
+        if run is not None:
+            run.cancel("".join(received))  # interrupted (^C, closed pipe); no-op once ended
         await llm.aclose()
     text, finish, usage = _summarise(final)
     if not streamed and not events:
@@ -268,10 +316,73 @@ async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
     delimiter = settings.delimiter if args.delimiter is None else args.delimiter
     escape = sys.stdout.isatty() and not args.raw
     printer = _Printer(sys.stdout, args.format, delimiter, escape, many=len(refs) > 1)
-    results = await asyncio.gather(
-        *(_run_one(ref, prompt, settings, printer, args.events) for ref in refs)
-    )
+    recorder = None
+    if args.record or (settings.history and not args.no_history):
+        recorder = SessionRecorder.open(
+            record=args.record, overwrite=args.overwrite,
+            history=settings.history and not args.no_history, events=bool(args.events),
+        )
+        recorder.begin_turn(prompt)
+    try:
+        results = await asyncio.gather(
+            *(_run_one(ref, prompt, settings, printer, args.events, recorder) for ref in refs)
+        )
+    finally:
+        if recorder is not None:
+            recorder.close()
+            for problem in recorder.problems:
+                print(f"llmstream-tui: warning: {problem}", file=sys.stderr)
     return 0 if all(results) else 1
+
+
+def history_command(args: argparse.Namespace, settings: Settings) -> int:
+    from .sessions.history import History
+
+    with History() as history:
+        rows = history.list_sessions(limit=max(args.limit, 0), search=args.search)
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
+        names = escape_controls(", ".join(row.providers))
+        title = escape_controls(row.title)
+        title = title if len(title) <= 60 else title[:59] + "…"
+        print(f"{row.id:>6}  {when}  {row.status:<11}  {names:<24}  {title}")
+    return 0
+
+
+def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    from .sessions.export import export_jsonl, export_markdown
+    from .sessions.history import History
+
+    with History() as history:
+        if args.format == "md":
+            sys.stdout.write(export_markdown(history, args.id))
+        else:
+            export_jsonl(history, args.id, sys.stdout)
+    sys.stdout.flush()
+    return 0
+
+
+def replay_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the app on the recording: one pane per recorded provider, its prompt sent."""
+    from .providers.replay import replay_tables
+
+    prompt, tables = replay_tables(args.file, speed=args.speed)
+    settings = settings.model_copy(update={"providers": {**settings.providers, **tables}})
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:  # the app is optional here: replay in the terminal instead
+        print(f"llmstream-tui: note: the app is not available ({exc}); replaying here",
+              file=sys.stderr)
+        headless = argparse.Namespace(
+            providers=list(tables), prompt=prompt, delimiter=None, format="text", events=None,
+            raw=False, record=None, overwrite=False, no_history=True)
+        return asyncio.run(stream_command(headless, settings))
+    code: int = run_app(settings, providers=list(tables), prompt=prompt)
+    return code
+
+
+SESSION_COMMANDS = {"history": history_command, "export": export_command,
+                    "replay": replay_command}
 
 
 async def providers_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -289,6 +400,15 @@ async def providers_command(args: argparse.Namespace, settings: Settings) -> int
     return 0 if ok else 1
 
 
+async def _first_chunk(llm: Any) -> str:
+    """Ask for a stream and stop at its first chunk: answering is all a check needs, and
+    it costs an offline model a fraction of a whole answer."""
+    started = time.perf_counter()
+    async for _ in llm.astream("ping"):
+        break
+    return f"ok, first chunk in {time.perf_counter() - started:.2f} s"
+
+
 async def _check(name: str, settings: Settings) -> str:
     try:
         llm = build_llm(name, settings=settings)
@@ -297,8 +417,7 @@ async def _check(name: str, settings: Settings) -> str:
     try:
         lister = getattr(llm, "list_models", None)
         if lister is None:
-            await asyncio.wait_for(llm.ainvoke("ping"), timeout=30)
-            return "ok"
+            return await asyncio.wait_for(_first_chunk(llm), timeout=30)
         models = await asyncio.wait_for(lister(), timeout=15)
         return f"ok, {len(models)} models"
     except ProviderError as exc:
