@@ -29,7 +29,12 @@ from llmstream_tui.errors import (
     StreamTruncated,
     UpstreamError,
 )
-from llmstream_tui.providers.http import HTTPModel, error_message_from_json, parse_retry_after
+from llmstream_tui.providers.http import (
+    HTTPModel,
+    error_message_from_json,
+    json_loads,
+    parse_retry_after,
+)
 from llmstream_tui.providers.openai import OpenAIChatModel
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
@@ -141,6 +146,14 @@ def test_provider_error_message_is_found_in_each_providers_body(
     body: Any, message: str | None
 ) -> None:
     assert error_message_from_json(body) == message
+
+
+def test_json_loads_reads_what_the_stdlib_reads() -> None:
+    for text in ['{"a": [1, 2.5, "x\\u00e9"]}', '"\\ud83d"', "NaN", '{"a": 1, "a": 2}']:
+        value, expected = json_loads(text), json.loads(text)
+        assert repr(value) == repr(expected)
+    with pytest.raises(ValueError, match="Expecting"):
+        json_loads('{"choices": [')
 
 
 # -- status errors ---------------------------------------------------------------------------

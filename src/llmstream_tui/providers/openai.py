@@ -30,9 +30,9 @@ from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..errors import StreamProtocolError, StreamTruncated, UpstreamError
 from ..wire.sse import SSEDecoder
-from .http import HTTPModel, error_message_from_json
+from .http import HTTPModel, error_message_from_json, json_loads
 
-_loads = json.JSONDecoder().decode
+_loads = json_loads
 
 
 class ErrorBuilder(Protocol):
@@ -175,6 +175,32 @@ class OpenAIChatParser(_OpenAIStreamParser):
     """
 
     __slots__ = ()
+
+    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
+        # The hot path, inlined: almost every chunk is one choice whose delta is only
+        # ``content``, with no finish reason, usage or error.
+        if event == "message" and data != "[DONE]":
+            try:
+                obj = _loads(data)
+            except ValueError:
+                raise self.errors.protocol_error(
+                    f"malformed JSON in event: {data[:80]!r}"
+                ) from None
+            if type(obj) is dict:
+                choices = obj.get("choices")
+                if choices and len(choices) == 1:
+                    choice = choices[0]
+                    delta = choice.get("delta")
+                    if (
+                        delta is not None and len(delta) == 1
+                        and choice.get("finish_reason") is None
+                        and obj.get("usage") is None and not obj.get("error")
+                    ):
+                        content = delta.get("content")
+                        if content and choice.get("index", 0) == 0:
+                            return [StreamPart(content, TEXT, id=obj.get("id"))]
+            return self.parse(obj)
+        return super().feed(data, event)
 
     def parse(self, obj: Any) -> list[StreamPart]:
         if type(obj) is not dict:

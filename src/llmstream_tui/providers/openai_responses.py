@@ -17,7 +17,6 @@ terminal event is StreamTruncated.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, Literal
@@ -26,10 +25,10 @@ from ..config import ProviderSpec
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder
-from .http import HTTPModel
+from .http import HTTPModel, json_loads
 from .openai import ErrorBuilder, PlainErrors, openai_usage
 
-_loads = json.JSONDecoder().decode
+_loads = json_loads
 
 _TEXT_DELTA = "response.output_text.delta"
 _TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
