@@ -7,7 +7,8 @@ in one process, each the median of ``REPEATS`` runs:
 
 - ``httpx aiter_bytes``: read the bytes and nothing else (shows the server keeps up);
 - ``floor``: httpx ``aiter_lines`` + ``json.loads`` + the content of each chunk, by hand;
-- ``openai-chat astream``: our backend, yielding ``AIMessageChunk`` as a caller sees them;
+- ``openai-chat astream``: our backend, yielding ``AIMessageChunk`` as a caller sees them
+  (with orjson, an optional accelerator, and again with the stdlib's json);
 - ``openai-chat astream_events v2``: the same with the event trace the app consumes;
 - ``openai SDK``: ``AsyncOpenAI(...).chat.completions.create(stream=True)``.
 
@@ -154,6 +155,17 @@ async def ours_astream(llm: Any) -> int:
     return n
 
 
+async def ours_stdlib_json(llm: Any) -> int:
+    """Our astream with the stdlib's json instead of orjson (which is optional)."""
+    from llmstream_tui.providers import openai as module
+
+    saved, module._loads = module._loads, json.JSONDecoder().decode
+    try:
+        return await ours_astream(llm)
+    finally:
+        module._loads = saved
+
+
 async def ours_events(llm: Any) -> int:
     n = 0
     async for event in llm.astream_events("hi", version="v2"):
@@ -188,6 +200,7 @@ async def measure(chunks: int, repeats: int, framing: str) -> dict[str, list[flo
                 "httpx aiter_bytes (server check)": lambda: raw_bytes(client, base, chunks),
                 "floor: aiter_lines + json.loads": lambda: floor(client, base, chunks),
                 "openai-chat astream": lambda: ours_astream(llm),
+                "openai-chat astream, stdlib json": lambda: ours_stdlib_json(llm),
                 "openai-chat astream_events v2": lambda: ours_events(llm),
                 "openai SDK (AsyncOpenAI) stream": lambda: sdk(sdk_client),
             }

@@ -504,14 +504,16 @@ async def test_key_is_sent_as_bearer_and_never_shown(client: httpx.AsyncClient) 
     assert model.api_key_env == "OPENAI_API_KEY"
 
 
-async def test_list_models_reads_the_openai_shape(client: httpx.AsyncClient) -> None:
-    async with LoopbackServer() as server:
-        server.routes["/v1/models"] = Reply.json(
-            {"object": "list", "data": [{"id": "gpt-b"}, {"id": "gpt-a"}]}
-        )
-        assert await make(server.url + "/v1", client).list_models() == ["gpt-a", "gpt-b"]
-        assert server.requests[0].method == "GET"
-        assert server.requests[0].headers["authorization"] == f"Bearer {CANARY}"
+async def test_list_models_reads_the_openai_shape(
+    client: httpx.AsyncClient, loopback: LoopbackServer
+) -> None:
+    loopback.routes["/v1/models"] = Reply.json(
+        {"object": "list", "data": [{"id": "gpt-b"}, {"id": "gpt-a"}]}
+    )
+    assert await make(loopback.url + "/v1", client).list_models() == ["gpt-a", "gpt-b"]
+    request = loopback.requests[0]
+    assert (request.method, request.path) == ("GET", "/v1/models")
+    assert request.headers["authorization"] == f"Bearer {CANARY}"
 
 
 async def test_list_models_maps_errors_too(client: httpx.AsyncClient) -> None:
