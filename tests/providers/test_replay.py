@@ -9,6 +9,7 @@ cannot pass for a correct gap.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def shape(line: dict[str, Any]) -> dict[str, Any]:
 
 def gaps(lines: list[dict[str, Any]]) -> list[float]:
     times = [0.0] + [x["t"] for x in lines]
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_record_replay_record_round_trips_exactly(original: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from pydantic import Field
 
 from llmstream_tui.config import ProviderSpec
 from llmstream_tui.errors import RecordingError
@@ -237,7 +238,8 @@ def test_run_lines_follow_interleaved_providers_and_turns(tmp_path: Path) -> Non
 class _SecretiveSpec(ProviderSpec):
     kind: Literal["secretive"] = "secretive"
     api_key: str = "sk-inline-secret"
-    client_kwargs: dict[str, object] = {"auth_token": "tok-secret", "retries": 3}
+    client_kwargs: dict[str, object] = Field(
+        default_factory=lambda: {"auth_token": "tok-secret", "retries": 3})
     max_tokens_hint: int = 7
 
 

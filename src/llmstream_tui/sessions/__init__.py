@@ -5,7 +5,14 @@ Core code: never imports textual. ``recording.py`` documents the file format.
 
 from __future__ import annotations
 
-from .history import History, HistoryWriter, ProviderRecord, RunRecord, SessionRecord, SessionSummary
+from .history import (
+    History,
+    HistoryWriter,
+    ProviderRecord,
+    RunRecord,
+    SessionRecord,
+    SessionSummary,
+)
 from .recorder import RunRecorder, SessionRecorder
 from .recording import RecordingReader, RecordingWriter
 
@@ -15,6 +22,7 @@ __all__ = [
     "ProviderRecord",
     "RecordingReader",
     "RecordingWriter",
+    "RunRecord",
     "RunRecorder",
     "SessionRecord",
     "SessionRecorder",

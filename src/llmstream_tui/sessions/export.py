@@ -94,9 +94,8 @@ def export_markdown(history: History, ref: int | str) -> str:
     record = history.load(ref)
     title = escape_controls(record.title) or "(untitled session)"
     names = ", ".join(escape_controls(p.name) for p in record.providers) or "none"
-    out = [f"# {title}", "",
-           f"Session {record.id} (`{record.uid}`), {_when(record.created)}. "
-           f"Providers: {names}.", ""]
+    about = f"Session {record.id} (`{record.uid}`), {_when(record.created)}. Providers: {names}."
+    out = [f"# {title}", "", about, ""]
     many = len(record.prompts) > 1
     for turn, prompt in enumerate(record.prompts):
         level = "###" if many else "##"

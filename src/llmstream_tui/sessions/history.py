@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from ..errors import RecordingError
 from ..locations import data_dir
@@ -323,7 +323,7 @@ class History:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> History:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

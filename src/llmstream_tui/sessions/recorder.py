@@ -29,7 +29,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from ..errors import LLMStreamError, RecordingError
 from .recording import RecordingWriter, describe_provider, error_line
@@ -178,7 +178,7 @@ class SessionRecorder:
             name = f"{base}#{n}"
         self._running.add(name)
         if name not in self._described:
-            line = dict(description) if description is not None else {"kind": None}
+            line: dict[str, Any] = dict(description) if description is not None else {}
             line.update(type="provider", provider=name)
             self._described[name] = line
             self._put(line)
@@ -222,7 +222,7 @@ class SessionRecorder:
             self.history.close()
         _OPEN.discard(self)
 
-    def __enter__(self) -> SessionRecorder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -233,8 +233,8 @@ class RunRecorder:
     """One provider's answer to one turn. ``observe`` each ``astream_events`` dict, or call
     ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
 
-    __slots__ = ("provider", "turn", "_recorder", "_put", "_start_ns", "_timeline", "_index",
-                 "_done", "_events")
+    __slots__ = ("_done", "_events", "_index", "_put", "_recorder", "_start_ns", "_timeline",
+                 "provider", "turn")
 
     def __init__(
         self, recorder: SessionRecorder, provider: str, turn: int,

@@ -74,9 +74,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Self
 
 from ..errors import RecordingError
 
@@ -153,7 +153,7 @@ class RecordingWriter:
             self._file.close()
             self._file = None
 
-    def __enter__(self) -> RecordingWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -270,8 +270,10 @@ class RecordingReader:
         for obj in self:
             kind = obj["type"]
             if kind == "chunk":
-                key = (obj.get("provider"), current.get(obj.get("provider"), 0))
-                idx.chunks[key] = idx.chunks.get(key, 0) + 1  # type: ignore[index]
+                provider = obj.get("provider")
+                if isinstance(provider, str):
+                    key = (provider, current.get(provider, 0))
+                    idx.chunks[key] = idx.chunks.get(key, 0) + 1
             elif kind == "prompt":
                 idx.prompts.append(str(obj.get("text", "")))
             elif kind == "provider" and isinstance(obj.get("provider"), str):
@@ -285,7 +287,7 @@ class RecordingReader:
                 idx.runs[key2] = "done" if kind == "end" else "error"
         return idx
 
-    def run_lines(self, provider: str, turn: int = 0) -> Iterator[dict[str, Any]]:
+    def run_lines(self, provider: str, turn: int = 0) -> Generator[dict[str, Any], None, None]:
         """The ``chunk``, ``event``, ``end`` and ``error`` lines of one run, in order; stops
         after its end or error line (the rest of the file is not read)."""
         current: int | None = None

@@ -1,0 +1,163 @@
+"""SessionRecorder / RunRecorder: what observing a run writes, whatever the flavour or API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmstream_tui.core.metrics import StreamTimeline
+from llmstream_tui.errors import RecordingError, StreamTimeout
+from llmstream_tui.providers.registry import build_llm
+from llmstream_tui.sessions.history import History
+from llmstream_tui.sessions.recorder import FLUSH_INTERVAL_S, SessionRecorder
+from llmstream_tui.sessions.recording import RecordingReader
+from tests.sessions.support import chunk_lines, lines_of, record_turn
+
+PIECES = ["Spark", "ling", " water"]
+
+
+def record(path: Path, providers: list[Any], *, version: str = "v2", names: list[str] | None = None,
+           events: bool = False) -> SessionRecorder:
+    recorder = SessionRecorder.open(record=path, history=False, events=events)
+    asyncio.run(record_turn(recorder, "q", providers, names=names, version=version))
+    recorder.close()
+    return recorder
+
+
+@pytest.mark.parametrize("flavor", ["chat", "llm"])
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_chunks_and_end_are_the_same_whatever_the_flavour_or_event_version(
+    tmp_path: Path, flavor: str, version: str
+) -> None:
+    path = tmp_path / "r.jsonl"
+    record(path, [{"kind": "scripted", "chunks": PIECES, "flavor": flavor}], version=version,
+           names=["p"])
+    chunks = chunk_lines(path)
+    assert [(c["index"], c["text"]) for c in chunks] == list(enumerate(PIECES))
+    assert all(c["provider"] == "p" for c in chunks)
+    assert [c["t"] for c in chunks] == sorted(c["t"] for c in chunks)
+    (end,) = lines_of(path, "end")
+    # v1's end event of a text LLM is the bare string: LangChain drops the stop reason there.
+    expected_finish = None if (version, flavor) == ("v1", "llm") else "stop"
+    assert end["text"] == "Sparkling water" and end["finish_reason"] == expected_finish
+    assert end["metrics"]["chunks"] == 3 and end["t"] >= chunks[-1]["t"]
+    run_line = lines_of(path, "run")
+    assert run_line == [{"type": "run", "provider": "p", "turn": 0}]
+
+
+def test_a_run_that_does_not_stream_is_one_chunk_with_the_whole_answer(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    record(path, [{"kind": "scripted", "chunks": PIECES, "stream": False}], names=["p"])
+    assert [c["text"] for c in chunk_lines(path)] == ["Sparkling water"]
+
+
+def test_the_same_provider_twice_in_a_turn_gets_distinct_names(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    record(path, [{"kind": "scripted", "chunks": ["a"]}, {"kind": "scripted", "chunks": ["b"]}],
+           names=["p", "p"])
+    assert sorted((c["provider"], c["text"]) for c in chunk_lines(path)) == [("p", "a"), ("p#2", "b")]
+    assert [x["provider"] for x in lines_of(path, "provider")] == ["p", "p#2"]
+
+
+def test_event_lines_are_recorded_when_asked_and_are_plain_json(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    record(path, [{"kind": "scripted", "chunks": PIECES}], names=["p"], events=True)
+    events = lines_of(path, "event")
+    kinds = [e["event"]["event"] for e in events]
+    assert kinds == ["on_chat_model_start"] + ["on_chat_model_stream"] * 4 + ["on_chat_model_end"]
+    assert events[1]["event"]["data"]["chunk"]["content"] == "Spark"
+    assert events[1]["event"]["data"]["chunk"]["type"] == "AIMessageChunk"
+
+
+def test_an_error_keeps_kind_message_hint_and_partial_text(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    recorder = SessionRecorder.open(record=path, history=False)
+    recorder.begin_turn("q")
+    run = recorder.start_run("p", description={"kind": "openai-chat", "model": "m"})
+    run.chunk("par")
+    run.error(StreamTimeout("no data for 60s", provider="p", hint="raise timeout"), "par")
+    run.chunk("ignored after the end")
+    run.end("ignored too")
+    recorder.close()
+    (error,) = lines_of(path, "error")
+    assert error["text"] == "par"
+    assert error["error"] == {"kind": "timeout", "message": "p: no data for 60s (raise timeout)",
+                              "status": None, "detail": "no data for 60s", "hint": "raise timeout"}
+    assert [c["text"] for c in chunk_lines(path)] == ["par"] and not lines_of(path, "end")
+    (provider,) = lines_of(path, "provider")
+    assert provider == {"type": "provider", "provider": "p", "kind": "openai-chat", "model": "m"}
+
+
+def test_a_cancelled_run_is_saved_as_cancelled(tmp_path: Path) -> None:
+    recorder = SessionRecorder.open(record=tmp_path / "r.jsonl", history=True)
+    recorder.begin_turn("q")
+    run = recorder.start_run("p")
+    run.chunk("so far")
+    run.cancel("so far")
+    recorder.close()
+    (error,) = lines_of(tmp_path / "r.jsonl", "error")
+    assert error["error"]["kind"] == "cancelled"
+    with History() as history:
+        (row,) = history.list_sessions()
+        assert row.status == "cancelled"
+        assert history.load(row.id).runs[0].text == "so far"
+
+
+def test_chunk_times_count_from_the_timeline_start(tmp_path: Path) -> None:
+    """With a timeline, ``t`` matches the run's metrics (TTFT is the first chunk's t)."""
+    path = tmp_path / "r.jsonl"
+    record(path, [{"kind": "scripted", "chunks": PIECES, "ttft_ms": 60}], names=["p"])
+    first = chunk_lines(path)[0]
+    (end,) = lines_of(path, "end")
+    assert 0.055 <= first["t"] and abs(first["t"] - end["metrics"]["ttft_s"]) < 0.002
+
+
+async def test_lines_reach_the_file_within_the_flush_interval_while_running(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.jsonl"
+    recorder = SessionRecorder.open(record=path, history=False)
+    recorder.begin_turn("q")
+    run = recorder.start_run("p")
+    run.chunk("early")
+    started = time.perf_counter()
+    while "early" not in path.read_text(encoding="utf-8"):
+        assert time.perf_counter() - started < 1.0, "never flushed"
+        await asyncio.sleep(0.005)
+    waited = time.perf_counter() - started
+    recorder.close()
+    assert waited <= FLUSH_INTERVAL_S + 0.05
+
+
+def test_close_is_idempotent_and_a_second_recording_on_the_same_path_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.jsonl"
+    recorder = record(path, [{"kind": "scripted", "chunks": PIECES}])
+    recorder.close()
+    before = path.read_bytes()
+    with pytest.raises(RecordingError):
+        SessionRecorder.open(record=path, history=False)
+    assert path.read_bytes() == before
+
+
+def test_provider_settings_are_described_from_the_backend(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    recorder = SessionRecorder.open(record=path, history=False)
+    recorder.begin_turn("q")
+    llm = build_llm({"kind": "simulated", "model": "steady", "params": {"temperature": 0.3}},
+                    name="sim")
+    timeline = StreamTimeline()
+    recorder.start_run(llm, timeline=timeline).end("x")
+    recorder.close()
+    (line,) = lines_of(path, "provider")
+    assert (line["provider"], line["kind"], line["model"], line["flavor"]) == \
+        ("sim", "simulated", "steady", "chat")
+    assert line["params"] == {"temperature": 0.3}
+    assert json.dumps(line)  # plain JSON
+    assert RecordingReader(path).index().runs == {("sim", 0): "done"}
