@@ -141,7 +141,7 @@ def test_unknown_provider_exits_nonzero_with_one_line(capsys: pytest.CaptureFixt
 def test_providers_lists_builtins_and_checks_them(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["providers", "--check"], capsys)
     assert code == 0
-    assert "swift" in out and "simulated" in out and "[ok]" in out
+    assert "swift" in out and "simulated" in out and "[ok, first chunk in" in out
 
 
 def test_real_subprocess_streams_origin_example(tmp_path: Path) -> None:
