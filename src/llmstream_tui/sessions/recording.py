@@ -96,18 +96,35 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# One encoder each, built once: ``json.dumps`` with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_jsonable).encode
+_encode_ascii = json.JSONEncoder(separators=(",", ":"), default=_jsonable).encode
+
+
 def dump_line(obj: Mapping[str, Any]) -> str:
     """One recording line (no newline): compact JSON, non-ASCII kept as UTF-8.
 
     Text with lone surrogates (possible in untrusted model output) cannot be UTF-8, so such
     a line falls back to ``\\u`` escapes: still valid JSON, still the same string when read.
     """
-    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+    line = _encode(obj)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:
-        line = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=_jsonable)
+        line = _encode_ascii(obj)
     return line
+
+
+def dump_lines(lines: Iterable[Mapping[str, Any]]) -> bytes:
+    """Many lines as UTF-8 bytes, each ending in a newline (the fast path of ``dump_line``:
+    one encode for the batch, per-line fallback only when a surrogate is in it)."""
+    batch = list(lines)
+    if not batch:
+        return b""
+    try:
+        return ("\n".join(map(_encode, batch)) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(dump_line(obj) + "\n" for obj in batch).encode("utf-8")
 
 
 def header(**extra: Any) -> dict[str, Any]:
@@ -143,7 +160,7 @@ class RecordingWriter:
         """Append ``lines`` and flush them to the OS in one write."""
         if self._file is None:
             raise RecordingError(f"{self.path}: recording already closed")
-        data = "".join(dump_line(obj) + "\n" for obj in lines).encode("utf-8")
+        data = dump_lines(lines)
         if data:
             self._file.write(data)
             self._file.flush()
@@ -411,6 +428,7 @@ __all__ = [
     "RecordingWriter",
     "describe_provider",
     "dump_line",
+    "dump_lines",
     "error_line",
     "header",
     "write_recording",
