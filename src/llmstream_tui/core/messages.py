@@ -295,34 +295,80 @@ def message_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return [{"role": m.role, "content": m.content} for m in messages]
 
 
-def sum_chunks(chunks: Sequence[AIMessageChunk]) -> AIMessageChunk | None:
-    """``chunks[0] + chunks[1] + ...`` in linear time: the text is joined once, and only
-    the chunks that carry metadata pay for a merge. Same result as repeated ``+``."""
-    if not chunks:
-        return None
-    content = "".join(c.content for c in chunks)
-    additional: dict[str, Any] = {}
-    response: dict[str, Any] = {}
-    tools: list[dict[str, Any]] = []
-    usage: UsageMetadata | None = None
-    last = False
-    for c in chunks:
+class TextAccumulator:
+    """Text arriving in many small pieces, held as joined blocks: memory is the text's
+    size, not one string object per chunk (a 1,000,000-chunk stream stays small), and
+    ``text()`` is linear."""
+
+    __slots__ = ("blocks", "recent")
+
+    BLOCK = 1024
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.recent: list[str] = []
+
+    def add(self, piece: str) -> None:
+        recent = self.recent
+        recent.append(piece)
+        if len(recent) >= self.BLOCK:
+            self.blocks.append("".join(recent))
+            recent.clear()
+
+    def text(self) -> str:
+        return "".join(self.blocks) + "".join(self.recent)
+
+
+class ChunkAccumulator:
+    """The running sum of message chunks, equal to ``chunks[0] + chunks[1] + ...`` but
+    linear: the text goes to a ``TextAccumulator``, and only the chunks that carry metadata
+    pay for a merge. Nothing is kept per chunk."""
+
+    __slots__ = ("additional", "count", "ids", "last", "response", "text", "tools", "usage")
+
+    def __init__(self) -> None:
+        self.text = TextAccumulator()
+        self.additional: dict[str, Any] = {}
+        self.response: dict[str, Any] = {}
+        self.tools: list[dict[str, Any]] = []
+        self.usage: UsageMetadata | None = None
+        self.ids: str | None = None
+        self.last = False
+        self.count = 0
+
+    def add(self, c: AIMessageChunk) -> None:
+        self.count += 1
+        self.text.add(c.content)
         if c.additional_kwargs:
-            additional = merge_dicts(additional, c.additional_kwargs)
+            self.additional = merge_dicts(self.additional, c.additional_kwargs)
         if c.response_metadata:
-            response = merge_dicts(response, c.response_metadata)
+            self.response = merge_dicts(self.response, c.response_metadata)
         if c.tool_call_chunks:
-            tools = merge_tool_call_chunks(tools, c.tool_call_chunks)
+            self.tools = merge_tool_call_chunks(self.tools, c.tool_call_chunks)
         if c.usage_metadata is not None:
-            usage = add_usage(usage, c.usage_metadata)
+            self.usage = add_usage(self.usage, c.usage_metadata)
         if c.chunk_position == "last":
-            last = True
-    return AIMessageChunk(
-        content,
-        additional_kwargs=additional,
-        response_metadata=response,
-        tool_call_chunks=tools,
-        usage_metadata=usage,
-        id=_best_id(c.id for c in chunks),
-        chunk_position="last" if last else None,
-    )
+            self.last = True
+        if c.id != self.ids:
+            self.ids = _best_id((self.ids, c.id))
+
+    def result(self) -> AIMessageChunk | None:
+        if not self.count:
+            return None
+        return AIMessageChunk(
+            self.text.text(),
+            additional_kwargs=self.additional,
+            response_metadata=self.response,
+            tool_call_chunks=self.tools,
+            usage_metadata=self.usage,
+            id=self.ids,
+            chunk_position="last" if self.last else None,
+        )
+
+
+def sum_chunks(chunks: Iterable[AIMessageChunk]) -> AIMessageChunk | None:
+    """``chunks[0] + chunks[1] + ...`` in linear time."""
+    total = ChunkAccumulator()
+    for c in chunks:
+        total.add(c)
+    return total.result()

@@ -33,8 +33,9 @@ from .messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
+    ChunkAccumulator,
+    TextAccumulator,
     merge_dicts,
-    sum_chunks,
     to_messages,
     to_prompt,
 )
@@ -233,20 +234,14 @@ class LanguageModel:
         timeline = ctx.timeline
         chat = self.flavor == "chat"
         default_id = f"{LC_ID_PREFIX}-{run_id}"
-        # The text so far (for partial_text) as blocks of 1024 chunks joined: memory is the
-        # text itself, not one object per chunk (a 1,000,000-chunk replay stays small).
-        received: list[str] = []
-        recent: list[str] = []
+        received = TextAccumulator()
         try:
             async with aclosing(self._parts(request, ctx, streaming)) as parts:
                 async for part in parts:
                     channel = part.channel
                     counts = channel == TEXT or channel == REFUSAL
                     if counts:
-                        recent.append(part.text)
-                        if len(recent) == 1024:
-                            received.append("".join(recent))
-                            recent.clear()
+                        received.add(part.text)
                         if timeline is not None:
                             timeline.chunk(part.text)
                     if part.usage is not None and timeline is not None:
@@ -260,7 +255,7 @@ class LanguageModel:
                         yield _GenerationInfo(part)
         except ProviderError as exc:
             if not exc.partial_text:
-                exc.partial_text = "".join(received) + "".join(recent)
+                exc.partial_text = received.text()
             if not exc.provider:
                 exc.provider = self.name
             raise
@@ -285,20 +280,21 @@ class LanguageModel:
     ) -> tuple[Any, dict[str, Any] | None]:
         """(final output, a text LLM's merged generation_info)."""
         streaming = self.streaming and self.can_stream
-        chunks: list[AIMessageChunk] = []
-        texts: list[str] = []
+        chunks = ChunkAccumulator()
+        texts = TextAccumulator()
         info: dict[str, Any] | None = None
         async with aclosing(self._items(value, config, run_id, stop, kw, streaming)) as items:
             async for item in items:
                 if isinstance(item, AIMessageChunk):
-                    chunks.append(item)
+                    if item.chunk_position != "last":  # our closing marker: not in the sum
+                        chunks.add(item)
                 elif isinstance(item, str):
-                    texts.append(item)
+                    texts.add(item)
                 else:
                     info = merge_dicts(info or {}, item.info)
         if self.flavor == "llm":
-            return "".join(texts), info
-        total = sum_chunks(chunks[:-1]) or AIMessageChunk("")
+            return texts.text(), info
+        total = chunks.result() or AIMessageChunk("")
         message = total.to_message()
         if not message.id or message.id.startswith(LC_ID_PREFIX):
             message.id = f"{LC_ID_PREFIX}-{run_id}-0"
@@ -479,29 +475,33 @@ class LanguageModel:
                    "tags": tags, "metadata": metadata, "parent_ids": []}
             return
 
-        chunks: list[AIMessageChunk] = []
-        texts: list[str] = []
+        # The end event's output is a running sum: nothing is kept per chunk. LangChain's v2
+        # output leaves out the closing ``chunk_position="last"`` marker; v1's includes it.
+        chunks = ChunkAccumulator()
+        texts = TextAccumulator()
         info = None
+        v1 = version == "v1"
         async with aclosing(self._items(input, config, run_id, stop, kwargs, True)) as items:
             async for item in items:
                 if chat:
-                    chunks.append(item)
+                    if v1 or item.chunk_position != "last":
+                        chunks.add(item)
                 elif type(item) is _GenerationInfo:
                     info = merge_dicts(info or {}, item.info)
                     continue
                 else:
-                    texts.append(item)
+                    texts.add(item)
                 if emit:
                     yield {"event": stream_ev, "run_id": rid, "name": name, "tags": tags,
                            "metadata": metadata, "data": {"chunk": item}, "parent_ids": []}
         if not emit:
             return
         if chat:
-            output = sum_chunks(chunks if version == "v1" else chunks[:-1]) or AIMessageChunk("")
-        elif version == "v1":
-            output = "".join(texts)
+            output = chunks.result() or AIMessageChunk("")
+        elif v1:
+            output = texts.text()
         else:
-            output = _llm_output("".join(texts), info)
+            output = _llm_output(texts.text(), info)
         yield {"event": end, "data": {"output": output}, "run_id": rid, "name": name,
                "tags": tags, "metadata": metadata, "parent_ids": []}
 
