@@ -187,10 +187,7 @@ def _recover(conn: sqlite3.Connection) -> int:
         for rid in dead:
             count, t = conn.execute(
                 "SELECT count(*), max(t) FROM chunks WHERE run_id = ?", (rid,)).fetchone()
-            text = "".join(
-                text for text, extra in conn.execute(
-                    "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (rid,))
-                if extra is None or json.loads(extra).get("channel") in (None, "refusal"))
+            text = _saved_text(conn, rid)
             conn.execute("UPDATE runs SET status = 'interrupted', text = ?, chunks = ?, t = ? "
                          "WHERE id = ? AND status = 'streaming'", (text, count, t, rid))
         conn.execute("COMMIT")
@@ -198,6 +195,14 @@ def _recover(conn: sqlite3.Connection) -> int:
         conn.execute("ROLLBACK")
         raise
     return len(dead)
+
+
+def _saved_text(conn: sqlite3.Connection, run_id: int) -> str:
+    """The answer text of a run's saved chunks (text and refusal channels)."""
+    return "".join(
+        text for text, extra in conn.execute(
+            "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (run_id,))
+        if extra is None or json.loads(extra).get("channel") in (None, "refusal"))
 
 
 def _loads(value: str | None) -> Any:
@@ -271,7 +276,8 @@ class ProviderRecord:
 
 @dataclass(slots=True)
 class SessionRecord:
-    """A whole session, for reopening or exporting (chunks are read separately, lazily)."""
+    """A whole session, for reopening or exporting (chunks are read separately, lazily).
+    A run still streaming (in another process) has the text of the chunks saved so far."""
 
     id: int
     uid: str
@@ -414,7 +420,8 @@ class History:
                 "SELECT name, settings FROM providers WHERE session_id = ? ORDER BY id", (sid,))]
             runs = [
                 RunRecord(id=r[0], turn=r[1], provider=r[2], status=r[3], started=r[4], t=r[5],
-                          text=r[6] or "", finish_reason=r[7], usage=_loads(r[8]),
+                          text=(r[6] or "") if r[3] != "streaming" else _saved_text(c, r[0]),
+                          finish_reason=r[7], usage=_loads(r[8]),
                           metrics=_loads(r[9]), error=_loads(r[10]), chunks=r[11])
                 for r in c.execute(
                     "SELECT id, turn, provider, status, started, t, text, finish_reason, usage, "
