@@ -446,10 +446,14 @@ async def test_closing_the_iterator_disconnects_at_once(client: httpx.AsyncClien
 async def test_cancelling_the_task_disconnects_at_once(client: httpx.AsyncClient) -> None:
     async with LoopbackServer(Reply.sse(BODY, stall_after=len(HEAD))) as server:
         model = make(server.url, client, timeout=30)
-        task = asyncio.ensure_future(text_of(model))
-        while not server.requests:
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.02)
+        first = asyncio.Event()
+
+        async def consume() -> None:
+            async for _ in model.astream("hi"):
+                first.set()
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(first.wait(), 2)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
