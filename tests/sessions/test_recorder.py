@@ -161,3 +161,23 @@ def test_provider_settings_are_described_from_the_backend(tmp_path: Path) -> Non
     assert line["params"] == {"temperature": 0.3}
     assert json.dumps(line)  # plain JSON
     assert RecordingReader(path).index().runs == {("sim", 0): "done"}
+
+
+def test_recording_started_mid_session_holds_the_following_turns_whole(tmp_path: Path) -> None:
+    recorder = SessionRecorder.open(history=True)
+    asyncio.run(record_turn(recorder, "before", [{"kind": "scripted", "chunks": ["a"]}],
+                            names=["p"]))
+    path = tmp_path / "later.jsonl"
+    recorder.start_recording(path)
+    with pytest.raises(RecordingError):
+        recorder.start_recording(tmp_path / "second.jsonl")
+    asyncio.run(record_turn(recorder, "after", [{"kind": "scripted", "chunks": ["b", "c"]},
+                                                {"kind": "scripted", "chunks": ["d"]}],
+                            names=["p", "q"]))
+    recorder.close()
+    index = RecordingReader(path).index()
+    assert index.prompts == ["after"]
+    assert list(index.providers) == ["p", "q"]
+    assert index.runs == {("p", 1): "done", ("q", 1): "done"}
+    replay = build_llm({"kind": "replay", "model": str(path), "turn": 1, "speed": 0})
+    assert replay.invoke("after").content == "bc"

@@ -157,7 +157,8 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -192,7 +193,8 @@ def _recover(conn: sqlite3.Connection) -> int:
                          "WHERE id = ? AND status = 'streaming'", (text, count, t, rid))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return len(dead)
 
@@ -461,7 +463,8 @@ class History:
                 self._conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return True
 
@@ -618,7 +621,8 @@ class HistoryWriter:
                 c.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, self.session_id))
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
 
 

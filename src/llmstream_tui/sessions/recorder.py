@@ -185,6 +185,35 @@ class SessionRecorder:
         self._put({"type": "run", "provider": name, "turn": self._turn})
         return RunRecorder(self, name, self._turn, timeline)
 
+    def start_recording(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Start writing a recording mid-session (the app's record key): the providers known
+        so far, then everything from the next prompt on, so the file is a complete
+        recording of the turns it holds. The turn in progress is not included (its runs'
+        start is gone); the history has it (``export``)."""
+        if self.recording is not None:
+            raise RecordingError(f"already recording to {self.recording.path}")
+        writer = RecordingWriter(path, overwrite=overwrite)
+        writer.write(list(self._described.values()))
+        started = False
+
+        def from_next_prompt(batch: list[dict[str, Any]]) -> None:
+            nonlocal started
+            if not started:
+                for i, line in enumerate(batch):
+                    if line["type"] == "prompt":
+                        started = True
+                        writer.write(batch[i:])
+                        return
+                    if line["type"] == "provider":
+                        writer.write([line])
+                return
+            writer.write(batch)
+
+        with self._flush_lock:
+            self._drain()  # what happened before goes to the other sinks only
+            self.recording = writer
+            self._sinks["recording"] = from_next_prompt
+
     # -- writing ---------------------------------------------------------------------------
 
     def _loop(self) -> None:
@@ -194,10 +223,12 @@ class SessionRecorder:
     def flush(self) -> None:
         """Hand everything reported so far to the sinks now (any thread)."""
         with self._flush_lock:
-            with self._lock:
-                batch, self._pending = self._pending, []
-            if not batch:
-                return
+            self._drain()
+
+    def _drain(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
             for name, sink in list(self._sinks.items()):
                 try:
                     sink(batch)
