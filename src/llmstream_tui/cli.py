@@ -107,8 +107,12 @@ def _fail(message: str, code: int = 2) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     app_parser, cmd_parser = build_parsers()
-    first = next((a for a in args_list if not a.startswith("-")), None)
-    is_command = first in COMMANDS and not _is_option_value(args_list, first)
+    first = _first_word(args_list)
+    is_command = first in COMMANDS
+    if is_command and args_list[0] != first:
+        # Options given before the command belong to it: parse them after it.
+        args_list.remove(str(first))
+        args_list.insert(0, str(first))
     args = (cmd_parser if is_command else app_parser).parse_args(args_list)
     try:
         settings = load_settings(args.config)
@@ -136,12 +140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
 
 
-def _is_option_value(args: list[str], token: str | None) -> bool:
-    """True when ``token`` is the value of a preceding option (``--config stream``)."""
-    if token is None:
-        return False
-    i = args.index(token)
-    return i > 0 and args[i - 1] in ("--config", "-p", "--provider")
+def _first_word(args: list[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value, so that
+    ``--config stream.toml stream`` still finds the command."""
+    takes_value = {"--config", "-p", "--provider"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _read_prompt(prompt: str) -> str:

@@ -161,3 +161,12 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["stream", "--format", "xml", "hi"])
     assert info.value.code == 2
+
+
+def test_options_before_the_command_are_not_taken_for_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "stream"  # a config file whose name is a command's
+    cfg.write_text('delimiter = "/"\n')
+    code, out, _ = run(["--config", str(cfg), "stream", "-p", "scripted:x", "hi"], capsys)
+    assert code == 0 and out.startswith("Spark/ling/")

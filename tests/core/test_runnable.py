@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from llmstream_tui import StreamTimeline, build_llm
+from llmstream_tui import LanguageModel, StreamTimeline, build_llm
 from llmstream_tui.core.messages import AIMessage, AIMessageChunk
 from llmstream_tui.errors import ProviderError, ScriptedFailure
 
@@ -187,3 +187,33 @@ async def test_unknown_events_version_is_refused() -> None:
     with pytest.raises(NotImplementedError):
         async for _ in scripted().astream_events("x", version="v3"):  # type: ignore[arg-type]
             pass
+
+
+class UsageLLM(LanguageModel):
+    """A text LLM whose provider reports usage in two deltas, as OpenAI completions does."""
+
+    async def _astream(self, request: Any, ctx: Any) -> Any:
+        from llmstream_tui.core.parts import META, StreamPart
+
+        yield StreamPart("Hel", usage={"input_tokens": 3, "output_tokens": 1, "total_tokens": 4})
+        yield StreamPart("lo", finish_reason="stop")
+        yield StreamPart("", META, usage={"input_tokens": 0, "output_tokens": 1,
+                                          "total_tokens": 1})
+
+
+async def test_text_llm_usage_deltas_add_up_in_generation_info() -> None:
+    llm = UsageLLM(name="u", flavor="llm")
+    events = [e async for e in llm.astream_events("x", version="v2")]
+    gen = events[-1]["data"]["output"]["generations"][0][0]
+    assert gen["text"] == "Hello"
+    assert gen["generation_info"] == {
+        "finish_reason": "stop",
+        "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5},
+    }
+    assert [e["data"]["chunk"] for e in events[1:-1]] == ["Hel", "lo"]
+
+
+async def test_plain_text_chunks_equal_fully_built_ones() -> None:
+    fast = AIMessageChunk.plain("x", "id1")
+    assert fast == AIMessageChunk("x", id="id1")
+    assert (fast + AIMessageChunk("y")).content == "xy"

@@ -206,6 +206,21 @@ class AIMessageChunk(AIMessage):
         self.tool_call_chunks = tool_call_chunks if tool_call_chunks is not None else []
         self.chunk_position = chunk_position
 
+    @classmethod
+    def plain(cls, content: str, id: str | None) -> AIMessageChunk:
+        """A text-only chunk, built without the keyword plumbing of ``__init__``: the hot
+        path builds one per streamed chunk."""
+        chunk = object.__new__(cls)
+        chunk.content = content
+        chunk.id = id
+        chunk.additional_kwargs = {}
+        chunk.response_metadata = {}
+        chunk.usage_metadata = None
+        chunk.tool_calls = []
+        chunk.tool_call_chunks = []
+        chunk.chunk_position = None
+        return chunk
+
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         if self.tool_call_chunks:

@@ -35,6 +35,7 @@ from .messages import (
     BaseMessage,
     ChunkAccumulator,
     TextAccumulator,
+    add_usage,
     merge_dicts,
     to_messages,
     to_prompt,
@@ -203,6 +204,9 @@ class LanguageModel:
     def _chunk(self, part: StreamPart, default_id: str) -> AIMessageChunk:
         channel = part.channel
         text = part.text
+        if (channel == TEXT and part.finish_reason is None and not part.metadata
+                and part.usage is None):
+            return AIMessageChunk.plain(text, part.id or default_id)
         kwargs: dict[str, Any] = {}
         if channel == REFUSAL:
             kwargs["additional_kwargs"] = {"refusal": text}
@@ -251,7 +255,7 @@ class LanguageModel:
                         continue
                     if counts:
                         yield part.text
-                    if part.finish_reason is not None or part.metadata:
+                    if part.finish_reason is not None or part.metadata or part.usage:
                         yield _GenerationInfo(part)
         except ProviderError as exc:
             if not exc.partial_text:
@@ -291,7 +295,7 @@ class LanguageModel:
                 elif isinstance(item, str):
                     texts.add(item)
                 else:
-                    info = merge_dicts(info or {}, item.info)
+                    info = _merge_info(info, item.info)
         if self.flavor == "llm":
             return texts.text(), info
         total = chunks.result() or AIMessageChunk("")
@@ -487,7 +491,7 @@ class LanguageModel:
                     if v1 or item.chunk_position != "last":
                         chunks.add(item)
                 elif type(item) is _GenerationInfo:
-                    info = merge_dicts(info or {}, item.info)
+                    info = _merge_info(info, item.info)
                     continue
                 else:
                     texts.add(item)
@@ -507,8 +511,9 @@ class LanguageModel:
 
 
 class _GenerationInfo:
-    """A text LLM's metadata-only part (stop reason, usage): not yielded by ``astream``,
-    merged into ``generation_info`` of the end event as LangChain merges chunk infos."""
+    """A text LLM's metadata (stop reason, usage): not yielded by ``astream``, merged into
+    ``generation_info`` of the end event as LangChain merges chunk infos. Usage goes under
+    ``usage`` there (LangChain's text LLMs have no other place for it in a stream)."""
 
     __slots__ = ("info",)
 
@@ -516,7 +521,19 @@ class _GenerationInfo:
         info = dict(part.metadata or {})
         if part.finish_reason is not None:
             info["finish_reason"] = part.finish_reason
+        if part.usage:
+            info["usage"] = dict(part.usage)
         self.info = info
+
+
+def _merge_info(info: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Merge generation infos; usage deltas add up rather than overwrite."""
+    usage = new.get("usage")
+    if usage is None or info is None or "usage" not in info:
+        return merge_dicts(info or {}, new)
+    merged = merge_dicts(info, {k: v for k, v in new.items() if k != "usage"})
+    merged["usage"] = add_usage(info["usage"], usage)
+    return merged
 
 
 def _llm_output(text: str, info: dict[str, Any] | None) -> dict[str, Any]:
