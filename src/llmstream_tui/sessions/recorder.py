@@ -82,7 +82,7 @@ class SessionRecorder:
         self._flush_lock = threading.Lock()
         self._described: dict[str, Mapping[str, Any]] = {}
         self._turn = first_turn - 1
-        self._running: set[str] = set()
+        self._in_turn: set[str] = set()
         self._closed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="llmstream-recorder", daemon=True)
@@ -145,7 +145,7 @@ class SessionRecorder:
     def begin_turn(self, prompt: str) -> int:
         """A new prompt; returns its turn number. Runs started after it belong to it."""
         self._turn += 1
-        self._running.clear()
+        self._in_turn.clear()
         self._put({"type": "prompt", "turn": self._turn, "text": prompt})
         return self._turn
 
@@ -162,7 +162,8 @@ class SessionRecorder:
         ``provider`` is a ``LanguageModel`` (its name and settings are described from it) or
         a name (then ``description``, a recording ``provider`` line, may describe it). Pass
         the run's ``timeline`` so chunk times count from the same instant as its metrics.
-        Two runs with the same name in one turn get ``#2``, ``#3``... suffixes.
+        Two runs with the same name in one turn get ``#2``, ``#3``... suffixes (``-p swift
+        -p swift``); to retry a pane, begin a new turn with the same prompt.
         """
         if self._turn < 0:
             self.begin_turn("")
@@ -173,10 +174,10 @@ class SessionRecorder:
             if description is None:
                 description = describe_model(provider, settings)
         base, n = name, 1
-        while name in self._running:
+        while name in self._in_turn:
             n += 1
             name = f"{base}#{n}"
-        self._running.add(name)
+        self._in_turn.add(name)
         if name not in self._described:
             line: dict[str, Any] = dict(description) if description is not None else {}
             line.update(type="provider", provider=name)

@@ -8,6 +8,8 @@ UTF-8 text, one JSON object per line, ``\\n`` after every line. The first line i
     {"format":"llmstream-recording","version":1,"created":"2025-01-31T12:00:00Z",
      "generator":"llmstream-tui 0.1.0"}
 
+(an export from the history adds ``session`` and ``title``).
+
 Every other line has a ``type``. Lines are written in the order things happened:
 
 ``provider``  a pane's provider, before any of its runs::
@@ -18,7 +20,8 @@ Every other line has a ``type``. Lines are written in the order things happened:
 
     ``provider`` is the name every later line refers to (unique within the file).
     ``api_key_env`` is the *name* of the variable; no key, and no header value, is ever
-    written (``headers`` lists header names only).
+    written (``headers`` lists header names only; options named like a secret, ``api_key``,
+    ``*_token``..., are left out).
 
 ``prompt``    what the user sent; starts turn ``turn`` (0, 1, 2...)::
 
@@ -39,7 +42,7 @@ Every other line has a ``type``. Lines are written in the order things happened:
     piece's response metadata, e.g. ``{"finish_reason":"stop"}``) and ``usage`` (its usage
     delta). A chat model's closing empty chunk is not recorded (a replay makes its own).
 
-``event``     optional: one ``astream_events`` dict of the current run, as JSON::
+``event``     optional (``stream --events``): one ``astream_events`` dict of the run::
 
     {"type":"event","provider":"fast","t":0.2315,"event":{"event":"on_chat_model_stream",...}}
 
