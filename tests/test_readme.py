@@ -38,3 +38,29 @@ def test_make_targets_named_in_readme_exist() -> None:
     for target in ("run", "test", "bench"):
         assert re.search(rf"^{target}:", makefile, re.M)
     assert (README.parent / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def shell_examples() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    lines = []
+    for block in blocks:
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if "llmstream-tui " in command and "127.0.0.1" not in command:
+                lines.append(command)
+    return lines
+
+
+def test_readme_shell_examples_run_offline(tmp_path: Path) -> None:
+    """Every headless command shown in the README (but those needing a server) runs, in
+    order, in a fresh directory, with exit code 0."""
+    commands = shell_examples()
+    assert any(c.startswith("llmstream-tui stream") for c in commands)
+    bin_dir = Path(sys.executable).parent
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+           "LLMSTREAM_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    for command in commands:
+        proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+        assert proc.stdout.strip(), command
