@@ -168,8 +168,8 @@ async def test_follow_up_goes_to_every_pane_with_its_own_history() -> None:
             assert [type(m) for m in history] == [HumanMessage, AIMessage] * 2
             assert [m.content for m in history] == ["one", answer, "two", answer]
         # the second run's input carried the history: 3 messages
-        starts = [e for e in app.events_log.entries if e[2]["event"] == "on_chat_model_start"]
-        assert [len(e[2]["data"]["input"]) for e in starts] == [1, 1, 3, 3]
+        starts = [e for e in app.events_log.entries if e[2] == "on_chat_model_start"]
+        assert [len(e[4]["data"]["input"]) for e in starts] == [1, 1, 3, 3]
 
 
 async def test_new_conversation_forgets_history_and_clears_the_panes() -> None:
@@ -501,9 +501,9 @@ async def test_events_v1_is_selectable() -> None:
     app = make_app(two_scripted(events_version="v1", events_open="yes"))
     async with app.run_test(size=(160, 40)) as pilot:
         await type_and_send(pilot, "hi")
-        ends = [e for e in app.events_log.entries if e[2]["event"] == "on_chat_model_end"]
+        ends = [e for e in app.events_log.entries if e[2] == "on_chat_model_end"]
         # v1 has no ls_* metadata
-        assert ends and all("ls_provider" not in e[2]["metadata"] for e in ends)
+        assert ends and all("ls_provider" not in e[4]["metadata"] for e in ends)
 
 
 async def test_help_screen_lists_every_binding_with_remapped_keys() -> None:

@@ -40,6 +40,9 @@ from .widgets.stream_pane import StreamPane
 
 Clock = Callable[[], int]
 
+#: The events log is redrawn every this many frames while runs stream (see EventsLog.show).
+EVENTS_EVERY = 3
+
 
 def grid_columns(panes: int, width: int) -> int:
     """Columns for ``panes`` panes: side by side up to three, then a grid (wider terminals
@@ -111,6 +114,7 @@ class LLMStreamApp(App[int]):
         self.tints = self.ui.tints
         self.selected: StreamPane | None = None
         self._pane_serial = 0
+        self._frames = 0
         self._panes: list[StreamPane] = []
         self._events_log = EventsLog(max_lines=self.ui.events_max_lines,
                                      fold=self.ui.fold_stream_events, id="events")
@@ -423,6 +427,9 @@ class LLMStreamApp(App[int]):
             events = pane.session.take_events()
             if events:
                 log.add(events)
+        self._frames += 1
+        if self._frames % EVENTS_EVERY == 0 or not any(p.session.running for p in self._panes):
+            log.show()
 
     @on(StreamPane.Finished)
     def _on_finished(self, message: StreamPane.Finished) -> None:

@@ -148,16 +148,15 @@ def event_kind(name: str) -> str:
     return "error"
 
 
-def event_data(event: Mapping[str, Any]) -> str:
-    """The compact data column of an events-log line."""
-    name = event.get("event", "")
-    data = event.get("data") or {}
+def event_data(name: str, payload: Any) -> str:
+    """The compact data column of an events-log line. ``payload`` is a stream event's text
+    or chunk, or any other event's dict (see ``session.EventEntry``)."""
     kind = event_kind(name)
     if kind == "stream":
-        chunk = data.get("chunk")
-        if isinstance(chunk, str):
-            return quote(chunk)
-        return _message_bits(chunk, 60)
+        if isinstance(payload, str):
+            return quote(payload)
+        return _message_bits(payload, 60)
+    data = (payload.get("data") if isinstance(payload, Mapping) else None) or {}
     if kind == "start":
         return _input_bits(data.get("input"))
     if kind == "end":

@@ -279,17 +279,24 @@ class ChunkLayout:
         if has_controls(joined):
             texts = [escape_controls(t) for t in texts]
             joined = "".join(texts)
-        if (
-            not self.whitespace
-            and "\n" not in joined
-            and "\t" not in joined
-            and len(joined) + len(self._current().text) < SOFT_SPLIT * 4
-        ):
-            self._add_simple(texts)
-        else:
+        if self.whitespace or "\t" in joined:
             for t in texts:
                 if t:
                     self._add_one(t)
+        elif "\n" not in joined:
+            self._add_simple(texts)
+        else:
+            # runs of one-line chunks go through the fast path; a chunk with a newline
+            # breaks the line on its own
+            start = 0
+            for i, t in enumerate(texts):
+                if "\n" in t:
+                    if i > start:
+                        self._add_simple(texts[start:i])
+                    self._add_one(t)
+                    start = i + 1
+            if start < len(texts):
+                self._add_simple(texts[start:])
         self._rewrap_last()
 
     def _add_simple(self, texts: Iterable[str]) -> None:
@@ -299,6 +306,12 @@ class ChunkLayout:
         if not texts:
             return
         line = self._current()
+        if len(line.text) + sum(map(len, texts)) > SOFT_SPLIT * 4 and len(texts) > 1:
+            # keep lines short enough that appending stays cheap: split the batch
+            half = len(texts) // 2
+            self._add_simple(texts[:half])
+            self._add_simple(texts[half:])
+            return
         n = len(texts)
         d = self.delimiter
         base = len(line.text)

@@ -35,8 +35,12 @@ RUNNING: frozenset[str] = frozenset({"waiting", "streaming"})
 YIELD_EVERY = 256
 
 Clock = Callable[[], int]
-#: One events-log entry: (provider name, nanoseconds since the run started, the event).
-EventEntry = tuple[str, int, dict[str, Any]]
+#: One events-log entry: (provider name, nanoseconds since the run started, event name,
+#: run id, payload). The payload of a stream event is its chunk's text, or the chunk itself
+#: when it carries more than text (usage, tool call, reasoning...); of any other event, the
+#: event dict. Keeping text rather than event dicts per chunk matters: a million retained
+#: dicts keep the garbage collector busy; strings and integers it never looks at.
+EventEntry = tuple[str, int, str, str, Any]
 
 
 def error_line(exc: BaseException) -> str:
@@ -91,16 +95,22 @@ class PaneSession:
         return self.state in RUNNING
 
     def take_pending(self) -> list[str]:
-        batch = self.pending
-        if batch:
-            self.pending = []
-            self.answer_parts.append("".join(batch))
+        """The chunk texts that arrived since the last call (the list object stays: the
+        worker holds its ``append``)."""
+        pending = self.pending
+        if not pending:
+            return []
+        batch = pending[:]
+        pending.clear()
+        self.answer_parts.append("".join(batch))
         return batch
 
     def take_events(self) -> list[EventEntry]:
-        batch = self.events
-        if batch:
-            self.events = []
+        events = self.events
+        if not events:
+            return []
+        batch = events[:]
+        events.clear()
         return batch
 
     def answer_text(self) -> str:
@@ -135,7 +145,7 @@ class PaneSession:
         generation = self.generation
         self.runs += 1
         self.prompt = prompt
-        self.pending = []
+        self.pending.clear()
         self.answer_parts = []
         self.error = None
         self.state = "waiting"
@@ -148,6 +158,12 @@ class PaneSession:
         name = self.name
         n = 0
         outcome: State = "done"
+        # bound methods and locals: this loop runs once per event, up to a million times
+        pending_append = self.pending.append
+        events_append = self.events.append
+        waiting = True
+        start = 0
+        run_id = ""
         try:
             events = cast(
                 AsyncGenerator[dict[str, Any], None],
@@ -157,33 +173,45 @@ class PaneSession:
                 async for ev in stream:
                     if ev["event"] == stream_name:
                         chunk = ev["data"]["chunk"]
-                        text = chunk if type(chunk) is str else getattr(chunk, "content", "")
+                        if chat:
+                            text = chunk.content
+                            payload = chunk if (
+                                chunk.usage_metadata or chunk.additional_kwargs
+                                or chunk.response_metadata or chunk.tool_call_chunks
+                            ) else text
+                        else:
+                            text = payload = chunk
+                        if waiting:
+                            start = timeline.start_ns or 0
+                            run_id = ev["run_id"]
                         if text:
-                            self.pending.append(text)
-                            if self.state == "waiting":
+                            pending_append(text)
+                            if waiting:
+                                waiting = False
                                 self.state = "streaming"
-                        last, start = timeline.last_ns, timeline.start_ns
-                        rel = last - start if last is not None and start is not None else 0
-                        self.events.append((name, rel, ev))
+                        events_append(
+                            (name, (timeline.last_ns or start) - start, stream_name, run_id,
+                             payload)
+                        )
                         n += 1
                         if n % YIELD_EVERY == 0:
                             await asyncio.sleep(0)
                     else:
-                        self.run_id = ev.get("run_id", self.run_id)
-                        start = timeline.start_ns
+                        run_id = self.run_id = ev.get("run_id", self.run_id)
+                        first = timeline.start_ns
                         end = timeline.end_ns or timeline.last_ns
-                        rel = end - start if (start is not None and end is not None) else 0
-                        self.events.append((name, rel, ev))
+                        rel = end - first if (first is not None and end is not None) else 0
+                        events_append((name, rel, ev["event"], run_id, ev))
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
         except Exception as exc:  # noqa: BLE001  # a pane shows any failure as one line
             outcome = "error"
             self.error = error_line(exc)
-            start = timeline.start_ns
-            rel = (timeline.clock() - start) if start is not None else 0
-            self.events.append((name, rel, {"event": "error", "run_id": self.run_id,
-                                            "data": {"error": self.error}}))
+            first = timeline.start_ns
+            rel = (timeline.clock() - first) if first is not None else 0
+            self.events.append((name, rel, "error", self.run_id,
+                                {"event": "error", "data": {"error": self.error}}))
         finally:
             timeline.finish()
             if generation == self.generation:  # a newer run has not taken over the pane

@@ -60,6 +60,7 @@ class ChunkView(ScrollView, can_focus=True):
         self.tints = tints
         self._cache: dict[int, Strip] = {}
         self._styles: list[Style] | None = None
+        self._base: Style | None = None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class ChunkView(ScrollView, can_focus=True):
     def set_tints(self, on: bool) -> None:
         self.tints = on
         self._styles = None
+        self._base = None
         self._cache.clear()
         self.refresh()
 
@@ -140,6 +142,7 @@ class ChunkView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._base = None
         self._cache.clear()
 
     def _kind_styles(self) -> list[Style]:
@@ -153,21 +156,27 @@ class ChunkView(ScrollView, can_focus=True):
         return styles
 
     def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the viewport. A row is built once (segments styled per run, padded to
+        the width) and cached; a frame then costs one dict lookup per visible row."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         model = self.layout_model
         index = scroll_y + y
         if index >= model.row_count:
             return Strip.blank(width, base)
         key = model.dropped_rows + index
         strip = self._cache.get(key)
-        if strip is None:
+        if strip is None or strip.cell_length != width:
             styles = self._kind_styles()
             segments = [Segment(text, base + styles[kind]) for text, kind in model.row_runs(index)]
             cells = sum(_cells(s.text) for s in segments)
-            strip = Strip(segments, cells)
+            strip = Strip(segments, cells).crop_extend(0, width, base)
             if len(self._cache) > 2048:
                 self._cache.clear()
             self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        if scroll_x:
+            return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip

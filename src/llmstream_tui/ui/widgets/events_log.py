@@ -55,14 +55,16 @@ class EventFilter:
 class FoldRow:
     """Stream events of one run folded into a count; updated in place as more arrive."""
 
-    __slots__ = ("count", "event", "first_ns", "last_chunk", "last_ns", "provider", "serial")
+    __slots__ = ("count", "first_ns", "last_chunk", "last_ns", "name", "provider", "run_id",
+                 "serial")
 
-    def __init__(self, provider: str, rel: int, event: dict[str, Any], serial: int) -> None:
+    def __init__(self, provider: str, rel: int, name: str, run_id: str, serial: int) -> None:
         self.provider = provider
         self.first_ns = rel
         self.last_ns = rel
         self.count = 0
-        self.event = event
+        self.name = name
+        self.run_id = run_id
         self.last_chunk: Any = None
         self.serial = serial
 
@@ -112,7 +114,9 @@ class EventsLog(ScrollView, can_focus=True):
         self._folds: dict[str, FoldRow] = {}
         self._cache: dict[int, Strip] = {}
         self._styles: dict[str, Style] | None = None
+        self._base: Style | None = None
         self._name_width = 6
+        self._dirty = False
 
     # -- content ------------------------------------------------------------------------------
 
@@ -120,7 +124,6 @@ class EventsLog(ScrollView, can_focus=True):
         """Add a frame's events (of one provider)."""
         if not batch:
             return
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         width = len(batch[0][0])
         if width > self._name_width:
             self._name_width = min(width, 12)
@@ -130,6 +133,15 @@ class EventsLog(ScrollView, can_focus=True):
             self._view_total += len(batch)
         else:
             self._extend_view(batch)
+        self._dirty = True
+
+    def show(self) -> None:
+        """Draw what :meth:`add` collected. The app calls this a few times a second, not per
+        frame: nobody reads a firehose line by line, and each redraw costs every visible line."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         self.virtual_size = Size(self.size.width, len(self.view))
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -168,31 +180,28 @@ class EventsLog(ScrollView, can_focus=True):
         view = self.view
         folds = self._folds
         for entry in batch:
-            provider, rel, ev = entry
+            provider, rel, name, run_id, payload = entry
             if providers is not None and provider not in providers:
                 continue
-            name = ev["event"]
-            is_stream = name.endswith("_stream")
-            if is_stream:
+            if name.endswith("_stream"):
                 if not show_stream:
                     continue
                 if fold:
-                    run_id = ev.get("run_id", "")
                     row = folds.get(run_id)
                     if row is None or (view and row.serial < self._view_total - len(view)):
-                        row = FoldRow(provider, rel, ev, self._view_total)
+                        row = FoldRow(provider, rel, name, run_id, self._view_total)
                         folds[run_id] = row
                         view.append(row)
                         self._view_total += 1
                     row.count += 1
                     row.last_ns = rel
-                    row.last_chunk = ev.get("data", {}).get("chunk")
+                    row.last_chunk = payload
                     self._cache.pop(row.serial, None)
                     continue
             elif event_kind(name) not in kinds:
                 continue
             elif fold and name.endswith("_end"):
-                folds.pop(ev.get("run_id", ""), None)
+                folds.pop(run_id, None)
             view.append(entry)
             self._view_total += 1
 
@@ -206,6 +215,7 @@ class EventsLog(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._base = None
         self._cache.clear()
 
     def _style(self, name: str) -> Style:
@@ -217,56 +227,60 @@ class EventsLog(ScrollView, can_focus=True):
             }
         return styles[name]
 
-    def _line_text(self, row: Row) -> Text:
-        """One line: time, provider, event name, short run id, data. Plain text only."""
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
+    def _line_pieces(self, row: Row) -> list[tuple[str, str]]:
+        """One line as (text, style name) pieces: time, provider, event, short run id, data.
+        Plain text only; styles are applied by name when drawn."""
         if isinstance(row, FoldRow):
-            provider, rel, ev = row.provider, row.first_ns, row.event
-            data = f"×{row.count}  last " + (
-                quote(row.last_chunk) if isinstance(row.last_chunk, str)
-                else quote(getattr(row.last_chunk, "content", "") or "")
-            )
-            data += f"  until {relative(row.last_ns).strip()}"
+            provider, rel, name, run_id = row.provider, row.first_ns, row.name, row.run_id
+            chunk = row.last_chunk
+            text = chunk if isinstance(chunk, str) else (getattr(chunk, "content", "") or "")
+            data = f"×{row.count}  last {quote(text)}  until {relative(row.last_ns).strip()}"
         else:
-            provider, rel, ev = row
-            data = event_data(ev)
-        name = ev.get("event", "?")
-        kind = event_kind(name)
-        line.append(relative(rel), self._style("time"))
-        line.append(" ")
-        line.append(provider[: self._name_width].ljust(self._name_width), self._style("provider"))
-        line.append(" ")
-        line.append(name, self._style(kind))
+            provider, rel, name, run_id, payload = row
+            data = event_data(name, payload)
+        pieces = [
+            (relative(rel), "time"),
+            (" ", ""),
+            (provider[: self._name_width].ljust(self._name_width), "provider"),
+            (" ", ""),
+            (name, event_kind(name)),
+        ]
         if self.size.width >= 72:
-            line.append(" ")
-            line.append(short_id(str(ev.get("run_id", ""))), self._style("id"))
-        line.append(" ")
-        line.append(data)
-        return line
+            pieces += [(" ", ""), (short_id(str(run_id)), "id")]
+        pieces += [(" ", ""), (data, "")]
+        return pieces
+
+    def _line_text(self, row: Row) -> Text:
+        return Text("".join(text for text, _ in self._line_pieces(row)))
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        _, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         view = self.view
         index = scroll_y + y
         if index >= len(view):
             return Strip.blank(width, base)
         key = self._view_total - len(view) + index
         strip = self._cache.get(key)
-        if strip is None:
-            text = self._line_text(view[index])
-            text.truncate(max(1, width), overflow="ellipsis")
-            segments = [
-                Segment(seg.text, base + seg.style if seg.style else base)
-                for seg in text.render(self.app.console)
-                if seg.text != "\n"
-            ]
-            strip = Strip(segments)
+        if strip is None or strip.cell_length != width:
+            segments = []
+            used = 0
+            for text, style_name in self._line_pieces(view[index]):
+                if used >= width:
+                    break
+                if used + len(text) > width:
+                    text = text[: max(0, width - used - 1)] + "…"
+                style = base + self._style(style_name) if style_name else base
+                segments.append(Segment(text, style))
+                used += len(text)
+            strip = Strip(segments).crop_extend(0, width, base)
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip
 
     def on_resize(self) -> None:
         self._cache.clear()

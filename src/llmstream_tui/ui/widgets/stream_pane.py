@@ -170,7 +170,7 @@ class StreamPane(Vertical, can_focus=False):
             worker.cancel()
             with suppress(Exception):
                 await worker.wait()
-            await self.flush()
+        await self.flush()
 
     async def start_run(
         self, prompt: str, *, version: Literal["v1", "v2"], retry: bool = False
