@@ -18,9 +18,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Every benchmark (several minutes): one table, bench/results/latest.json. Figures into
+# bench/README.md: make bench BENCH_ARGS=--update-readme; a quick check: BENCH_ARGS=--smoke.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy
