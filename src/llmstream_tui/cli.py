@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
 from .config import Settings, load_settings
+from .core.events import summarise_output
 from .core.inert import escape_controls
 from .core.messages import BaseMessage
 from .core.metrics import StreamTimeline
@@ -271,7 +272,7 @@ async def _run_one(
         if run is not None:
             run.cancel("".join(received))  # interrupted (^C, closed pipe); no-op once ended
         await llm.aclose()
-    text, finish, usage = _summarise(final)
+    text, finish, usage = summarise_output(final)
     if not streamed and not events:
         if printer.fmt == "text":
             printer.text(name, text)
@@ -290,21 +291,6 @@ async def _run_one(
         printer.line({"type": "end", "provider": name, "text": text, "finish_reason": finish,
                       "usage": usage, "metrics": {k: snap[k] for k in END_METRICS}})
     return True
-
-
-def _summarise(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
-    """(text, finish reason, usage) from an ``on_*_end`` output."""
-    if final is None:
-        return "", None, None
-    if isinstance(final, str):
-        return final, None, None
-    if isinstance(final, dict):
-        gen = final["generations"][0][0]
-        info = gen.get("generation_info") or {}
-        return gen["text"], info.get("finish_reason"), info.get("usage")
-    usage = getattr(final, "usage_metadata", None)
-    finish = final.response_metadata.get("finish_reason")
-    return final.content, finish, dict(usage) if usage else None
 
 
 def _report_error(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +40,20 @@ class EventFilter:
         if self.exclude_tags is not None:
             include = include and all(t not in self.exclude_tags for t in tags)
         return include
+
+
+def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(text, finish reason, usage) from an ``on_*_end`` event's output (a string, a text
+    LLM's ``generations`` dict, or a message)."""
+    if final is None:
+        return "", None, None
+    if isinstance(final, str):
+        return final, None, None
+    if isinstance(final, dict):
+        gen = final["generations"][0][0]
+        info = gen.get("generation_info") or {}
+        usage = info.get("usage")
+        return gen["text"], info.get("finish_reason"), dict(usage) if usage else None
+    usage = getattr(final, "usage_metadata", None)
+    finish = final.response_metadata.get("finish_reason")
+    return final.content, finish, dict(usage) if usage else None

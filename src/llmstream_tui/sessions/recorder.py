@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from ..core.events import summarise_output
 from ..errors import LLMStreamError, RecordingError
 from .recording import RecordingWriter, describe_provider, error_line
 
@@ -388,21 +389,6 @@ class RunRecorder:
                    "metrics": self._metrics(metrics)})
 
 
-def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
-    """(text, finish reason, usage) from an ``on_*_end`` event's output (a string, a text
-    LLM's ``generations`` dict, or a message)."""
-    if final is None:
-        return "", None, None
-    if isinstance(final, str):
-        return final, None, None
-    if isinstance(final, dict):
-        gen = final["generations"][0][0]
-        info = gen.get("generation_info") or {}
-        usage = info.get("usage")
-        return gen["text"], info.get("finish_reason"), dict(usage) if usage else None
-    usage = getattr(final, "usage_metadata", None)
-    finish = final.response_metadata.get("finish_reason")
-    return final.content, finish, dict(usage) if usage else None
 
 
 def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]:
@@ -419,5 +405,4 @@ def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]
     return describe_provider(llm.name, spec, flavor=llm.flavor)
 
 
-__all__ = ["FLUSH_INTERVAL_S", "RunRecorder", "SessionRecorder", "describe_model",
-           "summarise_output"]
+__all__ = ["FLUSH_INTERVAL_S", "RunRecorder", "SessionRecorder", "describe_model"]
