@@ -26,6 +26,7 @@ from .. import locations
 from ..config import Settings
 from ..core.inert import escape_controls
 from ..providers.registry import KINDS, backend_class, build_llm
+from .gcpace import GcPacer
 from .keys import KEY_IDS, bindings
 from .screens.ad_hoc import AdHocProviderScreen
 from .screens.events_filter import EventsFilterScreen
@@ -115,6 +116,7 @@ class LLMStreamApp(App[int]):
         self.selected: StreamPane | None = None
         self._pane_serial = 0
         self._frames = 0
+        self._gc = GcPacer()
         self._panes: list[StreamPane] = []
         self._events_log = EventsLog(max_lines=self.ui.events_max_lines,
                                      fold=self.ui.fold_stream_events, id="events")
@@ -192,6 +194,7 @@ class LLMStreamApp(App[int]):
             await self._mount_pane(self._make_session(ref))
         self._update_targets()
         self.prompt_area.focus()
+        self._gc.start()
         self.set_interval(1 / self.ui.fps, self._frame, name="frame")
         for problem in self._problems:
             self.notify(problem, severity="error", timeout=8, markup=False)
@@ -428,8 +431,10 @@ class LLMStreamApp(App[int]):
             if events:
                 log.add(events)
         self._frames += 1
-        if self._frames % EVENTS_EVERY == 0 or not any(p.session.running for p in self._panes):
+        streaming = any(p.session.running for p in self._panes)
+        if self._frames % EVENTS_EVERY == 0 or not streaming:
             log.show()
+        self._gc.frame(streaming)
 
     @on(StreamPane.Finished)
     def _on_finished(self, message: StreamPane.Finished) -> None:
@@ -541,6 +546,7 @@ class LLMStreamApp(App[int]):
         yield SystemCommand("Help", "Every key binding", self.action_help)
 
     async def on_unmount(self) -> None:
+        self._gc.stop()
         for pane in self.panes:
             llm = pane.session.llm
             if llm is not None:

@@ -42,7 +42,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("events_filter", "f8", "events_filter", "Filter the events log"),
     KeySpec("fold_events", "f9", "fold_events", "Fold stream events into counts"),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown",
-            "Markdown view of the selected pane", True),
+            "Markdown view of the selected pane"),
     KeySpec("toggle_whitespace", "f4", "toggle_whitespace",
             "Show whitespace chunks and newlines (␣ ↵)"),
     KeySpec("toggle_tints", "f5", "toggle_tints", "Alternate chunk tints on or off"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import Any, Literal, cast
@@ -33,6 +34,8 @@ RUNNING: frozenset[str] = frozenset({"waiting", "streaming"})
 
 #: Events handled between two voluntary yields to the event loop (about 1 ms of work).
 YIELD_EVERY = 256
+#: Arrival times kept for the gap sparkline (the last this-many chunks).
+STAMPS = 160
 
 Clock = Callable[[], int]
 #: One events-log entry: (provider name, nanoseconds since the run started, event name,
@@ -75,6 +78,8 @@ class PaneSession:
         self.events: list[EventEntry] = []
         #: text of the answer in progress, one string per frame
         self.answer_parts: list[str] = []
+        #: arrival times (ns) of the last chunks with text, for the gap sparkline
+        self.stamps: deque[int] = deque(maxlen=STAMPS)
         self.prompt: str | None = None
         self.run_id: str = ""
         self.runs = 0
@@ -161,6 +166,8 @@ class PaneSession:
         # bound methods and locals: this loop runs once per event, up to a million times
         pending_append = self.pending.append
         events_append = self.events.append
+        self.stamps.clear()
+        stamp = self.stamps.append
         waiting = True
         start = 0
         run_id = ""
@@ -186,6 +193,7 @@ class PaneSession:
                             run_id = ev["run_id"]
                         if text:
                             pending_append(text)
+                            stamp(timeline.last_ns or 0)
                             if waiting:
                                 waiting = False
                                 self.state = "streaming"

@@ -66,34 +66,32 @@ class ChunkView(ScrollView, can_focus=True):
 
     def append_chunks(self, texts: Sequence[str]) -> None:
         """Append a frame's worth of chunks (coalesced by the caller)."""
-        follow = self._following()
         self.layout_model.add_chunks(texts)
-        self._changed(follow)
+        self._changed()
 
     def begin_answer(self) -> None:
-        follow = self._following()
         self.layout_model.begin_answer()
-        self._changed(follow)
+        self._changed()
 
     def add_text(self, text: str, kind: int) -> None:
-        follow = self._following()
         self.layout_model.add_text(text, kind)
-        self._changed(follow)
+        self._changed()
 
     def newline(self) -> None:
-        follow = self._following()
         self.layout_model.newline()
-        self._changed(follow)
+        self._changed()
 
     def truncate(self, mark: tuple[int, int, int]) -> None:
         self.layout_model.truncate(mark)
         self._cache.clear()
-        self._changed(True)
+        self.anchor()
+        self._changed()
 
     def clear(self) -> None:
         self.layout_model.clear()
         self._cache.clear()
-        self._changed(True)
+        self.anchor()
+        self._changed()
 
     def set_whitespace(self, on: bool) -> None:
         """Applies to chunks from now on (what arrived keeps the form it was shown in)."""
@@ -112,10 +110,12 @@ class ChunkView(ScrollView, can_focus=True):
 
     # -- Textual hooks ------------------------------------------------------------------------
 
-    def _following(self) -> bool:
-        return self.is_vertical_scroll_end or self.max_scroll_y == 0
+    def on_mount(self) -> None:
+        # Anchored: Textual keeps the view at the bottom as rows are added, until the user
+        # scrolls up (and again once they scroll back down).
+        self.anchor()
 
-    def _changed(self, follow: bool) -> None:
+    def _changed(self) -> None:
         model = self.layout_model
         changed = model.take_changed_from()
         cache = self._cache
@@ -127,17 +127,14 @@ class ChunkView(ScrollView, can_focus=True):
                 for key in [k for k in cache if k >= base + changed]:
                     del cache[key]
         self.virtual_size = Size(model.width, model.row_count)
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
         if width > 0 and width != self.layout_model.width:
-            follow = self._following()
             self.layout_model.set_width(width)
             self._cache.clear()
-            self._changed(follow)
+            self._changed()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

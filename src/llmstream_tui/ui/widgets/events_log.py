@@ -141,10 +141,7 @@ class EventsLog(ScrollView, can_focus=True):
         if not self._dirty:
             return
         self._dirty = False
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         self.virtual_size = Size(self.size.width, len(self.view))
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     def clear(self) -> None:
@@ -168,7 +165,7 @@ class EventsLog(ScrollView, can_focus=True):
             self.view = deque(maxlen=self.max_lines)
             self._extend_view(self.entries)
         self.virtual_size = Size(self.size.width, len(self.view))
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.anchor()
         self.refresh()
 
     def _extend_view(self, batch: Iterable[EventEntry]) -> None:
@@ -245,7 +242,7 @@ class EventsLog(ScrollView, can_focus=True):
             (" ", ""),
             (name, event_kind(name)),
         ]
-        if self.size.width >= 72:
+        if self.size.width >= 64:
             pieces += [(" ", ""), (short_id(str(run_id)), "id")]
         pieces += [(" ", ""), (data, "")]
         return pieces
@@ -281,6 +278,9 @@ class EventsLog(ScrollView, can_focus=True):
                 self._cache.clear()
             self._cache[key] = strip
         return strip
+
+    def on_mount(self) -> None:
+        self.anchor()  # follow the bottom until the user scrolls up
 
     def on_resize(self) -> None:
         self._cache.clear()

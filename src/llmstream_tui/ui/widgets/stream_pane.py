@@ -7,8 +7,8 @@ own group, so cancelling one pane never touches another.
 
 from __future__ import annotations
 
-from collections import deque
 from contextlib import suppress
+from itertools import pairwise
 from typing import Literal
 
 from rich.text import Text
@@ -30,6 +30,8 @@ from .chunk_view import ChunkView
 STATE_ICONS = {
     "idle": "○", "waiting": "◔", "streaming": "●", "done": "✓", "error": "✗", "cancelled": "■",
 }
+
+EMPTY_HINT = "Chunks will appear here between delimiters, on alternating tints: |Spark|ling| water|"
 
 #: Frames between two metric/sparkline refreshes while streaming (the chunks themselves are
 #: drawn every frame; the figures are read a few times a second).
@@ -118,9 +120,6 @@ class StreamPane(Vertical, can_focus=False):
         self.worker: Worker[None] | None = None
         self._shown_state = ""
         self._frames = 0
-        self._gaps: deque[float] = deque(maxlen=240)
-        self._spark_ns: int | None = None
-        self._spark_chunks = 0
         self._mark: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
@@ -130,6 +129,8 @@ class StreamPane(Vertical, can_focus=False):
         yield self.spark
 
     def on_mount(self) -> None:
+        if self.session.llm is not None:
+            self.body.add_text(EMPTY_HINT, NOTE)
         self._update_title()
         self._show_state(force=True)
         self._refresh_metrics()
@@ -182,6 +183,8 @@ class StreamPane(Vertical, can_focus=False):
             return
         await self.stop_run()
         body = self.body
+        if s.runs == 0 and self._mark is None:
+            body.clear()  # the hint shown before the first run
         if retry and self._mark is not None:
             body.truncate(self._mark)
         elif body.layout_model.row_count > 1 or body.layout_model.rows[0][2] > 0:
@@ -190,11 +193,8 @@ class StreamPane(Vertical, can_focus=False):
         body.add_text("› " + prompt, PROMPT)
         body.newline()
         body.begin_answer()
-        self._gaps.clear()
-        self._spark_ns = None
-        self._spark_chunks = 0
-        self.spark.data = []
         self._md_dirty = True
+        self._show_gaps([])
         self.worker = self.run_worker(
             s.run(prompt, version=version), group=f"pane-{id(self)}", exclusive=True,
             exit_on_error=False, name=f"stream {s.name}",
@@ -218,8 +218,7 @@ class StreamPane(Vertical, can_focus=False):
         self.session.new_conversation()
         self.body.clear()
         self._mark = None
-        self._gaps.clear()
-        self.spark.data = []
+        self._show_gaps([])
         self._md_dirty = True
         if self._markdown is not None and self.markdown_on:
             self._render_markdown_full()
@@ -239,8 +238,6 @@ class StreamPane(Vertical, can_focus=False):
         self._frames += 1
         state = s.state
         if state in RUNNING:
-            if batch:
-                self._sample_gap(len(batch))
             if self._frames % METRICS_EVERY == 0:
                 self._refresh_metrics()
             if state != self._shown_state:
@@ -250,8 +247,6 @@ class StreamPane(Vertical, can_focus=False):
             ended = state in FINISHED and self._shown_state in RUNNING
             self._show_state()
             if ended:
-                if batch:
-                    self._sample_gap(len(batch))
                 self._refresh_metrics()
                 if state == "cancelled":
                     self.body.newline()
@@ -261,25 +256,20 @@ class StreamPane(Vertical, can_focus=False):
                 return True
         return False
 
-    def _sample_gap(self, n: int) -> None:
-        """One sparkline point per frame: the mean gap between the chunks of that frame
-        (exact when chunks come slower than frames, an average when faster)."""
-        tl = self.session.timeline
-        if tl is None or tl.last_ns is None:
-            return
-        chunks = tl.chunks
-        if self._spark_ns is not None and chunks > self._spark_chunks:
-            gap_ms = (tl.last_ns - self._spark_ns) / (chunks - self._spark_chunks) / 1e6
-            self._gaps.append(gap_ms)
-        self._spark_ns = tl.last_ns
-        self._spark_chunks = chunks
-
     def _refresh_metrics(self) -> None:
         tl = self.session.timeline
         self.metrics.parts = metrics_parts(tl.snapshot()) if tl is not None else []
         self.metrics.refresh(layout=True)
-        if self._gaps:
-            self.spark.data = list(self._gaps)
+        stamps = list(self.session.stamps)
+        room = max(1, self.size.width - 4)
+        gaps = [(b - a) / 1e6 for a, b in pairwise(stamps)][-room:]
+        self._show_gaps(gaps)
+
+    def _show_gaps(self, gaps: list[float]) -> None:
+        """One cell per gap (the latest ones): a sparkline stretched over a few points would
+        draw each gap as a wide block and read like a trend that is not there."""
+        self.spark.data = gaps
+        self.spark.styles.width = len(gaps) + 2
 
     # -- markdown view ------------------------------------------------------------------------
 

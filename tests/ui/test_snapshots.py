@@ -1,0 +1,129 @@
+"""Snapshot tests: the whole app, built by ``make_app`` from a sample config, as an SVG.
+
+Deterministic by construction: the ``timed`` kind states when each chunk arrives (a virtual
+clock, so every metric is the same on every run), run ids come from a counter, the cursor
+does not blink. Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` and look
+at every changed picture before committing it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from llmstream_tui.config import load_settings
+from llmstream_tui.ui.app import LLMStreamApp, make_app
+from llmstream_tui.ui.widgets.events_log import EventFilter
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample-configs"
+PROMPT = "Write me a 1 verse song about sparkling water."
+
+
+@pytest.fixture(autouse=True)
+def counted_run_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run ids (shown in the events log) from a counter instead of uuid4."""
+    numbers = count(1)
+    monkeypatch.setattr(
+        uuid, "uuid4", lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835)
+                                         % (1 << 128))
+    )
+    yield
+
+
+def app_for(config: str) -> LLMStreamApp:
+    return make_app(load_settings(SAMPLES / config))
+
+
+async def send(pilot: Pilot[int], prompt: str = PROMPT, *, wait: bool = True) -> None:
+    """Send ``prompt`` and, with ``wait``, wait until every pane has finished and is drawn;
+    without, until every held stream has delivered what it holds."""
+    app = pilot.app
+    assert isinstance(app, LLMStreamApp)
+    app.prompt_area.load_text(prompt)
+    await pilot.press("enter")
+    if wait:
+        await app.settle()
+    else:
+        await pilot.pause()
+        await app._frame()
+        for pane in app.panes:
+            pane._refresh_metrics()
+    await pilot.pause()
+
+
+def test_start_screen_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    from llmstream_tui.config import Settings
+
+    app = make_app(Settings(ui={"cursor_blink": False, "events_open": "auto"}))
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_two_panes_mid_stream_with_delimiters(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot, wait=False)
+
+    assert snap_compare(app_for("race-held.toml"), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_finished_comparison_with_metrics_and_ranking(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot)
+
+    assert snap_compare(app_for("race.toml"), terminal_size=(110, 34), run_before=run_before)
+
+
+def test_error_pane(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot, "hi")
+
+    assert snap_compare(app_for("error.toml"), terminal_size=(100, 26), run_before=run_before)
+
+
+def test_events_log_with_a_filter(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot, "hi")
+        app = pilot.app
+        assert isinstance(app, LLMStreamApp)
+        app.events_log.set_filter(EventFilter(providers=frozenset({"alpha"})))
+        app._update_events_title()
+        await pilot.pause()
+
+    assert snap_compare(app_for("events.toml"), terminal_size=(140, 30), run_before=run_before)
+
+
+def test_markdown_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot, "A song, in Markdown")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app_for("markdown.toml"), terminal_size=(100, 28), run_before=run_before)
+
+
+def test_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        pilot.app.theme = "llmstream-light"
+        await pilot.pause()
+        await send(pilot)
+
+    assert snap_compare(app_for("race.toml"), terminal_size=(110, 34), run_before=run_before)
+
+
+def test_grid_of_four_with_events_160x48(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot)
+
+    assert snap_compare(app_for("grid.toml"), terminal_size=(160, 48), run_before=run_before)
+
+
+def test_finished_comparison_at_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[int]) -> None:
+        await send(pilot)
+
+    assert snap_compare(app_for("race.toml"), terminal_size=(80, 24), run_before=run_before)
