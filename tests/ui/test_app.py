@@ -523,3 +523,110 @@ async def test_help_screen_lists_every_binding_with_remapped_keys() -> None:
         assert "f6" in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_a_bug_in_a_backend_is_one_line_not_a_traceback() -> None:
+    settings = make_settings(
+        providers={"buggy": timed(["a", "b"], crash=True), "fine": scripted(["x"])},
+        default_providers=["buggy", "fine"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        buggy, fine = app.panes
+        assert buggy.session.state == "error"
+        assert buggy.session.error == "RuntimeError: boom second line"
+        assert rows(app, 0)[1] == "|a|b|"
+        assert fine.session.state == "done"
+
+
+async def test_whitespace_mode_shows_blank_chunks_and_newlines() -> None:
+    settings = make_settings(
+        providers={"ws": scripted(["a", " ", "b\nc", "\n", "\t"])}, default_providers=["ws"],
+        ui={"show_whitespace": True},
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        assert rows(app, 0)[1:4] == ["|a|␣|b↵", "c|↵", "|⇥|"]
+        await pilot.press("f4")  # back to plain whitespace for the next answer
+        await type_and_send(pilot, "again")
+        assert "|a| |b" in rows(app, 0)
+
+
+async def test_events_log_memory_is_bounded() -> None:
+    settings = make_settings(
+        providers={"many": scripted(["x"], repeat=700)}, default_providers=["many"],
+        ui={"events_max_lines": 100, "events_open": "yes"},
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        log = app.events_log
+        assert len(log.entries) == 100
+        assert log.entries[-1][2] == "on_chat_model_end"
+        assert len(log.shown_lines) == 100
+
+
+async def test_views_follow_the_bottom_until_the_user_scrolls_up() -> None:
+    settings = make_settings(
+        providers={"long": scripted(["line\n"], repeat=200)}, default_providers=["long"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "one")
+        body = app.panes[0].body
+        assert body.max_scroll_y > 0 and body.scroll_y == body.max_scroll_y
+        body.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        held = body.scroll_y
+        assert held < body.max_scroll_y
+        app.prompt_area.focus()
+        await type_and_send(pilot, "two")
+        assert body.scroll_y == held  # the user's place is kept while text arrives
+        body.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        await type_and_send(pilot, "three")
+        assert body.scroll_y == body.max_scroll_y
+
+
+async def test_markdown_view_streams_while_the_answer_arrives() -> None:
+    settings = make_settings(
+        providers={"slow": scripted(["# Head", "\n\n", "one", " two", " three"], delay_ms=30),
+                   "other": scripted(["x"])},
+        default_providers=["slow", "other"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("h", "i", "enter")
+        await pilot.pause()
+        await pilot.press("ctrl+t")  # switch while streaming
+        await app.settle()
+        await pilot.pause()
+        md = app.panes[0].query_one(Markdown)
+        assert md.source.endswith("# Head\n\none two three")
+
+
+async def test_models_listed_by_the_server_become_panes() -> None:
+    settings = make_settings(
+        providers={"lister": timed(["x"], models=["m-small", "m-large"])},
+        default_providers=["lister"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 30)) as pilot:
+        names = [name for name, _, _ in app.provider_commands()]
+        assert "Models of lister…" in names
+        app.pick_model("lister")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press(*"m-large")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        added = app.panes[-1].session
+        assert added.name == "lister:m-large"
+        assert added.describe == "timed:m-large"

@@ -45,6 +45,10 @@ class TimedSpec(ProviderSpec):
     fail_at: int | None = None
     fail_auth: bool = False
     output_tokens: int | None = None
+    #: raise a plain RuntimeError (a bug, not a provider error) after the chunks
+    crash: bool = False
+    #: what ``list_models`` answers (the HTTP kinds ask their server)
+    models: list[str] = Field(default_factory=list)
     total_ms_after: float = 5.0
 
 
@@ -59,6 +63,9 @@ class TimedModel(LanguageModel):
     @classmethod
     def from_spec(cls, name: str, spec: TimedSpec, client: Any = None) -> TimedModel:
         return cls(spec, name=name)
+
+    async def list_models(self) -> list[str]:
+        return list(self.spec.models)
 
     async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         spec = self.spec
@@ -98,6 +105,8 @@ class TimedModel(LanguageModel):
 
             raise StreamInterrupted("connection dropped after 3 chunks",
                                     hint="the server closed the stream")
+        if spec.crash:
+            raise RuntimeError("boom\nsecond line")
         if spec.hold:
             await asyncio.Event().wait()
         clock.now = int(now + spec.total_ms_after * MS)

@@ -49,13 +49,13 @@ class GcPacer:
         if not self.active:
             return
         now = time.monotonic()
-        if not streaming and now - self._last_full > 1.0 and gc.get_count()[0] > YOUNG_MIN:
+        since = now - self._last_full
+        young = gc.get_count()[0]
+        idle_full = not streaming and since > 1.0 and young > YOUNG_MIN
+        if idle_full or since > FULL_EVERY_S:
             gc.collect()
             self._last_full = now
-        elif streaming and now - self._last_full > FULL_EVERY_S:
-            gc.collect()
-            self._last_full = now
-        elif gc.get_count()[0] > YOUNG_MIN:
+        elif young > YOUNG_MIN:
             gc.collect(1)
 
     def stop(self) -> None:

@@ -375,11 +375,14 @@ class ChunkLayout:
 
     def _current(self) -> Line:
         line = self.lines[-1]
-        if len(line.text) < SOFT_SPLIT:
+        text = line.text
+        if len(text) < SOFT_SPLIT:
             return line
-        # Continue on a new line object at a word boundary so later appends stay cheap; the
-        # wrap treats the seam like a row end, which is where a word break falls anyway.
-        if line.text[-1] != " " and len(line.text) < SOFT_SPLIT * 4:
+        # Continue on a new line object at a chunk or word boundary so later appends stay
+        # cheap; the wrap treats the seam like a row end, which is where a break falls anyway.
+        d = self.delimiter
+        at_boundary = text[-1] == " " or (bool(d) and text.endswith(d))
+        if not at_boundary and len(text) < SOFT_SPLIT * 4:
             return line
         return self._start_line()
 

@@ -1,0 +1,153 @@
+"""ChunkLayout: chunks to wrapped, styled rows, without Textual."""
+
+from __future__ import annotations
+
+import time
+
+from llmstream_tui.providers.scripted import DEFAULT_CHUNKS
+from llmstream_tui.ui.layout import (
+    DELIM,
+    NOTE,
+    SOFT_SPLIT,
+    TEXT_A,
+    TEXT_B,
+    ChunkLayout,
+    wrap_from,
+)
+
+
+def laid_out(chunks: list[str], width: int = 80, **kw: object) -> ChunkLayout:
+    layout = ChunkLayout(width, **kw)  # type: ignore[arg-type]
+    layout.begin_answer()
+    layout.add_chunks(chunks)
+    return layout
+
+
+def test_origin_example_reads_like_the_langchain_docs() -> None:
+    rows = laid_out(DEFAULT_CHUNKS[:6]).plain_rows()
+    assert rows == ["|Spark|ling| water|,| oh| so clear|"]
+
+
+def test_runs_alternate_tints_between_delimiters() -> None:
+    layout = laid_out(["Spark", "ling", " water"])
+    assert layout.row_runs(0) == [
+        ("|", DELIM), ("Spark", TEXT_A), ("|", DELIM), ("ling", TEXT_B), ("|", DELIM),
+        (" water", TEXT_A), ("|", DELIM),
+    ]
+
+
+def test_tint_parity_continues_across_batches() -> None:
+    layout = laid_out(["a"])
+    layout.add_chunks(["b", "c"])
+    kinds = [k for _, k in layout.row_runs(0) if k != DELIM]
+    assert kinds == [TEXT_A, TEXT_B, TEXT_A]
+
+
+def test_newline_chunk_starts_the_next_row_with_a_delimiter() -> None:
+    rows = laid_out(["clear", "\n", "Bubbles"]).plain_rows()
+    assert rows == ["|clear|", "|Bubbles|"]
+
+
+def test_newline_inside_a_chunk_splits_it_across_rows() -> None:
+    assert laid_out(["a\nb"]).plain_rows() == ["|a", "b|"]
+
+
+def test_no_delimiter_still_marks_chunks_by_tint() -> None:
+    layout = laid_out(["Spark", "ling"], delimiter="")
+    assert layout.plain_rows() == ["Sparkling"]
+    assert layout.row_runs(0) == [("Spark", TEXT_A), ("ling", TEXT_B)]
+
+
+def test_custom_delimiter_glyph() -> None:
+    assert laid_out(["a", "b"], delimiter="¦").plain_rows() == ["¦a¦b¦"]
+
+
+def test_whitespace_mode_makes_blank_chunks_and_newlines_visible() -> None:
+    rows = laid_out([" ", "x\ny", "\t"], whitespace=True, delimiter="").plain_rows()
+    assert rows == ["␣x↵", "y⇥"]
+
+
+def test_control_characters_are_escaped_and_markup_is_kept_literally() -> None:
+    rows = laid_out(["\x1b[31mred", "[bold]b[/bold]", "\u202e"]).plain_rows()
+    assert rows == ["|\\x1b[31mred|[bold]b[/bold]|\\u202e|"]
+    assert "\x1b" not in "".join(rows)
+
+
+def test_tabs_become_spaces_outside_whitespace_mode() -> None:
+    assert laid_out(["a\tb"]).plain_rows() == ["|a    b|"]
+
+
+def test_word_wrap_breaks_after_spaces_and_keeps_every_character() -> None:
+    layout = laid_out(["one two three four"], width=9, delimiter="")
+    assert layout.plain_rows() == ["one two ", "three ", "four"]
+    assert "".join(layout.plain_rows()) == "one two three four"
+
+
+def test_a_long_word_is_cut_at_the_width() -> None:
+    assert wrap_from("abcdefghij", 0, 4) == [(0, 4), (4, 8), (8, 10)]
+
+
+def test_wide_characters_count_two_cells() -> None:
+    layout = laid_out(["日本語テキスト"], width=6, delimiter="")
+    assert layout.plain_rows() == ["日本語", "テキス", "ト"]
+
+
+def test_appending_rewraps_only_the_open_row() -> None:
+    layout = laid_out(["Spark"], width=8, delimiter="")
+    layout.add_chunks(["ling water"])
+    assert layout.plain_rows() == ["Sparklin", "g water"]
+    layout.take_changed_from()
+    layout.add_chunks([" is"])
+    assert layout.take_changed_from() == 1  # row 0 untouched
+
+
+def test_resize_rewraps_everything() -> None:
+    layout = laid_out(DEFAULT_CHUNKS, width=80)
+    text = "".join(layout.plain_rows())
+    layout.set_width(20)
+    assert all(len(r.rstrip()) <= 20 for r in layout.plain_rows())
+    assert "".join(layout.plain_rows()) == text
+
+
+def test_truncate_returns_to_a_mark() -> None:
+    layout = laid_out(["a", "b"])
+    mark = layout.mark()
+    layout.add_chunks(["c", "\n", "d"])
+    layout.add_text("note", NOTE)
+    layout.truncate(mark)
+    assert layout.plain_rows() == ["|a|b|"]
+    layout.add_chunks(["e"])
+    assert layout.plain_rows() == ["|a|b|e|"]
+
+
+def test_scrollback_is_bounded_and_drops_whole_old_lines() -> None:
+    layout = ChunkLayout(20, max_rows=100)
+    layout.begin_answer()
+    for _ in range(50):
+        layout.add_chunks(["row\n"] * 20)
+    assert layout.row_count <= 125
+    assert layout.dropped_rows > 0
+    assert layout.plain_rows()[-1] == "|"
+
+
+def test_a_line_without_newlines_is_split_softly_so_appends_stay_cheap() -> None:
+    layout = laid_out([], width=50)
+    for _ in range(20):
+        layout.add_chunks(["word "] * 100)
+    assert len(layout.lines) > 1
+    assert all(len(line.text) < SOFT_SPLIT * 5 for line in layout.lines)
+
+
+def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
+    def seconds(chunks: int) -> float:
+        layout = ChunkLayout(80)
+        layout.begin_answer()
+        batch = DEFAULT_CHUNKS * 10
+        started = time.perf_counter()
+        for _ in range(chunks // len(batch)):
+            layout.add_chunks(batch)
+        return time.perf_counter() - started
+
+    small = min(seconds(20_000) for _ in range(3))
+    large = min(seconds(200_000) for _ in range(3))
+    assert large < small * 11 * 1.5  # 10x the chunks; slack for a noisy machine
