@@ -67,6 +67,13 @@ class MetricsBar(Widget):
         lines.append(line)
         return lines
 
+    def show(self, parts: list[tuple[str, str]]) -> None:
+        """New figures; a layout pass only when they need a different number of lines."""
+        width = self.content_region.width or 80
+        before = len(self._lines(width))
+        self.parts = parts
+        self.refresh(layout=len(self._lines(width)) != before)
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines(width))
 
@@ -258,8 +265,7 @@ class StreamPane(Vertical, can_focus=False):
 
     def _refresh_metrics(self) -> None:
         tl = self.session.timeline
-        self.metrics.parts = metrics_parts(tl.snapshot()) if tl is not None else []
-        self.metrics.refresh(layout=True)
+        self.metrics.show(metrics_parts(tl.snapshot()) if tl is not None else [])
         stamps = list(self.session.stamps)
         room = max(1, self.size.width - 4)
         gaps = [(b - a) / 1e6 for a, b in pairwise(stamps)][-room:]
