@@ -257,8 +257,9 @@ async def _state_bytes(chunks: int) -> tuple[float, float, int, int]:
         await app.settle()
         pane = app.panes[0]
         model = pane.body.layout_model
-        view = _deep_size(model.lines, set()) + _deep_size(model.rows, set())
-        convo = _deep_size(pane.session.history, set())
+        seen: set[int] = set()
+        view = _deep_size(model.lines, seen) + _deep_size(model.rows, seen)
+        convo = _deep_size(pane.session.history, seen)
         n = _chunk_count(chunks)
         log_lines = len(app.events_log.entries)
         rows = model.row_count

@@ -630,3 +630,22 @@ async def test_models_listed_by_the_server_become_panes() -> None:
         added = app.panes[-1].session
         assert added.name == "lister:m-large"
         assert added.describe == "timed:m-large"
+
+
+async def test_fold_from_the_config_can_be_toggled_off() -> None:
+    app = make_app(two_scripted(fold_stream_events=True, events_open="yes"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await type_and_send(pilot, "hi")
+        log = app.events_log
+        assert log.filter.fold and len(log.shown_lines) == 6  # start, ×N, end per pane
+        await pilot.press("f9")
+        assert not log.filter.fold and len(log.shown_lines) == len(log.entries)
+
+
+async def test_the_clock_given_to_make_app_times_every_run() -> None:
+    app = make_app(two_scripted(), clock=lambda: 5_000_000_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        snap = app.panes[0].session.timeline.snapshot()  # type: ignore[union-attr]
+        assert snap.ttft_s == 0.0 and snap.total_s == 0.0
+        assert "TTFT 0µs" in app.panes[0].metrics.plain

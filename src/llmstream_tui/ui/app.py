@@ -80,7 +80,7 @@ class ProviderCommands(Provider):
         ref = query.strip()
         kind, sep, model = ref.partition(":")
         if sep and kind in KINDS and model:
-            yield Hit(1.0, Text(f"Add pane: {ref}"), self._app._later(self._app.add_pane, ref),
+            yield Hit(1.0, Text(f"Add pane: {ref}"), self._app.spawn(self._app.add_pane, ref),
                       help="an ad hoc provider reference")
 
 
@@ -183,13 +183,11 @@ class LLMStreamApp(App[int]):
     async def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.query_one("#summary").display = False
-        self.query_one("#events").border_title = Text("events")
         open_events = self.ui.events_open
         self.query_one("#events").display = open_events == "yes" or (
             open_events == "auto" and self.size.width >= 120
         )
-        if self.ui.fold_stream_events:
-            self._update_events_title()
+        self._update_events_title()
         for ref in self.refs:
             await self._mount_pane(self._make_session(ref))
         self._update_targets()
@@ -297,18 +295,18 @@ class LLMStreamApp(App[int]):
             table = self.settings.provider_table(name) or {}
             what = f"{table.get('kind', '?')}:{table.get('model', '')}"
             if name not in shown:
-                out.append((f"Add pane: {name}", self._later(self.add_pane, name), what))
+                out.append((f"Add pane: {name}", self.spawn(self.add_pane, name), what))
             if _lists_models(str(table.get("kind", ""))):
                 out.append((f"Models of {name}…", partial(self.pick_model, name),
                             "ask the server which models it serves"))
         for pane in self.panes:
-            out.append((f"Remove pane: {pane.session.name}", self._later(self.remove_pane, pane),
+            out.append((f"Remove pane: {pane.session.name}", self.spawn(self.remove_pane, pane),
                         pane.session.describe))
         out.append(("Add pane: KIND:MODEL…", self.action_add_ad_hoc,
                     "any provider reference, e.g. simulated:steady"))
         return out
 
-    def _later(self, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
+    def spawn(self, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
         """A no-argument palette callback that runs the coroutine ``fn(*args)`` as a worker."""
 
         def call() -> None:
@@ -354,7 +352,7 @@ class LLMStreamApp(App[int]):
             pane_name = f"{name}:{model}"
             commands.append(SimpleCommand(
                 escape_controls(model),
-                self._later(self.add_pane, pane_name, {**table, "model": model}, pane_name),
+                self.spawn(self.add_pane, pane_name, {**table, "model": model}, pane_name),
                 f"new pane from {name}",
             ))
         self.search_commands(commands, placeholder=f"Models of {name}…")
@@ -492,8 +490,6 @@ class LLMStreamApp(App[int]):
 
     def _update_events_title(self) -> None:
         log = self.events_log
-        if self.ui.fold_stream_events and not log.filter.fold:
-            log.set_filter(EventFilter(fold=True))
         described = log.filter.describe()
         title = f"events {self.events_version}"
         log.border_title = Text(f"{title} · {described}" if described else title)

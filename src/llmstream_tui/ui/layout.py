@@ -390,6 +390,10 @@ class ChunkLayout:
         """A new last line. The previous one is wrapped first, which keeps the invariant
         that only the last line can hold text not yet wrapped into rows."""
         self._rewrap_last()
+        done = self.lines[-1]
+        # the finished line will not grow again: give back the arrays' spare capacity
+        done.ends = array("i", done.ends)
+        done.kinds = bytearray(done.kinds)
         line = Line()
         self.lines.append(line)
         self.rows.append((line, 0, 0))

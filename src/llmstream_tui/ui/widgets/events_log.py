@@ -108,7 +108,7 @@ class EventsLog(ScrollView, can_focus=True):
         self.max_lines = max_lines
         self.entries: deque[EventEntry] = deque(maxlen=max_lines)
         self.filter = EventFilter(fold=fold)
-        self.view: deque[Row] = self.entries
+        self.view: deque[Row] = self.entries if self.filter.is_open else deque(maxlen=max_lines)
         #: rows ever appended to the view; absolute index = total - len(view) + i
         self._view_total = 0
         self._folds: dict[str, FoldRow] = {}
