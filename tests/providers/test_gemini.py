@@ -11,7 +11,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,8 +27,9 @@ from llmstream_tui.errors import (
 from llmstream_tui.providers.gemini import GeminiModel
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.paths import WIRE as SHARED_WIRE
 
-WIRE = Path("/work/shared/wire/gemini")
+WIRE = SHARED_WIRE / "gemini"
 CANARY = "AIza-canary-0b1e2c3d4f"
 
 #: Derived by hand from basic.sse: the four events' ``parts[].text`` joined, the last event's

@@ -28,8 +28,9 @@ from llmstream_tui.providers.openai import (
 )
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.paths import WIRE as SHARED_WIRE
 
-WIRE = Path("/work/shared/wire")
+WIRE = SHARED_WIRE
 CHAT_FILES = sorted((WIRE / "openai-chat").glob("*.sse"))
 COMPLETIONS_FILES = sorted((WIRE / "openai-completions").glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]

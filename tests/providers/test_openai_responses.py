@@ -19,8 +19,9 @@ from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamE
 from llmstream_tui.providers.openai_responses import OpenAIResponsesModel, OpenAIResponsesParser
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.paths import WIRE as SHARED_WIRE
 
-WIRE = Path("/work/shared/wire/openai-responses")
+WIRE = SHARED_WIRE / "openai-responses"
 FILES = sorted(WIRE.glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]
 RID = "resp_1"

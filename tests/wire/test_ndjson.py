@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmstream_tui.wire import NDJSONDecoder, WireDecodeError, aiter_ndjson, iter_ndjson
+from tests.support.paths import WIRE as SHARED_WIRE
 
-FIXTURES = Path("/work/shared/wire")
+FIXTURES = SHARED_WIRE
 NDJSON_FILES = sorted(FIXTURES.glob("**/*.ndjson"))
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,4 +1,4 @@
-"""Conformance tests for the SSE decoder: one class per rule of /work/shared/wire/README.md."""
+"""Conformance tests for the SSE decoder: one class per rule of shared/wire/README.md."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmstream_tui.wire import SSEDecoder, SSEEvent, aiter_sse, iter_sse
+from tests.support.paths import WIRE as SHARED_WIRE
 
-FIXTURES = Path("/work/shared/wire")
+FIXTURES = SHARED_WIRE
 SSE_FILES = sorted(FIXTURES.glob("**/*.sse"))
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -566,3 +567,10 @@ class TestProperties:
         assert decode(stream) == expected
         assert decode(*split_at(stream, cuts)) == expected
         assert decode(*bytewise(stream)) == expected
+
+
+def test_every_recorded_stream_folder_is_present() -> None:
+    """The conformance tests are parametrised over these files: none may be missing."""
+    for folder in ("anthropic", "gemini", "ollama", "openai-chat", "openai-completions",
+                   "openai-responses"):
+        assert any((SHARED_WIRE / folder).iterdir()), folder
