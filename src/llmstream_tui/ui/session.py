@@ -86,6 +86,7 @@ class PaneSession:
         self.generation = 0
         #: whether the last run's exchange was added to ``history``
         self.recorded = False
+        self._answer_final = False
 
     @property
     def describe(self) -> str:
@@ -107,7 +108,8 @@ class PaneSession:
             return []
         batch = pending[:]
         pending.clear()
-        self.answer_parts.append("".join(batch))
+        if not self._answer_final:
+            self.answer_parts.append("".join(batch))
         return batch
 
     def take_events(self) -> list[EventEntry]:
@@ -119,6 +121,8 @@ class PaneSession:
         return batch
 
     def answer_text(self) -> str:
+        if self._answer_final:
+            return "".join(self.answer_parts)
         return "".join(self.answer_parts) + "".join(self.pending)
 
     def new_conversation(self) -> None:
@@ -152,6 +156,7 @@ class PaneSession:
         self.prompt = prompt
         self.pending.clear()
         self.answer_parts = []
+        self._answer_final = False
         self.error = None
         self.state = "waiting"
         timeline = StreamTimeline(clock=self.clock)
@@ -230,6 +235,10 @@ class PaneSession:
         """Keep the exchange in the conversation; a failed or cancelled one is kept with the
         text that arrived, and dropped only when nothing arrived at all."""
         text = self.answer_text()
+        # one string, shared with the history: no second copy of a long answer (chunks still
+        # pending are drawn by the next frame but no longer added to the answer)
+        self.answer_parts = [text]
+        self._answer_final = True
         self.recorded = outcome == "done" or bool(text)
         if self.recorded:
             self.history.append(HumanMessage(prompt))
