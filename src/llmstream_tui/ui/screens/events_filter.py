@@ -24,11 +24,16 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
     DEFAULT_CSS = """
     EventsFilterScreen { align: center middle; }
     EventsFilterScreen > Vertical {
-        width: 64; height: auto; max-height: 90%;
+        width: 72; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
     }
-    EventsFilterScreen SelectionList { height: auto; max-height: 10; width: 1fr; }
+    EventsFilterScreen SelectionList {
+        height: auto; max-height: 12; width: 1fr; margin: 1 1 0 0;
+        border: round $foreground 30%;
+    }
+    EventsFilterScreen SelectionList:focus { border: round $primary; }
     EventsFilterScreen Horizontal { height: auto; }
+    EventsFilterScreen Checkbox { margin: 1 0 0 0; }
     EventsFilterScreen #buttons { margin-top: 1; align-horizontal: right; }
     EventsFilterScreen Button { margin-left: 1; }
     """
@@ -41,7 +46,7 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
     def compose(self) -> ComposeResult:
         shown = self.current.providers
         with Vertical() as box:
-            box.border_title = "Events log filter"
+            box.border_title = Text("Events log filter")
             with Horizontal():
                 yield SelectionList[str](
                     *[(Text(p), p, shown is None or p in shown) for p in self.providers],

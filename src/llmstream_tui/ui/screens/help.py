@@ -49,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
         for spec, keys in effective_keys(self.keymap):
             table.add_row(Text(keys), Text(spec.id), Text(spec.description))
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys (remap any id under [keymap] in the config)"
+            scroll.border_title = Text("Keys (remap any binding id under [keymap] in the config)")
             yield Static(table)
             yield Static(Text(LEGEND), classes="legend")
 
