@@ -165,6 +165,8 @@ class SSEDecoder:
                 self._event_retry = None
             elif line[:6] == "data: ":
                 data.append(line[6:])
+            elif line[:7] == "event: ":  # Anthropic names every event: skip _field
+                self._event = line[7:]
             else:
                 self._field(line)
         return events
