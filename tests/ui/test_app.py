@@ -649,3 +649,22 @@ async def test_the_clock_given_to_make_app_times_every_run() -> None:
         snap = app.panes[0].session.timeline.snapshot()  # type: ignore[union-attr]
         assert snap.ttft_s == 0.0 and snap.total_s == 0.0
         assert "TTFT 0µs" in app.panes[0].metrics.plain
+
+
+async def test_palette_shows_provider_and_model_names_literally() -> None:
+    settings = make_settings(
+        providers={"odd[b]name": timed(["x"], models=["[red]m[/red]"])},
+        default_providers=["odd[b]name"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "Remove pane: odd[b]name" in shown
+        await pilot.press("escape")
+        app.pick_model("odd[b]name")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "[red]m[/red]" in app.export_screenshot()
+        await pilot.press("escape")

@@ -19,6 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider, SimpleCommand
 from textual.containers import Container, Horizontal, Vertical
+from textual.markup import escape as markup_escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -55,6 +56,12 @@ def grid_columns(panes: int, width: int) -> int:
     return 4 if width >= 200 and panes >= 7 else 3
 
 
+def palette_text(text: str) -> str:
+    """``text`` for the command palette, which reads names and help as markup: provider names
+    come from the config and model names from a server, so both are escaped."""
+    return markup_escape(escape_controls(text))
+
+
 class ProviderCommands(Provider):
     """Command palette entries to add and remove panes (and ad hoc ``KIND:MODEL``)."""
 
@@ -80,7 +87,7 @@ class ProviderCommands(Provider):
         ref = query.strip()
         kind, sep, model = ref.partition(":")
         if sep and kind in KINDS and model:
-            yield Hit(1.0, Text(f"Add pane: {ref}"), self._app.spawn(self._app.add_pane, ref),
+            yield Hit(1.0, Text(f"Add pane: {escape_controls(ref)}"), self._app.spawn(self._app.add_pane, ref),
                       help="an ad hoc provider reference")
 
 
@@ -294,14 +301,16 @@ class LLMStreamApp(App[int]):
         for name in self.settings.provider_names():
             table = self.settings.provider_table(name) or {}
             what = f"{table.get('kind', '?')}:{table.get('model', '')}"
+            shown_name = palette_text(name)
             if name not in shown:
-                out.append((f"Add pane: {name}", self.spawn(self.add_pane, name), what))
+                out.append((f"Add pane: {shown_name}", self.spawn(self.add_pane, name),
+                             palette_text(what)))
             if _lists_models(str(table.get("kind", ""))):
-                out.append((f"Models of {name}…", partial(self.pick_model, name),
+                out.append((f"Models of {shown_name}…", partial(self.pick_model, name),
                             "ask the server which models it serves"))
         for pane in self.panes:
-            out.append((f"Remove pane: {pane.session.name}", self.spawn(self.remove_pane, pane),
-                        pane.session.describe))
+            out.append((f"Remove pane: {palette_text(pane.session.name)}",
+                        self.spawn(self.remove_pane, pane), palette_text(pane.session.describe)))
         out.append(("Add pane: KIND:MODEL…", self.action_add_ad_hoc,
                     "any provider reference, e.g. simulated:steady"))
         return out
@@ -351,11 +360,11 @@ class LLMStreamApp(App[int]):
             model = str(model)
             pane_name = f"{name}:{model}"
             commands.append(SimpleCommand(
-                escape_controls(model),
+                palette_text(model),
                 self.spawn(self.add_pane, pane_name, {**table, "model": model}, pane_name),
-                f"new pane from {name}",
+                f"new pane from {palette_text(name)}",
             ))
-        self.search_commands(commands, placeholder=f"Models of {name}…")
+        self.search_commands(commands, placeholder=f"Models of {escape_controls(name)}…")
 
     # -- runs ---------------------------------------------------------------------------------
 
