@@ -88,16 +88,20 @@ def markdown_table(rows: list[Row]) -> str:
              "|---|---|---:|---|---:|---|"]
     for r in rows:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
-        vs = " ".join(x for x in (f"vs {r.baseline}" if r.baseline else "", r.note) if x)
+        vs = "; ".join(x for x in (f"vs {r.baseline}" if r.baseline else "", r.note) if x)
         cells = [r.section, r.case, _number(r.value), r.unit, ratio, vs]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
 
 def describe_machine(info: dict[str, Any]) -> str:
-    load = info.get("load_before")
-    shared = (f"; load average {load[0]:.2f} when it started (a shared machine: other work "
-              "ran alongside)" if load else "")
+    before, after = info.get("load_before"), info.get("load_after")
+    shared = ""
+    if before:
+        shared = f"; load average {before[0]:.2f} at the start"
+        if after:
+            shared += f", {after[0]:.2f} at the end"
+        shared += " (a shared machine: other work may have run alongside)"
     return (f"{info['date']}: Python {info['python']} on {info['system']} {info['machine']}, "
             f"{info['cpus']} CPUs{shared}; {info['elapsed_s']:.0f} s in all")
 
@@ -146,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             failed[name] = f"{type(exc).__name__}: {exc}"
         print(f"   {time.perf_counter() - section_started:.1f} s", file=sys.stderr, flush=True)
     info["elapsed_s"] = time.perf_counter() - started
+    info["load_after"] = list(os.getloadavg())
     print(describe_machine(info))
     print(format_table(rows))
     for name, why in {**skipped, **failed}.items():

@@ -126,5 +126,5 @@ def test_update_readme_replaces_only_the_figures_block(tmp_path: Path) -> None:
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("# Bench\nbefore\n") and text.endswith(f"{END}\nafter\n")
     assert "old figures" not in text
-    assert "| wire | a \\| b | 1,234 | chunks/s | 1.50x | vs floor note |" in text
-    assert "2 CPUs; load average 1.50" in text
+    assert "| wire | a \\| b | 1,234 | chunks/s | 1.50x | vs floor; note |" in text
+    assert "2 CPUs; load average 1.50 at the start" in text
