@@ -4,8 +4,9 @@ Definitions (also in the README):
 
 - **TTFB**: request start to the first response byte (headers count).
 - **TTFT**: request start to the first chunk whose text is non-empty.
-- **chunks**: text-bearing chunks yielded to the consumer; **chunks/s** = chunks / (t_last - t_first)
-  (the rate once streaming, so a slow first token does not hide a fast stream).
+- **chunks**: text-bearing chunks yielded to the consumer; **chunks/s** = (chunks - 1) /
+  (t_last - t_first) (the rate once streaming, so a slow first token does not hide a fast
+  stream; the first chunk opens the interval).
 - **inter-chunk gaps**: time between consecutive chunks; p50/p90/p95/p99 from a log-bucket
   histogram (about 1% relative precision, constant memory however long the stream), max exact.
 - **total**: request start to the end of the stream.
