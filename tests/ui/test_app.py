@@ -668,3 +668,15 @@ async def test_palette_shows_provider_and_model_names_literally() -> None:
         await pilot.pause()
         assert "[red]m[/red]" in app.export_screenshot()
         await pilot.press("escape")
+
+
+async def test_config_can_open_panes_in_markdown_and_without_tints() -> None:
+    app = make_app(two_scripted(markdown=True, tints=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await pilot.pause()
+        pane = app.panes[0]
+        assert pane.markdown_on and pane.query_one(Markdown).display
+        assert "Sparkling water, oh so clear" in pane.query_one(Markdown).source
+        styles = pane.body._kind_styles()
+        assert styles[0] == styles[1]  # tints A and B look the same

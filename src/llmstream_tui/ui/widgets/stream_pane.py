@@ -120,7 +120,7 @@ class StreamPane(Vertical, can_focus=False):
         self.markdown_on = markdown
         self._markdown: Markdown | None = None
         self._md_stream: object | None = None
-        self._md_dirty = True
+        self._md_written = 0
         self.error_line = Static("", classes="pane-error", markup=False)
         self.metrics = MetricsBar(classes="pane-metrics")
         self.spark = Sparkline([], classes="pane-spark")
@@ -200,7 +200,6 @@ class StreamPane(Vertical, can_focus=False):
         body.add_text("› " + prompt, PROMPT)
         body.newline()
         body.begin_answer()
-        self._md_dirty = True
         self._show_gaps([])
         self.worker = self.run_worker(
             s.run(prompt, version=version), group=f"pane-{id(self)}", exclusive=True,
@@ -226,7 +225,6 @@ class StreamPane(Vertical, can_focus=False):
         self.body.clear()
         self._mark = None
         self._show_gaps([])
-        self._md_dirty = True
         if self._markdown is not None and self.markdown_on:
             self._render_markdown_full()
         self._show_state(force=True)
@@ -240,8 +238,13 @@ class StreamPane(Vertical, can_focus=False):
         batch = s.take_pending()
         if batch:
             self.body.append_chunks(batch)
-            if self.markdown_on and self._md_stream is not None:
-                await self._md_stream.write(escape_controls(s.answer_parts[-1]))  # type: ignore[attr-defined]  # MarkdownStream
+            stream = self._md_stream
+            if self.markdown_on and stream is not None and s.running:
+                parts = s.answer_parts
+                if len(parts) > self._md_written:
+                    text = "".join(parts[self._md_written:])
+                    self._md_written = len(parts)
+                    await stream.write(escape_controls(text))  # type: ignore[attr-defined]  # MarkdownStream
         self._frames += 1
         state = s.state
         if state in RUNNING:
@@ -259,6 +262,8 @@ class StreamPane(Vertical, can_focus=False):
                     self.body.newline()
                     self.body.add_text("(cancelled)", NOTE)
                 await self._stop_markdown_stream()
+                if self.markdown_on:
+                    self._render_markdown_full()  # the whole answer once, as recorded
                 self.post_message(self.Finished(self))
                 return True
         return False
@@ -295,23 +300,22 @@ class StreamPane(Vertical, can_focus=False):
             self.body.display = True
             self.call_later(self._stop_markdown_stream)
 
-    def _markdown_document(self) -> str:
+    def _markdown_document(self) -> tuple[str, int]:
+        """The conversation as Markdown, and how many parts of the live answer it holds
+        (later parts are streamed in by :meth:`flush`)."""
         s = self.session
         parts: list[str] = []
-        history = s.history
-        if s.running:
-            answer = s.answer_text()
-            history = [*history, HumanMessage(s.prompt or ""), None]  # type: ignore[list-item]  # placeholder for the live answer
-        else:
-            answer = ""
-        for msg in history:
-            if msg is None:
-                parts.append(answer)
-            elif isinstance(msg, HumanMessage):
+        for msg in s.history:
+            if isinstance(msg, HumanMessage):
                 parts.append("> " + msg.content.replace("\n", "\n> "))
             else:
                 parts.append(msg.content)
-        return escape_controls("\n\n".join(parts))
+        written = 0
+        if s.running:
+            parts.append("> " + (s.prompt or "").replace("\n", "\n> "))
+            parts.append("".join(s.answer_parts))
+            written = len(s.answer_parts)
+        return escape_controls("\n\n".join(parts)), written
 
     def _render_markdown_full(self) -> None:
         md = self._markdown
@@ -321,7 +325,8 @@ class StreamPane(Vertical, can_focus=False):
 
     async def _restart_markdown(self, md: Markdown) -> None:
         await self._stop_markdown_stream()
-        await md.update(self._markdown_document())
+        document, self._md_written = self._markdown_document()
+        await md.update(document)
         if self.session.running and self.markdown_on:
             self._md_stream = Markdown.get_stream(md)
 
