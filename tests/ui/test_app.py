@@ -680,3 +680,15 @@ async def test_config_can_open_panes_in_markdown_and_without_tints() -> None:
         assert "Sparkling water, oh so clear" in pane.query_one(Markdown).source
         styles = pane.body._kind_styles()
         assert styles[0] == styles[1]  # tints A and B look the same
+
+
+async def test_ctrl_q_quits_even_while_streaming() -> None:
+    settings = make_settings(providers={"held": timed(["a"], hold=True)},
+                             default_providers=["held"])
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("x", "enter")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0

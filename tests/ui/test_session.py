@@ -50,10 +50,10 @@ async def test_a_fast_stream_yields_to_the_event_loop() -> None:
 
 
 async def test_cancelling_keeps_the_partial_answer() -> None:
-    s = session(chunks=["a", "b", "c"], delay_ms=200)
+    s = PaneSession("s", "s", build_llm({"kind": "timed", "chunks": ["a"], "hold": True}))
     task = asyncio.create_task(s.run("hi"))
-    while not s.pending:
-        await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one step: the held stream delivers "a" and waits
+    assert s.state == "streaming"
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert s.state == "cancelled"
