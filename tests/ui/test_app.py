@@ -691,4 +691,5 @@ async def test_ctrl_q_quits_even_while_streaming() -> None:
         await pilot.pause()
         await pilot.press("ctrl+q")
         await pilot.pause()
+        assert not app.is_running
     assert app.return_code == 0
