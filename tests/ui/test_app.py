@@ -693,3 +693,20 @@ async def test_ctrl_q_quits_even_while_streaming() -> None:
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
+
+
+async def test_keys_arriving_in_one_burst_are_handled_in_order() -> None:
+    """"hi", ctrl+j, "yo", enter in one read (a paste without bracketed paste, a fast
+    script): enter and ctrl+j are priority bindings, yet they must act after the keys
+    queued before them, not on the text as it was when they arrived."""
+    from textual import events
+
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key, char in [("h", "h"), ("i", "i"), ("ctrl+j", None), ("y", "y"), ("o", "o"),
+                          ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await app.settle()
+        assert app.panes[0].session.history[0].content == "hi\nyo"
+        assert app.prompt_area.text == ""

@@ -36,7 +36,19 @@ class PromptArea(TextArea):
         self._pos: int | None = None
         self._draft = ""
 
+    # ``send`` and ``newline`` are priority bindings (the TextArea would otherwise take
+    # enter for itself), and priority bindings run when the key reaches the app, before
+    # this widget has handled the keys queued ahead of it: "hi⏎" arriving in one read
+    # (pasted without bracketed paste, typed by a fast script) would send an empty prompt.
+    # So each action only queues its work behind those keys.
+
     def action_send(self) -> None:
+        self.call_later(self._send_now)
+
+    def action_newline(self) -> None:
+        self.call_later(self._newline_now)
+
+    def _send_now(self) -> None:
         text = self.text
         if not text.strip():
             return
@@ -44,7 +56,7 @@ class PromptArea(TextArea):
         self._pos = None
         self.post_message(self.Submitted(self, text))
 
-    def action_newline(self) -> None:
+    def _newline_now(self) -> None:
         start, end = self.selection
         self._replace_via_keyboard("\n", start, end)
 
