@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import httpx
@@ -119,7 +120,7 @@ def _serve(sock: socket.socket, response: bytes) -> None:
         threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
 
-def start_server(response: bytes) -> tuple[multiprocessing.Process, str]:
+def start_server(response: bytes) -> tuple[BaseProcess, str]:
     """Serve ``response`` from a forked process; returns it and ``http://127.0.0.1:PORT``."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -167,15 +168,15 @@ def anthropic_events(chunks: int) -> list[bytes]:
     def event(name: str, obj: dict[str, Any]) -> bytes:
         return b"event: " + name.encode() + b"\ndata: " + _dumps({"type": name, **obj}) + b"\n\n"
 
-    start = {"message": {"id": "msg_01BenchmarkStream000000001", "type": "message",
-                         "role": "assistant", "content": [],
-                         "model": "claude-sonnet-4-5-20250929", "stop_reason": None,
-                         "stop_sequence": None,
-                         "usage": {"input_tokens": 9, "output_tokens": 1}}}
+    message: dict[str, Any] = {
+        "id": "msg_01BenchmarkStream000000001", "type": "message", "role": "assistant",
+        "content": [], "model": "claude-sonnet-4-5-20250929", "stop_reason": None,
+        "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1},
+    }
     words = [event("content_block_delta",
                    {"index": 0, "delta": {"type": "text_delta", "text": w}}) for w in WORDS]
     return [
-        event("message_start", start),
+        event("message_start", {"message": message}),
         event("content_block_start", {"index": 0, "content_block": {"type": "text",
                                                                      "text": ""}}),
         event("ping", {}),
