@@ -48,11 +48,13 @@ def test_timeline_definitions_with_a_fixed_clock() -> None:
     clock.now = 100_000_000
     t.first_byte()
     clock.now = 150_000_000
-    t.chunk("")            # first chunk, empty: not TTFT
+    t.chunk("")            # empty (a role chunk): neither TTFT nor a chunk
     clock.now = 200_000_000
     t.chunk("Hello")       # TTFT
     clock.now = 300_000_000
     t.chunk(" world")
+    clock.now = 350_000_000
+    t.chunk("!")
     clock.now = 400_000_000
     t.finish()
     s = t.snapshot()

@@ -150,12 +150,12 @@ async def test_timeline_records_ttft_chunks_and_gaps() -> None:
     out = [c async for c in llm.astream("x", {"timeline": timeline})]
     assert out == ["", "a", "b", "c"]
     snap = timeline.snapshot()
-    assert snap.chunks == 4
+    assert snap.chunks == 3  # the empty first chunk is not counted
     assert snap.ttfb_s is not None and snap.ttfb_s >= 0.03
     assert snap.ttft_s is not None and snap.ttft_s >= snap.ttfb_s + 0.01  # first *non-empty*
     assert snap.itl_p50_s is not None and 0.008 <= snap.itl_p50_s <= 0.2
     assert snap.total_s is not None and snap.total_s >= snap.ttft_s
-    assert snap.token_source == "chunks" and snap.tokens == 4
+    assert snap.token_source == "chunks" and snap.tokens == 3
 
 
 async def test_provider_error_carries_partial_text_and_provider_name() -> None:

@@ -4,7 +4,7 @@ Definitions (also in the README):
 
 - **TTFB**: request start to the first response byte (headers count).
 - **TTFT**: request start to the first chunk whose text is non-empty.
-- **chunks**: text-bearing chunks yielded to the consumer; **chunks/s** = (chunks - 1) /
+- **chunks**: chunks with non-empty text yielded to the consumer (answer or refusal); **chunks/s** = (chunks - 1) /
   (t_last - t_first) (the rate once streaming, so a slow first token does not hide a fast
   stream; the first chunk opens the interval).
 - **inter-chunk gaps**: time between consecutive chunks; p50/p90/p95/p99 from a log-bucket
@@ -123,18 +123,22 @@ class StreamTimeline:
             self.first_byte_ns = self.clock()
 
     def chunk(self, text: str) -> int:
-        """Record a chunk arriving now; returns its timestamp (ns)."""
+        """Record a chunk arriving now; returns its timestamp (ns). A chunk with no text
+        (OpenAI's role chunk, an empty delta) is not a chunk here: counting it would put a
+        gap of zero, or of the whole wait, into the rate and the percentiles."""
         now: int = self.clock()
         if self.start_ns is None:
             self.start_ns = now
         if self.first_byte_ns is None:
             self.first_byte_ns = now
+        if not text:
+            return now
         last = self.last_ns
         if last is not None:
             self.gaps.add(now - last)
         else:
             self.first_chunk_ns = now
-        if text and self.first_text_ns is None:
+        if self.first_text_ns is None:
             self.first_text_ns = now
         self.last_ns = now
         self.chunks += 1

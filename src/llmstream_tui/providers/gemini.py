@@ -33,7 +33,7 @@ from ..core.messages import UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder, SSEEvent
-from .http import HTTPModel
+from .http import HTTPModel, json_loads
 
 #: The API root when ``base_url`` is not set (the path includes its version, ``v1beta``).
 DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com/v1beta"
@@ -47,7 +47,7 @@ _GENERATION: Final = {
     "seed": "seed",
 }
 
-_loads = json.JSONDecoder().decode
+_loads = json_loads  # orjson when installed, the stdlib otherwise: same values
 
 
 class GeminiSpec(ProviderSpec):

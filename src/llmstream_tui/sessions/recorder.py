@@ -54,6 +54,10 @@ def _close_all() -> None:  # pragma: no cover  # runs at interpreter exit
         recorder.close()
 
 
+#: Pending lines past which the producer itself writes (bounded memory at any rate).
+_BACKPRESSURE_LINES = 50_000
+
+
 class SessionRecorder:
     """Records one session (a conversation: turns, each answered by one or more providers)
     into a recording file, the history database, or both."""
@@ -142,6 +146,12 @@ class SessionRecorder:
     def _put(self, line: dict[str, Any]) -> None:
         with self._lock:
             self._pending.append(line)
+            backlog = len(self._pending)
+        if backlog >= _BACKPRESSURE_LINES:
+            # A producer that never waits (a replay at speed 0, a scripted stream) outruns
+            # the writer thread, which shares the GIL: write in the caller's thread instead
+            # of letting the backlog grow with the stream.
+            self.flush()
 
     def begin_turn(self, prompt: str) -> int:
         """A new prompt; returns its turn number. Runs started after it belong to it."""

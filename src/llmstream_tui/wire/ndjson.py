@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 
-from llmstream_tui.wire.errors import WireDecodeError
+from .errors import WireDecodeError
+from .jsonload import json_loads as _loads
 
 __all__ = ["NDJSONDecoder", "aiter_ndjson", "iter_ndjson"]
-
-_loads = json.JSONDecoder().decode
 
 
 class NDJSONDecoder:

@@ -1,0 +1,34 @@
+"""The JSON parser every wire format uses: orjson when installed, else the stdlib."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+_std_loads = json.JSONDecoder().decode
+
+
+def _make_json_loads() -> Callable[[str], Any]:
+    """orjson's ``loads`` when installed (about 3x faster on provider chunks), else the
+    stdlib's. The values are the same, except integers beyond 64 bits, which orjson
+    returns as floats (no provider field comes near)."""
+    try:
+        from orjson import loads as fast
+    except ImportError:  # pragma: no cover  # the stdlib alone gives the same values
+        return _std_loads
+
+    def loads(text: str) -> Any:
+        try:
+            return fast(text)
+        except ValueError:
+            # orjson refuses some JSON the stdlib reads (a lone surrogate escape, as a
+            # model can emit when a token splits an emoji; NaN; huge integers): the stdlib
+            # has the last word, so results and "malformed" verdicts never differ.
+            return _std_loads(text)
+
+    return loads
+
+
+#: Parse one JSON document (a chunk's ``data``). Raises ``ValueError`` when malformed.
+json_loads: Callable[[str], Any] = _make_json_loads()
