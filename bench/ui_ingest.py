@@ -273,16 +273,12 @@ def _median_runs(fn: Callable[[], float], repeats: int) -> list[float]:
     return [fn() for _ in range(repeats)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.ui_ingest", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
-    small, big = (2_000, 6_000) if args.smoke else (20_000, 200_000)
-    repeats = 1 if args.smoke else args.repeats
-    long_session = 20_000 if args.smoke else 1_000_000
+def run_bench(smoke: bool = False, repeats: int = 3) -> list[Row]:
+    """Every UI case, as rows for ``python -m bench``'s table."""
+    small, big = (2_000, 6_000) if smoke else (20_000, 200_000)
+    repeats = 1 if smoke else repeats
+    long_session = 20_000 if smoke else 1_000_000
     os.environ.setdefault("LLMSTREAM_DATA_DIR", tempfile.mkdtemp(prefix="llmstream-bench-"))
-    n_big = _chunk_count(big)
 
     def run(coro: Any) -> float:
         gc.collect()
@@ -323,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
                     med["core 200k"] / med["core 20k"], "x", note="for comparison"))
 
     # 4. key latency during the fastest stream
-    latencies, frame = asyncio.run(_key_latency(200_000 if args.smoke else big * 2,
-                                                3 if args.smoke else 12))
+    latencies, frame = asyncio.run(_key_latency(200_000 if smoke else big * 2,
+                                                3 if smoke else 12))
     if latencies:
         rows.append(Row("keys", "key to screen, median", statistics.median(latencies) * 1000,
                         "ms", note=f"{len(latencies)} keys; frame {frame * 1000:.1f} ms"))
@@ -336,10 +332,26 @@ def main(argv: list[str] | None = None) -> int:
 
     # 5. state kept per chunk
     per_chunk, view_only, kept_rows, log_lines = asyncio.run(_state_bytes(long_session))
-    rows.append(Row("memory", f"pane state after {long_session:,} chunks", per_chunk,
+    rows.append(Row("ui memory", f"pane state after {long_session:,} chunks", per_chunk,
                     "B/chunk", note=f"view {view_only:.1f} B/chunk ({kept_rows:,} rows kept); "
                                     f"events log {log_lines:,} lines (bounded)"))
 
+    return rows
+
+
+def run(smoke: bool = False) -> list[Row]:
+    """The runner's entry point (``python -m bench``)."""
+    return run_bench(smoke)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ui_ingest", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows = run_bench(args.smoke, args.repeats)
+    repeats = 1 if args.smoke else args.repeats
+    n_big = _chunk_count(6_000 if args.smoke else 200_000)
     print(f"chunks per case: {n_big:,} ({len(DEFAULT_CHUNKS)}-chunk song repeated), "
           f"headless {SIZE[0]}x{SIZE[1]}, {FPS} fps flush, median of {repeats}")
     print(format_table(rows))
