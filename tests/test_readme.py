@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
 
 
 def test_readme_has_a_python_example() -> None:
@@ -36,12 +36,12 @@ def test_python_example_runs(index: int, tmp_path: Path) -> None:
 def test_make_targets_named_in_readme_exist() -> None:
     makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
     for target in ("run", "test", "bench"):
-        assert re.search(rf"^{target}:", makefile, re.M)
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE)
     assert (README.parent / ".ci" / "run").read_text().strip().endswith("make test")
 
 
 def shell_examples() -> list[str]:
-    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
     lines = []
     for block in blocks:
         for line in block.splitlines():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def test_jsonl_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(first) == {"type", "provider", "index", "text", "t"}
     assert first["type"] == "chunk" and first["index"] == 0 and first["text"] == "Spark"
     assert [x["index"] for x in lines[:-1]] == list(range(len(lines) - 1))
-    assert all(a["t"] <= b["t"] for a, b in zip(lines[:-2], lines[1:-1]))
+    assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(lines[:-1]))
     assert set(end) == {"type", "provider", "text", "finish_reason", "usage", "metrics"}
     assert end["finish_reason"] == "stop"
     assert set(end["metrics"]) == {"ttft_s", "total_s", "chunks", "chunks_per_s",
