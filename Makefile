@@ -25,7 +25,6 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff mypy
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
