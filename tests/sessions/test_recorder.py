@@ -181,3 +181,58 @@ def test_recording_started_mid_session_holds_the_following_turns_whole(tmp_path:
     assert index.runs == {("p", 1): "done", ("q", 1): "done"}
     replay = build_llm({"kind": "replay", "model": str(path), "turn": 1, "speed": 0})
     assert replay.invoke("after").content == "bc"
+
+
+ODD_TEXTS = ["Spark", "", "a\x00b", "\u2028", '"quoted" \\ back', "😀 emoji", "\x1b[2J", "tab\t"]
+
+
+def batched_session(path: Path | None, *, history: bool) -> SessionRecorder:
+    """One turn whose text arrives as two ``texts`` batches around a chunk with metadata."""
+    recorder = SessionRecorder.open(record=path, history=history)
+    recorder.begin_turn("q")
+    timeline = StreamTimeline()
+    timeline.start_ns = 1_000_000_000
+    run = recorder.start_run("p", timeline=timeline)
+    run.texts(ODD_TEXTS[:4], [1_000_000_000 + i * 2_000 for i in range(4)])
+    run.chunk("stop", metadata={"finish_reason": "stop"})
+    run.texts(ODD_TEXTS[4:], [1_000_010_000 + i * 1_000 for i in range(4)])
+    run.end("".join(ODD_TEXTS) + "stop", "stop")
+    recorder.close()
+    return recorder
+
+
+def test_text_batches_are_chunk_lines_in_order_in_a_recording(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    batched_session(path, history=False)
+    chunks = chunk_lines(path)
+    assert [c["text"] for c in chunks] == ODD_TEXTS[:4] + ["stop"] + ODD_TEXTS[4:]
+    assert [c["index"] for c in chunks] == list(range(9))
+    assert [c["t"] for c in chunks[:4]] == [0.0, 2e-06, 4e-06, 6e-06]
+    assert [c["t"] for c in chunks[5:]] == [1e-05, 1.1e-05, 1.2e-05, 1.3e-05]
+    assert chunks[4]["metadata"] == {"finish_reason": "stop"}
+
+
+def test_text_batches_are_chunk_rows_in_order_in_the_history() -> None:
+    recorder = batched_session(None, history=True)
+    with History() as history:
+        record = history.load(recorder.session_uid or "")
+        (run,) = record.runs
+        assert run.chunks == 9 and run.status == "done"
+        saved = list(history.iter_chunks(run.id))
+    assert [c["text"] for c in saved] == ODD_TEXTS[:4] + ["stop"] + ODD_TEXTS[4:]
+    assert [c["t"] for c in saved[:4]] == [0.0, 2e-06, 4e-06, 6e-06]
+    assert saved[4]["metadata"] == {"finish_reason": "stop"}
+
+
+def test_text_batches_fall_back_to_one_row_per_chunk_without_sqlite_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmstream_tui.sessions import history as history_module
+
+    monkeypatch.setattr(history_module, "_INSERT_BATCH",
+                        "SELECT no_such_json_function(?1, ?2, ?3, ?4)")
+    recorder = batched_session(None, history=True)
+    assert recorder.problems == []
+    with History() as history:
+        (run,) = history.load(recorder.session_uid or "").runs
+        assert [c["text"] for c in history.iter_chunks(run.id)][-4:] == ODD_TEXTS[4:]

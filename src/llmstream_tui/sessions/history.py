@@ -100,6 +100,16 @@ CREATE TABLE chunks (
 """
 
 _CHUNK_KEYS: Final = frozenset({"type", "provider", "index", "t", "text"})
+#: A recorder's batch of answer-text chunks in one statement: SQLite walks the JSON array
+#: itself, so the Python thread (and the GIL) spends one ``json`` encode per batch, not a
+#: row binding per chunk; the ``sqlite3`` module lets go of the GIL while the statement runs.
+_INSERT_BATCH: Final = (
+    "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
+    "SELECT ?1, ?2 + k / 2, round((ns - ?3) / 1e9, 6), v, NULL FROM "
+    "(SELECT key AS k, value AS v, lead(value) OVER (ORDER BY key) AS ns FROM json_each(?4)) "
+    "WHERE k % 2 = 0"
+)
+_PAIRS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 #: How a session's status is summarised from its runs' statuses, first match wins.
 _STATUS_ORDER: Final = ("streaming", "error", "interrupted", "cancelled", "done")
 
@@ -528,6 +538,8 @@ class HistoryWriter:
         #: provider -> (run rowid, chunks so far) of its current run
         self._runs: dict[str, list[int]] = {}
         self._turn: int | None = None
+        #: whether this SQLite can run _INSERT_BATCH (JSON functions are built in since 3.38)
+        self._json = True
         if session is not None:
             row = self._conn.execute("SELECT id FROM sessions WHERE uid = ?", (session,)).fetchone()
             if row is None:
@@ -552,6 +564,7 @@ class HistoryWriter:
         c = self._conn
         now = time.time()
         chunk_rows: list[tuple[int, int, float, str, str | None]] = []
+        batches: list[tuple[int, int, int, list[str], list[int]]] = []
         runs = self._runs
         touched = False
         c.execute("BEGIN IMMEDIATE")
@@ -567,6 +580,13 @@ class HistoryWriter:
                         extra = _dumps({k: v for k, v in obj.items() if k not in _CHUNK_KEYS})
                     chunk_rows.append((run[0], obj["index"], obj["t"], obj["text"], extra))
                     run[1] += 1
+                elif kind == "chunks":  # SessionRecorder's batch of plain answer text
+                    run = runs.get(obj["provider"])
+                    if run is None:
+                        continue
+                    batches.append((run[0], obj["index"], obj["start_ns"], obj["texts"],
+                                    obj["stamps"]))
+                    run[1] += len(obj["texts"])
                 elif kind == "run":
                     sid = self._session(now)
                     turn = int(obj.get("turn", 0))
@@ -617,6 +637,9 @@ class HistoryWriter:
                 c.executemany("INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
                               "VALUES (?, ?, ?, ?, ?)", chunk_rows)
                 touched = True
+            for batch in batches:
+                self._insert_batch(*batch)
+                touched = True
             if touched and self.session_id is not None:
                 c.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, self.session_id))
             c.execute("COMMIT")
@@ -624,6 +647,28 @@ class HistoryWriter:
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise
+
+
+    def _insert_batch(self, run_id: int, first: int, start_ns: int, texts: list[str],
+                      stamps: list[int]) -> None:
+        if self._json:
+            flat: list[str | int] = [0] * (2 * len(texts))
+            flat[0::2] = texts
+            flat[1::2] = stamps
+            pairs = _PAIRS.encode(flat)
+            try:
+                # SQLite's JSON functions cut a string at NUL: such a batch goes row by row
+                if "\\u0000" not in pairs:
+                    self._conn.execute(_INSERT_BATCH, (run_id, first, start_ns, pairs))
+                    return
+            except sqlite3.OperationalError as exc:
+                if "json" not in str(exc):
+                    raise
+                self._json = False  # an SQLite without JSON functions: one row per chunk
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, first + i, round((ns - start_ns) / 1e9, 6), text, None)
+             for i, (text, ns) in enumerate(zip(texts, stamps, strict=True))])
 
 
 def _title(prompt: str) -> str:

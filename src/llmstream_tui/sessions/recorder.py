@@ -10,7 +10,9 @@ The CLI and the app call it as things happen::
     ...  # on failure: run.error(exc, partial_text)
     recorder.close()
 
-Per chunk it costs a timestamp, a small dict and a list append under a lock. A writer
+Per chunk it costs a timestamp, a small dict and a list append under a lock; a caller on a
+hot path (the app) batches plain answer text instead and hands it over with ``run.texts``
+(one entry per batch, written with one statement). A writer
 thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as recording lines
 (``recording.py`` documents them), to each sink: the recording file (one write + flush) and
 the history database (one transaction). So a process killed with SIGKILL loses at most the
@@ -79,7 +81,7 @@ class SessionRecorder:
         self.problems: list[str] = []
         self._sinks: dict[str, Sink] = {}
         if recording is not None:
-            self._sinks["recording"] = recording.write
+            self._sinks["recording"] = _one_line_per_chunk(recording.write)
         if history is not None:
             self._sinks["history"] = history.apply
         self._pending: list[dict[str, Any]] = []
@@ -224,7 +226,7 @@ class SessionRecorder:
         with self._flush_lock:
             self._drain()  # what happened before goes to the other sinks only
             self.recording = writer
-            self._sinks["recording"] = from_next_prompt
+            self._sinks["recording"] = _one_line_per_chunk(from_next_prompt)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -326,6 +328,21 @@ class RunRecorder:
         self._index += 1
         self._put(line)
 
+    def texts(self, texts: list[str], stamps_ns: list[int]) -> None:
+        """Answer-text chunks (no channel, metadata or usage) that arrived at ``stamps_ns``,
+        in order: what ``chunk(text)`` records one at a time, for a caller on a hot path that
+        batches (the app hands over a frame's worth). The stamps are on the clock of the
+        run's timeline (each chunk's ``timeline.last_ns``; without a timeline,
+        ``time.perf_counter_ns()``). The lists are kept, not copied: pass fresh ones."""
+        if self._done or not texts:
+            return
+        timeline = self._timeline
+        if timeline is not None and timeline.start_ns is not None:
+            self._start_ns = timeline.start_ns
+        self._put({"type": "chunks", "provider": self.provider, "index": self._index,
+                   "start_ns": self._start_ns, "texts": texts, "stamps": stamps_ns})
+        self._index += len(texts)
+
     def observe(self, event: Mapping[str, Any]) -> None:
         """Record what an ``astream_events`` (v1 or v2) dict says about this run."""
         if self._done:
@@ -399,6 +416,33 @@ class RunRecorder:
                    "metrics": self._metrics(metrics)})
 
 
+
+
+def chunk_lines(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The recording ``chunk`` lines of a ``texts`` batch (the recorder's internal
+    ``chunks`` entry)."""
+    provider, first, start = batch["provider"], batch["index"], batch["start_ns"]
+    return [{"type": "chunk", "provider": provider, "index": first + i,
+             "t": round((ns - start) / 1e9, 6), "text": text}
+            for i, (text, ns) in enumerate(zip(batch["texts"], batch["stamps"], strict=True))]
+
+
+def _one_line_per_chunk(write: Sink) -> Sink:
+    """A sink for recording lines only: ``chunks`` batches are spelled out as ``chunk``
+    lines before ``write`` sees them (the history takes batches as they are)."""
+
+    def sink(batch: list[dict[str, Any]]) -> None:
+        if any(line["type"] == "chunks" for line in batch):
+            spelled: list[dict[str, Any]] = []
+            for line in batch:
+                if line["type"] == "chunks":
+                    spelled += chunk_lines(line)
+                else:
+                    spelled.append(line)
+            batch = spelled
+        write(batch)
+
+    return sink
 
 
 def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]:

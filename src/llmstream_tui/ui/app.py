@@ -4,12 +4,21 @@
 ``run_app`` runs it and returns the exit code. The app never speaks HTTP or builds a request:
 each pane calls ``build_llm(ref, settings=settings)`` and consumes ``astream_events`` in its
 own worker (see ``session.py``); a frame timer draws what arrived, once per frame per pane.
+
+Sessions: a conversation is saved as it happens (``settings.history``) by one
+``SessionRecorder``, opened at its first prompt and closed by a new conversation; every send
+(and every retry) is a turn, every pane's answer a run. The history key reopens a saved
+session: its panes come back with their conversations and further turns are saved into the
+same session. The record key adds a recording file. Nothing about saving may stop the app: a
+history that cannot be opened or written costs the history, with one notification.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from functools import partial
 from typing import Any, ClassVar, Literal
 
@@ -26,13 +35,24 @@ from textual.widgets import Footer, Static
 from .. import locations
 from ..config import Settings
 from ..core.inert import escape_controls
+from ..core.messages import AIMessage, BaseMessage, HumanMessage
+from ..errors import RecordingError
 from ..providers.registry import KINDS, backend_class, build_llm
+from ..sessions.history import History, SessionRecord
+from ..sessions.recorder import SessionRecorder
 from .gcpace import GcPacer
 from .keys import KEY_IDS, bindings
 from .screens.ad_hoc import AdHocProviderScreen
 from .screens.events_filter import EventsFilterScreen
 from .screens.help import HelpScreen
-from .session import RUNNING, PaneSession, error_line
+from .screens.history import HistoryScreen
+from .session import (
+    RUNNING,
+    PaneSession,
+    error_line,
+    kept_in_conversation,
+    reopened_exchanges,
+)
 from .state import Choices, PromptHistory
 from .themes import DEFAULT_THEME, app_variable_defaults, load_themes
 from .widgets.compare import CompareSummary, Entry
@@ -44,6 +64,11 @@ Clock = Callable[[], int]
 
 #: The events log is redrawn every this many frames while runs stream (see EventsLog.show).
 EVENTS_EVERY = 3
+#: Where the record key writes, under the data dir.
+RECORDINGS_DIR = "recordings"
+#: How a reopened run that did not finish is marked below its answer.
+_ENDED_NOTE = {"error": "(error)", "cancelled": "(cancelled)", "interrupted": "(interrupted)",
+               "streaming": "(still streaming elsewhere)"}
 
 
 def grid_columns(panes: int, width: int) -> int:
@@ -128,6 +153,10 @@ class LLMStreamApp(App[int]):
         self._events_log = EventsLog(max_lines=self.ui.events_max_lines,
                                      fold=self.ui.fold_stream_events, id="events")
         self._problems: list[str] = []
+        #: saves the current conversation; opened at its first prompt (see _session_recorder)
+        self._recorder: SessionRecorder | None = None
+        self._recorder_problems = 0
+        self._problems_shown: set[str] = set()
         self._register_themes()
         self.set_keymap(dict(settings.keymap))
 
@@ -232,7 +261,18 @@ class LLMStreamApp(App[int]):
             return PaneSession(display, ref, None, build_error=error_line(exc), clock=self.clock)
         return PaneSession(llm.name or display, ref, llm, clock=self.clock)
 
-    async def _mount_pane(self, session: PaneSession) -> StreamPane:
+    def _unique_record_name(self, name: str) -> str:
+        """``name``, or ``name#2``, ``name#3``...: the first not used by another pane."""
+        taken = {p.session.record_name for p in self._panes}
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}#{n}"
+        return candidate
+
+    async def _mount_pane(self, session: PaneSession,
+                          record_name: str | None = None) -> StreamPane:
+        session.record_name = record_name or self._unique_record_name(session.name)
         self._pane_serial += 1
         pane = StreamPane(
             session, delimiter=self.delimiter, tints=self.tints, whitespace=self.whitespace,
@@ -374,10 +414,12 @@ class LLMStreamApp(App[int]):
         await self.send(message.text)
 
     async def send(self, prompt: str) -> None:
-        """Send ``prompt`` to every pane, each with its own conversation."""
+        """Send ``prompt`` to every pane, each with its own conversation (one saved turn)."""
         self.query_one("#summary").display = False
+        recorder = self._session_recorder()
+        recorder.begin_turn(prompt)
         for pane in self.panes:
-            await pane.start_run(prompt, version=self.events_version)
+            await pane.start_run(prompt, version=self.events_version, recorder=recorder)
 
     def action_send(self) -> None:
         self.prompt_area.action_send()
@@ -401,14 +443,156 @@ class LLMStreamApp(App[int]):
             self.notify("nothing to retry yet", markup=False)
             return
         self.query_one("#summary").display = False
-        await pane.start_run(prompt, version=self.events_version, retry=True)
+        recorder = self._session_recorder()
+        recorder.begin_turn(prompt)  # a retry is saved as a new turn with the same prompt
+        await pane.start_run(prompt, version=self.events_version, retry=True,
+                             recorder=recorder)
 
     async def action_new_conversation(self) -> None:
         for pane in self.panes:
             await pane.stop_run()
             pane.new_conversation()
+        recording = self._recorder.recording if self._recorder is not None else None
+        self._close_recorder()
         self.query_one("#summary").display = False
-        self.notify("new conversation")
+        if recording is not None:
+            self.notify(f"new conversation; recording ended: {recording.path}", markup=False)
+        else:
+            self.notify("new conversation")
+
+    # -- sessions: history and recordings -----------------------------------------------------
+
+    @property
+    def recorder(self) -> SessionRecorder | None:
+        """What saves the current conversation (None before its first prompt)."""
+        return self._recorder
+
+    def _session_recorder(self) -> SessionRecorder:
+        """The current conversation's recorder, opened at its first use. Saving is never
+        worth a crash: a history that cannot be opened leaves a recorder saving nothing."""
+        recorder = self._recorder
+        if recorder is None:
+            try:
+                recorder = SessionRecorder.open(history=self.settings.history)
+            except Exception as exc:  # noqa: BLE001  # the app goes on without a history
+                recorder = SessionRecorder()
+                recorder.problems.append(f"history not saved: {error_line(exc)}")
+            self._use_recorder(recorder)
+        return recorder
+
+    def _use_recorder(self, recorder: SessionRecorder) -> None:
+        self._recorder = recorder
+        self._recorder_problems = 0
+        self._report_recorder_problems()
+
+    def _close_recorder(self) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        self._recorder = None
+        recorder.close()
+        self._report_recorder_problems(recorder)
+
+    def _report_recorder_problems(self, recorder: SessionRecorder | None = None) -> None:
+        """One notification per new problem of the recorder (a sink that failed); the same
+        message is shown once per app, however many conversations meet it."""
+        recorder = recorder or self._recorder
+        if recorder is None:
+            return
+        problems = recorder.problems
+        for problem in problems[self._recorder_problems:]:
+            line = " ".join(escape_controls(problem).split())
+            if line not in self._problems_shown:
+                self._problems_shown.add(line)
+                self.notify(line, severity="warning", timeout=8, markup=False)
+        self._recorder_problems = len(problems)
+
+    def action_record(self) -> None:
+        """Start recording the conversation to ``<data dir>/recordings/<timestamp>.jsonl``
+        (from the next prompt on, see ``SessionRecorder.start_recording``)."""
+        recorder = self._session_recorder()
+        if recorder.recording is not None:
+            self.notify(f"already recording to {recorder.recording.path}", markup=False)
+            return
+        folder = locations.data_dir() / RECORDINGS_DIR
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{stamp}.jsonl"
+            n = 1
+            while path.exists():
+                n += 1
+                path = folder / f"{stamp}-{n}.jsonl"
+            recorder.start_recording(path)
+        except (OSError, RecordingError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) else str(exc)
+            self.notify(f"cannot record: {escape_controls(str(message))}", severity="error",
+                        markup=False)
+            return
+        self.notify(f"recording to {path} (from the next prompt)", markup=False)
+
+    def action_history(self) -> None:
+        """Browse the saved sessions; the one chosen is reopened (see ``reopen``)."""
+        try:
+            history = History()
+        except Exception as exc:  # noqa: BLE001  # one line, the app goes on
+            self.notify(f"history: {error_line(exc)}", severity="error", markup=False)
+            return
+
+        def chosen(record: SessionRecord | None) -> None:
+            if record is None:
+                history.close()
+                return
+
+            async def reopen_then_close() -> None:
+                try:
+                    await self.reopen(record, history)
+                finally:
+                    history.close()
+
+            self.run_worker(reopen_then_close(), group="reopen", exit_on_error=False)
+
+        self.push_screen(HistoryScreen(history), chosen)
+
+    async def reopen(self, record: SessionRecord, history: History) -> None:
+        """Replace the panes by ``record``'s, each with its own conversation (shown with its
+        chunk boundaries) and ready to continue; later turns are saved into the same
+        session. A provider configured under the saved name is built from the config, any
+        other from the settings the session saved."""
+        for pane in self.panes:
+            await self.remove_pane(pane)
+        self._close_recorder()
+        self.query_one("#summary").display = False
+        if self.settings.history:
+            try:
+                self._use_recorder(SessionRecorder.open(session=record.uid))
+            except Exception as exc:  # noqa: BLE001  # reopen anyway; a new session saves on
+                self.notify(f"the reopened session will not be continued in the history: "
+                            f"{error_line(exc)}", severity="warning", markup=False)
+        configured = set(self.settings.provider_names())
+        for provider in record.providers:
+            name = provider.name
+            if name in configured:
+                session = self._make_session(name)
+            else:
+                session = self._make_session(name, provider.table(), name)
+            exchanges = reopened_exchanges(record, name)
+            messages: list[BaseMessage] = []
+            shown: list[tuple[str, list[str], str | None]] = []
+            kept = False
+            for prompt, run in exchanges:
+                kept = kept_in_conversation(run.status, run.text)
+                if kept:
+                    messages += [HumanMessage(prompt), AIMessage(run.text)]
+                shown.append((prompt, _answer_chunks(history, run.id),
+                              _ENDED_NOTE.get(run.status)))
+                await asyncio.sleep(0)  # a long session must not hold the keys up
+            session.restore(messages, exchanges[-1][0] if exchanges else None, kept)
+            pane = await self._mount_pane(session, record_name=name)
+            pane.restore(shown)
+        self._update_targets()
+        title = escape_controls(record.title) or "(untitled)"
+        self.notify(f"reopened session {record.id}: {title}", markup=False)
 
     def action_next_pane(self) -> None:
         panes = self.panes
@@ -420,8 +604,6 @@ class LLMStreamApp(App[int]):
     async def settle(self) -> None:
         """Wait until no pane is running, then draw everything (tests, scripts, benchmarks:
         an event to await instead of a sleep)."""
-        from contextlib import suppress
-
         for pane in self.panes:
             worker = pane.worker
             if worker is not None:
@@ -431,6 +613,9 @@ class LLMStreamApp(App[int]):
 
     async def _frame(self) -> None:
         """Once per frame: every pane draws its new chunks, the log takes its new events."""
+        recorder = self._recorder
+        if recorder is not None and len(recorder.problems) > self._recorder_problems:
+            self._report_recorder_problems()
         log = self.events_log
         for pane in self.panes:
             await pane.flush()
@@ -548,10 +733,21 @@ class LLMStreamApp(App[int]):
         yield SystemCommand("Providers", "Add or remove panes", self.action_providers)
         yield SystemCommand("New conversation", "Forget every pane's history",
                             self.action_new_conversation)
+        yield SystemCommand("History", "Browse saved sessions, reopen one to continue it",
+                            self.action_history)
+        yield SystemCommand("Record", "Record the conversation to a file from the next prompt",
+                            self.action_record)
         yield SystemCommand("Help", "Every key binding", self.action_help)
 
     async def on_unmount(self) -> None:
         self._gc.stop()
+        for pane in self.panes:
+            with suppress(Exception):
+                await pane.stop_run()  # a run cut short by quitting is saved as cancelled
+        try:
+            self._close_recorder()
+        except Exception:  # noqa: BLE001, S110  # saving on exit must not fail the exit
+            pass
         for pane in self.panes:
             llm = pane.session.llm
             if llm is not None:
@@ -559,6 +755,12 @@ class LLMStreamApp(App[int]):
                     await llm.aclose()
                 except Exception:  # noqa: BLE001, S110  # closing on exit must not fail the exit
                     pass
+
+
+def _answer_chunks(history: History, run_id: int) -> list[str]:
+    """A saved run's answer as it arrived: the texts of its answer chunks, in order."""
+    return [c["text"] for c in history.iter_chunks(run_id)
+            if c["text"] and c.get("channel") in (None, "refusal")]
 
 
 def _lists_models(kind: str) -> bool:

@@ -11,6 +11,13 @@ A zero-latency provider never suspends, so the run yields to the event loop ever
 Errors never escape as tracebacks: a ``ProviderError`` becomes one line
 ``kind: message (hint)``; anything else becomes ``TypeName: message``. Text received before
 a failure or a cancel stays on screen and in the conversation.
+
+Given a ``SessionRecorder``, a run is also saved (history database, recording file) at no
+extra cost per chunk: plain answer text (no usage, metadata or tool call) is taken from the
+lists the worker fills anyway (the texts to draw and their arrival times), and handed to
+``RunRecorder.texts`` once per frame as one batch. Every other event goes to
+``RunRecorder.observe`` at once, after the text gathered before it. The recorder's own thread
+does the writing, so the run never waits for a disk.
 """
 
 from __future__ import annotations
@@ -20,13 +27,17 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ..core.inert import escape_controls
 from ..core.messages import AIMessage, BaseMessage, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.runnable import LanguageModel
 from ..errors import ProviderError
+
+if TYPE_CHECKING:
+    from ..sessions.history import RunRecord, SessionRecord
+    from ..sessions.recorder import RunRecorder, SessionRecorder
 
 State = Literal["idle", "waiting", "streaming", "done", "error", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "error", "cancelled"})
@@ -59,6 +70,38 @@ def error_line(exc: BaseException) -> str:
     return escape_controls(line)
 
 
+def reopened_exchanges(record: SessionRecord, provider: str) -> list[tuple[str, RunRecord]]:
+    """``provider``'s exchanges in a saved session, as its pane held them when it was left:
+    ``(prompt, run)`` in order.
+
+    The history keeps every turn; a pane's conversation holds fewer. A turn ``provider`` did
+    not answer (the pane was added later, or another pane was retried) was never in it. A
+    retry is saved as a new turn with the same prompt answered by that pane alone; it
+    *replaced* the exchange before it, so it does so here too. (In a one-pane session the
+    same prompt sent twice in a row looks exactly like a retry and is read as one.)
+    """
+    out: list[tuple[str, RunRecord]] = []
+    answered: dict[int, set[str]] = {}
+    for saved in record.runs:
+        answered.setdefault(saved.turn, set()).add(saved.provider)
+    for turn, prompt in enumerate(record.prompts):
+        run = record.run(provider, turn)
+        if run is None:
+            continue
+        if out and answered[turn] == {provider} and out[-1][0] == prompt:
+            out[-1] = (prompt, run)
+        else:
+            out.append((prompt, run))
+    return out
+
+
+def kept_in_conversation(status: str, text: str) -> bool:
+    """Whether an exchange stays in the conversation: it finished, or some text arrived
+    (a failed or cancelled run with no text at all is dropped). One rule for live runs
+    and reopened ones."""
+    return status == "done" or bool(text)
+
+
 class PaneSession:
     """A provider, its conversation, and what its current run has produced but not yet shown."""
 
@@ -72,18 +115,27 @@ class PaneSession:
         self.state: State = "error" if build_error else "idle"
         self.error: str | None = build_error
         self.timeline: StreamTimeline | None = None
-        #: chunk texts not yet drawn; swapped out by :meth:`take_pending`
+        #: chunk texts not yet drawn, and their arrival times (ns); taken by :meth:`take_pending`
         self.pending: list[str] = []
+        self.arrivals: list[int] = []
         #: events not yet shown in the log; swapped out by :meth:`take_events`
         self.events: list[EventEntry] = []
         #: text of the answer in progress, one string per frame
         self.answer_parts: list[str] = []
-        #: arrival times (ns) of the last chunks with text, for the gap sparkline
+        #: arrival times (ns) of the last chunks with text, for the gap sparkline (to the
+        #: last frame)
         self.stamps: deque[int] = deque(maxlen=STAMPS)
         self.prompt: str | None = None
         self.run_id: str = ""
         self.runs = 0
         self.generation = 0
+        #: the name this pane's runs are saved under: unique among the app's panes (the app
+        #: sets it), so two panes of one provider, or a retry, are never mixed up
+        self.record_name = name
+        self._description: dict[str, Any] | None = None
+        #: the current run's recorder; ``pending[_unsaved:]`` is the text not yet handed to it
+        self._saved: RunRecorder | None = None
+        self._unsaved = 0
         #: whether the last run's exchange was added to ``history``
         self.recorded = False
         self._answer_final = False
@@ -101,13 +153,20 @@ class PaneSession:
         return self.state in RUNNING
 
     def take_pending(self) -> list[str]:
-        """The chunk texts that arrived since the last call (the list object stays: the
-        worker holds its ``append``)."""
+        """The chunk texts that arrived since the last call (the list objects stay: the
+        worker holds their ``append``); their arrival times go to ``stamps`` and, with the
+        texts, to the run's recorder."""
         pending = self.pending
         if not pending:
             return []
+        arrivals = self.arrivals
+        if self._saved is not None:
+            self._save_upto(len(pending))
+        self._unsaved = 0
         batch = pending[:]
         pending.clear()
+        self.stamps.extend(arrivals[-STAMPS:])
+        arrivals.clear()
         if not self._answer_final:
             self.answer_parts.append("".join(batch))
         return batch
@@ -144,9 +203,43 @@ class PaneSession:
             self.recorded = False
         return self.prompt
 
-    async def run(self, prompt: str, *, version: Literal["v1", "v2"] = "v2") -> None:
+    def restore(self, history: list[BaseMessage], prompt: str | None, recorded: bool) -> None:
+        """Take a saved conversation (reopened from the history) as this pane's own, ready
+        to continue: ``prompt`` is the last one it was sent (what a retry sends again) and
+        ``recorded`` whether that exchange is the last one in ``history``."""
+        self.history = list(history)
+        self.prompt = prompt
+        self.recorded = recorded
+
+    def _save_upto(self, end: int) -> None:
+        """Hand the plain text chunks ``pending[_unsaved:end]`` to the run's recorder."""
+        start = self._unsaved
+        saved = self._saved
+        if end > start and saved is not None:
+            saved.texts(self.pending[start:end], self.arrivals[start:end])
+        self._unsaved = end
+
+    def _observe(self, saved: RunRecorder, ev: dict[str, Any], has_text: bool) -> None:
+        """Record ``ev`` on its own, after the text gathered before it (and, when it has
+        text, that text is its own: not handed over again with the batch)."""
+        end = len(self.pending)
+        self._save_upto(end - 1 if has_text else end)
+        saved.observe(ev)
+        self._unsaved = end
+
+    def _start_recording(self, recorder: SessionRecorder, timeline: StreamTimeline) -> RunRecorder:
+        description = self._description
+        if description is None:
+            from ..sessions.recorder import describe_model
+
+            description = self._description = describe_model(self.llm)
+        return recorder.start_run(self.record_name, description=description, timeline=timeline)
+
+    async def run(self, prompt: str, *, version: Literal["v1", "v2"] = "v2",
+                  recorder: SessionRecorder | None = None) -> None:
         """Stream one answer to ``prompt`` with this pane's history. Meant to be the body of
-        the pane's worker; cancelling it closes the provider's iterator (and connection)."""
+        the pane's worker; cancelling it closes the provider's iterator (and connection).
+        With ``recorder``, the run is saved as the current turn's answer of this pane."""
         llm = self.llm
         if llm is None:
             return
@@ -155,6 +248,8 @@ class PaneSession:
         self.runs += 1
         self.prompt = prompt
         self.pending.clear()
+        self.arrivals.clear()
+        self._unsaved = 0
         self.answer_parts = []
         self._answer_final = False
         self.error = None
@@ -172,10 +267,15 @@ class PaneSession:
         pending_append = self.pending.append
         events_append = self.events.append
         self.stamps.clear()
-        stamp = self.stamps.append
+        arrive = self.arrivals.append
         waiting = True
         start = 0
         run_id = ""
+        saved = self._start_recording(recorder, timeline) if recorder is not None else None
+        self._saved = saved
+        # a chunk goes through observe when it is more than text, or when the recorder
+        # keeps every event (then the batches stay empty)
+        observe_all = recorder is not None and recorder.events
         try:
             events = cast(
                 AsyncGenerator[dict[str, Any], None],
@@ -198,10 +298,14 @@ class PaneSession:
                             run_id = ev["run_id"]
                         if text:
                             pending_append(text)
-                            stamp(timeline.last_ns or 0)
+                            arrive(timeline.last_ns or 0)
                             if waiting:
                                 waiting = False
                                 self.state = "streaming"
+                            if saved is not None and (payload is not text or observe_all):
+                                self._observe(saved, ev, True)
+                        elif saved is not None:
+                            self._observe(saved, ev, False)
                         events_append(
                             (name, (timeline.last_ns or start) - start, stream_name, run_id,
                              payload)
@@ -210,6 +314,8 @@ class PaneSession:
                         if n % YIELD_EVERY == 0:
                             await asyncio.sleep(0)
                     else:
+                        if saved is not None:
+                            self._observe(saved, ev, False)
                         run_id = self.run_id = ev.get("run_id", self.run_id)
                         first = timeline.start_ns
                         end = timeline.end_ns or timeline.last_ns
@@ -217,10 +323,16 @@ class PaneSession:
                         events_append((name, rel, ev["event"], run_id, ev))
         except asyncio.CancelledError:
             outcome = "cancelled"
+            if saved is not None:
+                self._save_upto(len(self.pending))
+                saved.cancel(self.answer_text())
             raise
         except Exception as exc:  # noqa: BLE001  # a pane shows any failure as one line
             outcome = "error"
             self.error = error_line(exc)
+            if saved is not None:
+                self._save_upto(len(self.pending))
+                saved.error(exc, self.answer_text())
             first = timeline.start_ns
             rel = (timeline.clock() - first) if first is not None else 0
             self.events.append((name, rel, "error", self.run_id,
@@ -228,6 +340,7 @@ class PaneSession:
         finally:
             timeline.finish()
             if generation == self.generation:  # a newer run has not taken over the pane
+                self._saved = None
                 self._record(prompt, outcome)
                 self.state = outcome
 
@@ -239,7 +352,7 @@ class PaneSession:
         # pending are drawn by the next frame but no longer added to the answer)
         self.answer_parts = [text]
         self._answer_final = True
-        self.recorded = outcome == "done" or bool(text)
+        self.recorded = kept_in_conversation(outcome, text)
         if self.recorded:
             self.history.append(HumanMessage(prompt))
             self.history.append(AIMessage(text))

@@ -7,9 +7,10 @@ own group, so cancelling one pane never touches another.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from itertools import pairwise
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +27,9 @@ from ..format import metrics_parts
 from ..layout import NOTE, PROMPT
 from ..session import FINISHED, RUNNING, PaneSession
 from .chunk_view import ChunkView
+
+if TYPE_CHECKING:
+    from ...sessions.recorder import SessionRecorder
 
 STATE_ICONS = {
     "idle": "○", "waiting": "◔", "streaming": "●", "done": "✓", "error": "✗", "cancelled": "■",
@@ -180,11 +184,24 @@ class StreamPane(Vertical, can_focus=False):
                 await worker.wait()
         await self.flush()
 
+    def _open_exchange(self, prompt: str) -> None:
+        """Echo ``prompt`` below what is shown and open its answer; the place it starts is
+        the mark a retry truncates to."""
+        body = self.body
+        if body.layout_model.row_count > 1 or body.layout_model.rows[0][2] > 0:
+            body.newline()
+        self._mark = body.layout_model.mark()
+        body.add_text("› " + prompt, PROMPT)
+        body.newline()
+        body.begin_answer()
+
     async def start_run(
-        self, prompt: str, *, version: Literal["v1", "v2"], retry: bool = False
+        self, prompt: str, *, version: Literal["v1", "v2"], retry: bool = False,
+        recorder: SessionRecorder | None = None,
     ) -> None:
         """Echo the prompt, open the answer, and start the worker. ``retry`` replaces the
-        last exchange (on screen and in the conversation) instead of adding one."""
+        last exchange (on screen and in the conversation) instead of adding one. With
+        ``recorder`` the run is saved (see ``PaneSession.run``)."""
         s = self.session
         if s.llm is None:
             return
@@ -194,22 +211,35 @@ class StreamPane(Vertical, can_focus=False):
             body.clear()  # the hint shown before the first run
         if retry and self._mark is not None:
             body.truncate(self._mark)
-        elif body.layout_model.row_count > 1 or body.layout_model.rows[0][2] > 0:
-            body.newline()
-        self._mark = body.layout_model.mark()
-        body.add_text("› " + prompt, PROMPT)
-        body.newline()
-        body.begin_answer()
+        self._open_exchange(prompt)
         self._show_gaps([])
         self.worker = self.run_worker(
-            s.run(prompt, version=version), group=f"pane-{id(self)}", exclusive=True,
-            exit_on_error=False, name=f"stream {s.name}",
+            s.run(prompt, version=version, recorder=recorder), group=f"pane-{id(self)}",
+            exclusive=True, exit_on_error=False, name=f"stream {s.name}",
         )
         s.state = "waiting"
         self._show_state()
         self._refresh_metrics()
         if self.markdown_on:
             self._render_markdown_full()
+
+    def restore(self, exchanges: Sequence[tuple[str, Sequence[str], str | None]]) -> None:
+        """Show a reopened conversation: each ``(prompt, chunk texts, note)`` with the chunk
+        boundaries it was received with, and ``note`` (how a run that did not finish ended)
+        below its answer. The conversation itself is given to the session
+        (``PaneSession.restore``); a retry then replaces the last exchange shown here."""
+        body = self.body
+        body.clear()
+        self._mark = None
+        for prompt, chunks, note in exchanges:
+            self._open_exchange(prompt)
+            if chunks:
+                body.append_chunks(chunks)
+            if note:
+                body.newline()
+                body.add_text(note, NOTE)
+        if not exchanges and self.session.llm is not None:
+            body.add_text(EMPTY_HINT, NOTE)
 
     def cancel(self) -> bool:
         """Cancel this pane's run; what arrived stays. Returns whether a run was cancelled."""
