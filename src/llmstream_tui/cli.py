@@ -364,7 +364,9 @@ def replay_command(args: argparse.Namespace, settings: Settings) -> int:
     from .providers.replay import replay_tables
 
     prompt, tables = replay_tables(args.file, speed=args.speed)
-    settings = settings.model_copy(update={"providers": {**settings.providers, **tables}})
+    # a replay is not a new session (in the app as in the terminal)
+    settings = settings.model_copy(update={"providers": {**settings.providers, **tables},
+                                           "history": False})
     try:
         from .ui.app import run_app
     except ImportError as exc:  # the app is optional here: replay in the terminal instead

@@ -3,12 +3,15 @@ over when saving fails (issue 5, the app's side)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from llmstream_tui.cli import main
 from llmstream_tui.sessions.history import History, HistoryWriter
 from llmstream_tui.sessions.recording import RecordingReader
 from llmstream_tui.ui.app import LLMStreamApp, make_app
@@ -200,3 +203,52 @@ async def test_history_and_record_are_remappable_and_listed_in_help() -> None:
         await pilot.pause()
         shown = app.export_screenshot().replace("&#160;", " ")
         assert "history" in shown and "record" in shown and "f10" in shown and "f11" in shown
+
+
+ODD = ["Spark", "ling", " ", "wa|ter", "\n", "  two  ", "é😀", ",", "\n\n", "end."]
+
+
+def test_a_stream_record_recording_replays_in_the_app_with_its_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f"[providers.odd]\nkind = \"scripted\"\nchunks = {json.dumps(ODD, ensure_ascii=False)}\n"
+                      "[providers.song]\nkind = \"scripted\"\n", encoding="utf-8")
+    path = tmp_path / "run.jsonl"
+    assert main(["stream", "--config", str(config), "-p", "odd", "-p", "song", "--record",
+                 str(path), "--no-history", "the prompt"]) == 0
+    capsys.readouterr()
+    recorded: dict[str, list[str]] = {}
+    for line in RecordingReader(path):
+        if line["type"] == "chunk":
+            recorded.setdefault(line["provider"], []).append(line["text"])
+    assert recorded["odd"] == ODD
+
+    opened: list[dict[str, Any]] = []
+
+    def fake_run_app(settings: Any, providers: Any = None, prompt: Any = None) -> int:
+        opened.append({"settings": settings, "providers": providers, "prompt": prompt})
+        return 0
+
+    monkeypatch.setattr("llmstream_tui.ui.app.run_app", fake_run_app)
+    assert main(["replay", str(path), "--speed", "0"]) == 0
+    (call,) = opened
+    app = make_app(call["settings"], providers=call["providers"], prompt=call["prompt"])
+
+    async def play() -> None:  # the CLI above runs its own event loop: this one comes after
+        async with app.run_test(size=(160, 40)) as pilot:
+            await app.settle()
+            await pilot.pause()
+            assert [p.session.name for p in app.panes] == ["odd", "song"]
+            assert [p.session.state for p in app.panes] == ["done", "done"]
+            for pane in app.panes:
+                streamed = [e[4] if isinstance(e[4], str) else e[4].content
+                            for e in app.events_log.entries
+                            if e[0] == pane.session.name and e[2] == "on_chat_model_stream"]
+                assert [t for t in streamed if t] == recorded[pane.session.name]
+            assert rows(app, 0)[:2] == ["› the prompt", "|Spark|ling| |wa|ter|"]
+            assert app.recorder is not None and app.recorder.history is None
+
+    asyncio.run(play())
+    with History() as history:
+        assert history.count_sessions() == 0  # a replay is not a new session
