@@ -64,3 +64,16 @@ def test_readme_shell_examples_run_offline(tmp_path: Path) -> None:
                               text=True, timeout=120, check=False)
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
         assert proc.stdout.strip(), command
+
+
+def test_readme_key_table_lists_every_binding_with_its_default_key() -> None:
+    from llmstream_tui.ui.keys import KEYS
+
+    text = README.read_text(encoding="utf-8")
+    rows = {line.split("|")[2].strip(): line for line in text.splitlines()
+            if line.startswith("| ") and line.count("|") >= 4}
+    for spec in KEYS:
+        row = next((line for ids, line in rows.items() if f"`{spec.id}`" in ids), None)
+        assert row is not None, f"README's key table lacks {spec.id}"
+        first_key = spec.keys.split(",")[0].split("+")[-1]
+        assert first_key.lower() in row.lower(), (spec.id, spec.keys, row)
