@@ -308,3 +308,13 @@ def test_first_page_of_ten_thousand_sessions_costs_what_a_hundred_do(tmp_path: P
         assert [r.id for r in first] == list(range(10_000, 9_950, -1))
         deep = history.list_sessions(limit=50, before=(1_700_000_000.0 + 101, 101))
         assert [r.id for r in deep] == list(range(100, 50, -1))
+
+
+def test_a_uid_prefix_of_digits_only_is_still_found() -> None:
+    """A uid's hex begins with eight digits about one time in forty: such a prefix is not
+    a session number when no session has that number."""
+    save(["x"], [SLOWISH])
+    with History() as history:
+        sid = history.list_sessions()[0].id
+        history._conn.execute("UPDATE sessions SET uid = '23357921abcd' WHERE id = ?", (sid,))
+        assert history.resolve("23357921") == sid

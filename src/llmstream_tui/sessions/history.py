@@ -404,12 +404,13 @@ class History:
     def resolve(self, ref: int | str) -> int:
         """A session's id from its id or (a unique prefix of) its uid; RecordingError if none."""
         with self._lock:
-            if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            if isinstance(ref, int) or ref.isdigit():
                 row = self._conn.execute("SELECT id FROM sessions WHERE id = ?",
                                          (int(ref),)).fetchone()
                 if row:
                     return int(row[0])
-            elif ref:
+            # A uid prefix may be all digits too (its hex often is): try it as one.
+            if isinstance(ref, str) and ref:
                 rows = self._conn.execute(
                     "SELECT id FROM sessions WHERE uid >= ? AND uid < ? LIMIT 2",
                     (ref, ref + "\uffff")).fetchall()
