@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
-import random
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -16,6 +14,7 @@ from hypothesis import strategies as st
 
 from llmstream_tui.wire import NDJSONDecoder, WireDecodeError, aiter_ndjson, iter_ndjson
 from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.splits import bytewise, random_pieces, release_free_memory, split_at
 
 FIXTURES = SHARED_WIRE
 NDJSON_FILES = sorted(FIXTURES.glob("**/*.ndjson"))
@@ -24,33 +23,6 @@ PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[Heal
 
 def decode(*chunks: bytes) -> list[object]:
     return list(iter_ndjson(chunks))
-
-
-def bytewise(stream: bytes) -> list[bytes]:
-    return [stream[i : i + 1] for i in range(len(stream))]
-
-
-def random_pieces(stream: bytes, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(stream)), k=min(len(stream) - 1, rng.randint(1, 64))))
-    return [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-
-
-def split_at(stream: bytes, cuts: Iterable[int]) -> list[bytes]:
-    points = sorted({min(max(c, 0), len(stream)) for c in cuts})
-    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
-
-
-def release_free_memory() -> None:
-    """Hand the allocator's cached free pages back to the OS (glibc only; else a no-op).
-
-    Timed runs call this first so that a small and a large run both pay for fresh pages;
-    otherwise the small one reuses warm memory and the size ratio overstates the cost.
-    """
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 STREAM = '{"a": "héllo €"}\n{"b": [1, 2, {"c": null}]}\n'.encode()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
-import random
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 
 from llmstream_tui.wire import SSEDecoder, SSEEvent, aiter_sse, iter_sse
 from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.splits import bytewise, random_pieces, release_free_memory, split_at
 
 FIXTURES = SHARED_WIRE
 SSE_FILES = sorted(FIXTURES.glob("**/*.sse"))
@@ -25,33 +24,6 @@ PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[Heal
 
 def decode(*chunks: bytes) -> list[SSEEvent]:
     return list(iter_sse(chunks))
-
-
-def bytewise(stream: bytes) -> list[bytes]:
-    return [stream[i : i + 1] for i in range(len(stream))]
-
-
-def random_pieces(stream: bytes, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(stream)), k=min(len(stream) - 1, rng.randint(1, 64))))
-    return [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-
-
-def split_at(stream: bytes, cuts: Iterable[int]) -> list[bytes]:
-    points = sorted({min(max(c, 0), len(stream)) for c in cuts})
-    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
-
-
-def release_free_memory() -> None:
-    """Hand the allocator's cached free pages back to the OS (glibc only; else a no-op).
-
-    Timed runs call this first so that a small and a large run both pay for fresh pages;
-    otherwise the small one reuses warm memory and the size ratio overstates the cost.
-    """
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def reference_decode(stream: bytes) -> list[SSEEvent]:
