@@ -1,6 +1,7 @@
-"""Where the shared test material lives: ``shared/wire`` beside the repository (CI clones
-main with ``shared/`` next to it), or ``$LLMSTREAM_WIRE_DIR``. Missing material is an error,
-never an empty parametrisation that would silently test nothing."""
+"""Where the shared test material lives: ``$LLMSTREAM_WIRE_DIR``, else ``shared/wire``
+beside the repository (CI clones main with ``shared/`` next to it), else the team's
+``/work/shared/wire``. Missing material is an error, never an empty parametrisation that
+would silently test nothing."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _wire_dir() -> Path:
     env = os.environ.get("LLMSTREAM_WIRE_DIR")
-    path = Path(env) if env else REPO.parent / "shared" / "wire"
-    if not (path / "README.md").is_file():
-        raise RuntimeError(f"recorded provider streams not found at {path} "
-                           "(set LLMSTREAM_WIRE_DIR)")
-    return path
+    candidates = [Path(env)] if env else [REPO.parent / "shared" / "wire",
+                                          Path("/work/shared/wire")]
+    for path in candidates:
+        if (path / "README.md").is_file():
+            return path
+    raise RuntimeError(f"recorded provider streams not found at {candidates[0]} "
+                       "(set LLMSTREAM_WIRE_DIR)")
 
 
 WIRE = _wire_dir()
