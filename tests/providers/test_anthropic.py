@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,6 @@ WIRE = SHARED_WIRE / "anthropic"
 FILES = sorted(WIRE.glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]
 CANARY = "sk-ant-canary-7f3a9b1c2d"
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as c:
-        yield c
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -45,12 +44,6 @@ EXPECTED = {
         {"input_tokens": 399, "output_tokens": 191, "total_tokens": 590},
     ),
 }
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as c:
-        yield c
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import email.utils
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -59,12 +58,6 @@ BODY = HEAD + chunk(None, "stop") + USAGE + b"data: [DONE]\n\n"
 @pytest.fixture(autouse=True)
 def _canary_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as c:
-        yield c
 
 
 def make(base: str, client: httpx.AsyncClient | None = None, **table: Any) -> OpenAIChatModel:

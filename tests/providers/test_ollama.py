@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -36,12 +35,6 @@ from tests.support.paths import WIRE as SHARED_WIRE
 WIRE = SHARED_WIRE / "ollama"
 FILES = sorted(WIRE.glob("*.ndjson"))
 PATTERNS = ["whole", "bytes", "random"]
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as c:
-        yield c
 
 
 @pytest.fixture(autouse=True)

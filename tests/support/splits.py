@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def bytewise(stream: bytes) -> list[bytes]:
@@ -33,3 +33,17 @@ def release_free_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def assert_linear(seconds: Callable[[int], float], small: int = 4 * 1024 * 1024,
+                  factor: int = 8) -> None:
+    """``seconds(size)`` for ``factor`` times the size must cost less than twice ``factor``
+    times as much: linear with room for noise, far from quadratic (which would be ``factor``
+    squared). Three attempts, since a shared machine can stall one run."""
+    attempts = []
+    for _ in range(3):
+        a, b = seconds(small), seconds(small * factor)
+        attempts.append((a, b))
+        if b < 2 * factor * a:
+            return
+    raise AssertionError(f"not linear: seconds per attempt (size, {factor}x size): {attempts}")

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from llmstream_tui.wire import SSEDecoder, SSEEvent, aiter_sse, iter_sse
 from tests.support.paths import WIRE as SHARED_WIRE
-from tests.support.splits import bytewise, random_pieces, release_free_memory, split_at
+from tests.support.splits import (
+    assert_linear,
+    bytewise,
+    random_pieces,
+    release_free_memory,
+    split_at,
+)
 
 FIXTURES = SHARED_WIRE
 SSE_FILES = sorted(FIXTURES.glob("**/*.sse"))
@@ -365,14 +371,7 @@ class TestHugeEventCostsLinearTime:
         return best
 
     def test_32_mib_costs_less_than_16_times_4_mib(self) -> None:
-        attempts = []
-        for _ in range(3):
-            small = self._seconds(4 * 1024 * 1024, runs=3)
-            large = self._seconds(32 * 1024 * 1024, runs=3)
-            attempts.append((small, large))
-            if large < 16 * small:
-                return
-        pytest.fail(f"not linear: (4 MiB, 32 MiB) seconds per attempt: {attempts}")
+        assert_linear(lambda size: self._seconds(size, runs=3))
 
     def test_many_data_lines_in_one_event(self) -> None:
         stream = b"data: x\n" * 200_000 + b"\n"
