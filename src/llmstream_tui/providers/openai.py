@@ -60,6 +60,15 @@ class PlainErrors:
         return StreamTruncated(f"stream ended without {what} (truncated)")
 
 
+#: (our key, (chat name, responses name), ((their count, our count), ...)).
+_USAGE_DETAILS = (
+    ("input_token_details", ("prompt_tokens_details", "input_tokens_details"),
+     (("cached_tokens", "cache_read"), ("audio_tokens", "audio"))),
+    ("output_token_details", ("completion_tokens_details", "output_tokens_details"),
+     (("reasoning_tokens", "reasoning"), ("audio_tokens", "audio"))),
+)
+
+
 def openai_usage(usage: dict[str, Any]) -> UsageMetadata:
     """OpenAI's usage object (Chat/Completions or Responses naming) in LangChain's shape."""
     inp = usage.get("prompt_tokens")
@@ -75,24 +84,13 @@ def openai_usage(usage: dict[str, Any]) -> UsageMetadata:
         "output_tokens": out,
         "total_tokens": int(total) if total is not None else inp + out,
     }
-    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
-    if isinstance(in_details, dict):
-        found = {}
-        if in_details.get("cached_tokens") is not None:
-            found["cache_read"] = int(in_details["cached_tokens"])
-        if in_details.get("audio_tokens") is not None:
-            found["audio"] = int(in_details["audio_tokens"])
-        if found:
-            result["input_token_details"] = found
-    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
-    if isinstance(out_details, dict):
-        found = {}
-        if out_details.get("reasoning_tokens") is not None:
-            found["reasoning"] = int(out_details["reasoning_tokens"])
-        if out_details.get("audio_tokens") is not None:
-            found["audio"] = int(out_details["audio_tokens"])
-        if found:
-            result["output_token_details"] = found
+    for target, names, mapping in _USAGE_DETAILS:
+        details = usage.get(names[0]) or usage.get(names[1])
+        if isinstance(details, dict):
+            found = {ours: int(details[theirs]) for theirs, ours in mapping
+                     if details.get(theirs) is not None}
+            if found:
+                result[target] = found  # type: ignore[literal-required]  # one of two keys
     return result
 
 
