@@ -339,10 +339,14 @@ class ChunkAccumulator:
     linear: the text goes to a ``TextAccumulator``, and only the chunks that carry metadata
     pay for a merge. Nothing is kept per chunk."""
 
-    __slots__ = ("additional", "count", "ids", "last", "response", "text", "tools", "usage")
+    __slots__ = ("additional", "count", "fed", "ids", "last", "response", "text", "tools",
+                 "usage")
 
-    def __init__(self) -> None:
-        self.text = TextAccumulator()
+    def __init__(self, text: TextAccumulator | None = None) -> None:
+        #: ``text`` given: the caller adds every chunk's content to it (it sums the answer
+        #: anyway), so ``add`` does not add it a second time
+        self.fed = text is not None
+        self.text = text if text is not None else TextAccumulator()
         self.additional: dict[str, Any] = {}
         self.response: dict[str, Any] = {}
         self.tools: list[dict[str, Any]] = []
@@ -353,7 +357,8 @@ class ChunkAccumulator:
 
     def add(self, c: AIMessageChunk) -> None:
         self.count += 1
-        self.text.add(c.content)
+        if not self.fed:
+            self.text.add(c.content)
         if c.additional_kwargs:
             self.additional = merge_dicts(self.additional, c.additional_kwargs)
         if c.response_metadata:

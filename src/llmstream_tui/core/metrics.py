@@ -37,14 +37,18 @@ class GapHistogram:
         self.max_ns = 0
 
     def add(self, ns: int) -> None:
-        if ns <= 0:
-            key = -1
+        # the bucket of ``math.frexp``'s mantissa, in integer arithmetic: exact, and the
+        # cheapest form (this runs once per chunk)
+        if ns > 0:
+            e = ns.bit_length()
+            key = e * _SUB + ((ns << 7) >> e) - _SUB
+            if ns > self.max_ns:
+                self.max_ns = ns
         else:
-            m, e = math.frexp(ns)
-            key = e * _SUB + int((m - 0.5) * 2 * _SUB)
-        self.counts[key] = self.counts.get(key, 0) + 1
+            key = -1
+        counts = self.counts
+        counts[key] = counts.get(key, 0) + 1
         self.n += 1
-        self.max_ns = max(self.max_ns, ns)
 
     def quantile(self, q: float) -> float | None:
         """The q-quantile in seconds (bucket midpoint), or None when empty."""
@@ -127,17 +131,19 @@ class StreamTimeline:
         (OpenAI's role chunk, an empty delta) is not a chunk here: counting it would put a
         gap of zero, or of the whole wait, into the rate and the percentiles."""
         now: int = self.clock()
+        last = self.last_ns
+        if last is not None and text:  # every chunk but the first: the hot path
+            self.gaps.add(now - last)
+            self.last_ns = now
+            self.chunks += 1
+            return now
         if self.start_ns is None:
             self.start_ns = now
         if self.first_byte_ns is None:
             self.first_byte_ns = now
         if not text:
             return now
-        last = self.last_ns
-        if last is not None:
-            self.gaps.add(now - last)
-        else:
-            self.first_chunk_ns = now
+        self.first_chunk_ns = now
         if self.first_text_ns is None:
             self.first_text_ns = now
         self.last_ns = now

@@ -51,6 +51,11 @@ _T = TypeVar("_T")
 def aclosing(iterator: AsyncIterator[_T]) -> _aclosing[AsyncGenerator[_T, None]]:
     """``contextlib.aclosing`` for what is annotated as an iterator but is a generator."""
     return _aclosing(cast(AsyncGenerator[_T, None], iterator))
+
+
+async def _iterate(items: list[_T]) -> AsyncIterator[_T]:
+    for item in items:
+        yield item
 ModelInput = str | Sequence[Any]
 
 
@@ -183,24 +188,6 @@ class LanguageModel:
             out["ls_stop"] = stop
         return out
 
-    async def _parts(
-        self, request: ModelRequest, ctx: RunContext, streaming: bool
-    ) -> AsyncIterator[StreamPart]:
-        timeline = ctx.timeline
-        if timeline is not None and timeline.start_ns is None:
-            timeline.start()
-        try:
-            if streaming:
-                async with aclosing(self._astream(request, ctx)) as parts:
-                    async for part in parts:
-                        yield part
-            else:
-                for part in await self._agenerate(request, ctx):
-                    yield part
-        finally:
-            if timeline is not None:
-                timeline.finish()
-
     def _chunk(self, part: StreamPart, default_id: str) -> AIMessageChunk:
         channel = part.channel
         text = part.text
@@ -230,22 +217,34 @@ class LanguageModel:
     async def _items(
         self, value: ModelInput, config: RunnableConfig, run_id: uuid.UUID,
         stop: list[str] | None, kw: dict[str, Any], streaming: bool,
+        received: TextAccumulator,
     ) -> AsyncIterator[Any]:
-        """What ``astream`` yields for a run that streams: ``str`` or ``AIMessageChunk``.
-        Also records the timeline, so every public method measures the same way."""
+        """What ``astream`` yields for a run: ``str`` or ``AIMessageChunk``. Also records the
+        timeline, so every public method measures the same way, and adds the answer text
+        (text and refusal channels) to ``received``: the caller's own sum, so a chunk's text
+        is accumulated once however many layers look at it, and a ``ProviderError`` carries
+        the partial answer."""
         request = self._request(value, stop, kw)
         ctx = RunContext(run_id, config.get("timeline"))
         timeline = ctx.timeline
         chat = self.flavor == "chat"
         default_id = f"{LC_ID_PREFIX}-{run_id}"
-        received = TextAccumulator()
+        keep = received.add
+        if timeline is not None and timeline.start_ns is None:
+            timeline.start()
         try:
-            async with aclosing(self._parts(request, ctx, streaming)) as parts:
+            # one generator fewer per chunk than wrapping the provider's: this loop is the
+            # whole per-chunk cost of the core
+            if streaming:
+                parts: AsyncIterator[StreamPart] = self._astream(request, ctx)
+            else:
+                parts = _iterate(await self._agenerate(request, ctx))
+            async with aclosing(parts):
                 async for part in parts:
                     channel = part.channel
                     counts = channel == TEXT or channel == REFUSAL
                     if counts:
-                        received.add(part.text)
+                        keep(part.text)
                         if timeline is not None:
                             timeline.chunk(part.text)
                     if part.usage is not None and timeline is not None:
@@ -263,6 +262,9 @@ class LanguageModel:
             if not exc.provider:
                 exc.provider = self.name
             raise
+        finally:
+            if timeline is not None:
+                timeline.finish()
         if chat:
             yield AIMessageChunk("", chunk_position="last", id=default_id)
 
@@ -284,17 +286,16 @@ class LanguageModel:
     ) -> tuple[Any, dict[str, Any] | None]:
         """(final output, a text LLM's merged generation_info)."""
         streaming = self.streaming and self.can_stream
-        chunks = ChunkAccumulator()
         texts = TextAccumulator()
+        chunks = ChunkAccumulator(texts)
         info: dict[str, Any] | None = None
-        async with aclosing(self._items(value, config, run_id, stop, kw, streaming)) as items:
+        async with aclosing(self._items(value, config, run_id, stop, kw, streaming,
+                                        texts)) as items:
             async for item in items:
                 if isinstance(item, AIMessageChunk):
                     if item.chunk_position != "last":  # our closing marker: not in the sum
                         chunks.add(item)
-                elif isinstance(item, str):
-                    texts.add(item)
-                else:
+                elif not isinstance(item, str):
                     info = _merge_info(info, item.info)
         if self.flavor == "llm":
             return texts.text(), info
@@ -404,7 +405,8 @@ class LanguageModel:
         if not (self.streaming and self.can_stream):
             yield (await self._final(input, config, run_id, stop, kwargs))[0]
             return
-        async with aclosing(self._items(input, config, run_id, stop, kwargs, True)) as items:
+        async with aclosing(self._items(input, config, run_id, stop, kwargs, True,
+                                        TextAccumulator())) as items:
             async for item in items:
                 if type(item) is not _GenerationInfo:
                     yield item
@@ -481,11 +483,12 @@ class LanguageModel:
 
         # The end event's output is a running sum: nothing is kept per chunk. LangChain's v2
         # output leaves out the closing ``chunk_position="last"`` marker; v1's includes it.
-        chunks = ChunkAccumulator()
         texts = TextAccumulator()
+        chunks = ChunkAccumulator(texts)
         info = None
         v1 = version == "v1"
-        async with aclosing(self._items(input, config, run_id, stop, kwargs, True)) as items:
+        async with aclosing(self._items(input, config, run_id, stop, kwargs, True,
+                                        texts)) as items:
             async for item in items:
                 if chat:
                     if v1 or item.chunk_position != "last":
@@ -493,8 +496,6 @@ class LanguageModel:
                 elif type(item) is _GenerationInfo:
                     info = _merge_info(info, item.info)
                     continue
-                else:
-                    texts.add(item)
                 if emit:
                     yield {"event": stream_ev, "run_id": rid, "name": name, "tags": tags,
                            "metadata": metadata, "data": {"chunk": item}, "parent_ids": []}
