@@ -126,8 +126,39 @@ class ChunkView(ScrollView, can_focus=True):
                 base = model.dropped_rows
                 for key in [k for k in cache if k >= base + changed]:
                     del cache[key]
-        self.virtual_size = Size(model.width, model.row_count)
+        size = Size(model.width, model.row_count)
+        if self._grows_in_place(size):
+            self._grow(size)
+        else:
+            self.virtual_size = size
         self.refresh()
+
+    def _grows_in_place(self, size: Size) -> bool:
+        """Whether new rows change nothing but the scroll range: same width, and the
+        vertical scrollbar already showing and still needed. Then no layout is needed."""
+        old = self.virtual_size
+        return (
+            size.width == old.width
+            and size.height >= old.height
+            and self.show_vertical_scrollbar
+            and not self.show_horizontal_scrollbar
+            and self.is_mounted
+        )
+
+    def _grow(self, size: Size) -> None:
+        """``virtual_size = size`` without the screen-wide layout Textual runs for it (the
+        layout is the same, and at streaming rates it would run every frame): the scrollbar
+        takes the new range, and an anchored view follows the bottom as the layout would
+        have made it."""
+        self.set_reactive(ScrollView.virtual_size, size)
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = size.height
+        if self._anchored and not self._anchor_released:
+            bottom = self.max_scroll_y
+            self.set_reactive(ScrollView.scroll_y, bottom)
+            self.set_reactive(ScrollView.scroll_target_y, bottom)
+            bar.position = bottom
+        bar.refresh()
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width or self.size.width

@@ -1,0 +1,86 @@
+"""The chunk view as a widget: scrolling while rows arrive frame after frame.
+
+Once its scrollbar shows, the view grows without a screen layout (``ChunkView._grow``);
+these tests pin that it still behaves as a layout would have made it: the scrollbar's range
+is the row count, an anchored view shows the last row, a view the user scrolled up stays put.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.geometry import Size
+
+from llmstream_tui.ui.themes import app_variable_defaults
+from llmstream_tui.ui.widgets.chunk_view import ChunkView
+
+
+class _OneView(App[None]):
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return app_variable_defaults(dark=True)
+
+    def compose(self) -> ComposeResult:
+        yield ChunkView(tints=False, delimiter="")
+
+
+def _shown_rows(view: ChunkView) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+
+
+async def test_an_anchored_view_follows_every_frame_without_a_layout() -> None:
+    app = _OneView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks([f"row {i}\n" for i in range(30)])
+        await pilot.pause()
+        assert view.show_vertical_scrollbar
+        grown = 0
+        for frame in range(1, 6):
+            first = 30 * frame
+            size = view.virtual_size
+            grown += view._grows_in_place(Size(size.width, size.height + 30))
+            view.append_chunks([f"row {i}\n" for i in range(first, first + 30)])
+            await pilot.pause()
+            rows = view.layout_model.row_count
+            assert view.virtual_size.height == rows
+            assert view.vertical_scrollbar.window_virtual_size == rows
+            assert view.scroll_y == view.max_scroll_y == view.vertical_scrollbar.position
+            shown = [r for r in _shown_rows(view) if r]
+            assert shown[-1] == f"row {first + 29}"
+        assert grown == 5  # every frame took the no-layout path
+
+
+async def test_a_view_scrolled_up_keeps_its_place_and_the_range_grows() -> None:
+    app = _OneView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks([f"row {i}\n" for i in range(60)])
+        await pilot.pause()
+        view.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        before = _shown_rows(view)
+        view.append_chunks([f"more {i}\n" for i in range(60)])
+        await pilot.pause()
+        assert view.scroll_y == 0
+        assert _shown_rows(view) == before
+        assert view.vertical_scrollbar.window_virtual_size == view.layout_model.row_count
+        await pilot.press("end")
+        await pilot.pause()
+        view.append_chunks(["last\n"])
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        assert [r for r in _shown_rows(view) if r][-1] == "last"
+
+
+async def test_a_view_that_first_needs_a_scrollbar_gets_one() -> None:
+    app = _OneView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks(["short\n"])
+        await pilot.pause()
+        assert not view.show_vertical_scrollbar
+        view.append_chunks([f"row {i}\n" for i in range(40)])
+        await pilot.pause()
+        assert view.show_vertical_scrollbar
+        assert view.scroll_y == view.max_scroll_y > 0
