@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmstream_tui.providers.scripted import DEFAULT_CHUNKS
 from llmstream_tui.ui.layout import (
@@ -151,3 +155,42 @@ def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
     small = min(seconds(20_000) for _ in range(3))
     large = min(seconds(200_000) for _ in range(3))
     assert large < small * 11 * 1.5  # 10x the chunks; slack for a noisy machine
+
+
+# -- one batch or one chunk at a time: the same rows ------------------------------------------
+
+_CHUNK = st.text(alphabet=st.sampled_from("ab \n\t\u00e9\u4e2d"), min_size=0, max_size=8)
+
+
+def _rows(layout: ChunkLayout) -> list[list[tuple[str, int]]]:
+    return [layout.row_runs(i) for i in range(layout.row_count)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chunks=st.lists(_CHUNK, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    width=st.integers(1, 30),
+    delimiter=st.sampled_from(["|", "", "\u00a6", "<>"]),
+)
+def test_batches_lay_out_exactly_as_single_chunks(
+    chunks: list[str], cuts: list[int], width: int, delimiter: str
+) -> None:
+    """The batch path (one join per frame, runs cut at newlines) against the chunk-at-a-time
+    path whitespace mode uses, for any split of the stream into frames."""
+    batched = ChunkLayout(width, delimiter=delimiter)
+    batched.begin_answer()
+    bounds = sorted({0, len(chunks), *(c for c in cuts if c <= len(chunks))})
+    for start, end in itertools.pairwise(bounds):
+        batched.add_chunks(chunks[start:end])
+
+    single = ChunkLayout(width, delimiter=delimiter)
+    single.begin_answer()
+    for t in chunks:
+        if t:
+            single._add_one(t)
+            single._rewrap_last()
+
+    assert _rows(batched) == _rows(single)
+    assert batched.parity == single.parity
+    assert batched.chunks == single.chunks

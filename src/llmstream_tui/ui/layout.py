@@ -22,7 +22,7 @@ escape and bidi characters are shown as visible escapes; markup is never parsed 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
 
@@ -279,71 +279,77 @@ class ChunkLayout:
         if has_controls(joined):
             texts = [escape_controls(t) for t in texts]
             joined = "".join(texts)
-        if self.whitespace or "\t" in joined:
+        if self.whitespace:
             for t in texts:
                 if t:
                     self._add_one(t)
-        elif "\n" not in joined:
-            self._add_simple(texts)
         else:
-            # runs of one-line chunks go through the fast path; a chunk with a newline
-            # breaks the line on its own
-            start = 0
-            for i, t in enumerate(texts):
-                if "\n" in t:
-                    if i > start:
-                        self._add_simple(texts[start:i])
-                    self._add_one(t)
-                    start = i + 1
-            if start < len(texts):
-                self._add_simple(texts[start:])
+            if "\t" in joined:
+                texts = [t.replace("\t", TAB_SPACES) for t in texts]
+            self._add_batch([t for t in texts if t])
         self._rewrap_last()
 
-    def _add_simple(self, texts: Iterable[str]) -> None:
-        """Fast path: no newline, tab or whitespace mode in the batch. Built with C-level
-        joins and ``accumulate`` instead of a per-chunk method call."""
-        texts = [t for t in texts if t]
-        if not texts:
-            return
-        line = self._current()
-        if len(line.text) + sum(map(len, texts)) > SOFT_SPLIT * 4 and len(texts) > 1:
-            # keep lines short enough that appending stays cheap: split the batch
-            half = len(texts) // 2
-            self._add_simple(texts[:half])
-            self._add_simple(texts[half:])
-            return
+    def _add_batch(self, texts: list[str]) -> None:
+        """A frame's chunks (non-empty, no tab, not in whitespace mode) in a handful of C-level
+        operations, whatever their number: the display text is joined once with its
+        delimiters, run ends come from ``accumulate``, and only newlines cost a step each
+        (a newline ends the line; the runs around it are cut there)."""
         n = len(texts)
+        if not n:
+            return
         d = self.delimiter
-        base = len(line.text)
         a = TEXT_A if self.parity == 0 else TEXT_B
         b = TEXT_B if a == TEXT_A else TEXT_A
         if d:
-            dl = len(d)
             display = d.join(texts) + d
-            lens: list[int] = []
-            for t in texts:
-                lens.append(len(t))
-                lens.append(dl)
-            kinds = bytes((a, DELIM, b, DELIM)) * ((n + 1) // 2)
-            kinds = kinds[: 2 * n]
+            lens = [len(d)] * (2 * n)
+            lens[0::2] = map(len, texts)
+            kinds = (bytes((a, DELIM, b, DELIM)) * ((n + 1) // 2))[: 2 * n]
         else:
             display = "".join(texts)
-            lens = [len(t) for t in texts]
-            kinds = bytes((a, b)) * ((n + 1) // 2)
-            kinds = kinds[:n]
-        ends = accumulate(lens, initial=base)
-        next(ends)
-        new_ends = array("i", ends)
-        # merge the first run into the previous one when it has the same kind
-        if line.kinds and line.kinds[-1] == kinds[0]:
-            line.ends[-1] = new_ends[0]
-            del new_ends[0]
-            kinds = kinds[1:]
-        line.text += display
-        line.ends.extend(new_ends)
-        line.kinds.extend(kinds)
+            lens = list(map(len, texts))
+            kinds = (bytes((a, b)) * ((n + 1) // 2))[:n]
+        ends = array("i", accumulate(lens))
         self.parity ^= n & 1
         self.chunks += n
+        pos = 0
+        cut = display.find("\n")
+        while cut >= 0:
+            self._add_slice(display, lens, ends, kinds, pos, cut)
+            self._break_line()
+            pos = cut + 1
+            cut = display.find("\n", pos)
+        self._add_slice(display, lens, ends, kinds, pos, len(display))
+
+    def _add_slice(self, display: str, lens: list[int], ends: array[int], kinds: bytes,
+                   pos: int, stop: int) -> None:
+        """Append ``display[pos:stop]`` (no newline in it) to the last line, with the runs
+        that cover it (``lens``: run lengths, ``ends``: run ends as offsets in ``display``)."""
+        if pos >= stop:
+            return
+        first = bisect_right(ends, pos)
+        last = bisect_left(ends, stop, first)
+        line = self._current()
+        if len(line.text) + stop - pos > SOFT_SPLIT * 4 and last > first:
+            # keep lines short enough that appending stays cheap: split at a run boundary
+            mid = ends[(first + last) // 2]
+            self._add_slice(display, lens, ends, kinds, pos, mid)
+            self._add_slice(display, lens, ends, kinds, mid, stop)
+            return
+        if last > first:
+            cut = [ends[first] - pos, *lens[first + 1:last], stop - ends[last - 1]]
+        else:
+            cut = [stop - pos]
+        new_ends = array("i", accumulate(cut, initial=len(line.text)))
+        del new_ends[0]
+        new_kinds = kinds[first:last + 1]
+        if line.kinds and line.kinds[-1] == new_kinds[0]:
+            line.ends[-1] = new_ends[0]
+            del new_ends[0]
+            new_kinds = new_kinds[1:]
+        line.text += display[pos:stop]
+        line.ends.extend(new_ends)
+        line.kinds.extend(new_kinds)
 
     def _add_one(self, t: str) -> None:
         kind = TEXT_A + self.parity
