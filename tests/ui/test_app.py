@@ -6,6 +6,7 @@ import json
 from contextlib import suppress
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import Markdown
 
 from llmstream_tui.config import Settings
@@ -302,6 +303,23 @@ async def test_theme_switch_is_remembered_across_runs(data_dir: Path) -> None:
         assert again.theme == "llmstream-light"
         # the app's own variables come from the theme file
         assert again.get_css_variables()["delimiter"] == "#c05a00"
+
+
+async def test_pane_state_is_coloured_by_the_current_theme() -> None:
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.panes[0]
+
+        def subtitle_colour() -> str | None:
+            subtitle = Text.from_markup(str(pane.border_subtitle))  # Textual keeps markup
+            assert subtitle.plain.endswith("idle")
+            color = subtitle.get_style_at_offset(app.console, 0).color
+            return color.triplet.hex if color is not None and color.triplet else None
+
+        assert subtitle_colour() == app.get_css_variables()["state-idle"]
+        app.theme = "llmstream-light"
+        await pilot.pause()
+        assert subtitle_colour() == app.get_css_variables()["state-idle"] == "#6a6f78"
 
 
 async def test_theme_picked_from_the_palette() -> None:

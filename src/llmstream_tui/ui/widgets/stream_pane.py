@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from itertools import pairwise
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -90,7 +90,13 @@ class MetricsBar(Widget):
 
 
 class StreamPane(Vertical, can_focus=False):
-    """A provider's pane. The selected pane has the accent border."""
+    """A provider's pane. The selected pane has the accent border.
+
+    The state in the border's subtitle takes its colour from a component class rather than
+    a class on the pane: a class change restyles the pane and everything in it, several
+    milliseconds each time, and a run changes state three times."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"stream-pane--{state}" for state in STATE_ICONS}
 
     class Finished(Message):
         """A run of this pane ended (done, error or cancelled)."""
@@ -162,15 +168,26 @@ class StreamPane(Vertical, can_focus=False):
         state = self.session.state
         if state == self._shown_state and not force:
             return
-        for old in STATE_ICONS:
-            self.set_class(old == state, f"-state-{old}")
         self._shown_state = state
-        self.border_subtitle = Text(f"{STATE_ICONS[state]} {state}")
+        self._paint_state()
         error = self.session.error
         self.error_line.display = bool(error) and state == "error"
         if error:
             self.error_line.update(Text(error))
 
+
+    def _paint_state(self) -> None:
+        state = self._shown_state
+        if state:
+            style = self.get_component_rich_style(f"stream-pane--{state}", partial=True)
+            self.border_subtitle = Text(f"{STATE_ICONS[state]} {state}", style=style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # the theme may have changed the state colours; component styles are read again
+        # after this hook, so paint once they are
+        if self.is_attached:
+            self.call_later(self._paint_state)
 
     # -- runs ---------------------------------------------------------------------------------
 
