@@ -5,9 +5,9 @@ repeated) from a zero-latency ``scripted`` provider through ``astream_events`` v
 ``StreamTimeline``, and is timed from the moment the prompt is sent until the last chunk is
 drawn. Cases run alternately in one process; figures are medians (see ``common.py``).
 
-- ``app, N pane(s)``: ``make_app`` as the CLI builds it, delimiters and tints on, events log
-  collecting every event (closed: it is off-screen at 120 columns... no, open: we keep it
-  open so its cost counts).
+- ``app, N pane(s)``: ``make_app`` as the CLI builds it, delimiters and tints on, history
+  saving on (as for a user), and the events log open and collecting every event, so its
+  cost counts.
 - ``Log per frame``: Textual's ``Log`` in a bare app, fed the same chunks joined once per
   frame (plain text, no wrapping, no delimiters: the practical ceiling of a Textual widget).
 - ``RichLog per frame``: ``RichLog(wrap=True)`` fed a ``Text`` per frame the same way.
