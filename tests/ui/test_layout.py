@@ -142,6 +142,14 @@ def test_a_line_without_newlines_is_split_softly_so_appends_stay_cheap() -> None
     assert all(len(line.text) < SOFT_SPLIT * 5 for line in layout.lines)
 
 
+def test_a_soft_split_never_parts_a_chunk_from_its_delimiter() -> None:
+    huge = "0123456789" * (SOFT_SPLIT // 2)  # longer than a line may grow in one step
+    layout = laid_out([huge, "x", huge, "y"], width=64)
+    rows = layout.plain_rows()
+    assert all(not row.startswith("|") for row in rows[1:])
+    assert "".join(rows) == f"|{huge}|x|{huge}|y|"
+
+
 def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
     def seconds(chunks: int) -> float:
         layout = ChunkLayout(80)

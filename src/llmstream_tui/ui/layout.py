@@ -331,11 +331,16 @@ class ChunkLayout:
         last = bisect_left(ends, stop, first)
         line = self._current()
         if len(line.text) + stop - pos > SOFT_SPLIT * 4 and last > first:
-            # keep lines short enough that appending stays cheap: split at a run boundary
-            mid = ends[(first + last) // 2]
-            self._add_slice(display, lens, ends, kinds, pos, mid)
-            self._add_slice(display, lens, ends, kinds, mid, stop)
-            return
+            # keep lines short enough that appending stays cheap: split between two chunks
+            # (a chunk keeps its delimiter: the seam is a row end)
+            k = (first + last) // 2
+            if self.delimiter and kinds[k] != DELIM:
+                k += 1
+            if k < last:
+                mid = ends[k]
+                self._add_slice(display, lens, ends, kinds, pos, mid)
+                self._add_slice(display, lens, ends, kinds, mid, stop)
+                return
         if last > first:
             cut = [ends[first] - pos, *lens[first + 1:last], stop - ends[last - 1]]
         else:
