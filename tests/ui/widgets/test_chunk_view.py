@@ -7,8 +7,12 @@ is the row count, an anchored view shows the last row, a view the user scrolled 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App, ComposeResult
 from textual.geometry import Size
+from textual.pilot import Pilot
 
 from llmstream_tui.ui.themes import app_variable_defaults
 from llmstream_tui.ui.widgets.chunk_view import ChunkView
@@ -22,16 +26,23 @@ class _OneView(App[None]):
         yield ChunkView(tints=False, delimiter="")
 
 
+@asynccontextmanager
+async def _view(rows: int) -> AsyncIterator[tuple[ChunkView, Pilot[None]]]:
+    """A 40x12 app with one view holding ``rows`` rows, drawn."""
+    app = _OneView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks([f"row {i}\n" for i in range(rows)])
+        await pilot.pause()
+        yield view, pilot
+
+
 def _shown_rows(view: ChunkView) -> list[str]:
     return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
 
 
 async def test_an_anchored_view_follows_every_frame_without_a_layout() -> None:
-    app = _OneView()
-    async with app.run_test(size=(40, 12)) as pilot:
-        view = app.query_one(ChunkView)
-        view.append_chunks([f"row {i}\n" for i in range(30)])
-        await pilot.pause()
+    async with _view(30) as (view, pilot):
         assert view.show_vertical_scrollbar
         grown = 0
         for frame in range(1, 6):
@@ -50,11 +61,7 @@ async def test_an_anchored_view_follows_every_frame_without_a_layout() -> None:
 
 
 async def test_a_view_scrolled_up_keeps_its_place_and_the_range_grows() -> None:
-    app = _OneView()
-    async with app.run_test(size=(40, 12)) as pilot:
-        view = app.query_one(ChunkView)
-        view.append_chunks([f"row {i}\n" for i in range(60)])
-        await pilot.pause()
+    async with _view(60) as (view, pilot):
         view.focus()
         await pilot.press("home")
         await pilot.pause()
@@ -74,11 +81,7 @@ async def test_a_view_scrolled_up_keeps_its_place_and_the_range_grows() -> None:
 
 
 async def test_a_view_that_first_needs_a_scrollbar_gets_one() -> None:
-    app = _OneView()
-    async with app.run_test(size=(40, 12)) as pilot:
-        view = app.query_one(ChunkView)
-        view.append_chunks(["short\n"])
-        await pilot.pause()
+    async with _view(1) as (view, pilot):
         assert not view.show_vertical_scrollbar
         view.append_chunks([f"row {i}\n" for i in range(40)])
         await pilot.pause()
