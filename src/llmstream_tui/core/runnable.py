@@ -56,6 +56,8 @@ def aclosing(iterator: AsyncIterator[_T]) -> _aclosing[AsyncGenerator[_T, None]]
 async def _iterate(items: list[_T]) -> AsyncIterator[_T]:
     for item in items:
         yield item
+
+
 ModelInput = str | Sequence[Any]
 
 
