@@ -305,9 +305,15 @@ def to_prompt(value: str | Sequence[Any]) -> str:
     return "\n".join(f"{prefix.get(m.type, m.role)}: {m.content}" for m in to_messages(value))
 
 
-def message_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """``{"role", "content"}`` dicts: the form every chat API takes."""
-    return [{"role": m.role, "content": m.content} for m in messages]
+def message_dicts(
+    messages: Sequence[BaseMessage], system: str | None = None
+) -> list[dict[str, str]]:
+    """``{"role", "content"}`` dicts: the form every chat API takes. ``system`` (the
+    configured system prompt) goes first unless the conversation brings its own."""
+    out = [{"role": m.role, "content": m.content} for m in messages]
+    if system and not any(m["role"] == "system" for m in out):
+        out.insert(0, {"role": "system", "content": system})
+    return out
 
 
 class TextAccumulator:

@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 from pydantic import Field
 
 from ..config import ProviderSpec
-from ..core.messages import UsageMetadata
+from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import Flavor, ModelRequest, RunContext
 from ..errors import ProviderError
@@ -312,10 +312,7 @@ class OllamaChatModel(_OllamaModel):
 
     def _body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         params = {**self.params, **request.overrides}
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        system = params.get("system")
-        if system and not any(m["role"] == "system" for m in messages):
-            messages.insert(0, {"role": "system", "content": system})
+        messages = message_dicts(request.messages, params.get("system"))
         body = self._common(request, params, stream=stream)
         body["messages"] = messages
         return body

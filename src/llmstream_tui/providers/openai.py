@@ -25,7 +25,7 @@ from contextlib import aclosing
 from typing import Any, ClassVar, Literal, Protocol
 
 from ..config import ProviderSpec
-from ..core.messages import UsageMetadata
+from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..errors import StreamProtocolError, StreamTruncated, UpstreamError
@@ -367,10 +367,7 @@ class OpenAIChatModel(_OpenAIBase):
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         params = self._merged_params(request)
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        system = params.get("system")
-        if system and not any(m["role"] == "system" for m in messages):
-            messages.insert(0, {"role": "system", "content": system})
+        messages = message_dicts(request.messages, params.get("system"))
         body: dict[str, Any] = {"model": self.model, "messages": messages}
         _common_params(params, body, "max_completion_tokens")
         body["stream"] = stream

@@ -22,6 +22,7 @@ from contextlib import aclosing
 from typing import Any, Literal
 
 from ..config import ProviderSpec
+from ..core.messages import message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder
@@ -158,7 +159,7 @@ class OpenAIResponsesModel(HTTPModel):
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         params = {**self.params, **request.overrides}
-        inputs = [{"role": m.role, "content": m.content} for m in request.messages]
+        inputs = message_dicts(request.messages)
         body: dict[str, Any] = {"model": self.model, "input": inputs}
         for key, value in params.items():
             if value is None or key in ("stop", "seed"):
