@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from itertools import count
 
 import pytest
 
@@ -25,3 +27,14 @@ def _private_data_dir(
     database there by default. A test's own ``LLMSTREAM_DATA_DIR`` still wins (its fixture
     runs after this one); subprocesses inherit the variable."""
     monkeypatch.setenv("LLMSTREAM_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture
+def counted_run_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run ids (shown in the events log) from a counter instead of uuid4."""
+    numbers = count(1)
+    monkeypatch.setattr(
+        uuid, "uuid4", lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835)
+                                         % (1 << 128))
+    )
+    yield

@@ -14,9 +14,6 @@ import asyncio
 import hashlib
 import io
 import time
-import uuid
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -192,17 +189,6 @@ FORBIDDEN = (
     + [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
     + [chr(c) for c in range(0x2060, 0x206A)] + ["\ufeff"]
 )
-
-
-@pytest.fixture
-def counted_run_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run ids (shown in the events log) from a counter instead of uuid4."""
-    numbers = count(1)
-    monkeypatch.setattr(
-        uuid, "uuid4", lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835)
-                                         % (1 << 128))
-    )
-    yield
 
 
 async def send_and_wait(pilot: Pilot[int], prompt: str) -> None:

@@ -8,9 +8,6 @@ at every changed picture before committing it.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 
 import pytest
@@ -25,14 +22,8 @@ PROMPT = "Write me a 1 verse song about sparkling water."
 
 
 @pytest.fixture(autouse=True)
-def counted_run_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run ids (shown in the events log) from a counter instead of uuid4."""
-    numbers = count(1)
-    monkeypatch.setattr(
-        uuid, "uuid4", lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835)
-                                         % (1 << 128))
-    )
-    yield
+def _counted(counted_run_ids: None) -> None:
+    """Every snapshot here: run ids from a counter (tests/conftest.py)."""
 
 
 def app_for(config: str) -> LLMStreamApp:
