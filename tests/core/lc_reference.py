@@ -25,9 +25,23 @@ LC_ONLY_METADATA = ("ls_integration", "lc_versions")
 
 
 class _Script:
+    """What both reference models share; listed first among the bases so it overrides the
+    LangChain base class (whose ``_get_ls_params`` it then calls)."""
+
     chunks: list[str]
     fail_at: int | None
     finish_reason: str | None
+    model: str
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _get_ls_params(self, stop: Any = None, **kw: Any) -> Any:
+        params = super()._get_ls_params(stop=stop, **kw)  # type: ignore[misc]
+        params["ls_provider"] = "scripted"
+        params["ls_model_name"] = self.model
+        return params
 
     def _info(self, i: int) -> dict[str, Any] | None:
         if i == len(self.chunks) - 1 and self.finish_reason is not None:
@@ -35,21 +49,11 @@ class _Script:
         return None
 
 
-class RefChat(BaseChatModel, _Script):
+class RefChat(_Script, BaseChatModel):
     chunks: list[str]
     fail_at: int | None = None
     finish_reason: str | None = "stop"
     model: str = "scripted"
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _get_ls_params(self, stop: Any = None, **kw: Any) -> Any:
-        params = super()._get_ls_params(stop=stop, **kw)
-        params["ls_provider"] = "scripted"
-        params["ls_model_name"] = self.model
-        return params
 
     def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
                   **kw: Any) -> ChatResult:
@@ -74,21 +78,11 @@ class RefChatNoStream(RefChat):
     _astream = BaseChatModel._astream  # type: ignore[assignment]
 
 
-class RefLLM(BaseLLM, _Script):
+class RefLLM(_Script, BaseLLM):
     chunks: list[str]
     fail_at: int | None = None
     finish_reason: str | None = "stop"
     model: str = "scripted"
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _get_ls_params(self, stop: Any = None, **kw: Any) -> Any:
-        params = super()._get_ls_params(stop=stop, **kw)
-        params["ls_provider"] = "scripted"
-        params["ls_model_name"] = self.model
-        return params
 
     def _generate(self, prompts: Any, stop: Any = None, run_manager: Any = None,
                   **kw: Any) -> LLMResult:
