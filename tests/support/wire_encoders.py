@@ -125,40 +125,14 @@ def openai_chat(chunks: list[str], frame: dict[str, Any]) -> bytes:
 
 def openai_completions(chunks: list[str], frame: dict[str, Any]) -> bytes:
     a = frame["ascii"]
-    events: list[tuple[str | None, str]] = []
-    for t in chunks:
-        events.append(
-            (
-                None,
-                dumps(
-                    {
-                        "id": "x",
-                        "object": "text_completion",
-                        "model": "m",
-                        "choices": [
-                            {"text": t, "index": 0, "logprobs": None, "finish_reason": None}
-                        ],
-                    },
-                    a,
-                ),
-            )
-        )
-    events.append(
-        (
-            None,
-            dumps(
-                {
-                    "id": "x",
-                    "object": "text_completion",
-                    "model": "m",
-                    "choices": [
-                        {"text": "", "index": 0, "logprobs": None, "finish_reason": "stop"}
-                    ],
-                },
-                a,
-            ),
-        )
-    )
+
+    def completion(text: str, finish: str | None) -> tuple[str | None, str]:
+        choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
+        return (None, dumps({"id": "x", "object": "text_completion", "model": "m",
+                             "choices": [choice]}, a))
+
+    events = [completion(t, None) for t in chunks]
+    events.append(completion("", "stop"))
     events.append((None, "[DONE]"))
     return sse(events, frame, [0])
 
