@@ -11,10 +11,11 @@ says.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,46 +86,25 @@ async def stream_texts(table: dict[str, Any], body: bytes, cuts: list[int], ctyp
 
 
 
+Encoder = Callable[[list[str], dict[str, Any]], bytes]
+SSE_KINDS: list[tuple[str, str, Encoder]] = [
+    ("openai-chat", "http://t/v1", openai_chat),
+    ("openai-completions", "http://t/v1", openai_completions),
+    ("openai-responses", "http://t/v1", openai_responses),
+    ("anthropic", "http://t", anthropic),
+    ("gemini", "http://t/v1beta", gemini),
+]
+
+
+@pytest.mark.parametrize(("kind", "base_url", "encode"), SSE_KINDS,
+                         ids=[k for k, _, _ in SSE_KINDS])
 @EXAMPLES
 @given(chunks=texts, frame=framing())
-async def test_openai_chat_yields_exactly_the_chunks(chunks: list[str], frame: dict[str, Any]) -> None:
-    got = await stream_texts({"kind": "openai-chat", "model": "m", "base_url": "http://t/v1"},
-                             openai_chat(chunks, frame), frame["cuts"], SSE)
-    assert got == chunks
-
-
-@EXAMPLES
-@given(chunks=texts, frame=framing())
-async def test_openai_completions_yields_exactly_the_chunks(chunks: list[str],
-                                                            frame: dict[str, Any]) -> None:
-    got = await stream_texts({"kind": "openai-completions", "model": "m",
-                              "base_url": "http://t/v1"},
-                             openai_completions(chunks, frame), frame["cuts"], SSE)
-    assert got == chunks
-
-
-@EXAMPLES
-@given(chunks=texts, frame=framing())
-async def test_openai_responses_yields_exactly_the_chunks(chunks: list[str],
-                                                          frame: dict[str, Any]) -> None:
-    got = await stream_texts({"kind": "openai-responses", "model": "m", "base_url": "http://t/v1"},
-                             openai_responses(chunks, frame), frame["cuts"], SSE)
-    assert got == chunks
-
-
-@EXAMPLES
-@given(chunks=texts, frame=framing())
-async def test_anthropic_yields_exactly_the_chunks(chunks: list[str], frame: dict[str, Any]) -> None:
-    got = await stream_texts({"kind": "anthropic", "model": "m", "base_url": "http://t"},
-                             anthropic(chunks, frame), frame["cuts"], SSE)
-    assert got == chunks
-
-
-@EXAMPLES
-@given(chunks=texts, frame=framing())
-async def test_gemini_yields_exactly_the_chunks(chunks: list[str], frame: dict[str, Any]) -> None:
-    got = await stream_texts({"kind": "gemini", "model": "m", "base_url": "http://t/v1beta"},
-                             gemini(chunks, frame), frame["cuts"], SSE)
+async def test_sse_providers_yield_exactly_the_chunks(
+    kind: str, base_url: str, encode: Encoder, chunks: list[str], frame: dict[str, Any]
+) -> None:
+    got = await stream_texts({"kind": kind, "model": "m", "base_url": base_url},
+                             encode(chunks, frame), frame["cuts"], SSE)
     assert got == chunks
 
 
