@@ -257,7 +257,8 @@ async def floor_ollama(client: httpx.AsyncClient, url: str, body: Any) -> int:
     return n
 
 
-async def ours_astream(llm: Any) -> int:
+async def count_astream(llm: Any) -> int:
+    """Chunks with text from ``astream``: ours and langchain-openai's alike."""
     n = 0
     async for chunk in llm.astream("hi"):
         if chunk.content:
@@ -265,7 +266,8 @@ async def ours_astream(llm: Any) -> int:
     return n
 
 
-async def ours_events(llm: Any) -> int:
+async def count_events(llm: Any) -> int:
+    """Stream events with text from ``astream_events`` v2: ours and langchain-openai's."""
     n = 0
     async for event in llm.astream_events("hi", version="v2"):
         if event["event"] == "on_chat_model_stream" and event["data"]["chunk"].content:
@@ -279,7 +281,7 @@ async def ours_stdlib_json(llm: Any) -> int:
 
     saved, module._loads = module._loads, json.JSONDecoder().decode
     try:
-        return await ours_astream(llm)
+        return await count_astream(llm)
     finally:
         module._loads = saved
 
@@ -312,22 +314,6 @@ async def sdk_ollama(client: Any) -> int:
     n = 0
     async for part in await client.chat(model="llama3.2", messages=MESSAGES, stream=True):
         if not part.done and part.message.content:
-            n += 1
-    return n
-
-
-async def lc_astream(model: Any) -> int:
-    n = 0
-    async for chunk in model.astream("hi"):
-        if chunk.content:
-            n += 1
-    return n
-
-
-async def lc_events(model: Any) -> int:
-    n = 0
-    async for event in model.astream_events("hi", version="v2"):
-        if event["event"] == "on_chat_model_stream" and event["data"]["chunk"].content:
             n += 1
     return n
 
@@ -398,7 +384,7 @@ def _langchain_openai(root: str) -> tuple[dict[str, Case], str]:
     model = ChatOpenAI(model="gpt-4o", base_url=root + "/v1",
                        api_key="bench",  # type: ignore[arg-type]  # a str is accepted
                        max_retries=0, timeout=60, stream_usage=True)
-    return {LC: lambda: lc_astream(model), LC_EVENTS: lambda: lc_events(model)}, ""
+    return {LC: lambda: count_astream(model), LC_EVENTS: lambda: count_events(model)}, ""
 
 
 async def _close(client: Any) -> None:
@@ -430,8 +416,8 @@ def measure(family: Family, chunks: int, repeats: int, framing: str,
         cases: dict[str, Case] = {
             RAW: lambda: raw_bytes(client, url, family.body),
             FLOOR: lambda: family.floor(client, url, family.body),
-            OURS: lambda: ours_astream(llm),
-            OURS_EVENTS: lambda: ours_events(llm),
+            OURS: lambda: count_astream(llm),
+            OURS_EVENTS: lambda: count_events(llm),
             family.sdk_name: sdk_case,
         }
         if family.name == "openai":
