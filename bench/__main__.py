@@ -54,8 +54,10 @@ def _ui(smoke: bool) -> list[Row]:
 
     run: Callable[[bool], list[Row]] | None = getattr(ui_ingest, "run", None)
     if run is None:
-        raise Missing("bench/ui_ingest.py has no run(smoke) -> list[Row] yet "
-                      "(run it alone: python -m bench.ui_ingest)")
+        raise Missing(
+            "bench/ui_ingest.py has no run(smoke) -> list[Row] yet "
+            "(run it alone: python -m bench.ui_ingest)"
+        )
     return run(smoke)
 
 
@@ -72,7 +74,10 @@ def _startup(smoke: bool) -> list[Row]:
 
 
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
-    "wire": _wire, "ui": _ui, "memory": _memory, "startup": _startup,
+    "wire": _wire,
+    "ui": _ui,
+    "memory": _memory,
+    "startup": _startup,
 }
 
 
@@ -84,8 +89,10 @@ def _number(value: float) -> str:
 
 def markdown_table(rows: list[Row]) -> str:
     """The rows as a Markdown table (the README's figures)."""
-    lines = ["| section | case | median | unit | ratio | vs / note |",
-             "|---|---|---:|---|---:|---|"]
+    lines = [
+        "| section | case | median | unit | ratio | vs / note |",
+        "|---|---|---:|---|---:|---|",
+    ]
     for r in rows:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
         vs = "; ".join(x for x in (f"vs {r.baseline}" if r.baseline else "", r.note) if x)
@@ -102,8 +109,10 @@ def describe_machine(info: dict[str, Any]) -> str:
         if after:
             shared += f", {after[0]:.2f} at the end"
         shared += " (a shared machine: other work may have run alongside)"
-    return (f"{info['date']}: Python {info['python']} on {info['system']} {info['machine']}, "
-            f"{info['cpus']} CPUs{shared}; {info['elapsed_s']:.0f} s in all")
+    return (
+        f"{info['date']}: Python {info['python']} on {info['system']} {info['machine']}, "
+        f"{info['cpus']} CPUs{shared}; {info['elapsed_s']:.0f} s in all"
+    )
 
 
 def update_readme(rows: list[Row], info: dict[str, Any], path: Path = README) -> None:
@@ -117,23 +126,32 @@ def update_readme(rows: list[Row], info: dict[str, Any], path: Path = README) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny sizes, one repeat: checks the benchmarks work")
-    parser.add_argument("--only", choices=SECTIONS, action="append",
-                        help="run only this section (repeatable)")
-    parser.add_argument("--json", type=Path, default=None,
-                        help="where to write the results (default: bench/results/latest.json,"
-                             " or smoke.json with --smoke)")
-    parser.add_argument("--update-readme", action="store_true",
-                        help="rewrite the figures block of bench/README.md")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, one repeat: checks the benchmarks work"
+    )
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="where to write the results (default: bench/results/latest.json,"
+        " or smoke.json with --smoke)",
+    )
+    parser.add_argument(
+        "--update-readme", action="store_true", help="rewrite the figures block of bench/README.md"
+    )
     args = parser.parse_args(argv)
     if args.update_readme and (args.smoke or args.only):
         parser.error("--update-readme needs a full run (no --smoke, no --only)")
     sections = tuple(args.only or SECTIONS)
-    info: dict[str, Any] = {**machine(), "smoke": args.smoke,
-                            "load_before": list(os.getloadavg())}
+    info: dict[str, Any] = {**machine(), "smoke": args.smoke, "load_before": list(os.getloadavg())}
     started = time.perf_counter()
     rows: list[Row] = []
     skipped: dict[str, str] = {}
@@ -157,10 +175,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {'skipped' if name in skipped else 'FAILED'}: {why}")
     path = args.json or RESULTS / ("smoke.json" if args.smoke else "latest.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"machine": info, "sections": list(sections),
-                                "skipped": skipped, "failed": failed,
-                                "rows": [asdict(r) for r in rows]}, indent=2),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "sections": list(sections),
+                "skipped": skipped,
+                "failed": failed,
+                "rows": [asdict(r) for r in rows],
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     print(f"results: {path}")
     if args.update_readme and not failed:
         update_readme(rows, info)

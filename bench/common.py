@@ -43,8 +43,13 @@ def alternate(cases: dict[str, Callable[[], float]], repeats: int) -> dict[str, 
 
 
 def rows_from(
-    section: str, samples: dict[str, list[float]], unit: str, baseline: str,
-    *, higher_is_better: bool = True, notes: dict[str, str] | None = None,
+    section: str,
+    samples: dict[str, list[float]],
+    unit: str,
+    baseline: str,
+    *,
+    higher_is_better: bool = True,
+    notes: dict[str, str] | None = None,
 ) -> list[Row]:
     """Median per case and its ratio to ``baseline`` (> 1 means better than the baseline
     when ``higher_is_better``, i.e. ratio = value / baseline for rates, baseline / value for
@@ -54,8 +59,18 @@ def rows_from(
     out = []
     for name, value in medians.items():
         ratio = value / base if base else None
-        out.append(Row(section, name, value, unit, ratio, baseline,
-                       (notes or {}).get(name, ""), samples[name]))
+        out.append(
+            Row(
+                section,
+                name,
+                value,
+                unit,
+                ratio,
+                baseline,
+                (notes or {}).get(name, ""),
+                samples[name],
+            )
+        )
     return out
 
 
@@ -68,10 +83,14 @@ def timed(fn: Callable[[], Any]) -> float:
 def machine() -> dict[str, Any]:
     import os
 
-    return {"python": platform.python_version(), "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "system": platform.system(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "system": platform.system(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
 
 
 def format_table(rows: list[Row]) -> str:
@@ -79,14 +98,18 @@ def format_table(rows: list[Row]) -> str:
     for r in rows:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
         value = f"{r.value:,.0f}" if r.value >= 100 else f"{r.value:.4g}"
-        lines.append(f"{r.section:<14} {r.case:<44} {value:>14} {r.unit:<10} {ratio:>8}  "
-                     f"{r.baseline or ''} {r.note}")
+        lines.append(
+            f"{r.section:<14} {r.case:<44} {value:>14} {r.unit:<10} {ratio:>8}  "
+            f"{r.baseline or ''} {r.note}"
+        )
     return "\n".join(lines)
 
 
 def write_json(rows: list[Row], name: str = "latest.json") -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / name
-    path.write_text(json.dumps({"machine": machine(), "rows": [asdict(r) for r in rows]},
-                               indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps({"machine": machine(), "rows": [asdict(r) for r in rows]}, indent=2),
+        encoding="utf-8",
+    )
     return path

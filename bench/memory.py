@@ -70,8 +70,10 @@ def _llm(chunks: int) -> Any:
     from llmstream_tui import build_llm
 
     pieces = _chunk_list()
-    return build_llm({"kind": "scripted", "chunks": pieces,
-                      "repeat": max(1, chunks // len(pieces))}, name="bench")
+    return build_llm(
+        {"kind": "scripted", "chunks": pieces, "repeat": max(1, chunks // len(pieces))},
+        name="bench",
+    )
 
 
 def _text_bytes(chunks: int) -> int:
@@ -132,7 +134,7 @@ async def _pane_store(llm: Any, tmp: Path) -> tuple[Any, int]:
     layout = ChunkLayout(78, delimiter="|")
     pieces = _chunk_list()
     total = llm.spec.repeat * len(pieces)
-    frame = (pieces * (FRAME // len(pieces) + 1))[:FRAME - FRAME % len(pieces)]
+    frame = (pieces * (FRAME // len(pieces) + 1))[: FRAME - FRAME % len(pieces)]
     sent = 0
     while sent < total:
         batch = frame if total - sent >= len(frame) else frame[: total - sent]
@@ -167,8 +169,9 @@ async def _record(llm: Any, tmp: Path, history: bool) -> tuple[Any, int]:
     from llmstream_tui.core.metrics import StreamTimeline
     from llmstream_tui.sessions import SessionRecorder
 
-    recorder = SessionRecorder.open(record=tmp / "session.jsonl", history=history,
-                                    history_path=tmp / "history.db")
+    recorder = SessionRecorder.open(
+        record=tmp / "session.jsonl", history=history, history_path=tmp / "history.db"
+    )
     recorder.begin_turn("go")
     timeline = StreamTimeline()
     run = recorder.start_run(llm, timeline=timeline)
@@ -189,8 +192,11 @@ async def _recorder_history(llm: Any, tmp: Path) -> tuple[Any, int]:
 
 
 RUNNERS: dict[str, Callable[[Any, Path], Coroutine[Any, Any, tuple[Any, int]]]] = {
-    "core": _core, "pane store": _pane_store, "pane session": _pane_session,
-    "recorder file": _recorder_file, "recorder file+history": _recorder_history,
+    "core": _core,
+    "pane store": _pane_store,
+    "pane session": _pane_session,
+    "recorder file": _recorder_file,
+    "recorder file+history": _recorder_history,
 }
 
 
@@ -212,15 +218,22 @@ def child(case: str, chunks: int, traced: bool) -> dict[str, Any]:
         kept, seen = asyncio.run(RUNNERS[case](llm, Path(tmp)))
         elapsed = time.perf_counter() - started
         gc.collect()
-        out: dict[str, Any] = {"case": case, "chunks": seen, "seconds": elapsed,
-                               "text_bytes": _text_bytes(chunks)}
+        out: dict[str, Any] = {
+            "case": case,
+            "chunks": seen,
+            "seconds": elapsed,
+            "text_bytes": _text_bytes(chunks),
+        }
         if traced:
             current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             out.update(retained=current - base, peak=peak - base)
         else:
-            out.update(maxrss=_maxrss(), rss_before=rss_before,
-                       growth=max(0, _maxrss() - max(rss_before, maxrss_before)))
+            out.update(
+                maxrss=_maxrss(),
+                rss_before=rss_before,
+                growth=max(0, _maxrss() - max(rss_before, maxrss_before)),
+            )
         recording = Path(tmp) / "session.jsonl"
         if recording.exists():
             out["file_bytes"] = recording.stat().st_size
@@ -238,8 +251,12 @@ def _spawn(case: str, chunks: int, traced: bool) -> dict[str, Any]:
     return result
 
 
-def run(smoke: bool = False, chunks: int = CHUNKS, repeats: int = REPEATS,
-        cases: tuple[str, ...] = CASES) -> list[Row]:
+def run(
+    smoke: bool = False,
+    chunks: int = CHUNKS,
+    repeats: int = REPEATS,
+    cases: tuple[str, ...] = CASES,
+) -> list[Row]:
     """Retained bytes per chunk (one traced run per case: tracemalloc's counts do not vary
     from run to run) and peak RSS (the median of ``repeats`` alternating untraced runs)."""
     if smoke:
@@ -255,31 +272,53 @@ def run(smoke: bool = False, chunks: int = CHUNKS, repeats: int = REPEATS,
         n = t["chunks"]
         assert n == max(1, chunks // len(_chunk_list())) * len(_chunk_list()), (case, n)
         text = t["text_bytes"]
-        note = (f"{n:,} chunks: {t['retained'] / 2**20:.1f} MiB in all; peak traced {t['peak'] / n:.1f} "
-                f"B/chunk; text {text / n:.2f} B/chunk")
+        note = (
+            f"{n:,} chunks: {t['retained'] / 2**20:.1f} MiB in all; peak traced {t['peak'] / n:.1f} "
+            f"B/chunk; text {text / n:.2f} B/chunk"
+        )
         if "file_bytes" in t:
             note += f"; recording {t['file_bytes'] / n:.0f} B/chunk on disk"
-        rows.append(Row("memory", f"{case}, retained", t["retained"] / n,
-                        "B/chunk", t["retained"] / text, "the text's bytes", note))
+        rows.append(
+            Row(
+                "memory",
+                f"{case}, retained",
+                t["retained"] / n,
+                "B/chunk",
+                t["retained"] / text,
+                "the text's bytes",
+                note,
+            )
+        )
         runs = untraced[case]
         peak = [r["maxrss"] / 2**20 for r in runs]
         growth = statistics.median(r["growth"] for r in runs)
         seconds = statistics.median(r["seconds"] for r in runs)
-        rows.append(Row("memory", f"{case}, peak RSS", statistics.median(peak), "MiB",
-                        note=f"+{growth / n:.1f} B/chunk over the RSS after set-up; "
-                             f"{n / seconds:,.0f} chunks/s untraced",
-                        samples=peak))
+        rows.append(
+            Row(
+                "memory",
+                f"{case}, peak RSS",
+                statistics.median(peak),
+                "MiB",
+                note=f"+{growth / n:.1f} B/chunk over the RSS after set-up; "
+                f"{n / seconds:,.0f} chunks/s untraced",
+                samples=peak,
+            )
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.memory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_CHUNKS:,} chunks")
     parser.add_argument("--chunks", type=int, default=CHUNKS)
     parser.add_argument("--repeats", type=int, default=REPEATS)
-    parser.add_argument("--case", choices=CASES, action="append",
-                        help="only this case (repeatable; default: all)")
+    parser.add_argument(
+        "--case", choices=CASES, action="append", help="only this case (repeatable; default: all)"
+    )
     parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -25,14 +25,16 @@ from .common import Row, alternate, format_table, rows_from, timed, write_json
 
 REPEATS = 7
 CONFIG = '[providers.one]\nkind = "scripted"\nchunks = ["Hi!"]\n'
-FIRST_FRAME = ("import asyncio\n"
-               "from llmstream_tui import load_settings\n"
-               "from llmstream_tui.ui.app import make_app\n"
-               "async def main():\n"
-               "    app = make_app(load_settings())\n"
-               "    async with app.run_test(size=(120, 40)) as pilot:\n"
-               "        await pilot.pause()\n"
-               "asyncio.run(main())\n")
+FIRST_FRAME = (
+    "import asyncio\n"
+    "from llmstream_tui import load_settings\n"
+    "from llmstream_tui.ui.app import make_app\n"
+    "async def main():\n"
+    "    app = make_app(load_settings())\n"
+    "    async with app.run_test(size=(120, 40)) as pilot:\n"
+    "        await pilot.pause()\n"
+    "asyncio.run(main())\n"
+)
 
 
 def _run(cmd: list[str], home: Path) -> float:
@@ -45,29 +47,45 @@ def run(smoke: bool = False, repeats: int = REPEATS) -> list[Row]:
         home = Path(tmp)
         config = home / "one.toml"
         config.write_text(CONFIG, encoding="utf-8")
-        stream = [sys.executable, "-m", "llmstream_tui", "stream", "--config", str(config),
-                  "-p", "one", "--format", "jsonl", "hi"]
-        out = subprocess.run(stream, check=True, capture_output=True, text=True,
-                             env={"PATH": "/usr/bin:/bin", "HOME": tmp,
-                                  "LLMSTREAM_DATA_DIR": str(home / "data")}).stdout
+        stream = [
+            sys.executable,
+            "-m",
+            "llmstream_tui",
+            "stream",
+            "--config",
+            str(config),
+            "-p",
+            "one",
+            "--format",
+            "jsonl",
+            "hi",
+        ]
+        out = subprocess.run(
+            stream,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": tmp, "LLMSTREAM_DATA_DIR": str(home / "data")},
+        ).stdout
         assert '"Hi!"' in out, out  # the one chunk really streamed
         cases = {
-            'python -c "import httpx"': lambda: _run([sys.executable, "-c", "import httpx"],
-                                                     home),
-            'python -c "import textual"': lambda: _run([sys.executable, "-c",
-                                                        "import textual"], home),
+            'python -c "import httpx"': lambda: _run([sys.executable, "-c", "import httpx"], home),
+            'python -c "import textual"': lambda: _run(
+                [sys.executable, "-c", "import textual"], home
+            ),
             "llmstream-tui stream (one chunk)": lambda: _run(stream, home),
-            "app first frame (headless)": lambda: _run([sys.executable, "-c", FIRST_FRAME],
-                                                       home),
+            "app first frame (headless)": lambda: _run([sys.executable, "-c", FIRST_FRAME], home),
         }
         samples = alternate(cases, 1 if smoke else repeats)
-    return rows_from("startup", samples, "s", 'python -c "import textual"',
-                     higher_is_better=False)
+    return rows_from("startup", samples, "s", 'python -c "import textual"', higher_is_better=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.startup",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--smoke", action="store_true", help="one run of each")
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args(argv)

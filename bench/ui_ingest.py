@@ -64,8 +64,11 @@ def _chunk_count(chunks: int) -> int:
 
 def _settings(panes: int, chunks: int) -> Settings:
     providers = {f"p{i}": _table(chunks) for i in range(panes)}
-    return Settings(providers=providers, default_providers=list(providers),
-                    ui={"events_open": "yes", "cursor_blink": False, "fps": FPS})
+    return Settings(
+        providers=providers,
+        default_providers=list(providers),
+        ui={"events_open": "yes", "cursor_blink": False, "fps": FPS},
+    )
 
 
 # -- the app -------------------------------------------------------------------------------
@@ -93,8 +96,9 @@ class _Baseline(App[None]):
     """A bare app with one Textual log widget, fed once per frame by a worker that consumes
     the same ``astream_events`` stream as a pane does."""
 
-    def __init__(self, widget_factory: Callable[[], Log | RichLog], chunks: int,
-                 panes: int) -> None:
+    def __init__(
+        self, widget_factory: Callable[[], Log | RichLog], chunks: int, panes: int
+    ) -> None:
         super().__init__()
         self.factory = widget_factory
         self.chunks = chunks
@@ -295,49 +299,91 @@ def run_bench(smoke: bool = False, repeats: int = 3) -> list[Row]:
             f"app, {panes} pane(s), delimiters+tints": lambda p=panes, c=per: run(_app_run(p, c)),
             "Log per frame": lambda p=panes, c=per: run(_baseline_run(Log, p, c)),
             "RichLog(wrap) per frame": lambda p=panes, c=per: run(
-                _baseline_run(lambda: RichLog(wrap=True), p, c)),
+                _baseline_run(lambda: RichLog(wrap=True), p, c)
+            ),
             "core astream_events only": lambda p=panes, c=per: run(_core_run(p, c)),
         }
         samples: dict[str, list[float]] = {k: [] for k in cases}
         for _ in range(repeats):
             for name, fn in cases.items():
                 samples[name].append(total / fn())
-        rows += rows_from(f"ingest x{panes}", samples, "chunks/s", "Log per frame",
-                          notes={"core astream_events only": "(no UI: the ceiling)"})
+        rows += rows_from(
+            f"ingest x{panes}",
+            samples,
+            "chunks/s",
+            "Log per frame",
+            notes={"core astream_events only": "(no UI: the ceiling)"},
+        )
 
     # 3. cost per chunk as the stream grows
-    scale: dict[str, list[float]] = {"app 20k": [], "app 200k": [], "core 20k": [],
-                                     "core 200k": []}
+    scale: dict[str, list[float]] = {"app 20k": [], "app 200k": [], "core 20k": [], "core 200k": []}
     for _ in range(repeats):
         scale["app 20k"].append(run(_app_run(1, small)))
         scale["app 200k"].append(run(_app_run(1, big)))
         scale["core 20k"].append(run(_core_run(1, small)))
         scale["core 200k"].append(run(_core_run(1, big)))
     med = {k: statistics.median(v) for k, v in scale.items()}
-    rows.append(Row("scaling", f"app: time({big:,}) / time({small:,})",
-                    med["app 200k"] / med["app 20k"], "x", note="target <= 11x"))
-    rows.append(Row("scaling", f"core only: time({big:,}) / time({small:,})",
-                    med["core 200k"] / med["core 20k"], "x", note="for comparison"))
+    rows.append(
+        Row(
+            "scaling",
+            f"app: time({big:,}) / time({small:,})",
+            med["app 200k"] / med["app 20k"],
+            "x",
+            note="target <= 11x",
+        )
+    )
+    rows.append(
+        Row(
+            "scaling",
+            f"core only: time({big:,}) / time({small:,})",
+            med["core 200k"] / med["core 20k"],
+            "x",
+            note="for comparison",
+        )
+    )
 
     # 4. key latency during the fastest stream
     # long enough that every key lands mid-stream (typing takes ~1.5 s), and a key shown
     # after the stream ended does not count
-    latencies, frame = asyncio.run(_key_latency(200_000 if smoke else long_session,
-                                                3 if smoke else 12))
+    latencies, frame = asyncio.run(
+        _key_latency(200_000 if smoke else long_session, 3 if smoke else 12)
+    )
     if latencies:
-        rows.append(Row("keys", "key to screen, median", statistics.median(latencies) * 1000,
-                        "ms", note=f"{len(latencies)} keys; frame {frame * 1000:.1f} ms"))
-        rows.append(Row("keys", "key to screen, worst", max(latencies) * 1000, "ms",
-                        ratio=max(latencies) / frame, baseline="frames",
-                        note="target: within 2 frames"))
+        rows.append(
+            Row(
+                "keys",
+                "key to screen, median",
+                statistics.median(latencies) * 1000,
+                "ms",
+                note=f"{len(latencies)} keys; frame {frame * 1000:.1f} ms",
+            )
+        )
+        rows.append(
+            Row(
+                "keys",
+                "key to screen, worst",
+                max(latencies) * 1000,
+                "ms",
+                ratio=max(latencies) / frame,
+                baseline="frames",
+                note="target: within 2 frames",
+            )
+        )
     else:
         rows.append(Row("keys", "key to screen", float("nan"), "ms", note="no key measured"))
 
     # 5. state kept per chunk
     per_chunk, view_only, kept_rows, log_lines = asyncio.run(_state_bytes(long_session))
-    rows.append(Row("ui memory", f"pane state after {long_session:,} chunks", per_chunk,
-                    "B/chunk", note=f"view {view_only:.1f} B/chunk ({kept_rows:,} rows kept); "
-                                    f"events log {log_lines:,} lines (bounded)"))
+    rows.append(
+        Row(
+            "ui memory",
+            f"pane state after {long_session:,} chunks",
+            per_chunk,
+            "B/chunk",
+            note=f"view {view_only:.1f} B/chunk ({kept_rows:,} rows kept); "
+            f"events log {log_lines:,} lines (bounded)",
+        )
+    )
 
     return rows
 
@@ -355,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_bench(args.smoke, args.repeats)
     repeats = 1 if args.smoke else args.repeats
     n_big = _chunk_count(6_000 if args.smoke else 200_000)
-    print(f"chunks per case: {n_big:,} ({len(DEFAULT_CHUNKS)}-chunk song repeated), "
-          f"headless {SIZE[0]}x{SIZE[1]}, {FPS} fps flush, median of {repeats}")
+    print(
+        f"chunks per case: {n_big:,} ({len(DEFAULT_CHUNKS)}-chunk song repeated), "
+        f"headless {SIZE[0]}x{SIZE[1]}, {FPS} fps flush, median of {repeats}"
+    )
     print(format_table(rows))
     if not args.smoke:
         path = write_json(rows, "ui_ingest.json")

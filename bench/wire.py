@@ -81,8 +81,9 @@ def http_response(content_type: str, events: list[bytes], framing: str) -> bytes
         whole = b"".join(events)
         parts = [whole[i : i + BULK] for i in range(0, len(whole), BULK)]
     body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
-    head = (f"HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\n"
-            "transfer-encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n"
+    ).encode()
     return head + body
 
 
@@ -139,24 +140,37 @@ def start_server(response: bytes) -> tuple[BaseProcess, str]:
 
 def openai_events(chunks: int) -> list[bytes]:
     """Chat Completions: role chunk, ``chunks`` content chunks, finish, usage, ``[DONE]``."""
-    head = {"id": "chatcmpl-AB7c3BenchmarkStream0001", "object": "chat.completion.chunk",
-            "created": 1727346171, "model": "gpt-4o-2024-08-06",
-            "system_fingerprint": "fp_7568d46099"}
+    head = {
+        "id": "chatcmpl-AB7c3BenchmarkStream0001",
+        "object": "chat.completion.chunk",
+        "created": 1727346171,
+        "model": "gpt-4o-2024-08-06",
+        "system_fingerprint": "fp_7568d46099",
+    }
 
     def event(obj: dict[str, Any]) -> bytes:
         return b"data: " + _dumps({**head, **obj}) + b"\n\n"
 
     def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {"choices": [{"index": 0, "delta": delta, "logprobs": None,
-                             "finish_reason": finish}]}
+        return {
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+        }
 
     words = [event(choice({"content": w})) for w in WORDS]
     return [
         event(choice({"role": "assistant", "content": "", "refusal": None})),
         *(words[i % len(words)] for i in range(chunks)),
         event(choice({}, "stop")),
-        event({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": chunks,
-                                        "total_tokens": chunks + 9}}),
+        event(
+            {
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": 9,
+                    "completion_tokens": chunks,
+                    "total_tokens": chunks + 9,
+                },
+            }
+        ),
         b"data: [DONE]\n\n",
     ]
 
@@ -169,21 +183,32 @@ def anthropic_events(chunks: int) -> list[bytes]:
         return b"event: " + name.encode() + b"\ndata: " + _dumps({"type": name, **obj}) + b"\n\n"
 
     message: dict[str, Any] = {
-        "id": "msg_01BenchmarkStream000000001", "type": "message", "role": "assistant",
-        "content": [], "model": "claude-sonnet-4-5-20250929", "stop_reason": None,
-        "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1},
+        "id": "msg_01BenchmarkStream000000001",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": "claude-sonnet-4-5-20250929",
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 9, "output_tokens": 1},
     }
-    words = [event("content_block_delta",
-                   {"index": 0, "delta": {"type": "text_delta", "text": w}}) for w in WORDS]
+    words = [
+        event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": w}})
+        for w in WORDS
+    ]
     return [
         event("message_start", {"message": message}),
-        event("content_block_start", {"index": 0, "content_block": {"type": "text",
-                                                                     "text": ""}}),
+        event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
         event("ping", {}),
         *(words[i % len(words)] for i in range(chunks)),
         event("content_block_stop", {"index": 0}),
-        event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                "usage": {"output_tokens": chunks}}),
+        event(
+            "message_delta",
+            {
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": chunks},
+            },
+        ),
         event("message_stop", {}),
     ]
 
@@ -196,12 +221,18 @@ def ollama_events(chunks: int) -> list[bytes]:
     def line(obj: dict[str, Any]) -> bytes:
         return _dumps({"model": "llama3.2", "created_at": stamp, **obj}) + b"\n"
 
-    words = [line({"message": {"role": "assistant", "content": w}, "done": False})
-             for w in WORDS]
-    done = {"message": {"role": "assistant", "content": ""}, "done": True,
-            "done_reason": "stop", "total_duration": 4883583458, "load_duration": 1334875,
-            "prompt_eval_count": 9, "prompt_eval_duration": 342546000,
-            "eval_count": chunks, "eval_duration": 4535599000}
+    words = [line({"message": {"role": "assistant", "content": w}, "done": False}) for w in WORDS]
+    done = {
+        "message": {"role": "assistant", "content": ""},
+        "done": True,
+        "done_reason": "stop",
+        "total_duration": 4883583458,
+        "load_duration": 1334875,
+        "prompt_eval_count": 9,
+        "prompt_eval_duration": 342546000,
+        "eval_count": chunks,
+        "eval_duration": 4535599000,
+    }
     return [*(words[i % len(words)] for i in range(chunks)), line(done)]
 
 
@@ -288,9 +319,9 @@ async def ours_stdlib_json(llm: Any) -> int:
 
 async def sdk_openai(client: Any) -> int:
     n = 0
-    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES,
-                                                  stream=True,
-                                                  stream_options={"include_usage": True})
+    stream = await client.chat.completions.create(
+        model="gpt-4o", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
     async for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             n += 1
@@ -301,11 +332,15 @@ async def sdk_anthropic(client: Any) -> int:
     """``messages.create(stream=True)``: the SDK's raw event stream, its cheapest way to
     stream (``messages.stream()`` adds a snapshot accumulated on every event)."""
     n = 0
-    stream = await client.messages.create(model="claude-sonnet-4-5", max_tokens=1024,
-                                          messages=MESSAGES, stream=True)
+    stream = await client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=1024, messages=MESSAGES, stream=True
+    )
     async for event in stream:
-        if (event.type == "content_block_delta" and event.delta.type == "text_delta"
-                and event.delta.text):
+        if (
+            event.type == "content_block_delta"
+            and event.delta.type == "text_delta"
+            and event.delta.text
+        ):
             n += 1
     return n
 
@@ -336,21 +371,39 @@ class Family:
 
 
 OPENAI = Family(
-    "openai", "text/event-stream; charset=utf-8", openai_events, "/v1/chat/completions",
-    {"model": "gpt-4o", "messages": MESSAGES, "stream": True,
-     "stream_options": {"include_usage": True}},
-    floor_openai, "openai-chat:gpt-4o@{root}/v1", "openai SDK (AsyncOpenAI) stream",
+    "openai",
+    "text/event-stream; charset=utf-8",
+    openai_events,
+    "/v1/chat/completions",
+    {
+        "model": "gpt-4o",
+        "messages": MESSAGES,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    },
+    floor_openai,
+    "openai-chat:gpt-4o@{root}/v1",
+    "openai SDK (AsyncOpenAI) stream",
 )
 ANTHROPIC = Family(
-    "anthropic", "text/event-stream; charset=utf-8", anthropic_events, "/v1/messages",
+    "anthropic",
+    "text/event-stream; charset=utf-8",
+    anthropic_events,
+    "/v1/messages",
     {"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": MESSAGES, "stream": True},
-    floor_anthropic, "anthropic:claude-sonnet-4-5@{root}",
+    floor_anthropic,
+    "anthropic:claude-sonnet-4-5@{root}",
     "anthropic SDK messages.create(stream)",
 )
 OLLAMA = Family(
-    "ollama", "application/x-ndjson", ollama_events, "/api/chat",
+    "ollama",
+    "application/x-ndjson",
+    ollama_events,
+    "/api/chat",
     {"model": "llama3.2", "messages": MESSAGES, "stream": True},
-    floor_ollama, "ollama-chat:llama3.2@{root}", "ollama SDK AsyncClient.chat(stream)",
+    floor_ollama,
+    "ollama-chat:llama3.2@{root}",
+    "ollama SDK AsyncClient.chat(stream)",
 )
 BY_NAME = {f.name: f for f in (OPENAI, ANTHROPIC, OLLAMA)}
 
@@ -360,14 +413,14 @@ def _sdk(family: Family, root: str) -> tuple[Any, Case]:
     if family.name == "openai":
         import openai
 
-        client: Any = openai.AsyncOpenAI(base_url=root + "/v1", api_key="bench",
-                                         max_retries=0, timeout=60)
+        client: Any = openai.AsyncOpenAI(
+            base_url=root + "/v1", api_key="bench", max_retries=0, timeout=60
+        )
         return client, lambda: sdk_openai(client)
     if family.name == "anthropic":
         import anthropic
 
-        client = anthropic.AsyncAnthropic(base_url=root, api_key="bench", max_retries=0,
-                                          timeout=60)
+        client = anthropic.AsyncAnthropic(base_url=root, api_key="bench", max_retries=0, timeout=60)
         return client, lambda: sdk_anthropic(client)
     import ollama
 
@@ -381,9 +434,14 @@ def _langchain_openai(root: str) -> tuple[dict[str, Case], str]:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
         return {}, f"langchain-openai not installed ({exc.name}): pip install -e '.[bench]'"
-    model = ChatOpenAI(model="gpt-4o", base_url=root + "/v1",
-                       api_key="bench",  # type: ignore[arg-type]  # a str is accepted
-                       max_retries=0, timeout=60, stream_usage=True)
+    model = ChatOpenAI(
+        model="gpt-4o",
+        base_url=root + "/v1",
+        api_key="bench",  # type: ignore[arg-type]  # a str is accepted
+        max_retries=0,
+        timeout=60,
+        stream_usage=True,
+    )
     return {LC: lambda: count_astream(model), LC_EVENTS: lambda: count_events(model)}, ""
 
 
@@ -398,8 +456,9 @@ async def _close(client: Any) -> None:
         await inner.aclose()
 
 
-def measure(family: Family, chunks: int, repeats: int, framing: str,
-            langchain: bool = True) -> tuple[dict[str, list[float]], str]:
+def measure(
+    family: Family, chunks: int, repeats: int, framing: str, langchain: bool = True
+) -> tuple[dict[str, list[float]], str]:
     """Samples (chunks/s per case, ``repeats`` alternating runs after a warm-up) for one
     family and framing; plus a note about anything left out."""
     from llmstream_tui.providers.registry import build_llm
@@ -434,6 +493,7 @@ def measure(family: Family, chunks: int, repeats: int, framing: str,
                 if name != RAW:
                     assert count == chunks, (family.name, framing, name, count)
                 return chunks / elapsed
+
             return once
 
         sync_cases = {name: timed_case(name, case) for name, case in cases.items()}
@@ -466,23 +526,42 @@ def target_rows(section: str, family: Family, samples: dict[str, list[float]]) -
 
     checks: list[tuple[str, float, float, bool, str]] = [
         ("target floor/astream (time)", med[FLOOR] / ours, 1.3, True, ""),
-        ("target astream/SDK", ours / med[family.sdk_name], 10, False,
-         ceiling(med[family.sdk_name])),
+        (
+            "target astream/SDK",
+            ours / med[family.sdk_name],
+            10,
+            False,
+            ceiling(med[family.sdk_name]),
+        ),
     ]
     if LC in med:
-        checks.append(("target astream/langchain astream", ours / med[LC], 20, False,
-                       ceiling(med[LC])))
-        checks.append(("target events/langchain events", med[OURS_EVENTS] / med[LC_EVENTS],
-                       20, False, ceiling(med[LC_EVENTS])))
-    checks.append(("target astream/astream_events (time)", ours / med[OURS_EVENTS], 1.5,
-                   True, ""))
-    return [Row(section, case, value, "x", note=_verdict(value, target, at_most) + extra)
-            for case, value, target, at_most, extra in checks]
+        checks.append(
+            ("target astream/langchain astream", ours / med[LC], 20, False, ceiling(med[LC]))
+        )
+        checks.append(
+            (
+                "target events/langchain events",
+                med[OURS_EVENTS] / med[LC_EVENTS],
+                20,
+                False,
+                ceiling(med[LC_EVENTS]),
+            )
+        )
+    checks.append(("target astream/astream_events (time)", ours / med[OURS_EVENTS], 1.5, True, ""))
+    return [
+        Row(section, case, value, "x", note=_verdict(value, target, at_most) + extra)
+        for case, value, target, at_most, extra in checks
+    ]
 
 
-def run(smoke: bool = False, chunks: int = CHUNKS, repeats: int = REPEATS,
-        families: tuple[str, ...] = FAMILIES, framings: tuple[str, ...] = FRAMINGS,
-        langchain_framings: tuple[str, ...] = FRAMINGS) -> list[Row]:
+def run(
+    smoke: bool = False,
+    chunks: int = CHUNKS,
+    repeats: int = REPEATS,
+    families: tuple[str, ...] = FAMILIES,
+    framings: tuple[str, ...] = FRAMINGS,
+    langchain_framings: tuple[str, ...] = FRAMINGS,
+) -> list[Row]:
     """Every family in every framing: a row per consumer (chunks/s, ratio to the floor) and
     the targets as ratios (``langchain_framings``: where langchain-openai runs; at a few
     thousand chunks/s it is most of the run time)."""
@@ -493,31 +572,49 @@ def run(smoke: bool = False, chunks: int = CHUNKS, repeats: int = REPEATS,
         family = BY_NAME[name]
         for framing in framings:
             section = f"{name}/{framing}"
-            samples, note = measure(family, chunks, repeats, framing,
-                                    langchain=framing in langchain_framings)
-            rows += rows_from(section, samples, "chunks/s", FLOOR,
-                              notes={RAW: "bytes read, no parsing", FLOOR: note})
+            samples, note = measure(
+                family, chunks, repeats, framing, langchain=framing in langchain_framings
+            )
+            rows += rows_from(
+                section,
+                samples,
+                "chunks/s",
+                FLOOR,
+                notes={RAW: "bytes read, no parsing", FLOOR: note},
+            )
             rows += target_rows(section, family, samples)
     return rows
 
 
 def main(argv: list[str] | None = None, families: tuple[str, ...] = FAMILIES) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.wire", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true",
-                        help=f"{SMOKE_CHUNKS:,} chunks, one run")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.wire",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_CHUNKS:,} chunks, one run")
     parser.add_argument("--chunks", type=int, default=CHUNKS)
     parser.add_argument("--repeats", type=int, default=REPEATS)
-    parser.add_argument("--family", choices=FAMILIES, action="append",
-                        help="only this family (repeatable; default: all)")
-    parser.add_argument("--framing", choices=FRAMINGS, action="append",
-                        help="only this framing (repeatable; default: both)")
+    parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        action="append",
+        help="only this family (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--framing",
+        choices=FRAMINGS,
+        action="append",
+        help="only this framing (repeatable; default: both)",
+    )
     args = parser.parse_args(argv)
     chosen = tuple(args.family or families)
     rows = run(args.smoke, args.chunks, args.repeats, chosen, tuple(args.framing or FRAMINGS))
     chunks, repeats = (SMOKE_CHUNKS, 1) if args.smoke else (args.chunks, args.repeats)
-    print(f"{chunks:,} chunks per run, median of {repeats} alternating runs; "
-          "ratio = rate / the floor's rate")
+    print(
+        f"{chunks:,} chunks per run, median of {repeats} alternating runs; "
+        "ratio = rate / the floor's rate"
+    )
     print(format_table(rows))
     if not args.smoke:
         print(f"results: {write_json(rows, 'wire.json')}")

@@ -12,8 +12,12 @@ from . import wire
 from .common import Row
 
 
-def run(smoke: bool = False, chunks: int = wire.CHUNKS, repeats: int = wire.REPEATS,
-        framings: tuple[str, ...] = wire.FRAMINGS) -> list[Row]:
+def run(
+    smoke: bool = False,
+    chunks: int = wire.CHUNKS,
+    repeats: int = wire.REPEATS,
+    framings: tuple[str, ...] = wire.FRAMINGS,
+) -> list[Row]:
     return wire.run(smoke, chunks, repeats, ("openai",), framings)
 
 

@@ -34,7 +34,8 @@ def counted_run_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run ids (shown in the events log) from a counter instead of uuid4."""
     numbers = count(1)
     monkeypatch.setattr(
-        uuid, "uuid4", lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835)
-                                         % (1 << 128))
+        uuid,
+        "uuid4",
+        lambda: uuid.UUID(int=(next(numbers) * 0x9E3779B97F4A7C15F39CC0605CEDC835) % (1 << 128)),
     )
     yield

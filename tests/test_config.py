@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("LLMSTREAM_CONFIG_FILE", "LLMSTREAM_DELIMITER", "LLMSTREAM_UI__EVENTS_VERSION",
-                "LLMSTREAM_DEFAULT_PROVIDERS", "LLMSTREAM_THEME"):
+    for var in (
+        "LLMSTREAM_CONFIG_FILE",
+        "LLMSTREAM_DELIMITER",
+        "LLMSTREAM_UI__EVENTS_VERSION",
+        "LLMSTREAM_DEFAULT_PROVIDERS",
+        "LLMSTREAM_THEME",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
@@ -42,7 +47,9 @@ def test_no_config_file_gives_defaults_with_two_simulated_providers() -> None:
     assert {settings.provider_table(n)["kind"] for n in settings.default_providers} == {"simulated"}
 
 
-def test_precedence_code_over_env_over_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_code_over_env_over_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write(tmp_path, 'delimiter = "F"\ntheme = "from-file"\n[ui]\nevents_version = "v1"\n')
     assert load_settings(path).delimiter == "F"
     monkeypatch.setenv("LLMSTREAM_DELIMITER", "E")
@@ -54,7 +61,9 @@ def test_precedence_code_over_env_over_file(tmp_path: Path, monkeypatch: pytest.
     assert load_settings(path, delimiter="C").delimiter == "C"
 
 
-def test_config_file_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_env_var_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write(tmp_path, 'delimiter = "·"\n')
     monkeypatch.setenv("LLMSTREAM_CONFIG_FILE", str(path))
     assert load_settings().delimiter == "·"
@@ -68,18 +77,24 @@ def test_config_file_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.
     [
         ('delimter = "|"\n', r"config.toml: delimter: unknown key"),
         ("delimiter = 3\n", r"config.toml: delimiter: Input should be a valid string"),
-        ("[ui]\nevents_version = \"v9\"\n", r"config.toml: ui.events_version: Input should be"),
+        ('[ui]\nevents_version = "v9"\n', r"config.toml: ui.events_version: Input should be"),
         ("delimiter = \n", r"config.toml: TOML syntax error: .*line 1"),
-        ('[providers.a]\nkind = "scripted"\nchunkz = []\n',
-         r"config.toml: providers.a.chunkz: unknown key"),
+        (
+            '[providers.a]\nkind = "scripted"\nchunkz = []\n',
+            r"config.toml: providers.a.chunkz: unknown key",
+        ),
         ('[providers.a]\nkind = "warp"\n', r"providers.a.kind: unknown provider kind 'warp'"),
         ('[providers.a]\nmodel = "x"\n', r"providers.a.kind: missing"),
-        ('[providers.a]\nkind = "scripted"\ndelay_ms = -1\n',
-         r"providers.a.delay_ms: Input should be greater than or equal to 0"),
+        (
+            '[providers.a]\nkind = "scripted"\ndelay_ms = -1\n',
+            r"providers.a.delay_ms: Input should be greater than or equal to 0",
+        ),
         ('default_providers = ["ghost"]\n', r"default_providers: unknown provider 'ghost'"),
     ],
 )
-def test_bad_config_is_one_line_naming_file_key_problem(tmp_path: Path, text: str, expected: str) -> None:
+def test_bad_config_is_one_line_naming_file_key_problem(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=expected) as info:
         load_settings(path)

@@ -25,9 +25,14 @@ def test_readme_has_a_python_example() -> None:
 def test_python_example_runs(index: int, tmp_path: Path) -> None:
     script = tmp_path / "example.py"
     script.write_text(python_blocks()[index], encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=60, check=False, env={"PATH": "/usr/bin:/bin",
-                                                        "XDG_CONFIG_HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Spark|ling| water||" in proc.stdout
     assert "TTFT" in proc.stdout
@@ -57,11 +62,22 @@ def test_readme_shell_examples_run_offline(tmp_path: Path) -> None:
     commands = shell_examples()
     assert any(c.startswith("llmstream-tui stream") for c in commands)
     bin_dir = Path(sys.executable).parent
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "LLMSTREAM_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "LLMSTREAM_DATA_DIR": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
     for command in commands:
-        proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
         assert proc.stdout.strip(), command
 
@@ -70,8 +86,11 @@ def test_readme_key_table_lists_every_binding_with_its_default_key() -> None:
     from llmstream_tui.ui.keys import KEYS
 
     text = README.read_text(encoding="utf-8")
-    rows = {line.split("|")[2].strip(): line for line in text.splitlines()
-            if line.startswith("| ") and line.count("|") >= 4}
+    rows = {
+        line.split("|")[2].strip(): line
+        for line in text.splitlines()
+        if line.startswith("| ") and line.count("|") >= 4
+    }
     for spec in KEYS:
         row = next((line for ids, line in rows.items() if f"`{spec.id}`" in ids), None)
         assert row is not None, f"README's key table lacks {spec.id}"

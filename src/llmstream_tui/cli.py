@@ -40,7 +40,11 @@ END_METRICS = ("ttft_s", "total_s", "chunks", "chunks_per_s", "itl_p50_s", "itl_
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH", help="TOML config file")
     parser.add_argument(
-        "-p", "--provider", action="append", dest="providers", metavar="REF",
+        "-p",
+        "--provider",
+        action="append",
+        dest="providers",
+        metavar="REF",
         help="provider: a configured name or KIND:MODEL[@BASE_URL] (repeatable)",
     )
 
@@ -62,14 +66,18 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     stream.add_argument("--delimiter", help="printed between chunks (default: config, '|')")
     stream.add_argument("--format", choices=("text", "jsonl"), default="text")
     stream.add_argument("--events", choices=("v1", "v2"), help="print astream_events as JSON lines")
-    stream.add_argument("--raw", action="store_true",
-                        help="do not escape control sequences on a terminal")
-    stream.add_argument("--record", metavar="FILE",
-                        help="also write a recording of every provider's stream to FILE")
-    stream.add_argument("--overwrite", action="store_true",
-                        help="let --record replace an existing FILE")
-    stream.add_argument("--no-history", action="store_true",
-                        help="do not save this run to the history database")
+    stream.add_argument(
+        "--raw", action="store_true", help="do not escape control sequences on a terminal"
+    )
+    stream.add_argument(
+        "--record", metavar="FILE", help="also write a recording of every provider's stream to FILE"
+    )
+    stream.add_argument(
+        "--overwrite", action="store_true", help="let --record replace an existing FILE"
+    )
+    stream.add_argument(
+        "--no-history", action="store_true", help="do not save this run to the history database"
+    )
     stream.add_argument("prompt", help="the prompt, or - to read it from stdin")
     providers = sub.add_parser("providers", help="list configured providers")
     _common(providers)
@@ -84,9 +92,16 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     export.add_argument("--format", choices=("md", "jsonl"), default="md")
     replay = sub.add_parser("replay", help="play a recording in the app, with its timing")
     replay.add_argument("--config", metavar="PATH", help="TOML config file")
-    replay.add_argument("file", help="a recording (`stream --record FILE`, `export --format jsonl`)")
-    replay.add_argument("--speed", type=_speed, default=1.0, metavar="X",
-                        help="2 plays twice as fast, 0 as fast as possible (default 1)")
+    replay.add_argument(
+        "file", help="a recording (`stream --record FILE`, `export --format jsonl`)"
+    )
+    replay.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="X",
+        help="2 plays twice as fast, 0 as fast as possible (default 1)",
+    )
     return app, cmd
 
 
@@ -210,7 +225,11 @@ class _Printer:
 
 
 async def _run_one(
-    ref: str, prompt: str, settings: Settings, printer: _Printer, events: str | None,
+    ref: str,
+    prompt: str,
+    settings: Settings,
+    printer: _Printer,
+    events: str | None,
     recorder: SessionRecorder | None = None,
 ) -> bool:
     """Stream one provider; True on success. Failures are reported, never raised."""
@@ -250,8 +269,15 @@ async def _run_one(
                     printer.text(name, text)
                 elif text:
                     t = (time.perf_counter_ns() - (timeline.start_ns or 0)) / 1e9
-                    printer.line({"type": "chunk", "provider": name, "index": index,
-                                  "text": text, "t": round(t, 6)})
+                    printer.line(
+                        {
+                            "type": "chunk",
+                            "provider": name,
+                            "index": index,
+                            "text": text,
+                            "t": round(t, 6),
+                        }
+                    )
                     index += 1
             elif kind.endswith("_end"):
                 final = ev["data"]["output"]
@@ -277,8 +303,15 @@ async def _run_one(
         if printer.fmt == "text":
             printer.text(name, text)
         else:
-            printer.line({"type": "chunk", "provider": name, "index": 0, "text": text,
-                          "t": round(timeline.snapshot().total_s or 0.0, 6)})
+            printer.line(
+                {
+                    "type": "chunk",
+                    "provider": name,
+                    "index": 0,
+                    "text": text,
+                    "t": round(timeline.snapshot().total_s or 0.0, 6),
+                }
+            )
     if events:
         return True
     if printer.fmt == "text":
@@ -288,8 +321,16 @@ async def _run_one(
             printer.out.write("\n")
     else:
         snap = timeline.snapshot().to_dict()
-        printer.line({"type": "end", "provider": name, "text": text, "finish_reason": finish,
-                      "usage": usage, "metrics": {k: snap[k] for k in END_METRICS}})
+        printer.line(
+            {
+                "type": "end",
+                "provider": name,
+                "text": text,
+                "finish_reason": finish,
+                "usage": usage,
+                "metrics": {k: snap[k] for k in END_METRICS},
+            }
+        )
     return True
 
 
@@ -316,8 +357,10 @@ async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
     recorder = None
     if args.record or (settings.history and not args.no_history):
         recorder = SessionRecorder.open(
-            record=args.record, overwrite=args.overwrite,
-            history=settings.history and not args.no_history, events=bool(args.events),
+            record=args.record,
+            overwrite=args.overwrite,
+            history=settings.history and not args.no_history,
+            events=bool(args.events),
         )
         recorder.begin_turn(prompt)
     try:
@@ -365,23 +408,33 @@ def replay_command(args: argparse.Namespace, settings: Settings) -> int:
 
     prompt, tables = replay_tables(args.file, speed=args.speed)
     # a replay is not a new session (in the app as in the terminal)
-    settings = settings.model_copy(update={"providers": {**settings.providers, **tables},
-                                           "history": False})
+    settings = settings.model_copy(
+        update={"providers": {**settings.providers, **tables}, "history": False}
+    )
     try:
         from .ui.app import run_app
     except ImportError as exc:  # the app is optional here: replay in the terminal instead
-        print(f"llmstream-tui: note: the app is not available ({exc}); replaying here",
-              file=sys.stderr)
+        print(
+            f"llmstream-tui: note: the app is not available ({exc}); replaying here",
+            file=sys.stderr,
+        )
         headless = argparse.Namespace(
-            providers=list(tables), prompt=prompt, delimiter=None, format="text", events=None,
-            raw=False, record=None, overwrite=False, no_history=True)
+            providers=list(tables),
+            prompt=prompt,
+            delimiter=None,
+            format="text",
+            events=None,
+            raw=False,
+            record=None,
+            overwrite=False,
+            no_history=True,
+        )
         return asyncio.run(stream_command(headless, settings))
     code: int = run_app(settings, providers=list(tables), prompt=prompt)
     return code
 
 
-SESSION_COMMANDS = {"history": history_command, "export": export_command,
-                    "replay": replay_command}
+SESSION_COMMANDS = {"history": history_command, "export": export_command, "replay": replay_command}
 
 
 async def providers_command(args: argparse.Namespace, settings: Settings) -> int:

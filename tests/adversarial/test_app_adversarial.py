@@ -50,9 +50,16 @@ def screen_text(app: LLMStreamApp) -> str:
     """Everything the screen shows, as the terminal would receive it (minus styles): the
     same rendering ``export_screenshot`` does, captured as text instead of an SVG."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False,
-                      safe_box=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
     # the compositor's full update is what a screenshot (and the terminal) gets
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text(styles=False)
@@ -82,10 +89,15 @@ def pane_chunks(pane: int) -> list[str]:
 
 
 def load_settings_8x() -> Settings:
-    providers = {f"p{i}": {"kind": "scripted", "chunks": pane_chunks(i),
-                           "repeat": CHUNKS // DISTINCT} for i in range(PANES)}
-    return Settings(providers=providers, default_providers=list(providers),
-                    ui={"cursor_blink": False, "events_open": "yes"})
+    providers = {
+        f"p{i}": {"kind": "scripted", "chunks": pane_chunks(i), "repeat": CHUNKS // DISTINCT}
+        for i in range(PANES)
+    }
+    return Settings(
+        providers=providers,
+        default_providers=list(providers),
+        ui={"cursor_blink": False, "events_open": "yes"},
+    )
 
 
 def rss() -> int:
@@ -171,10 +183,12 @@ async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_k
         for i, pane in enumerate(app.panes):
             assert digest(pane.session.history[-1].content) == expected[i]
 
-    print(f"\nload: {PANES}x{CHUNKS:,} chunks in {first_turn_s:.2f}s "
-          f"({PANES * CHUNKS / first_turn_s:,.0f} chunks/s); RSS +{first_rss / 1e6:.0f} MB, "
-          f"second turn +{second_rss / 1e6:.0f} MB; key shown after {key['frames']} "
-          f"screen update(s), {key['latency_s'] * 1000:.1f} ms")
+    print(
+        f"\nload: {PANES}x{CHUNKS:,} chunks in {first_turn_s:.2f}s "
+        f"({PANES * CHUNKS / first_turn_s:,.0f} chunks/s); RSS +{first_rss / 1e6:.0f} MB, "
+        f"second turn +{second_rss / 1e6:.0f} MB; key shown after {key['frames']} "
+        f"screen update(s), {key['latency_s'] * 1000:.1f} ms"
+    )
     assert first_rss < FIRST_TURN_RSS
     assert second_rss < SECOND_TURN_RSS
 
@@ -185,9 +199,12 @@ async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_k
 #: embeddings/overrides/isolates, zero-width and invisible characters, NUL, CR, VT, DEL.
 FORBIDDEN = (
     [chr(c) for c in range(0x20) if chr(c) not in "\n"]
-    + ["\x7f"] + [chr(c) for c in range(0x80, 0xA0)]
-    + [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
-    + [chr(c) for c in range(0x2060, 0x206A)] + ["\ufeff"]
+    + ["\x7f"]
+    + [chr(c) for c in range(0x80, 0xA0)]
+    + [chr(c) for c in range(0x200B, 0x2010)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2060, 0x206A)]
+    + ["\ufeff"]
 )
 
 
@@ -219,12 +236,21 @@ async def test_hostile_text_reaches_the_screen_inert() -> None:
             assert char not in shown, f"U+{ord(char):04X} reached the screen"
         # the whole answer, as drawn (rows joined: wrapping adds no characters here)
         drawn = "".join(pane.body.plain_rows)
-        for literal in ("[bold red]x[/]", "|[/]|", "[link=https://evil]y[/link]", "$accent",
-                        "\\x1b[2J", "\\x1b]0;pwned\\x07", "\\x1b]52;c;cHduZWQ=\\x07",
-                        "\\x1b]8;;https://evil.example\\x1b\\click",
-                        "c0:\\x00\\x07\\x08\\x0d\\x0b\\x7f", "c1:\\x85\\x9b31m\\x9d",
-                        "bidi:\\u202eevil\\u202c\\u2066iso\\u2069",
-                        "zw:a\\u200bb\\u200dc\\u2060d\\ufeffe", "0123456789" * 1000):
+        for literal in (
+            "[bold red]x[/]",
+            "|[/]|",
+            "[link=https://evil]y[/link]",
+            "$accent",
+            "\\x1b[2J",
+            "\\x1b]0;pwned\\x07",
+            "\\x1b]52;c;cHduZWQ=\\x07",
+            "\\x1b]8;;https://evil.example\\x1b\\click",
+            "c0:\\x00\\x07\\x08\\x0d\\x0b\\x7f",
+            "c1:\\x85\\x9b31m\\x9d",
+            "bidi:\\u202eevil\\u202c\\u2066iso\\u2069",
+            "zw:a\\u200bb\\u200dc\\u2060d\\ufeffe",
+            "0123456789" * 1000,
+        ):
             assert literal in drawn, literal
         # the events log and the header show the same text escaped too
         assert "\\x1b[2J" in shown and "m\\x1b]0;model-title\\x07" in shown
@@ -239,23 +265,38 @@ CANARY = "sk-canary-5b2e81f0c4d94a7e-do-not-leak"
 def leaky_401(request: Any) -> Reply:  # request: RecordedRequest
     """401 whose JSON body (and a header) echo the key the client sent, as some servers do."""
     sent = request.headers.get("authorization", "")
-    body = {"error": {"message": f"Incorrect API key provided: {sent}. Check {CANARY}.",
-                      "type": "invalid_request_error", "code": "invalid_api_key"}}
+    body = {
+        "error": {
+            "message": f"Incorrect API key provided: {sent}. Check {CANARY}.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    }
     return Reply.json(body, status=401, headers=[("x-echo", sent)])
 
 
 async def test_a_key_echoed_by_a_failing_server_reaches_no_screen_log_or_file(
-    monkeypatch: pytest.MonkeyPatch, data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
     good = Reply.sse_file(WIRE / "openai-chat" / "content-short.sse")
     async with LoopbackServer() as server:
         server.set_replies(lambda r: leaky_401(r) if r.path.startswith("/bad/") else good)
         settings = Settings(
-            providers={"bad": {"kind": "openai-chat", "model": "gpt-x",
-                               "base_url": f"{server.url}/bad/v1", "max_retries": 0},
-                       "good": {"kind": "openai-chat", "model": "gpt-y",
-                                "base_url": f"{server.url}/good/v1"}},
+            providers={
+                "bad": {
+                    "kind": "openai-chat",
+                    "model": "gpt-x",
+                    "base_url": f"{server.url}/bad/v1",
+                    "max_retries": 0,
+                },
+                "good": {
+                    "kind": "openai-chat",
+                    "model": "gpt-y",
+                    "base_url": f"{server.url}/good/v1",
+                },
+            },
             default_providers=["bad", "good"],
             ui={"cursor_blink": False, "events_open": "yes"},
         )
@@ -267,15 +308,13 @@ async def test_a_key_echoed_by_a_failing_server_reaches_no_screen_log_or_file(
             assert bad.session.state == "error" and ok.session.state == "done"
             assert ok.session.answer_text()
             # the key was really sent: the canary is in play
-            assert all(r.headers["authorization"] == f"Bearer {CANARY}"
-                       for r in server.requests)
+            assert all(r.headers["authorization"] == f"Bearer {CANARY}" for r in server.requests)
             await pilot.press("f8", "escape")  # a screen over the app and back
             await pilot.pause()
             texts = {
                 "screen": screen_text(app) + app.export_screenshot(),
                 "pane error": bad.session.error or "",
-                "events log": "\n".join(app.events_log.shown_lines)
-                + repr(app.events_log.entries),
+                "events log": "\n".join(app.events_log.shown_lines) + repr(app.events_log.entries),
                 "notifications": "\n".join(n.message for n in app._notifications),
                 "conversation": repr(bad.session.history) + repr(ok.session.history),
             }

@@ -58,7 +58,7 @@ def error_body(kind: str, message: str) -> Reply:
 class Case:
     reply: Any
     error: type[ProviderError] | None
-    partial: str = "any"          # "any", "some" (non-empty prefix), "none", "full"
+    partial: str = "any"  # "any", "some" (non-empty prefix), "none", "full"
     in_message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     bound_s: float = 5.0
@@ -82,34 +82,64 @@ def case_for(mode: str, kind: str) -> Case:
     if mode == "502-html":
         return Case(Reply.html(502), HTTPStatusError, "none", "HTML")
     if mode == "429-then-ok":
-        limited = Reply.json({"error": {"message": "slow down"}}, status=429,
-                             headers=[("retry-after", "0")])
+        limited = Reply.json(
+            {"error": {"message": "slow down"}}, status=429, headers=[("retry-after", "0")]
+        )
         return Case([limited, limited, ok_reply(kind)], None, "full", extra={"max_retries": 2})
     if mode == "429-exhausted":
-        limited = Reply.json({"error": {"message": "slow down"}}, status=429,
-                             headers=[("retry-after", "0")])
+        limited = Reply.json(
+            {"error": {"message": "slow down"}}, status=429, headers=[("retry-after", "0")]
+        )
         return Case([limited], RateLimitError, "none", "429", extra={"max_retries": 1})
     if mode == "503":
-        return Case([Reply.json({"error": {"message": "busy"}}, status=503)], RateLimitError,
-                    "none", "503", extra={"max_retries": 0})
+        return Case(
+            [Reply.json({"error": {"message": "busy"}}, status=503)],
+            RateLimitError,
+            "none",
+            "503",
+            extra={"max_retries": 0},
+        )
     if mode == "500":
-        return Case(Reply.json({"error": {"message": "kaboom"}}, status=500), HTTPStatusError,
-                    "none", "kaboom")
+        return Case(
+            Reply.json({"error": {"message": "kaboom"}}, status=500),
+            HTTPStatusError,
+            "none",
+            "kaboom",
+        )
     if mode == "drop":
-        return Case(ok_reply(kind, drop_after=mid, pattern="random", max_piece=200),
-                    StreamInterrupted, "some", "dropped")
+        return Case(
+            ok_reply(kind, drop_after=mid, pattern="random", max_piece=200),
+            StreamInterrupted,
+            "some",
+            "dropped",
+        )
     if mode == "stall":
-        return Case(ok_reply(kind, stall_after=mid), StreamTimeout, "some", "stalled",
-                    extra={"timeout": TIMEOUT}, bound_s=TIMEOUT + 2)
+        return Case(
+            ok_reply(kind, stall_after=mid),
+            StreamTimeout,
+            "some",
+            "stalled",
+            extra={"timeout": TIMEOUT},
+            bound_s=TIMEOUT + 2,
+        )
     if mode == "drip":
-        return Case(ok_reply(kind, pattern="bytes", drip=1.0), StreamTimeout, "any",
-                    "stalled", extra={"timeout": TIMEOUT}, bound_s=TIMEOUT + 2.5)
+        return Case(
+            ok_reply(kind, pattern="bytes", drip=1.0),
+            StreamTimeout,
+            "any",
+            "stalled",
+            extra={"timeout": TIMEOUT},
+            bound_s=TIMEOUT + 2.5,
+        )
     if mode == "garbage-status":
         return Case(Reply(raw=b"\x00\xffNOT HTTP AT ALL\r\n\r\n"), StreamProtocolError, "none")
     if mode == "garbage-body":
         junk = b"data: {not json\n\n" if CONTENT_TYPES[kind].endswith("stream") else b"{not json\n"
-        return Case(Reply(body=junk, headers=[("content-type", CONTENT_TYPES[kind])]),
-                    StreamProtocolError, "none")
+        return Case(
+            Reply(body=junk, headers=[("content-type", CONTENT_TYPES[kind])]),
+            StreamProtocolError,
+            "none",
+        )
     if mode == "html-200":
         return Case(Reply.html(200, "<html>proxy login</html>"), StreamProtocolError, "none")
     if mode == "close-before-headers":
@@ -118,15 +148,33 @@ def case_for(mode: str, kind: str) -> Case:
         return Case(ok_reply(kind, gzip=True, pattern="random"), None, "full")
     if mode == "invalid-utf8":
         raw = full.replace(b"w7 ", b"w7\xff")
-        return Case(Reply(body=raw, headers=[("content-type", CONTENT_TYPES[kind])]),
-                    None if CONTENT_TYPES[kind].endswith("stream") else StreamProtocolError,
-                    "utf8")
+        return Case(
+            Reply(body=raw, headers=[("content-type", CONTENT_TYPES[kind])]),
+            None if CONTENT_TYPES[kind].endswith("stream") else StreamProtocolError,
+            "utf8",
+        )
     raise AssertionError(mode)
 
 
-MODES = ["400-json", "401", "404", "502-html", "429-then-ok", "429-exhausted", "503", "500",
-         "drop", "stall", "drip", "garbage-status", "garbage-body", "html-200",
-         "close-before-headers", "gzip", "invalid-utf8"]
+MODES = [
+    "400-json",
+    "401",
+    "404",
+    "502-html",
+    "429-then-ok",
+    "429-exhausted",
+    "503",
+    "500",
+    "drop",
+    "stall",
+    "drip",
+    "garbage-status",
+    "garbage-body",
+    "html-200",
+    "close-before-headers",
+    "gzip",
+    "invalid-utf8",
+]
 
 
 def open_fds() -> int:
@@ -151,15 +199,18 @@ async def test_fault(kind: str, mode: str) -> None:
     fds_before = open_fds()
     tasks_before = asyncio.all_tasks()
     replies = case.reply if isinstance(case.reply, list) else [case.reply]
-    async with LoopbackServer(*replies) as bad, \
-            LoopbackServer(ok_reply(kind, pattern="random", drip=0.001)) as good:
+    async with (
+        LoopbackServer(*replies) as bad,
+        LoopbackServer(ok_reply(kind, pattern="random", drip=0.001)) as good,
+    ):
         spec = {**table(kind, bad.url), "timeout": 5.0, "max_retries": 0, **case.extra}
         faulty = build_llm(spec, name="p")
         healthy = build_llm({**table(kind, good.url), "max_retries": 0}, name="ok")
         started = time.perf_counter()
         try:
             (text, exc), (good_text, good_exc) = await asyncio.wait_for(
-                asyncio.gather(run_stream(faulty), run_stream(healthy)), case.bound_s + 5)
+                asyncio.gather(run_stream(faulty), run_stream(healthy)), case.bound_s + 5
+            )
         finally:
             await faulty.aclose()
             await healthy.aclose()

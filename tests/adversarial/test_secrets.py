@@ -28,12 +28,24 @@ def scan(root: Path) -> list[str]:
 
 
 async def cli(args: list[str], home: Path) -> tuple[int, str, str]:
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home),
-           "XDG_CONFIG_HOME": str(home / "cfg"), "LLMSTREAM_DATA_DIR": str(home / "data"),
-           "OPENAI_API_KEY": CANARY, "ANTHROPIC_API_KEY": CANARY}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "cfg"),
+        "LLMSTREAM_DATA_DIR": str(home / "data"),
+        "OPENAI_API_KEY": CANARY,
+        "ANTHROPIC_API_KEY": CANARY,
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "llmstream_tui", *args, cwd=home, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "llmstream_tui",
+        *args,
+        cwd=home,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -41,10 +53,17 @@ async def cli(args: list[str], home: Path) -> tuple[int, str, str]:
 async def test_stream_record_history_export_never_hold_the_key(tmp_path: Path) -> None:
     body = FORMATS["openai-chat"](["Hello", " there"], PLAIN_FRAME)
     ok = Reply(body=body, headers=[("content-type", "text/event-stream")])
-    echo = Reply.json({"error": {"message": f"Incorrect API key provided: {CANARY}. Find yours"
-                                            " at https://platform.openai.com/account/api-keys.",
-                                 "type": "invalid_request_error", "code": "invalid_api_key"}},
-                      status=401)
+    echo = Reply.json(
+        {
+            "error": {
+                "message": f"Incorrect API key provided: {CANARY}. Find yours"
+                " at https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
+        status=401,
+    )
     async with LoopbackServer(ok, echo) as server:
         ref = f"openai-chat:gpt-4o-mini@{server.url}/v1"
         outputs = []
@@ -69,7 +88,9 @@ async def test_stream_record_history_export_never_hold_the_key(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("kind", ["openai-chat", "anthropic", "gemini", "openai-responses"])
-def test_backend_and_config_reprs_never_show_the_key(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_and_config_reprs_never_show_the_key(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CANARY_KEY", CANARY)
     llm = build_llm({"kind": kind, "model": "m", "api_key_env": "CANARY_KEY"}, name="p")
     texts = [repr(llm), str(llm), repr(vars(llm)) if hasattr(llm, "__dict__") else ""]

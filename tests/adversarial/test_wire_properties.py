@@ -30,13 +30,17 @@ from tests.support.wire_encoders import (
     openai_responses,
 )
 
-EXAMPLES = settings(max_examples=500, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 texts = st.lists(
     st.text(st.characters(codec=None, exclude_categories=()), min_size=1, max_size=12)
     | st.sampled_from(["\r", "\n", "\r\n", "\u2028", "\x00", "🧪", "\ud800", "a\udfffb", " "]),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -65,14 +69,18 @@ class Pieces(httpx.AsyncByteStream):
             yield piece
 
 
-async def stream_texts(table: dict[str, Any], body: bytes, cuts: list[int], ctype: str) -> list[str]:
+async def stream_texts(
+    table: dict[str, Any], body: bytes, cuts: list[int], ctype: str
+) -> list[str]:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": ctype},
-                              stream=Pieces(split(body, cuts)))
+        return httpx.Response(
+            200, headers={"content-type": ctype}, stream=Pieces(split(body, cuts))
+        )
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    llm = build_llm({**table, "api_key_env": "PROPERTY_TEST_KEY", "max_retries": 0},
-                    name="p", client=client)
+    llm = build_llm(
+        {**table, "api_key_env": "PROPERTY_TEST_KEY", "max_retries": 0}, name="p", client=client
+    )
     out: list[str] = []
     try:
         async for chunk in llm.astream("hi"):
@@ -82,8 +90,6 @@ async def stream_texts(table: dict[str, Any], body: bytes, cuts: list[int], ctyp
     finally:
         await client.aclose()
     return out
-
-
 
 
 Encoder = Callable[[list[str], dict[str, Any]], bytes]
@@ -96,23 +102,33 @@ SSE_KINDS: list[tuple[str, str, Encoder]] = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "base_url", "encode"), SSE_KINDS,
-                         ids=[k for k, _, _ in SSE_KINDS])
+@pytest.mark.parametrize(
+    ("kind", "base_url", "encode"), SSE_KINDS, ids=[k for k, _, _ in SSE_KINDS]
+)
 @EXAMPLES
 @given(chunks=texts, frame=framing())
 async def test_sse_providers_yield_exactly_the_chunks(
     kind: str, base_url: str, encode: Encoder, chunks: list[str], frame: dict[str, Any]
 ) -> None:
-    got = await stream_texts({"kind": kind, "model": "m", "base_url": base_url},
-                             encode(chunks, frame), frame["cuts"], SSE)
+    got = await stream_texts(
+        {"kind": kind, "model": "m", "base_url": base_url},
+        encode(chunks, frame),
+        frame["cuts"],
+        SSE,
+    )
     assert got == chunks
 
 
 @EXAMPLES
 @given(chunks=texts, frame=framing(), chat=st.booleans())
-async def test_ollama_yields_exactly_the_chunks(chunks: list[str], frame: dict[str, Any],
-                                                chat: bool) -> None:
+async def test_ollama_yields_exactly_the_chunks(
+    chunks: list[str], frame: dict[str, Any], chat: bool
+) -> None:
     kind = "ollama-chat" if chat else "ollama-generate"
-    got = await stream_texts({"kind": kind, "model": "m", "base_url": "http://t"},
-                             ollama(chunks, frame, chat), frame["cuts"], "application/x-ndjson")
+    got = await stream_texts(
+        {"kind": kind, "model": "m", "base_url": "http://t"},
+        ollama(chunks, frame, chat),
+        frame["cuts"],
+        "application/x-ndjson",
+    )
     assert got == chunks

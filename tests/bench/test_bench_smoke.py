@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One smoke run of every section, in a subprocess (as ``make bench`` runs it)."""
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
-                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=110)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     data["stdout"] = done.stdout
@@ -104,8 +110,12 @@ def test_startup_times_are_positive_and_compared_with_import_textual(
     smoke: dict[str, Any],
 ) -> None:
     rows = {r["case"]: r for r in _rows(smoke, "startup")}
-    assert set(rows) == {'python -c "import httpx"', 'python -c "import textual"',
-                         "llmstream-tui stream (one chunk)", "app first frame (headless)"}
+    assert set(rows) == {
+        'python -c "import httpx"',
+        'python -c "import textual"',
+        "llmstream-tui stream (one chunk)",
+        "app first frame (headless)",
+    }
     for row in rows.values():
         assert row["unit"] == "s" and _positive(row["value"]), row
         assert _positive(row["ratio"]) and row["baseline"] == 'python -c "import textual"'
@@ -119,10 +129,16 @@ def test_printed_table_names_every_section_that_ran(smoke: dict[str, Any]) -> No
 def test_update_readme_replaces_only_the_figures_block(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"# Bench\nbefore\n{START}\nold figures\n{END}\nafter\n", encoding="utf-8")
-    info = {"date": "today", "python": "3.11", "system": "Linux", "machine": "x86_64",
-            "cpus": 2, "load_before": [1.5, 1.0, 0.5], "elapsed_s": 12.0}
-    update_readme([Row("wire", "a | b", 1234.5, "chunks/s", 1.5, "floor", "note")], info,
-                  readme)
+    info = {
+        "date": "today",
+        "python": "3.11",
+        "system": "Linux",
+        "machine": "x86_64",
+        "cpus": 2,
+        "load_before": [1.5, 1.0, 0.5],
+        "elapsed_s": 12.0,
+    }
+    update_readme([Row("wire", "a | b", 1234.5, "chunks/s", 1.5, "floor", "note")], info, readme)
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("# Bench\nbefore\n") and text.endswith(f"{END}\nafter\n")
     assert "old figures" not in text

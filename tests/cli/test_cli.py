@@ -58,8 +58,14 @@ def test_jsonl_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(lines[:-1]))
     assert set(end) == {"type", "provider", "text", "finish_reason", "usage", "metrics"}
     assert end["finish_reason"] == "stop"
-    assert set(end["metrics"]) == {"ttft_s", "total_s", "chunks", "chunks_per_s",
-                                   "itl_p50_s", "itl_p95_s"}
+    assert set(end["metrics"]) == {
+        "ttft_s",
+        "total_s",
+        "chunks",
+        "chunks_per_s",
+        "itl_p50_s",
+        "itl_p95_s",
+    }
     assert end["metrics"]["chunks"] == len(lines) - 1
 
 
@@ -67,20 +73,41 @@ def test_failure_gives_error_line_with_partial_text_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[providers.bad]\nkind = "scripted"\nchunks = ["a", "b", "c"]\nfail_at = 2\n'
-                   'fail_with = "overloaded"\n')
-    code, out, _ = run(["stream", "--config", str(cfg), "-p", "bad", "-p", "scripted:ok",
-                        "--format", "jsonl", "hi"], capsys)
+    cfg.write_text(
+        '[providers.bad]\nkind = "scripted"\nchunks = ["a", "b", "c"]\nfail_at = 2\n'
+        'fail_with = "overloaded"\n'
+    )
+    code, out, _ = run(
+        [
+            "stream",
+            "--config",
+            str(cfg),
+            "-p",
+            "bad",
+            "-p",
+            "scripted:ok",
+            "--format",
+            "jsonl",
+            "hi",
+        ],
+        capsys,
+    )
     assert code == 1
     lines = [json.loads(line) for line in out.splitlines()]
     error = next(x for x in lines if x["type"] == "error")
-    assert error == {"type": "error", "provider": "bad", "text": "ab",
-                     "error": {"kind": "scripted", "message": "bad: overloaded", "status": None}}
+    assert error == {
+        "type": "error",
+        "provider": "bad",
+        "text": "ab",
+        "error": {"kind": "scripted", "message": "bad: overloaded", "status": None},
+    }
     ok_end = next(x for x in lines if x["type"] == "end")
     assert ok_end["provider"] == "scripted:ok" and ok_end["text"].startswith("Sparkling water")
 
 
-def test_text_mode_failure_is_one_stderr_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_mode_failure_is_one_stderr_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[providers.bad]\nkind = "scripted"\nchunks = ["a", "b"]\nfail_at = 1\n')
     code, out, err = run(["stream", "--config", str(cfg), "-p", "bad", "hi"], capsys)
@@ -104,7 +131,9 @@ def test_events_v2_and_v1(capsys: pytest.CaptureFixture[str]) -> None:
     assert v1[0]["metadata"] == {} and v1[-1]["event"] == "on_chat_model_end"
 
 
-def test_prompt_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_prompt_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("from stdin"))
@@ -116,7 +145,9 @@ def test_hostile_text_is_escaped_on_a_terminal_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[providers.h]\nkind = "scripted"\nchunks = ["\\u001b[2J", "\\u001b]52;c;eA==\\u0007"]\n')
+    cfg.write_text(
+        '[providers.h]\nkind = "scripted"\nchunks = ["\\u001b[2J", "\\u001b]52;c;eA==\\u0007"]\n'
+    )
     code, out, _ = run(["stream", "--config", str(cfg), "-p", "h", "hi"], capsys)
     assert "\x1b" in out  # piped: raw, as a Unix tool should
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
@@ -126,7 +157,9 @@ def test_hostile_text_is_escaped_on_a_terminal_only(
     assert "\x1b[2J" in out
 
 
-def test_bad_config_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("delimiter = [\n")
     code, out, err = run(["stream", "--config", str(cfg), "hi"], capsys)
@@ -146,12 +179,26 @@ def test_providers_lists_builtins_and_checks_them(capsys: pytest.CaptureFixture[
 
 
 def test_real_subprocess_streams_origin_example(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path),
-           "LLMSTREAM_DATA_DIR": str(tmp_path / "d")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "LLMSTREAM_DATA_DIR": str(tmp_path / "d"),
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "llmstream_tui", "stream", "-p", "scripted:x",
-         "Write me a 1 verse song about sparkling water."],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "llmstream_tui",
+            "stream",
+            "-p",
+            "scripted:x",
+            "Write me a 1 verse song about sparkling water.",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Spark|ling| water|")

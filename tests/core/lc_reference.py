@@ -55,14 +55,16 @@ class RefChat(_Script, BaseChatModel):
     finish_reason: str | None = "stop"
     model: str = "scripted"
 
-    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
-                  **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         meta = {"finish_reason": self.finish_reason} if self.finish_reason else {}
         msg = AIMessage(content="".join(self.chunks), response_metadata=meta)
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
-    async def _astream(self, messages: Any, stop: Any = None, run_manager: Any = None,
-                       **kw: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
         for i, text in enumerate(self.chunks):
             if self.fail_at is not None and i >= self.fail_at:
                 raise RuntimeError("scripted failure")
@@ -84,14 +86,17 @@ class RefLLM(_Script, BaseLLM):
     finish_reason: str | None = "stop"
     model: str = "scripted"
 
-    def _generate(self, prompts: Any, stop: Any = None, run_manager: Any = None,
-                  **kw: Any) -> LLMResult:
+    def _generate(
+        self, prompts: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> LLMResult:
         info = {"finish_reason": self.finish_reason} if self.finish_reason else None
-        return LLMResult(generations=[[Generation(text="".join(self.chunks),
-                                                  generation_info=info)]])
+        return LLMResult(
+            generations=[[Generation(text="".join(self.chunks), generation_info=info)]]
+        )
 
-    async def _astream(self, prompt: Any, stop: Any = None, run_manager: Any = None,
-                       **kw: Any) -> AsyncIterator[GenerationChunk]:
+    async def _astream(
+        self, prompt: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> AsyncIterator[GenerationChunk]:
         for i, text in enumerate(self.chunks):
             if self.fail_at is not None and i >= self.fail_at:
                 raise RuntimeError("scripted failure")

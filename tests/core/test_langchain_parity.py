@@ -30,13 +30,18 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def ours(flavor: str, *, stream: bool = True, chunks: list[str] = CHUNKS, **kw: Any) -> Any:
-    return build_llm({"kind": "scripted", "chunks": chunks, "flavor": flavor,
-                      "stream": stream, **kw}, name="x")
+    return build_llm(
+        {"kind": "scripted", "chunks": chunks, "flavor": flavor, "stream": stream, **kw}, name="x"
+    )
 
 
 def reference(flavor: str, *, stream: bool = True, chunks: list[str] = CHUNKS, **kw: Any) -> Any:
-    cls = {("chat", True): RefChat, ("chat", False): RefChatNoStream,
-           ("llm", True): RefLLM, ("llm", False): RefLLMNoStream}[(flavor, stream)]
+    cls = {
+        ("chat", True): RefChat,
+        ("chat", False): RefChatNoStream,
+        ("llm", True): RefLLM,
+        ("llm", False): RefLLMNoStream,
+    }[(flavor, stream)]
     return cls(chunks=chunks, **kw)
 
 
@@ -44,8 +49,10 @@ async def collect_events(model: Any, value: Any, version: str, **kw: Any) -> lis
     config = {"run_id": RUN_ID, "run_name": "x", "tags": ["t"], "metadata": {"k": 1}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [normalise_event(e) async for e in model.astream_events(
-            value, config, version=version, **kw)]
+        return [
+            normalise_event(e)
+            async for e in model.astream_events(value, config, version=version, **kw)
+        ]
 
 
 RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -96,7 +103,9 @@ async def test_filters_combine_as_langchain(filters: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 @pytest.mark.parametrize("flavor", ["chat", "llm"])
-async def test_error_leaves_iterator_after_events_already_emitted(version: str, flavor: str) -> None:
+async def test_error_leaves_iterator_after_events_already_emitted(
+    version: str, flavor: str
+) -> None:
     async def run(model: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
         seen: list[dict[str, Any]] = []
         config = {"run_id": RUN_ID, "run_name": "x"}

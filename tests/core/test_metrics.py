@@ -48,9 +48,9 @@ def test_timeline_definitions_with_a_fixed_clock() -> None:
     clock.now = 100_000_000
     t.first_byte()
     clock.now = 150_000_000
-    t.chunk("")            # empty (a role chunk): neither TTFT nor a chunk
+    t.chunk("")  # empty (a role chunk): neither TTFT nor a chunk
     clock.now = 200_000_000
-    t.chunk("Hello")       # TTFT
+    t.chunk("Hello")  # TTFT
     clock.now = 300_000_000
     t.chunk(" world")
     clock.now = 350_000_000

@@ -197,8 +197,7 @@ class UsageLLM(LanguageModel):
 
         yield StreamPart("Hel", usage={"input_tokens": 3, "output_tokens": 1, "total_tokens": 4})
         yield StreamPart("lo", finish_reason="stop")
-        yield StreamPart("", META, usage={"input_tokens": 0, "output_tokens": 1,
-                                          "total_tokens": 1})
+        yield StreamPart("", META, usage={"input_tokens": 0, "output_tokens": 1, "total_tokens": 1})
 
 
 async def test_text_llm_usage_deltas_add_up_in_generation_info() -> None:

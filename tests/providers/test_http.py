@@ -44,13 +44,20 @@ CANARY = "sk-canary-5d1e0c9a7b3f"
 
 def chunk(content: str | None = None, finish: str | None = None, **extra: Any) -> bytes:
     delta: dict[str, Any] = {} if content is None else {"content": content}
-    obj = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "gpt-test",
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    obj = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "model": "gpt-test",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
     return b"data: " + json.dumps(obj).encode() + b"\n\n"
 
 
-USAGE = (b'data: {"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":3,'
-         b'"completion_tokens":2,"total_tokens":5}}\n\n')
+USAGE = (
+    b'data: {"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":3,'
+    b'"completion_tokens":2,"total_tokens":5}}\n\n'
+)
 HEAD = chunk("Hello") + chunk(" world")
 BODY = HEAD + chunk(None, "stop") + USAGE + b"data: [DONE]\n\n"
 
@@ -61,8 +68,7 @@ def _canary_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make(base: str, client: httpx.AsyncClient | None = None, **table: Any) -> OpenAIChatModel:
-    spec = {"kind": "openai-chat", "model": "gpt-test", "base_url": base, "timeout": 0.3,
-            **table}
+    spec = {"kind": "openai-chat", "model": "gpt-test", "base_url": base, "timeout": 0.3, **table}
     model = build_llm(spec, name=NAME, client=client)
     assert isinstance(model, OpenAIChatModel)
     model.backoff_base = 0.01
@@ -98,13 +104,13 @@ async def fault_beside_healthy(fault: Reply, error: type[ProviderError]) -> Prov
     """Run the faulty stream and a healthy one at once on one backend and client; the
     healthy one must finish intact."""
     healthy = Reply.sse(BODY, pattern="random", drip=0.002)
-    async with LoopbackServer(lambda r: healthy if r.headers.get("x-run") == "ok" else fault) \
-            as server, httpx.AsyncClient() as client:
+    async with (
+        LoopbackServer(lambda r: healthy if r.headers.get("x-run") == "ok" else fault) as server,
+        httpx.AsyncClient() as client,
+    ):
         model = make(server.url, client)
         other = make(server.url, client, headers={"x-run": "ok"})
-        bad, good = await asyncio.gather(
-            failing(model, error), asyncio.wait_for(text_of(other), 5)
-        )
+        bad, good = await asyncio.gather(failing(model, error), asyncio.wait_for(text_of(other), 5))
     assert good == "Hello world"
     return bad
 
@@ -124,17 +130,34 @@ def test_retry_after_reads_seconds_milliseconds_and_http_dates() -> None:
     assert parse_retry_after({"retry-after": "-3"}) == 0.0
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"error": {"message": "bad model", "type": "invalid_request_error"}},
-     "bad model [invalid_request_error]"),  # OpenAI
-    ({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
-     "Overloaded [overloaded_error]"),  # Anthropic
-    ({"error": "model 'x' not found"}, "model 'x' not found"),  # Ollama
-    ([{"error": {"code": 400, "message": "API key not valid", "status": "INVALID_ARGUMENT"}}],
-     "API key not valid [INVALID_ARGUMENT]"),  # Gemini (list form)
-    ({"detail": "Not Found"}, "Not Found"),  # FastAPI-based servers
-    ({"nothing": 1}, None),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"error": {"message": "bad model", "type": "invalid_request_error"}},
+            "bad model [invalid_request_error]",
+        ),  # OpenAI
+        (
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            "Overloaded [overloaded_error]",
+        ),  # Anthropic
+        ({"error": "model 'x' not found"}, "model 'x' not found"),  # Ollama
+        (
+            [
+                {
+                    "error": {
+                        "code": 400,
+                        "message": "API key not valid",
+                        "status": "INVALID_ARGUMENT",
+                    }
+                }
+            ],
+            "API key not valid [INVALID_ARGUMENT]",
+        ),  # Gemini (list form)
+        ({"detail": "Not Found"}, "Not Found"),  # FastAPI-based servers
+        ({"nothing": 1}, None),
+    ],
+)
 def test_provider_error_message_is_found_in_each_providers_body(
     body: Any, message: str | None
 ) -> None:
@@ -152,22 +175,53 @@ def test_json_loads_reads_what_the_stdlib_reads() -> None:
 # -- status errors ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "body", "error", "shown"), [
-    (400, {"error": {"message": "Unsupported parameter: 'seed'"}}, HTTPStatusError,
-     "HTTP 400 Bad Request: Unsupported parameter: 'seed'"),
-    (401, {"error": {"message": "Incorrect API key provided"}}, AuthError,
-     "HTTP 401 Unauthorized: Incorrect API key provided"),
-    (403, {"type": "error", "error": {"type": "permission_error", "message": "Not allowed"}},
-     AuthError, "HTTP 403 Forbidden: Not allowed [permission_error]"),
-    (404, {"error": "model 'gpt-test' not found"}, HTTPStatusError,
-     "HTTP 404 Not Found: model 'gpt-test' not found"),
-    (422, {"error": {"code": 422, "message": "Invalid value", "status": "INVALID_ARGUMENT"}},
-     HTTPStatusError, "HTTP 422 Unprocessable Entity: Invalid value [INVALID_ARGUMENT]"),
-    (500, {"error": {"message": "The server had an error"}}, HTTPStatusError,
-     "HTTP 500 Internal Server Error: The server had an error"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "error", "shown"),
+    [
+        (
+            400,
+            {"error": {"message": "Unsupported parameter: 'seed'"}},
+            HTTPStatusError,
+            "HTTP 400 Bad Request: Unsupported parameter: 'seed'",
+        ),
+        (
+            401,
+            {"error": {"message": "Incorrect API key provided"}},
+            AuthError,
+            "HTTP 401 Unauthorized: Incorrect API key provided",
+        ),
+        (
+            403,
+            {"type": "error", "error": {"type": "permission_error", "message": "Not allowed"}},
+            AuthError,
+            "HTTP 403 Forbidden: Not allowed [permission_error]",
+        ),
+        (
+            404,
+            {"error": "model 'gpt-test' not found"},
+            HTTPStatusError,
+            "HTTP 404 Not Found: model 'gpt-test' not found",
+        ),
+        (
+            422,
+            {"error": {"code": 422, "message": "Invalid value", "status": "INVALID_ARGUMENT"}},
+            HTTPStatusError,
+            "HTTP 422 Unprocessable Entity: Invalid value [INVALID_ARGUMENT]",
+        ),
+        (
+            500,
+            {"error": {"message": "The server had an error"}},
+            HTTPStatusError,
+            "HTTP 500 Internal Server Error: The server had an error",
+        ),
+    ],
+)
 async def test_http_errors_show_the_providers_own_message(
-    status: int, body: Any, error: type[ProviderError], shown: str, client: httpx.AsyncClient,
+    status: int,
+    body: Any,
+    error: type[ProviderError],
+    shown: str,
+    client: httpx.AsyncClient,
 ) -> None:
     async with LoopbackServer(Reply.json(body, status=status)) as server:
         exc = await failing(make(server.url, client), error)
@@ -218,8 +272,9 @@ async def test_error_body_is_inert_and_one_line(client: httpx.AsyncClient) -> No
 async def test_rate_limit_is_retried_honouring_retry_after_then_succeeds(
     status: int, client: httpx.AsyncClient
 ) -> None:
-    limited = Reply.json({"error": {"message": "slow down"}}, status=status,
-                         headers=[("retry-after", "0.2")])
+    limited = Reply.json(
+        {"error": {"message": "slow down"}}, status=status, headers=[("retry-after", "0.2")]
+    )
     async with LoopbackServer(limited, Reply.sse(BODY)) as server:
         model = make(server.url, client)
         started = time.monotonic()
@@ -231,8 +286,9 @@ async def test_rate_limit_is_retried_honouring_retry_after_then_succeeds(
 
 
 async def test_rate_limit_gives_up_after_max_retries(client: httpx.AsyncClient) -> None:
-    limited = Reply.json({"error": {"message": "Rate limit reached"}}, status=429,
-                         headers=[("retry-after", "0.01")])
+    limited = Reply.json(
+        {"error": {"message": "Rate limit reached"}}, status=429, headers=[("retry-after", "0.01")]
+    )
     async with LoopbackServer(limited) as server:
         exc = await failing(make(server.url, client, max_retries=3), RateLimitError)
         assert len(server.requests) == 4
@@ -245,8 +301,9 @@ async def test_rate_limit_gives_up_after_max_retries(client: httpx.AsyncClient) 
 async def test_retry_after_beyond_the_bound_fails_at_once_saying_when(
     client: httpx.AsyncClient,
 ) -> None:
-    limited = Reply.json({"error": {"message": "quota"}}, status=429,
-                         headers=[("retry-after", "3600")])
+    limited = Reply.json(
+        {"error": {"message": "quota"}}, status=429, headers=[("retry-after", "3600")]
+    )
     async with LoopbackServer(limited) as server:
         started = time.monotonic()
         exc = await failing(make(server.url, client), RateLimitError)
@@ -259,8 +316,10 @@ async def test_retry_after_beyond_the_bound_fails_at_once_saying_when(
 async def test_backoff_without_retry_after_is_exponential_and_bounded(
     client: httpx.AsyncClient,
 ) -> None:
-    overloaded = Reply.json({"type": "error", "error": {"type": "overloaded_error",
-                                                         "message": "Overloaded"}}, status=529)
+    overloaded = Reply.json(
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        status=529,
+    )
     async with LoopbackServer(overloaded) as server:
         model = make(server.url, client, max_retries=4)
         model.backoff_base, model.max_backoff = 0.02, 0.05
@@ -292,10 +351,13 @@ async def test_connection_refused_is_a_connect_error(client: httpx.AsyncClient) 
     assert exc.hint is not None and "running" in exc.hint
 
 
-@pytest.mark.parametrize(("raised", "cause"), [
-    (httpx.ConnectError("[Errno -2] Name or service not known"), "unknown host"),
-    (httpx.ConnectTimeout("timed out"), "connect timeout after 0.3 s"),
-])
+@pytest.mark.parametrize(
+    ("raised", "cause"),
+    [
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "unknown host"),
+        (httpx.ConnectTimeout("timed out"), "connect timeout after 0.3 s"),
+    ],
+)
 async def test_unknown_host_and_connect_timeout_are_connect_errors(
     raised: Exception, cause: str
 ) -> None:
@@ -328,16 +390,17 @@ async def test_close_before_headers_is_interrupted() -> None:
 
 
 async def test_garbage_instead_of_http_is_a_protocol_error() -> None:
-    exc = await fault_beside_healthy(Reply(raw=b"\x16\x03\x01garbage\r\n\r\n"),
-                                     StreamProtocolError)
+    exc = await fault_beside_healthy(Reply(raw=b"\x16\x03\x01garbage\r\n\r\n"), StreamProtocolError)
     assert_clean(exc, cause="invalid HTTP response")
 
 
 async def test_garbage_chunk_framing_mid_stream_is_a_protocol_error(
     client: httpx.AsyncClient,
 ) -> None:
-    raw = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked"
-           b"\r\n\r\n%x\r\n%s\r\nzz\r\n" % (len(HEAD), HEAD))
+    raw = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked"
+        b"\r\n\r\n%x\r\n%s\r\nzz\r\n" % (len(HEAD), HEAD)
+    )
     async with LoopbackServer(Reply(raw=raw)) as server:
         exc = await failing(make(server.url, client), StreamProtocolError)
     assert_clean(exc, cause="invalid HTTP framing", partial="Hello world")
@@ -360,8 +423,7 @@ async def test_stall_before_any_byte_is_a_timeout(client: httpx.AsyncClient) -> 
 
 
 async def test_slow_drip_within_the_timeout_completes(client: httpx.AsyncClient) -> None:
-    async with LoopbackServer(Reply.sse(BODY, pattern="random", max_piece=50, drip=0.02)) \
-            as server:
+    async with LoopbackServer(Reply.sse(BODY, pattern="random", max_piece=50, drip=0.02)) as server:
         assert await text_of(make(server.url, client)) == "Hello world"
 
 
@@ -397,8 +459,11 @@ async def test_garbage_bytes_in_the_event_stream_are_a_protocol_error() -> None:
 async def test_error_object_mid_stream_is_upstream_error() -> None:
     error = b'data: {"error": {"message": "The server had an error", "type": "server_error"}}\n\n'
     exc = await fault_beside_healthy(Reply.sse(HEAD + error), UpstreamError)
-    assert_clean(exc, cause="provider error mid-stream: The server had an error [server_error]",
-                 partial="Hello world")
+    assert_clean(
+        exc,
+        cause="provider error mid-stream: The server had an error [server_error]",
+        partial="Hello world",
+    )
 
 
 async def test_html_page_with_status_200_is_a_protocol_error() -> None:
@@ -408,8 +473,7 @@ async def test_html_page_with_status_200_is_a_protocol_error() -> None:
 
 
 async def test_gzip_encoded_stream_is_decoded(client: httpx.AsyncClient) -> None:
-    async with LoopbackServer(Reply.sse(BODY, gzip=True, pattern="random", max_piece=7)) \
-            as server:
+    async with LoopbackServer(Reply.sse(BODY, gzip=True, pattern="random", max_piece=7)) as server:
         assert await text_of(make(server.url, client)) == "Hello world"
 
 

@@ -50,8 +50,12 @@ def chat(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> Ope
 def completions(
     server: LoopbackServer, client: httpx.AsyncClient, **table: Any
 ) -> OpenAICompletionsModel:
-    spec = {"kind": "openai-completions", "model": "gpt-3.5-turbo-instruct",
-            "base_url": server.url + "/v1", **table}
+    spec = {
+        "kind": "openai-completions",
+        "model": "gpt-3.5-turbo-instruct",
+        "base_url": server.url + "/v1",
+        **table,
+    }
     model = build_llm(spec, name="instruct", client=client)
     assert isinstance(model, OpenAICompletionsModel)
     return model
@@ -97,14 +101,22 @@ async def sdk_chat(server: LoopbackServer) -> dict[str, Any]:
     finally:
         await sdk.close()
     assert usage is not None and len(ids) == 1
-    return {"text": "".join(text), "refusal": "".join(refusal), "finish": finish,
-            "usage": usage, "tools": [tools[i] for i in sorted(tools)], "id": ids.pop()}
+    return {
+        "text": "".join(text),
+        "refusal": "".join(refusal),
+        "finish": finish,
+        "usage": usage,
+        "tools": [tools[i] for i in sorted(tools)],
+        "id": ids.pop(),
+    }
 
 
 def expected_usage(usage: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"input_tokens": usage.prompt_tokens,
-                           "output_tokens": usage.completion_tokens,
-                           "total_tokens": usage.total_tokens}
+    out: dict[str, Any] = {
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
     details = usage.completion_tokens_details
     if details is not None and details.reasoning_tokens is not None:
         out["output_token_details"] = {"reasoning": details.reasoning_tokens}
@@ -143,8 +155,9 @@ async def test_recorded_chat_stream_matches_the_official_sdk(
     calls = [{"id": c["id"], "name": c["name"], "args": c["args"]} for c in ours.tool_call_chunks]
     assert calls == expected["tools"]
     message = ours.to_message()
-    assert [c["args"] for c in message.tool_calls] == [json.loads(t["args"])
-                                                        for t in expected["tools"]]
+    assert [c["args"] for c in message.tool_calls] == [
+        json.loads(t["args"]) for t in expected["tools"]
+    ]
 
 
 async def test_sdk_reads_one_byte_at_a_time_the_same(client: httpx.AsyncClient) -> None:
@@ -164,8 +177,9 @@ async def sdk_completion(server: LoopbackServer) -> dict[str, Any]:
     sdk = openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="test", max_retries=0)
     text, finish, usage = [], None, None
     try:
-        stream = await sdk.completions.create(model="gpt-3.5-turbo-instruct", prompt="hi",
-                                              stream=True)
+        stream = await sdk.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="hi", stream=True
+        )
         async for chunk in stream:
             if chunk.usage is not None:
                 usage = chunk.usage
@@ -175,10 +189,15 @@ async def sdk_completion(server: LoopbackServer) -> dict[str, Any]:
     finally:
         await sdk.close()
     assert usage is not None
-    return {"text": "".join(text), "finish": finish,
-            "usage": {"input_tokens": usage.prompt_tokens,
-                      "output_tokens": usage.completion_tokens,
-                      "total_tokens": usage.total_tokens}}
+    return {
+        "text": "".join(text),
+        "finish": finish,
+        "usage": {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+    }
 
 
 async def parts_of(model: Any, prompt: str = "hi") -> list[StreamPart]:
@@ -229,12 +248,24 @@ def test_content_refusal_and_reasoning_go_to_their_channels() -> None:
 
 def test_tool_call_deltas_are_shaped_like_langchains_tool_call_chunks() -> None:
     parser = OpenAIChatParser()
-    first = parser.feed(cc({"tool_calls": [{"index": 1, "id": "call_1", "type": "function",
-                                            "function": {"name": "get", "arguments": ""}}]}))
-    more = parser.feed(cc({"tool_calls": [{"index": 1, "function": {"arguments": "{\"a\""}}]}))
+    first = parser.feed(
+        cc(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get", "arguments": ""},
+                    }
+                ]
+            }
+        )
+    )
+    more = parser.feed(cc({"tool_calls": [{"index": 1, "function": {"arguments": '{"a"'}}]}))
     assert [p.channel for p in first + more] == [TOOL_CALL, TOOL_CALL]
     assert first[0].tool_call == {"name": "get", "args": "", "id": "call_1", "index": 1}
-    assert more[0].tool_call == {"name": None, "args": "{\"a\"", "id": None, "index": 1}
+    assert more[0].tool_call == {"name": None, "args": '{"a"', "id": None, "index": 1}
 
 
 def test_finish_reason_rides_on_the_last_text_part_or_its_own() -> None:
@@ -247,11 +278,19 @@ def test_finish_reason_rides_on_the_last_text_part_or_its_own() -> None:
 
 
 def test_final_usage_chunk_becomes_input_and_output_tokens() -> None:
-    usage = {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12,
-             "prompt_tokens_details": {"cached_tokens": 2}}
+    usage = {
+        "prompt_tokens": 5,
+        "completion_tokens": 7,
+        "total_tokens": 12,
+        "prompt_tokens_details": {"cached_tokens": 2},
+    }
     [part] = OpenAIChatParser().feed(cc(None, usage=usage))
-    assert part.usage == {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12,
-                          "input_token_details": {"cache_read": 2}}
+    assert part.usage == {
+        "input_tokens": 5,
+        "output_tokens": 7,
+        "total_tokens": 12,
+        "input_token_details": {"cache_read": 2},
+    }
 
 
 def test_cumulative_usage_on_every_chunk_is_turned_into_deltas() -> None:
@@ -287,29 +326,46 @@ def test_done_error_and_bad_json() -> None:
 
 def test_completions_parser_reads_text_finish_and_usage() -> None:
     parser = OpenAICompletionsParser()
-    [part] = parser.feed(json.dumps({"id": "x", "choices": [{"text": "Hi", "index": 0,
-                                                               "finish_reason": None}]}))
+    [part] = parser.feed(
+        json.dumps({"id": "x", "choices": [{"text": "Hi", "index": 0, "finish_reason": None}]})
+    )
     assert (part.text, part.channel) == ("Hi", TEXT)
-    [part] = parser.feed(json.dumps({"id": "x", "model": "i",
-                                     "choices": [{"text": "", "finish_reason": "length"}]}))
+    [part] = parser.feed(
+        json.dumps({"id": "x", "model": "i", "choices": [{"text": "", "finish_reason": "length"}]})
+    )
     assert (part.channel, part.finish_reason) == (META, "length")
-    [part] = parser.feed(json.dumps({"id": "x", "choices": [], "usage": {
-        "prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}))
+    [part] = parser.feed(
+        json.dumps(
+            {
+                "id": "x",
+                "choices": [],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+            }
+        )
+    )
     assert part.usage == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
 
 
 # -- requests --------------------------------------------------------------------------------
 
-DONE_BODY = (b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"ok"},'
-             b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+DONE_BODY = (
+    b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"ok"},'
+    b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+)
 
 
 async def test_chat_request_carries_mapped_params_and_auth(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-1")
-    params = {"temperature": 0.2, "max_tokens": 50, "top_p": 0.9, "stop": ["\n\n"],
-              "seed": 7, "system": "Be brief."}
+    params = {
+        "temperature": 0.2,
+        "max_tokens": 50,
+        "top_p": 0.9,
+        "stop": ["\n\n"],
+        "seed": 7,
+        "system": "Be brief.",
+    }
     async with LoopbackServer(Reply.sse(DONE_BODY)) as server:
         model = chat(server, client, params=params, headers={"OpenAI-Organization": "org-1"})
         assert (await collect(model, "hi")).content == "ok"
@@ -320,22 +376,30 @@ async def test_chat_request_carries_mapped_params_and_auth(
     assert request.headers["content-type"] == "application/json"
     assert request.json() == {
         "model": "gpt-4o",
-        "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": "hi"}],
-        "temperature": 0.2, "max_completion_tokens": 50, "top_p": 0.9, "stop": ["\n\n"],
-        "seed": 7, "stream": True, "stream_options": {"include_usage": True},
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+        "temperature": 0.2,
+        "max_completion_tokens": 50,
+        "top_p": 0.9,
+        "stop": ["\n\n"],
+        "seed": 7,
+        "stream": True,
+        "stream_options": {"include_usage": True},
     }
 
 
 async def test_call_overrides_and_own_system_message_win(client: httpx.AsyncClient) -> None:
     async with LoopbackServer(Reply.sse(DONE_BODY)) as server:
-        model = chat(server, client, params={"temperature": 0.2, "system": "ignored"},
-                     stream_usage=False)
-        await collect(model, [SystemMessage("mine"), HumanMessage("q")], stop=["X"],
-                      temperature=1.0)
+        model = chat(
+            server, client, params={"temperature": 0.2, "system": "ignored"}, stream_usage=False
+        )
+        await collect(
+            model, [SystemMessage("mine"), HumanMessage("q")], stop=["X"], temperature=1.0
+        )
         body = server.requests[0].json()
-    assert body["messages"] == [{"role": "system", "content": "mine"},
-                                {"role": "user", "content": "q"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "mine"},
+        {"role": "user", "content": "q"},
+    ]
     assert body["temperature"] == 1.0 and body["stop"] == ["X"]
     assert "stream_options" not in body
     assert "authorization" not in server.requests[0].headers  # no key: a local server
@@ -348,9 +412,14 @@ async def test_completions_request_uses_prompt_and_max_tokens(client: httpx.Asyn
         assert await model.ainvoke("Say hi") == "ok"
         request = server.requests[0]
     assert request.path == "/v1/completions"
-    assert request.json() == {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hi",
-                              "max_tokens": 16, "temperature": 0, "stream": True,
-                              "stream_options": {"include_usage": True}}
+    assert request.json() == {
+        "model": "gpt-3.5-turbo-instruct",
+        "prompt": "Say hi",
+        "max_tokens": 16,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
 
 
 async def test_server_keeping_the_line_open_after_done_does_not_hang(
@@ -366,12 +435,30 @@ async def test_server_keeping_the_line_open_after_done_does_not_hang(
 
 
 async def test_chat_without_streaming_makes_one_json_request(client: httpx.AsyncClient) -> None:
-    answer = {"id": "chatcmpl-9", "object": "chat.completion", "model": "gpt-4o",
-              "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                  "role": "assistant", "content": "Hello there", "refusal": None,
-                  "tool_calls": [{"id": "call_1", "type": "function", "function": {
-                      "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]}}],
-              "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}}
+    answer = {
+        "id": "chatcmpl-9",
+        "object": "chat.completion",
+        "model": "gpt-4o",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": "Hello there",
+                    "refusal": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                        }
+                    ],
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
+    }
     async with LoopbackServer(Reply.json(answer)) as server:
         model = chat(server, client, stream=False)
         chunks = [c async for c in model.astream("hi")]
@@ -383,14 +470,18 @@ async def test_chat_without_streaming_makes_one_json_request(client: httpx.Async
     assert message.id == "chatcmpl-9"
     assert message.response_metadata["finish_reason"] == "tool_calls"
     assert message.usage_metadata == {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13}
-    assert message.tool_calls == [{"name": "get_weather", "args": {"city": "Paris"},
-                                   "id": "call_1", "type": "tool_call"}]
+    assert message.tool_calls == [
+        {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1", "type": "tool_call"}
+    ]
 
 
 async def test_completions_without_streaming(client: httpx.AsyncClient) -> None:
-    answer = {"id": "cmpl-1", "object": "text_completion",
-              "choices": [{"text": "Hello", "index": 0, "finish_reason": "stop"}],
-              "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+    answer = {
+        "id": "cmpl-1",
+        "object": "text_completion",
+        "choices": [{"text": "Hello", "index": 0, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
     async with LoopbackServer(Reply.json(answer)) as server:
         model = completions(server, client, stream=False)
         assert await model.ainvoke("hi") == "Hello"

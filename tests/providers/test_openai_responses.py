@@ -32,8 +32,7 @@ def _no_ambient_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> OpenAIResponsesModel:
-    spec = {"kind": "openai-responses", "model": "gpt-5.4", "base_url": server.url + "/v1",
-            **table}
+    spec = {"kind": "openai-responses", "model": "gpt-5.4", "base_url": server.url + "/v1", **table}
     model = build_llm(spec, name="resp", client=client)
     assert isinstance(model, OpenAIResponsesModel)
     return model
@@ -45,12 +44,21 @@ async def collect(model: OpenAIResponsesModel) -> AIMessageChunk:
     return total
 
 
-def response(status: str = "completed", output: list[Any] | None = None,
-             **extra: Any) -> dict[str, Any]:
-    return {"id": RID, "object": "response", "created_at": 1, "status": status,
-            "model": "gpt-5.4", "output": output or [], "error": None,
-            "incomplete_details": None, "usage": {"input_tokens": 5, "output_tokens": 3,
-                                                   "total_tokens": 8}, **extra}
+def response(
+    status: str = "completed", output: list[Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": RID,
+        "object": "response",
+        "created_at": 1,
+        "status": status,
+        "model": "gpt-5.4",
+        "output": output or [],
+        "error": None,
+        "incomplete_details": None,
+        "usage": {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8},
+        **extra,
+    }
 
 
 def sse(*events: dict[str, Any], terminal: bool = True) -> bytes:
@@ -65,8 +73,13 @@ CREATED = {"type": "response.created", "response": response("in_progress")}
 
 
 def delta(kind: str, text: str, index: int = 0) -> dict[str, Any]:
-    return {"type": kind, "item_id": "item", "output_index": index, "content_index": 0,
-            "delta": text}
+    return {
+        "type": kind,
+        "item_id": "item",
+        "output_index": index,
+        "content_index": 0,
+        "delta": text,
+    }
 
 
 def completed(output: list[Any], status: str = "completed", **extra: Any) -> dict[str, Any]:
@@ -98,10 +111,16 @@ async def sdk_result(server: LoopbackServer) -> dict[str, Any]:
     reason = final.incomplete_details.reason if final.incomplete_details else None
     usage = final.usage
     assert usage is not None
-    return {"text": "".join(deltas["text"]), "output_text": final.output_text,
-            "refusal": "".join(deltas["refusal"]), "reasoning": "".join(deltas["reasoning"]),
-            "finish": reason or final.status, "id": final.id, "calls": calls,
-            "usage": (usage.input_tokens, usage.output_tokens, usage.total_tokens)}
+    return {
+        "text": "".join(deltas["text"]),
+        "output_text": final.output_text,
+        "refusal": "".join(deltas["refusal"]),
+        "reasoning": "".join(deltas["reasoning"]),
+        "finish": reason or final.status,
+        "id": final.id,
+        "calls": calls,
+        "usage": (usage.input_tokens, usage.output_tokens, usage.total_tokens),
+    }
 
 
 def assert_same(ours: AIMessageChunk, expected: dict[str, Any]) -> None:
@@ -111,8 +130,9 @@ def assert_same(ours: AIMessageChunk, expected: dict[str, Any]) -> None:
     assert ours.response_metadata["finish_reason"] == expected["finish"]
     assert ours.id == expected["id"]
     usage = ours.usage_metadata or {}
-    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == \
-        expected["usage"]
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == expected[
+        "usage"
+    ]
     assert [(c["id"], c["name"], c["args"]) for c in ours.tool_call_chunks] == expected["calls"]
 
 
@@ -125,51 +145,105 @@ async def test_recorded_stream_matches_the_official_sdk(
         expected = await sdk_result(server)
         ours = await collect(make(server, client))
     assert ours.content == expected["output_text"] == "Hi there! How can I assist you today?"
-    assert ours.usage_metadata == {"input_tokens": 37, "output_tokens": 11, "total_tokens": 48,
-                                   "output_token_details": {"reasoning": 0}}
+    assert ours.usage_metadata == {
+        "input_tokens": 37,
+        "output_tokens": 11,
+        "total_tokens": 48,
+        "output_token_details": {"reasoning": 0},
+    }
     assert_same(ours, expected)
 
 
-CALL_ITEM = {"id": "fc_1", "type": "function_call", "call_id": "call_9", "name": "get_weather",
-             "arguments": "", "status": "in_progress"}
-DONE_CALL = {**CALL_ITEM, "arguments": "{\"city\":\"Paris\"}", "status": "completed"}
+CALL_ITEM = {
+    "id": "fc_1",
+    "type": "function_call",
+    "call_id": "call_9",
+    "name": "get_weather",
+    "arguments": "",
+    "status": "in_progress",
+}
+DONE_CALL = {**CALL_ITEM, "arguments": '{"city":"Paris"}', "status": "completed"}
 HAND_MADE = {
     "function-call": sse(
         CREATED,
         {"type": "response.output_item.added", "output_index": 0, "item": CALL_ITEM},
-        {"type": "response.function_call_arguments.delta", "item_id": "fc_1",
-         "output_index": 0, "delta": "{\"city\":"},
-        {"type": "response.function_call_arguments.delta", "item_id": "fc_1",
-         "output_index": 0, "delta": "\"Paris\"}"},
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "delta": '{"city":',
+        },
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "delta": '"Paris"}',
+        },
         completed([DONE_CALL]),
     ),
     "refusal": sse(
         CREATED,
         delta("response.refusal.delta", "I can't"),
         delta("response.refusal.delta", " help with that."),
-        completed([{"id": "m", "type": "message", "role": "assistant", "status": "completed",
-                    "content": [{"type": "refusal", "refusal": "I can't help with that."}]}]),
+        completed(
+            [
+                {
+                    "id": "m",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "refusal", "refusal": "I can't help with that."}],
+                }
+            ]
+        ),
     ),
     "reasoning-then-text": sse(
         CREATED,
-        {"type": "response.reasoning_summary_text.delta", "item_id": "rs", "output_index": 0,
-         "summary_index": 0, "delta": "Thinking"},
-        {"type": "response.reasoning_summary_text.delta", "item_id": "rs", "output_index": 0,
-         "summary_index": 0, "delta": " hard."},
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": "rs",
+            "output_index": 0,
+            "summary_index": 0,
+            "delta": "Thinking",
+        },
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": "rs",
+            "output_index": 0,
+            "summary_index": 0,
+            "delta": " hard.",
+        },
         {"type": "response.output_text.annotation.added", "item_id": "m", "output_index": 1},
         delta("response.output_text.delta", "Forty", 1),
         delta("response.output_text.delta", "-two", 1),
-        completed([{"id": "m", "type": "message", "role": "assistant", "status": "completed",
-                    "content": [{"type": "output_text", "text": "Forty-two",
-                                 "annotations": []}]}]),
+        completed(
+            [
+                {
+                    "id": "m",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": "Forty-two", "annotations": []}],
+                }
+            ]
+        ),
     ),
     "incomplete": sse(
         CREATED,
         delta("response.output_text.delta", "Once upon"),
-        completed([{"id": "m", "type": "message", "role": "assistant", "status": "incomplete",
-                    "content": [{"type": "output_text", "text": "Once upon",
-                                 "annotations": []}]}],
-                  status="incomplete", incomplete_details={"reason": "max_output_tokens"}),
+        completed(
+            [
+                {
+                    "id": "m",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "incomplete",
+                    "content": [{"type": "output_text", "text": "Once upon", "annotations": []}],
+                }
+            ],
+            status="incomplete",
+            incomplete_details={"reason": "max_output_tokens"},
+        ),
     ),
 }
 
@@ -190,8 +264,9 @@ async def test_function_call_arguments_are_parsed_into_the_message(
 ) -> None:
     async with LoopbackServer(Reply.sse(HAND_MADE["function-call"])) as server:
         message = await make(server, client).ainvoke("weather?")
-    assert message.tool_calls == [{"name": "get_weather", "args": {"city": "Paris"},
-                                   "id": "call_9", "type": "tool_call"}]
+    assert message.tool_calls == [
+        {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_9", "type": "tool_call"}
+    ]
     assert message.content == ""
 
 
@@ -208,8 +283,9 @@ def test_each_delta_goes_to_its_channel_and_the_rest_is_ignored() -> None:
     assert feed(parser, delta("response.output_text.delta", "a")) == [("a", TEXT)]
     assert feed(parser, delta("response.refusal.delta", "b")) == [("b", REFUSAL)]
     assert feed(parser, delta("response.reasoning_text.delta", "c")) == [("c", REASONING)]
-    assert feed(parser, {"type": "response.function_call_arguments.delta", "output_index": 2,
-                         "delta": "{"}) == [("", TOOL_CALL)]
+    assert feed(
+        parser, {"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "{"}
+    ) == [("", TOOL_CALL)]
     assert feed(parser, {"type": "response.output_text.done", "text": "a"}) == []
     assert feed(parser, {"type": "response.in_progress", "response": {}}) == []
     assert feed(parser, {"type": "something.new"}) == []
@@ -218,24 +294,44 @@ def test_each_delta_goes_to_its_channel_and_the_rest_is_ignored() -> None:
 
 def test_completed_carries_usage_stop_reason_and_ends_the_stream() -> None:
     parser = OpenAIResponsesParser()
-    usage = {"input_tokens": 4, "output_tokens": 6, "total_tokens": 10,
-             "input_tokens_details": {"cached_tokens": 1},
-             "output_tokens_details": {"reasoning_tokens": 2}}
+    usage = {
+        "input_tokens": 4,
+        "output_tokens": 6,
+        "total_tokens": 10,
+        "input_tokens_details": {"cached_tokens": 1},
+        "output_tokens_details": {"reasoning_tokens": 2},
+    }
     [part] = parser.parse(completed([], usage=usage))
     assert parser.done
     assert part.finish_reason == "completed"
-    assert part.usage == {"input_tokens": 4, "output_tokens": 6, "total_tokens": 10,
-                          "input_token_details": {"cache_read": 1},
-                          "output_token_details": {"reasoning": 2}}
+    assert part.usage == {
+        "input_tokens": 4,
+        "output_tokens": 6,
+        "total_tokens": 10,
+        "input_token_details": {"cache_read": 1},
+        "output_token_details": {"reasoning": 2},
+    }
 
 
 def test_error_and_failed_events_are_upstream_errors() -> None:
     with pytest.raises(UpstreamError, match="Rate limit exceeded"):
-        OpenAIResponsesParser().feed(json.dumps(
-            {"type": "error", "code": "rate_limit_exceeded", "message": "Rate limit exceeded",
-             "param": None}), "error")
-    failed = {"type": "response.failed", "response": response(
-        "failed", error={"code": "server_error", "message": "The model crashed"})}
+        OpenAIResponsesParser().feed(
+            json.dumps(
+                {
+                    "type": "error",
+                    "code": "rate_limit_exceeded",
+                    "message": "Rate limit exceeded",
+                    "param": None,
+                }
+            ),
+            "error",
+        )
+    failed = {
+        "type": "response.failed",
+        "response": response(
+            "failed", error={"code": "server_error", "message": "The model crashed"}
+        ),
+    }
     with pytest.raises(UpstreamError, match="The model crashed"):
         OpenAIResponsesParser().parse(failed)
     with pytest.raises(StreamProtocolError, match="malformed JSON"):
@@ -245,9 +341,14 @@ def test_error_and_failed_events_are_upstream_errors() -> None:
 
 
 async def test_failed_mid_stream_keeps_the_text(client: httpx.AsyncClient) -> None:
-    body = sse(CREATED, delta("response.output_text.delta", "Half"), {
-        "type": "response.failed",
-        "response": response("failed", error={"code": "server_error", "message": "oops"})})
+    body = sse(
+        CREATED,
+        delta("response.output_text.delta", "Half"),
+        {
+            "type": "response.failed",
+            "response": response("failed", error={"code": "server_error", "message": "oops"}),
+        },
+    )
     async with LoopbackServer(Reply.sse(body, pattern="random")) as server:
         with pytest.raises(UpstreamError) as info:
             await collect(make(server, client))
@@ -271,25 +372,49 @@ async def test_request_maps_system_to_instructions_and_max_output_tokens(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-2")
-    params = {"system": "Be brief.", "max_tokens": 20, "temperature": 0.5, "top_p": 0.8,
-              "seed": 3, "stop": ["x"]}
+    params = {
+        "system": "Be brief.",
+        "max_tokens": 20,
+        "temperature": 0.5,
+        "top_p": 0.8,
+        "seed": 3,
+        "stop": ["x"],
+    }
     async with LoopbackServer(Reply.sse_file(FILES[0])) as server:
         await collect(make(server, client, params=params))
         request = server.requests[0]
     assert request.path == "/v1/responses"
     assert request.headers["authorization"] == "Bearer sk-test-2"
-    assert request.json() == {"model": "gpt-5.4", "input": [{"role": "user", "content": "hi"}],
-                              "instructions": "Be brief.", "max_output_tokens": 20,
-                              "temperature": 0.5, "top_p": 0.8, "stream": True}
+    assert request.json() == {
+        "model": "gpt-5.4",
+        "input": [{"role": "user", "content": "hi"}],
+        "instructions": "Be brief.",
+        "max_output_tokens": 20,
+        "temperature": 0.5,
+        "top_p": 0.8,
+        "stream": True,
+    }
 
 
 async def test_without_streaming_one_json_request(client: httpx.AsyncClient) -> None:
-    answer = response("completed", [
-        {"id": "rs", "type": "reasoning", "summary": [{"type": "summary_text", "text": "Hmm."}]},
-        {"id": "m", "type": "message", "role": "assistant", "status": "completed",
-         "content": [{"type": "output_text", "text": "Hello!", "annotations": []}]},
-        DONE_CALL,
-    ])
+    answer = response(
+        "completed",
+        [
+            {
+                "id": "rs",
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": "Hmm."}],
+            },
+            {
+                "id": "m",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "Hello!", "annotations": []}],
+            },
+            DONE_CALL,
+        ],
+    )
     async with LoopbackServer(Reply.json(answer)) as server:
         model = make(server, client, stream=False)
         message = await model.ainvoke("hi")

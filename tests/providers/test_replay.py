@@ -29,10 +29,19 @@ from tests.sessions.support import chunk_lines, lines_of, record_file
 
 GAP_TOLERANCE_S = 0.020
 
-CHAT = {"kind": "scripted", "chunks": ["Spark", "ling", " water", ",", " oh", " so", " clear"],
-        "ttft_ms": 80, "delay_ms": 60}
-TEXT_LLM = {"kind": "scripted", "flavor": "llm", "chunks": ["a", "", "bc", "d\n", "e"],
-            "ttft_ms": 50, "delay_ms": 90}
+CHAT = {
+    "kind": "scripted",
+    "chunks": ["Spark", "ling", " water", ",", " oh", " so", " clear"],
+    "ttft_ms": 80,
+    "delay_ms": 60,
+}
+TEXT_LLM = {
+    "kind": "scripted",
+    "flavor": "llm",
+    "chunks": ["a", "", "bc", "d\n", "e"],
+    "ttft_ms": 50,
+    "delay_ms": 90,
+}
 NAMES = ["chat", "text"]
 
 
@@ -50,8 +59,9 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def replay_of(original: Path, dest: Path, *, speed: float) -> Path:
-    tables = [{"kind": "replay", "model": str(original), "provider": n, "speed": speed}
-              for n in NAMES]
+    tables = [
+        {"kind": "replay", "model": str(original), "provider": n, "speed": speed} for n in NAMES
+    ]
     record_file(dest, "Write me a song", tables, names=NAMES)
     return dest
 
@@ -101,8 +111,9 @@ def test_speed_zero_ignores_timing_and_keeps_boundaries(original: Path, tmp_path
     flat = replay_of(original, tmp_path / "flat.jsonl", speed=0)
     assert time.perf_counter() - started < 0.3  # the recording itself lasts 0.5 s
     for name in NAMES:
-        assert [shape(x) for x in chunk_lines(flat, name)] == \
-            [shape(x) for x in chunk_lines(original, name)]
+        assert [shape(x) for x in chunk_lines(flat, name)] == [
+            shape(x) for x in chunk_lines(original, name)
+        ]
 
 
 async def test_chat_replay_yields_the_same_message_chunks_as_the_original(original: Path) -> None:
@@ -111,10 +122,13 @@ async def test_chat_replay_yields_the_same_message_chunks_as_the_original(origin
     assert isinstance(replay, ReplayModel) and replay.flavor == "chat"
 
     def keyed(chunks: list[AIMessageChunk]) -> list[tuple[Any, ...]]:
-        return [(c.content, c.response_metadata, c.usage_metadata, c.chunk_position)
-                for c in chunks]
+        return [
+            (c.content, c.response_metadata, c.usage_metadata, c.chunk_position) for c in chunks
+        ]
 
-    assert keyed([c async for c in replay.astream("x")]) == keyed([c async for c in live.astream("x")])
+    assert keyed([c async for c in replay.astream("x")]) == keyed(
+        [c async for c in live.astream("x")]
+    )
 
 
 async def test_text_llm_replay_yields_strings_including_empty_ones(original: Path) -> None:
@@ -136,36 +150,77 @@ async def test_events_of_a_replay_carry_the_recorded_stop_reason(original: Path)
 # -- what a recording can hold -----------------------------------------------------------------
 
 
-def _recording(path: Path, lines: list[dict[str, Any]], provider: str = "p",
-               flavor: str = "chat") -> Path:
-    write_recording(path, [
-        {"type": "prompt", "turn": 0, "text": "q"},
-        {"type": "provider", "provider": provider, "kind": "scripted", "flavor": flavor},
-        {"type": "run", "provider": provider, "turn": 0},
-        *lines,
-    ])
+def _recording(
+    path: Path, lines: list[dict[str, Any]], provider: str = "p", flavor: str = "chat"
+) -> Path:
+    write_recording(
+        path,
+        [
+            {"type": "prompt", "turn": 0, "text": "q"},
+            {"type": "provider", "provider": provider, "kind": "scripted", "flavor": flavor},
+            {"type": "run", "provider": provider, "turn": 0},
+            *lines,
+        ],
+    )
     return path
 
 
 def test_reasoning_tool_calls_refusals_and_usage_round_trip(tmp_path: Path) -> None:
     chunks = [
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.01, "text": "hmm",
-         "channel": "reasoning"},
-        {"type": "chunk", "provider": "p", "index": 1, "t": 0.02, "text": "",
-         "channel": "tool_call",
-         "tool_call": {"index": 0, "id": "c1", "name": "f", "args": '{"a"'}},
-        {"type": "chunk", "provider": "p", "index": 2, "t": 0.03, "text": "",
-         "channel": "tool_call", "tool_call": {"index": 0, "args": ": 1}"}},
+        {
+            "type": "chunk",
+            "provider": "p",
+            "index": 0,
+            "t": 0.01,
+            "text": "hmm",
+            "channel": "reasoning",
+        },
+        {
+            "type": "chunk",
+            "provider": "p",
+            "index": 1,
+            "t": 0.02,
+            "text": "",
+            "channel": "tool_call",
+            "tool_call": {"index": 0, "id": "c1", "name": "f", "args": '{"a"'},
+        },
+        {
+            "type": "chunk",
+            "provider": "p",
+            "index": 2,
+            "t": 0.03,
+            "text": "",
+            "channel": "tool_call",
+            "tool_call": {"index": 0, "args": ": 1}"},
+        },
         {"type": "chunk", "provider": "p", "index": 3, "t": 0.04, "text": "Answer"},
-        {"type": "chunk", "provider": "p", "index": 4, "t": 0.05, "text": "no.",
-         "channel": "refusal"},
-        {"type": "chunk", "provider": "p", "index": 5, "t": 0.06, "text": "", "channel": "meta",
-         "metadata": {"finish_reason": "end_turn", "model_name": "m1"},
-         "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8}},
+        {
+            "type": "chunk",
+            "provider": "p",
+            "index": 4,
+            "t": 0.05,
+            "text": "no.",
+            "channel": "refusal",
+        },
+        {
+            "type": "chunk",
+            "provider": "p",
+            "index": 5,
+            "t": 0.06,
+            "text": "",
+            "channel": "meta",
+            "metadata": {"finish_reason": "end_turn", "model_name": "m1"},
+            "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8},
+        },
     ]
-    end = {"type": "end", "provider": "p", "t": 0.07, "text": "Answerno.",
-           "finish_reason": "end_turn",
-           "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8}}
+    end = {
+        "type": "end",
+        "provider": "p",
+        "t": 0.07,
+        "text": "Answerno.",
+        "finish_reason": "end_turn",
+        "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8},
+    }
     source = _recording(tmp_path / "rich.jsonl", [*chunks, end])
     again = tmp_path / "again.jsonl"
     record_file(again, "q", [{"kind": "replay", "model": str(source), "speed": 0}], names=["p"])
@@ -176,8 +231,12 @@ def test_reasoning_tool_calls_refusals_and_usage_round_trip(tmp_path: Path) -> N
 
 def test_a_recorded_failure_is_raised_again_with_its_partial_text(tmp_path: Path) -> None:
     source = tmp_path / "fail.jsonl"
-    failing = {"kind": "scripted", "chunks": ["x"] * 3000, "fail_at": 2500,
-               "fail_with": "overloaded"}
+    failing = {
+        "kind": "scripted",
+        "chunks": ["x"] * 3000,
+        "fail_at": 2500,
+        "fail_with": "overloaded",
+    }
     record_file(source, "q", [failing], names=["bad"])
     (error,) = lines_of(source, "error")
     assert error["error"]["kind"] == "scripted" and len(error["text"]) == 2500
@@ -189,9 +248,12 @@ def test_a_recorded_failure_is_raised_again_with_its_partial_text(tmp_path: Path
 
 
 async def test_an_interrupted_recording_replays_then_ends_truncated(tmp_path: Path) -> None:
-    source = _recording(tmp_path / "cut.jsonl", [
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "half"},
-    ])
+    source = _recording(
+        tmp_path / "cut.jsonl",
+        [
+            {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "half"},
+        ],
+    )
     with source.open("ab") as fh:
         fh.write(b'{"type":"chunk","provider":"p","ind')  # the writer died mid-line
     replay = build_llm(f"replay:{source}")
@@ -205,17 +267,20 @@ async def test_an_interrupted_recording_replays_then_ends_truncated(tmp_path: Pa
 
 async def test_turn_option_plays_a_later_turn(tmp_path: Path) -> None:
     source = tmp_path / "turns.jsonl"
-    write_recording(source, [
-        {"type": "provider", "provider": "p", "kind": "scripted"},
-        {"type": "prompt", "turn": 0, "text": "one"},
-        {"type": "run", "provider": "p", "turn": 0},
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "first"},
-        {"type": "end", "provider": "p", "t": 0.0, "text": "first"},
-        {"type": "prompt", "turn": 1, "text": "two"},
-        {"type": "run", "provider": "p", "turn": 1},
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "second"},
-        {"type": "end", "provider": "p", "t": 0.0, "text": "second"},
-    ])
+    write_recording(
+        source,
+        [
+            {"type": "provider", "provider": "p", "kind": "scripted"},
+            {"type": "prompt", "turn": 0, "text": "one"},
+            {"type": "run", "provider": "p", "turn": 0},
+            {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "first"},
+            {"type": "end", "provider": "p", "t": 0.0, "text": "first"},
+            {"type": "prompt", "turn": 1, "text": "two"},
+            {"type": "run", "provider": "p", "turn": 1},
+            {"type": "chunk", "provider": "p", "index": 0, "t": 0.0, "text": "second"},
+            {"type": "end", "provider": "p", "t": 0.0, "text": "second"},
+        ],
+    )
     replay = build_llm({"kind": "replay", "model": str(source), "turn": 1, "speed": 0})
     assert (await replay.ainvoke("two")).content == "second"
     assert replay_tables(str(source), turn=1)[0] == "two"
@@ -225,8 +290,13 @@ def test_replay_tables_name_one_table_per_recorded_provider(original: Path) -> N
     prompt, tables = replay_tables(str(original), speed=3)
     assert prompt == "Write me a song"
     assert list(tables) == NAMES
-    assert tables["text"] == {"kind": "replay", "model": str(original), "speed": 3,
-                              "provider": "text", "turn": 0}
+    assert tables["text"] == {
+        "kind": "replay",
+        "model": str(original),
+        "speed": 3,
+        "provider": "text",
+        "turn": 0,
+    }
 
 
 def test_path_with_an_at_sign_is_kept_whole(tmp_path: Path, original: Path) -> None:
@@ -256,10 +326,11 @@ def test_unknown_provider_error_lists_what_the_recording_has(original: Path) -> 
 
 
 async def test_speed_zero_still_lets_the_event_loop_run(tmp_path: Path) -> None:
-    source = _recording(tmp_path / "many.jsonl", [
-        {"type": "chunk", "provider": "p", "index": i, "t": 0.0, "text": "x"}
-        for i in range(5000)
-    ] + [{"type": "end", "provider": "p", "t": 0.0, "text": "x" * 5000}])
+    source = _recording(
+        tmp_path / "many.jsonl",
+        [{"type": "chunk", "provider": "p", "index": i, "t": 0.0, "text": "x"} for i in range(5000)]
+        + [{"type": "end", "provider": "p", "t": 0.0, "text": "x" * 5000}],
+    )
     ticks = 0
 
     async def ticker() -> None:
@@ -286,14 +357,20 @@ def _big_recording(path: Path, n: int) -> int:
     """``n`` chunk lines written in bulk (as our writer would write them); returns the size."""
     with path.open("w", encoding="utf-8") as fh:
         fh.write(dump_line(header()) + "\n")
-        fh.write(dump_line({"type": "provider", "provider": "big", "kind": "scripted",
-                            "flavor": "llm"}) + "\n")
+        fh.write(
+            dump_line({"type": "provider", "provider": "big", "kind": "scripted", "flavor": "llm"})
+            + "\n"
+        )
         fh.write('{"type":"run","provider":"big","turn":0}\n')
         step = 50_000
         for start in range(0, n, step):
-            fh.write("".join(
-                f'{{"type":"chunk","provider":"big","index":{i},"t":{i / n:.6f},'
-                f'"text":"w{i % 10} "}}\n' for i in range(start, min(n, start + step))))
+            fh.write(
+                "".join(
+                    f'{{"type":"chunk","provider":"big","index":{i},"t":{i / n:.6f},'
+                    f'"text":"w{i % 10} "}}\n'
+                    for i in range(start, min(n, start + step))
+                )
+            )
         fh.write('{"type":"end","provider":"big","t":1.0,"text":"","finish_reason":"stop"}\n')
     return path.stat().st_size
 
@@ -339,8 +416,13 @@ def test_million_chunk_recording_replays_in_bounded_memory(tmp_path: Path) -> No
     far less than the file (75 MB): the text kept for partial_text (3 MB) and a constant."""
     path = tmp_path / "1m.jsonl"
     size = _big_recording(path, 1_000_000)
-    out = subprocess.run([sys.executable, "-c", _MILLION, str(path)], capture_output=True,
-                         text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MILLION, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     result = json.loads(out.stdout)
     assert result["chunks"] == 1_000_000
     assert result["growth_kb"] * 1024 < size / 8, (result, size)

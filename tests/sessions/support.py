@@ -32,8 +32,7 @@ async def record_turn(
         run = recorder.start_run(llm, timeline=timeline)
         received: list[str] = []
         try:
-            async for ev in llm.astream_events(prompt, {"timeline": timeline},
-                                               version=version):  # type: ignore[arg-type]
+            async for ev in llm.astream_events(prompt, {"timeline": timeline}, version=version):  # type: ignore[arg-type]
                 run.observe(ev)
         except ProviderError as exc:
             run.error(exc, exc.partial_text or "".join(received))
@@ -61,8 +60,11 @@ def record_file(
 
 
 def chunk_lines(path: Path, provider: str | None = None) -> list[dict[str, Any]]:
-    return [obj for obj in RecordingReader(path)
-            if obj["type"] == "chunk" and (provider is None or obj["provider"] == provider)]
+    return [
+        obj
+        for obj in RecordingReader(path)
+        if obj["type"] == "chunk" and (provider is None or obj["provider"] == provider)
+    ]
 
 
 def lines_of(path: Path, kind: str) -> list[dict[str, Any]]:

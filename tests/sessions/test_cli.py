@@ -22,8 +22,11 @@ CANARY = "sk-canary-3f9c1d7e-do-not-leak"
 def quick(tmp_path: Path) -> str:
     """A config whose ``swift`` streams in a few milliseconds (same kind and model)."""
     path = tmp_path / "quick.toml"
-    path.write_text('[providers.swift]\nkind = "simulated"\nmodel = "swift"\nttft_ms = 0\n'
-                    "chunks_per_s = 20000\n", encoding="utf-8")
+    path.write_text(
+        '[providers.swift]\nkind = "simulated"\nmodel = "swift"\nttft_ms = 0\n'
+        "chunks_per_s = 20000\n",
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -38,11 +41,10 @@ def sessions() -> list[str]:
         return [row.title for row in history.list_sessions()]
 
 
-def test_stream_saves_to_history_by_default(
-    quick: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(["stream", "--config", quick, "-p", "scripted:x", "-p", "swift",
-                        "first prompt"], capsys)
+def test_stream_saves_to_history_by_default(quick: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        ["stream", "--config", quick, "-p", "scripted:x", "-p", "swift", "first prompt"], capsys
+    )
     assert code == 0 and err == ""
     with History() as history:
         (row,) = history.list_sessions()
@@ -66,23 +68,44 @@ def test_record_writes_every_provider_and_refuses_to_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "run.jsonl"
-    code, out, _ = run(["stream", "-p", "scripted:x", "-p", "scripted:y", "--format", "jsonl",
-                        "--record", str(path), "hi"], capsys)
+    code, out, _ = run(
+        [
+            "stream",
+            "-p",
+            "scripted:x",
+            "-p",
+            "scripted:y",
+            "--format",
+            "jsonl",
+            "--record",
+            str(path),
+            "hi",
+        ],
+        capsys,
+    )
     assert code == 0
     printed = [json.loads(line) for line in out.splitlines()]
     index = RecordingReader(path).index()
     assert index.prompts == ["hi"] and list(index.providers) == ["scripted:x", "scripted:y"]
     assert index.runs == {("scripted:x", 0): "done", ("scripted:y", 0): "done"}
-    recorded = [x["text"] for x in RecordingReader(path)
-                if x["type"] == "chunk" and x["provider"] == "scripted:x"]
-    assert recorded == [x["text"] for x in printed
-                        if x["type"] == "chunk" and x["provider"] == "scripted:x"]
+    recorded = [
+        x["text"]
+        for x in RecordingReader(path)
+        if x["type"] == "chunk" and x["provider"] == "scripted:x"
+    ]
+    assert recorded == [
+        x["text"] for x in printed if x["type"] == "chunk" and x["provider"] == "scripted:x"
+    ]
     before = path.read_bytes()
     code, _, err = run(["stream", "-p", "scripted:x", "--record", str(path), "again"], capsys)
     assert code == 2 and path.read_bytes() == before
     assert err.count("\n") == 1 and "already exists" in err and "--overwrite" in err
-    assert run(["stream", "-p", "scripted:x", "--record", str(path), "--overwrite", "again"],
-               capsys)[0] == 0
+    assert (
+        run(["stream", "-p", "scripted:x", "--record", str(path), "--overwrite", "again"], capsys)[
+            0
+        ]
+        == 0
+    )
     assert RecordingReader(path).index().prompts == ["again"]
 
 
@@ -94,8 +117,11 @@ def test_history_lists_newest_first_searches_and_limits(
     code, out, _ = run(["history"], capsys)
     assert code == 0
     lines = out.splitlines()
-    assert [line.split("  ")[-1] for line in lines] == ["about green tea", "about coffee",
-                                                         "about tea"]
+    assert [line.split("  ")[-1] for line in lines] == [
+        "about green tea",
+        "about coffee",
+        "about tea",
+    ]
     assert all("done" in line and "scripted:x" in line for line in lines)
     assert lines[0].split()[0] == "3"
     _, out, _ = run(["history", "--search", "TEA"], capsys)
@@ -107,8 +133,10 @@ def test_history_lists_newest_first_searches_and_limits(
 def test_export_prints_markdown_or_a_recording(
     tmp_path: Path, quick: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["stream", "--config", quick, "-p", "scripted:x", "-p", "swift", "song"],
-               capsys)[0] == 0
+    assert (
+        run(["stream", "--config", quick, "-p", "scripted:x", "-p", "swift", "song"], capsys)[0]
+        == 0
+    )
     code, md, _ = run(["export", "1"], capsys)
     assert code == 0 and md.startswith("# song\n")
     assert "## scripted:x (scripted · x)" in md and "## swift (simulated · swift)" in md
@@ -131,8 +159,9 @@ def _fake_app(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     module = types.ModuleType("llmstream_tui.ui.app")
 
-    def run_app(settings: Any, *, providers: list[str] | None = None,
-                prompt: str | None = None) -> int:
+    def run_app(
+        settings: Any, *, providers: list[str] | None = None, prompt: str | None = None
+    ) -> int:
         calls.append({"settings": settings, "providers": providers, "prompt": prompt})
         return 0
 
@@ -142,27 +171,53 @@ def _fake_app(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def test_replay_opens_the_app_with_one_replay_pane_per_recorded_provider(
-    tmp_path: Path, quick: str, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    quick: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "r.jsonl"
-    assert run(["stream", "--config", quick, "-p", "scripted:x", "-p", "swift", "--record",
-                str(path), "--no-history", "the prompt"], capsys)[0] == 0
+    assert (
+        run(
+            [
+                "stream",
+                "--config",
+                quick,
+                "-p",
+                "scripted:x",
+                "-p",
+                "swift",
+                "--record",
+                str(path),
+                "--no-history",
+                "the prompt",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
     calls = _fake_app(monkeypatch)
     assert run(["replay", str(path), "--speed", "2.5"], capsys)[0] == 0
     (call,) = calls
     assert call["prompt"] == "the prompt" and call["providers"] == ["scripted:x", "swift"]
     table = call["settings"].provider_table("swift")
-    assert table == {"kind": "replay", "model": str(path), "speed": 2.5, "provider": "swift",
-                     "turn": 0}
+    assert table == {
+        "kind": "replay",
+        "model": str(path),
+        "speed": 2.5,
+        "provider": "swift",
+        "turn": 0,
+    }
 
 
 def test_replay_plays_in_the_terminal_when_the_app_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "r.jsonl"
-    assert run(["stream", "-p", "scripted:x", "--record", str(path), "--no-history", "p"],
-               capsys)[0] == 0
+    assert (
+        run(["stream", "-p", "scripted:x", "--record", str(path), "--no-history", "p"], capsys)[0]
+        == 0
+    )
     monkeypatch.setitem(sys.modules, "llmstream_tui.ui.app", None)  # import fails
     code, out, err = run(["replay", str(path), "--speed", "0"], capsys)
     assert code == 0 and "replaying here" in err
@@ -172,8 +227,11 @@ def test_replay_plays_in_the_terminal_when_the_app_is_missing(
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(b"", "empty file"), (b"hello\n", "not an llmstream recording"),
-     (b'{"format":"llmstream-recording","version":2}\n', "version 2 is not supported")],
+    [
+        (b"", "empty file"),
+        (b"hello\n", "not an llmstream recording"),
+        (b'{"format":"llmstream-recording","version":2}\n', "version 2 is not supported"),
+    ],
 )
 def test_replay_of_a_bad_file_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expected: str
@@ -194,7 +252,9 @@ def test_replay_speed_must_be_a_non_negative_number(
 
 
 def test_the_key_never_reaches_a_recording_the_history_or_an_export(
-    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CANARY_KEY", CANARY)
@@ -203,10 +263,27 @@ def test_the_key_never_reaches_a_recording_the_history_or_an_export(
         '[providers.secretive]\nkind = "scripted"\napi_key_env = "CANARY_KEY"\n'
         f'chunks = ["safe", " text"]\nheaders = {{ Authorization = "Bearer {CANARY}" }}\n'
         '[providers.failing]\nkind = "scripted"\napi_key_env = "CANARY_KEY"\n'
-        'chunks = ["a", "b"]\nfail_at = 1\n', encoding="utf-8")
+        'chunks = ["a", "b"]\nfail_at = 1\n',
+        encoding="utf-8",
+    )
     record = tmp_path / "r.jsonl"
-    code, _, _ = run(["stream", "--config", str(config), "-p", "secretive", "-p", "failing",
-                      "--events", "v2", "--record", str(record), "hi"], capsys)
+    code, _, _ = run(
+        [
+            "stream",
+            "--config",
+            str(config),
+            "-p",
+            "secretive",
+            "-p",
+            "failing",
+            "--events",
+            "v2",
+            "--record",
+            str(record),
+            "hi",
+        ],
+        capsys,
+    )
     assert code == 1
     _, md, _ = run(["export", "1"], capsys)
     _, jsonl, _ = run(["export", "1", "--format", "jsonl"], capsys)

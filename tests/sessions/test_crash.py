@@ -37,13 +37,29 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 def _kill_mid_stream(tmp_path: Path, data_dir: Path) -> list[dict[str, Any]]:
     config = tmp_path / "c.toml"
     chunks = json.dumps([f"c{i} " for i in range(CHUNKS)])
-    config.write_text(f'[providers.slow]\nkind = "scripted"\nchunks = {chunks}\n'
-                      f"delay_ms = {DELAY_MS}\n", encoding="utf-8")
+    config.write_text(
+        f'[providers.slow]\nkind = "scripted"\nchunks = {chunks}\ndelay_ms = {DELAY_MS}\n',
+        encoding="utf-8",
+    )
     env = {**os.environ, "LLMSTREAM_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llmstream_tui", "stream", "--config", str(config), "-p", "slow",
-         "--format", "jsonl", "--record", str(tmp_path / "killed.jsonl"), "a prompt"],
-        stdout=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-m",
+            "llmstream_tui",
+            "stream",
+            "--config",
+            str(config),
+            "-p",
+            "slow",
+            "--format",
+            "jsonl",
+            "--record",
+            str(tmp_path / "killed.jsonl"),
+            "a prompt",
+        ],
+        stdout=subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None
     printed: list[dict[str, Any]] = []

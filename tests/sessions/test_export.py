@@ -37,7 +37,10 @@ def test_markdown_has_one_section_per_provider_with_its_metrics(tmp_path: Path) 
     good = md.index("## good (scripted)")
     bad = md.index("## bad (scripted)")
     assert good < md.index("Sparkling water") < bad
-    assert md.count("| TTFT | total | chunks | chunks/s | gap p50 | gap p95 | tokens | stop reason |") == 2
+    assert (
+        md.count("| TTFT | total | chunks | chunks/s | gap p50 | gap p95 | tokens | stop reason |")
+        == 2
+    )
     assert "| 3 |" in md[good:bad] and "| stop |" in md[good:bad]
     assert "**failed**: bad: overloaded" in md[bad:]
     assert "\nab\n" in md[bad:]  # the partial text
@@ -53,8 +56,14 @@ def test_markdown_of_several_turns_has_a_heading_per_turn(tmp_path: Path) -> Non
 
 def test_markdown_makes_control_characters_visible(tmp_path: Path) -> None:
     recorder = SessionRecorder.open(history=True)
-    asyncio.run(record_turn(recorder, "clear \x1b[2J", [
-        {"kind": "scripted", "chunks": ["bell\x07", " rtl\u202e"]}], names=["p"]))
+    asyncio.run(
+        record_turn(
+            recorder,
+            "clear \x1b[2J",
+            [{"kind": "scripted", "chunks": ["bell\x07", " rtl\u202e"]}],
+            names=["p"],
+        )
+    )
     recorder.close()
     with History() as history:
         md = export_markdown(history, history.list_sessions()[0].id)

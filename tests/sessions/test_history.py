@@ -21,8 +21,12 @@ SLOWISH = {"kind": "scripted", "chunks": ["Spark", "ling", " water"], "delay_ms"
 FAILING = {"kind": "scripted", "chunks": ["a", "b", "c"], "fail_at": 2, "fail_with": "overloaded"}
 
 
-def save(prompts: list[str], providers: list[Any], names: list[str] | None = None,
-         session: str | None = None) -> str:
+def save(
+    prompts: list[str],
+    providers: list[Any],
+    names: list[str] | None = None,
+    session: str | None = None,
+) -> str:
     """One session through the recorder, as the CLI saves it; returns its uid."""
     recorder = SessionRecorder.open(history=True, session=session)
     try:
@@ -43,15 +47,21 @@ def bulk_sessions(path: Path, n: int) -> None:
     conn.executemany(
         "INSERT INTO sessions (id, uid, title, created, updated, providers, turns) "
         "VALUES (?, ?, ?, ?, ?, 'swift\nsteady', 1)",
-        [(i, f"{i:032x}", f"prompt number {i}", base + i, base + i) for i in range(1, n + 1)])
+        [(i, f"{i:032x}", f"prompt number {i}", base + i, base + i) for i in range(1, n + 1)],
+    )
     conn.executemany(
         "INSERT INTO turns (session_id, seq, prompt, created) VALUES (?, 0, ?, ?)",
-        [(i, f"prompt number {i}", base + i) for i in range(1, n + 1)])
+        [(i, f"prompt number {i}", base + i) for i in range(1, n + 1)],
+    )
     conn.executemany(
         "INSERT INTO runs (session_id, turn, provider, status, started, text, chunks) "
         "VALUES (?, 0, ?, 'done', ?, ?, 0)",
-        [(i, p, base + i, f"an answer of some length from {p} " * 20)
-         for i in range(1, n + 1) for p in ("swift", "steady")])
+        [
+            (i, p, base + i, f"an answer of some length from {p} " * 20)
+            for i in range(1, n + 1)
+            for p in ("swift", "steady")
+        ],
+    )
     conn.execute("COMMIT")
     conn.close()
 
@@ -67,8 +77,12 @@ def test_a_session_keeps_prompts_chunks_answers_errors_and_settings(data_dir: Pa
         assert good_settings["kind"] == "scripted" and good_settings["options"]["delay_ms"] == 5
         good, bad = record.run("good", 0), record.run("bad", 0)
         assert good is not None and bad is not None
-        assert (good.status, good.text, good.finish_reason, good.chunks) == \
-            ("done", "Sparkling water", "stop", 3)
+        assert (good.status, good.text, good.finish_reason, good.chunks) == (
+            "done",
+            "Sparkling water",
+            "stop",
+            3,
+        )
         assert good.metrics is not None and good.metrics["chunks"] == 3
         chunks = list(history.iter_chunks(good.id))
         assert [c["text"] for c in chunks] == ["Spark", "ling", " water"]
@@ -195,13 +209,15 @@ def test_a_run_left_streaming_by_a_dead_process_is_recovered_as_interrupted(
     data_dir: Path,
 ) -> None:
     writer = HistoryWriter()
-    writer.apply([
-        {"type": "prompt", "turn": 0, "text": "q"},
-        {"type": "provider", "provider": "p", "kind": "scripted"},
-        {"type": "run", "provider": "p", "turn": 0},
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "par"},
-        {"type": "chunk", "provider": "p", "index": 1, "t": 0.2, "text": "tial"},
-    ])
+    writer.apply(
+        [
+            {"type": "prompt", "turn": 0, "text": "q"},
+            {"type": "provider", "provider": "p", "kind": "scripted"},
+            {"type": "run", "provider": "p", "turn": 0},
+            {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "par"},
+            {"type": "chunk", "provider": "p", "index": 1, "t": 0.2, "text": "tial"},
+        ]
+    )
     writer.close()
     with History() as history:  # our own process is alive: left alone
         assert history.recovered == 0 and history.list_sessions()[0].status == "streaming"

@@ -21,8 +21,14 @@ from tests.sessions.support import chunk_lines, lines_of, record_turn
 PIECES = ["Spark", "ling", " water"]
 
 
-def record(path: Path, providers: list[Any], *, version: str = "v2", names: list[str] | None = None,
-           events: bool = False) -> SessionRecorder:
+def record(
+    path: Path,
+    providers: list[Any],
+    *,
+    version: str = "v2",
+    names: list[str] | None = None,
+    events: bool = False,
+) -> SessionRecorder:
     recorder = SessionRecorder.open(record=path, history=False, events=events)
     asyncio.run(record_turn(recorder, "q", providers, names=names, version=version))
     recorder.close()
@@ -35,8 +41,12 @@ def test_chunks_and_end_are_the_same_whatever_the_flavour_or_event_version(
     tmp_path: Path, flavor: str, version: str
 ) -> None:
     path = tmp_path / "r.jsonl"
-    record(path, [{"kind": "scripted", "chunks": PIECES, "flavor": flavor}], version=version,
-           names=["p"])
+    record(
+        path,
+        [{"kind": "scripted", "chunks": PIECES, "flavor": flavor}],
+        version=version,
+        names=["p"],
+    )
     chunks = chunk_lines(path)
     assert [(c["index"], c["text"]) for c in chunks] == list(enumerate(PIECES))
     assert all(c["provider"] == "p" for c in chunks)
@@ -58,9 +68,15 @@ def test_a_run_that_does_not_stream_is_one_chunk_with_the_whole_answer(tmp_path:
 
 def test_the_same_provider_twice_in_a_turn_gets_distinct_names(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    record(path, [{"kind": "scripted", "chunks": ["a"]}, {"kind": "scripted", "chunks": ["b"]}],
-           names=["p", "p"])
-    assert sorted((c["provider"], c["text"]) for c in chunk_lines(path)) == [("p", "a"), ("p#2", "b")]
+    record(
+        path,
+        [{"kind": "scripted", "chunks": ["a"]}, {"kind": "scripted", "chunks": ["b"]}],
+        names=["p", "p"],
+    )
+    assert sorted((c["provider"], c["text"]) for c in chunk_lines(path)) == [
+        ("p", "a"),
+        ("p#2", "b"),
+    ]
     assert [x["provider"] for x in lines_of(path, "provider")] == ["p", "p#2"]
 
 
@@ -86,8 +102,13 @@ def test_an_error_keeps_kind_message_hint_and_partial_text(tmp_path: Path) -> No
     recorder.close()
     (error,) = lines_of(path, "error")
     assert error["text"] == "par"
-    assert error["error"] == {"kind": "timeout", "message": "p: no data for 60s (raise timeout)",
-                              "status": None, "detail": "no data for 60s", "hint": "raise timeout"}
+    assert error["error"] == {
+        "kind": "timeout",
+        "message": "p: no data for 60s (raise timeout)",
+        "status": None,
+        "detail": "no data for 60s",
+        "hint": "raise timeout",
+    }
     assert [c["text"] for c in chunk_lines(path)] == ["par"] and not lines_of(path, "end")
     (provider,) = lines_of(path, "provider")
     assert provider == {"type": "provider", "provider": "p", "kind": "openai-chat", "model": "m"}
@@ -150,14 +171,19 @@ def test_provider_settings_are_described_from_the_backend(tmp_path: Path) -> Non
     path = tmp_path / "r.jsonl"
     recorder = SessionRecorder.open(record=path, history=False)
     recorder.begin_turn("q")
-    llm = build_llm({"kind": "simulated", "model": "steady", "params": {"temperature": 0.3}},
-                    name="sim")
+    llm = build_llm(
+        {"kind": "simulated", "model": "steady", "params": {"temperature": 0.3}}, name="sim"
+    )
     timeline = StreamTimeline()
     recorder.start_run(llm, timeline=timeline).end("x")
     recorder.close()
     (line,) = lines_of(path, "provider")
-    assert (line["provider"], line["kind"], line["model"], line["flavor"]) == \
-        ("sim", "simulated", "steady", "chat")
+    assert (line["provider"], line["kind"], line["model"], line["flavor"]) == (
+        "sim",
+        "simulated",
+        "steady",
+        "chat",
+    )
     assert line["params"] == {"temperature": 0.3}
     assert json.dumps(line)  # plain JSON
     assert RecordingReader(path).index().runs == {("sim", 0): "done"}
@@ -165,15 +191,21 @@ def test_provider_settings_are_described_from_the_backend(tmp_path: Path) -> Non
 
 def test_recording_started_mid_session_holds_the_following_turns_whole(tmp_path: Path) -> None:
     recorder = SessionRecorder.open(history=True)
-    asyncio.run(record_turn(recorder, "before", [{"kind": "scripted", "chunks": ["a"]}],
-                            names=["p"]))
+    asyncio.run(
+        record_turn(recorder, "before", [{"kind": "scripted", "chunks": ["a"]}], names=["p"])
+    )
     path = tmp_path / "later.jsonl"
     recorder.start_recording(path)
     with pytest.raises(RecordingError):
         recorder.start_recording(tmp_path / "second.jsonl")
-    asyncio.run(record_turn(recorder, "after", [{"kind": "scripted", "chunks": ["b", "c"]},
-                                                {"kind": "scripted", "chunks": ["d"]}],
-                            names=["p", "q"]))
+    asyncio.run(
+        record_turn(
+            recorder,
+            "after",
+            [{"kind": "scripted", "chunks": ["b", "c"]}, {"kind": "scripted", "chunks": ["d"]}],
+            names=["p", "q"],
+        )
+    )
     recorder.close()
     index = RecordingReader(path).index()
     assert index.prompts == ["after"]
@@ -229,8 +261,9 @@ def test_text_batches_fall_back_to_one_row_per_chunk_without_sqlite_json(
 ) -> None:
     from llmstream_tui.sessions import history as history_module
 
-    monkeypatch.setattr(history_module, "_INSERT_BATCH",
-                        "SELECT no_such_json_function(?1, ?2, ?3, ?4)")
+    monkeypatch.setattr(
+        history_module, "_INSERT_BATCH", "SELECT no_such_json_function(?1, ?2, ?3, ?4)"
+    )
     recorder = batched_session(None, history=True)
     assert recorder.problems == []
     with History() as history:

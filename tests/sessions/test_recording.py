@@ -95,8 +95,10 @@ def test_lone_surrogates_in_model_text_survive_as_escapes(tmp_path: Path) -> Non
     text = "bad \ud800 half"
     line = dump_line({"type": "chunk", "text": text})
     line.encode("utf-8")
-    path = write(tmp_path / "r.jsonl", [{"type": "chunk", "provider": "a", "index": 0, "t": 0.0,
-                                         "text": text}])
+    path = write(
+        tmp_path / "r.jsonl",
+        [{"type": "chunk", "provider": "a", "index": 0, "t": 0.0, "text": text}],
+    )
     assert [x["text"] for x in RecordingReader(path)] == [text]
 
 
@@ -239,7 +241,8 @@ class _SecretiveSpec(ProviderSpec):
     kind: Literal["secretive"] = "secretive"
     api_key: str = "sk-inline-secret"
     client_kwargs: dict[str, object] = Field(
-        default_factory=lambda: {"auth_token": "tok-secret", "retries": 3})
+        default_factory=lambda: {"auth_token": "tok-secret", "retries": 3}
+    )
     max_tokens_hint: int = 7
 
 
@@ -247,11 +250,17 @@ def test_description_keeps_the_key_variable_name_never_a_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MY_KEY_VAR", "sk-canary-value")
-    spec = validate_table({
-        "kind": "scripted", "model": "m", "base_url": "http://h/sk-canary-value",
-        "api_key_env": "MY_KEY_VAR", "headers": {"Authorization": "Bearer sk-canary-value"},
-        "params": {"temperature": 0.5}, "fail_with": "sk-canary-value leaked?",
-    })
+    spec = validate_table(
+        {
+            "kind": "scripted",
+            "model": "m",
+            "base_url": "http://h/sk-canary-value",
+            "api_key_env": "MY_KEY_VAR",
+            "headers": {"Authorization": "Bearer sk-canary-value"},
+            "params": {"temperature": 0.5},
+            "fail_with": "sk-canary-value leaked?",
+        }
+    )
     line = describe_provider("p", spec, flavor="chat")
     text = json.dumps(line)
     assert "sk-canary-value" not in text

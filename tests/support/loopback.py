@@ -122,8 +122,9 @@ class Reply:
         return cls(status=status, body=json.dumps(value).encode(), headers=headers, **kw)
 
     @classmethod
-    def html(cls, status: int, text: str = "<html><body><h1>Bad Gateway</h1></body></html>",
-             **kw: Any) -> Reply:
+    def html(
+        cls, status: int, text: str = "<html><body><h1>Bad Gateway</h1></body></html>", **kw: Any
+    ) -> Reply:
         """An HTML page, as a proxy in front of a provider sends it."""
         headers = [("content-type", "text/html; charset=utf-8"), *kw.pop("headers", [])]
         kw.setdefault("framing", "length")
@@ -361,7 +362,10 @@ class LoopbackServer:
         self.disconnected.set()
 
     async def _respond(
-        self, writer: asyncio.StreamWriter, reply: Reply, request: RecordedRequest,
+        self,
+        writer: asyncio.StreamWriter,
+        reply: Reply,
+        request: RecordedRequest,
         watcher: asyncio.Future[None],
     ) -> None:
         body = gzip_module.compress(reply.body) if reply.gzip else reply.body
@@ -419,4 +423,3 @@ class LoopbackServer:
 async def serve(*replies: ReplySource) -> LoopbackServer:
     """A started server (call ``await server.close()``), for code that cannot use ``async with``."""
     return await LoopbackServer(*replies).start()
-

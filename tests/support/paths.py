@@ -13,13 +13,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _wire_dir() -> Path:
     env = os.environ.get("LLMSTREAM_WIRE_DIR")
-    candidates = [Path(env)] if env else [REPO.parent / "shared" / "wire",
-                                          Path("/work/shared/wire")]
+    candidates = (
+        [Path(env)] if env else [REPO.parent / "shared" / "wire", Path("/work/shared/wire")]
+    )
     for path in candidates:
         if (path / "README.md").is_file():
             return path
-    raise RuntimeError(f"recorded provider streams not found at {candidates[0]} "
-                       "(set LLMSTREAM_WIRE_DIR)")
+    raise RuntimeError(
+        f"recorded provider streams not found at {candidates[0]} (set LLMSTREAM_WIRE_DIR)"
+    )
 
 
 WIRE = _wire_dir()

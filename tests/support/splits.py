@@ -35,8 +35,9 @@ def release_free_memory() -> None:
         pass
 
 
-def assert_linear(seconds: Callable[[int], float], small: int = 4 * 1024 * 1024,
-                  factor: int = 8) -> None:
+def assert_linear(
+    seconds: Callable[[int], float], small: int = 4 * 1024 * 1024, factor: int = 8
+) -> None:
     """``seconds(size)`` for ``factor`` times the size must cost less than twice ``factor``
     times as much: linear with room for noise, far from quadratic (which would be ``factor``
     squared). Three attempts, since a shared machine can stall one run."""

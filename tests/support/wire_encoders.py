@@ -128,8 +128,10 @@ def openai_completions(chunks: list[str], frame: dict[str, Any]) -> bytes:
 
     def completion(text: str, finish: str | None) -> tuple[str | None, str]:
         choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
-        return (None, dumps({"id": "x", "object": "text_completion", "model": "m",
-                             "choices": [choice]}, a))
+        return (
+            None,
+            dumps({"id": "x", "object": "text_completion", "model": "m", "choices": [choice]}, a),
+        )
 
     events = [completion(t, None) for t in chunks]
     events.append(completion("", "stop"))

@@ -378,9 +378,11 @@ HOSTILE = [
 
 async def test_hostile_text_is_shown_inert_in_panes_and_events() -> None:
     settings = make_settings(
-        providers={"evil": scripted(HOSTILE, fail_at=len(HOSTILE),
-                                    fail_with="\x1b[2Jboom [red]x[/red]")},
-        default_providers=["evil"], ui={"events_open": "yes"},
+        providers={
+            "evil": scripted(HOSTILE, fail_at=len(HOSTILE), fail_with="\x1b[2Jboom [red]x[/red]")
+        },
+        default_providers=["evil"],
+        ui={"events_open": "yes"},
     )
     app = make_app(settings)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -447,8 +449,10 @@ async def test_compare_summary_ranks_providers_when_all_finish() -> None:
 
 async def test_markdown_view_toggles_for_the_selected_pane() -> None:
     settings = make_settings(
-        providers={"md": scripted(["# Title", "\n\n", "Some ", "**bold**", " text"]),
-                   "plain": scripted(["x"])},
+        providers={
+            "md": scripted(["# Title", "\n\n", "Some ", "**bold**", " text"]),
+            "plain": scripted(["x"]),
+        },
         default_providers=["md", "plain"],
     )
     app = make_app(settings)
@@ -560,7 +564,8 @@ async def test_a_bug_in_a_backend_is_one_line_not_a_traceback() -> None:
 
 async def test_whitespace_mode_shows_blank_chunks_and_newlines() -> None:
     settings = make_settings(
-        providers={"ws": scripted(["a", " ", "b\nc", "\n", "\t"])}, default_providers=["ws"],
+        providers={"ws": scripted(["a", " ", "b\nc", "\n", "\t"])},
+        default_providers=["ws"],
         ui={"show_whitespace": True},
     )
     app = make_app(settings)
@@ -574,7 +579,8 @@ async def test_whitespace_mode_shows_blank_chunks_and_newlines() -> None:
 
 async def test_events_log_memory_is_bounded() -> None:
     settings = make_settings(
-        providers={"many": scripted(["x"], repeat=700)}, default_providers=["many"],
+        providers={"many": scripted(["x"], repeat=700)},
+        default_providers=["many"],
         ui={"events_max_lines": 100, "events_open": "yes"},
     )
     app = make_app(settings)
@@ -588,7 +594,8 @@ async def test_events_log_memory_is_bounded() -> None:
 
 async def test_views_follow_the_bottom_until_the_user_scrolls_up() -> None:
     settings = make_settings(
-        providers={"long": scripted(["line\n"], repeat=200)}, default_providers=["long"],
+        providers={"long": scripted(["line\n"], repeat=200)},
+        default_providers=["long"],
     )
     app = make_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -612,8 +619,10 @@ async def test_views_follow_the_bottom_until_the_user_scrolls_up() -> None:
 
 async def test_markdown_view_streams_while_the_answer_arrives() -> None:
     settings = make_settings(
-        providers={"slow": scripted(["# Head", "\n\n", "one", " two", " three"], delay_ms=30),
-                   "other": scripted(["x"])},
+        providers={
+            "slow": scripted(["# Head", "\n\n", "one", " two", " three"], delay_ms=30),
+            "other": scripted(["x"]),
+        },
         default_providers=["slow", "other"],
     )
     app = make_app(settings)
@@ -701,8 +710,9 @@ async def test_config_can_open_panes_in_markdown_and_without_tints() -> None:
 
 
 async def test_ctrl_q_quits_even_while_streaming() -> None:
-    settings = make_settings(providers={"held": timed(["a"], hold=True)},
-                             default_providers=["held"])
+    settings = make_settings(
+        providers={"held": timed(["a"], hold=True)}, default_providers=["held"]
+    )
     app = make_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("x", "enter")
@@ -714,15 +724,21 @@ async def test_ctrl_q_quits_even_while_streaming() -> None:
 
 
 async def test_keys_arriving_in_one_burst_are_handled_in_order() -> None:
-    """"hi", ctrl+j, "yo", enter in one read (a paste without bracketed paste, a fast
+    """ "hi", ctrl+j, "yo", enter in one read (a paste without bracketed paste, a fast
     script): enter and ctrl+j are priority bindings, yet they must act after the keys
     queued before them, not on the text as it was when they arrived."""
     from textual import events
 
     app = make_app(two_scripted())
     async with app.run_test(size=(100, 30)) as pilot:
-        for key, char in [("h", "h"), ("i", "i"), ("ctrl+j", None), ("y", "y"), ("o", "o"),
-                          ("enter", "\r")]:
+        for key, char in [
+            ("h", "h"),
+            ("i", "i"),
+            ("ctrl+j", None),
+            ("y", "y"),
+            ("o", "o"),
+            ("enter", "\r"),
+        ]:
             app.post_message(events.Key(key, char))
         await pilot.pause()
         await app.settle()

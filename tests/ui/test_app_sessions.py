@@ -47,19 +47,23 @@ async def test_a_sent_prompt_is_saved_with_each_providers_text_and_chunk_times()
             (summary,) = history.list_sessions()
             assert summary.uid == recorder.session_uid
             assert (summary.title, summary.providers, summary.status) == (
-                "hi", ["alpha", "beta"], "done")
+                "hi",
+                ["alpha", "beta"],
+                "done",
+            )
             record = history.load(summary.uid)
             for name, chunks in (("alpha", SONG), ("beta", BUBBLES)):
                 run = record.run(name, 0)
                 assert run is not None
-                assert (run.status, run.text, run.chunks) == ("done", "".join(chunks),
-                                                              len(chunks))
+                assert (run.status, run.text, run.chunks) == ("done", "".join(chunks), len(chunks))
                 saved = list(history.iter_chunks(run.id))
                 assert [c["text"] for c in saved] == chunks
                 times = [c["t"] for c in saved]
                 assert times == sorted(times) and times[0] >= 0
             assert {p.name: p.settings["kind"] for p in record.providers} == {
-                "alpha": "scripted", "beta": "scripted"}
+                "alpha": "scripted",
+                "beta": "scripted",
+            }
 
 
 async def test_reopen_restores_the_panes_and_a_follow_up_carries_each_history() -> None:
@@ -68,8 +72,11 @@ async def test_reopen_restores_the_panes_and_a_follow_up_carries_each_history() 
         await type_and_send(pilot, "one")
     # alpha is configured here (it is built from the config); beta is not: it is rebuilt
     # from the settings the session saved
-    settings = make_settings(providers={"alpha": scripted(SONG), "gamma": scripted(["g"])},
-                             default_providers=["gamma"], ui={"events_open": "yes"})
+    settings = make_settings(
+        providers={"alpha": scripted(SONG), "gamma": scripted(["g"])},
+        default_providers=["gamma"],
+        ui={"events_open": "yes"},
+    )
     app = make_app(settings)
     async with app.run_test(size=(140, 40)) as pilot:
         await reopen_last(app, pilot)
@@ -81,15 +88,20 @@ async def test_reopen_restores_the_panes_and_a_follow_up_carries_each_history() 
         await type_and_send(pilot, "two")
         starts = [e for e in app.events_log.entries if e[2] == "on_chat_model_start"]
         assert [[m.content for m in e[4]["data"]["input"]] for e in starts] == [
-            ["one", "Sparkling water, oh so clear", "two"], ["one", "Bubbles!", "two"]]
+            ["one", "Sparkling water, oh so clear", "two"],
+            ["one", "Bubbles!", "two"],
+        ]
         assert rows(app, 1)[2:4] == ["› two", "|Bub|bles|!|"]
     with History() as history:
         assert history.count_sessions() == 1  # continued, not a new session
         record = history.load(history.list_sessions()[0].uid)
         assert record.prompts == ["one", "two"]
         assert [(r.turn, r.provider, r.text) for r in record.runs] == [
-            (0, "alpha", "Sparkling water, oh so clear"), (0, "beta", "Bubbles!"),
-            (1, "alpha", "Sparkling water, oh so clear"), (1, "beta", "Bubbles!")]
+            (0, "alpha", "Sparkling water, oh so clear"),
+            (0, "beta", "Bubbles!"),
+            (1, "alpha", "Sparkling water, oh so clear"),
+            (1, "beta", "Bubbles!"),
+        ]
 
 
 async def test_a_retry_is_saved_as_a_new_turn_and_reopens_as_the_pane_left_it() -> None:
@@ -101,14 +113,16 @@ async def test_a_retry_is_saved_as_a_new_turn_and_reopens_as_the_pane_left_it() 
     with History() as history:
         record = history.load(history.list_sessions()[0].uid)
         assert record.prompts == ["hi", "hi"]
-        assert [(r.turn, r.provider) for r in record.runs] == [(0, "alpha"), (0, "beta"),
-                                                               (1, "alpha")]
+        assert [(r.turn, r.provider) for r in record.runs] == [
+            (0, "alpha"),
+            (0, "beta"),
+            (1, "alpha"),
+        ]
     app = make_app(two_scripted())
     async with app.run_test(size=(100, 30)) as pilot:
         await reopen_last(app, pilot)
         for pane in app.panes:
-            assert [type(m).__name__ for m in pane.session.history] == ["HumanMessage",
-                                                                        "AIMessage"]
+            assert [type(m).__name__ for m in pane.session.history] == ["HumanMessage", "AIMessage"]
         assert rows(app, 0).count("› hi") == 1
 
 
@@ -147,7 +161,8 @@ async def test_record_key_writes_a_readable_recording_from_the_next_prompt(
 
 
 async def test_an_unwritable_data_dir_is_one_notification_and_the_app_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -209,14 +224,35 @@ ODD = ["Spark", "ling", " ", "wa|ter", "\n", "  two  ", "é😀", ",", "\n\n", "
 
 
 def test_a_stream_record_recording_replays_in_the_app_with_its_chunk_boundaries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(f"[providers.odd]\nkind = \"scripted\"\nchunks = {json.dumps(ODD, ensure_ascii=False)}\n"
-                      "[providers.song]\nkind = \"scripted\"\n", encoding="utf-8")
+    config.write_text(
+        f'[providers.odd]\nkind = "scripted"\nchunks = {json.dumps(ODD, ensure_ascii=False)}\n'
+        '[providers.song]\nkind = "scripted"\n',
+        encoding="utf-8",
+    )
     path = tmp_path / "run.jsonl"
-    assert main(["stream", "--config", str(config), "-p", "odd", "-p", "song", "--record",
-                 str(path), "--no-history", "the prompt"]) == 0
+    assert (
+        main(
+            [
+                "stream",
+                "--config",
+                str(config),
+                "-p",
+                "odd",
+                "-p",
+                "song",
+                "--record",
+                str(path),
+                "--no-history",
+                "the prompt",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     recorded: dict[str, list[str]] = {}
     for line in RecordingReader(path):
@@ -242,9 +278,11 @@ def test_a_stream_record_recording_replays_in_the_app_with_its_chunk_boundaries(
             assert [p.session.name for p in app.panes] == ["odd", "song"]
             assert [p.session.state for p in app.panes] == ["done", "done"]
             for pane in app.panes:
-                streamed = [e[4] if isinstance(e[4], str) else e[4].content
-                            for e in app.events_log.entries
-                            if e[0] == pane.session.name and e[2] == "on_chat_model_stream"]
+                streamed = [
+                    e[4] if isinstance(e[4], str) else e[4].content
+                    for e in app.events_log.entries
+                    if e[0] == pane.session.name and e[2] == "on_chat_model_stream"
+                ]
                 assert [t for t in streamed if t] == recorded[pane.session.name]
             assert rows(app, 0)[:2] == ["› the prompt", "|Spark|ling| |wa|ter|"]
             assert app.recorder is not None and app.recorder.history is None

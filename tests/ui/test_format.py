@@ -9,9 +9,19 @@ from llmstream_tui.ui.format import duration, event_data, metrics_parts, quote, 
 
 def snapshot(**kw: object) -> MetricsSnapshot:
     base: dict[str, object] = {
-        "ttfb_s": 0.1, "ttft_s": 0.25, "total_s": 1.5, "chunks": 31, "chunks_per_s": 48.0,
-        "itl_p50_s": 0.012, "itl_p90_s": 0.03, "itl_p95_s": 0.04, "itl_p99_s": 0.05,
-        "itl_max_s": 0.06, "tokens": 31, "token_source": "chunks", "tpot_s": 0.02,
+        "ttfb_s": 0.1,
+        "ttft_s": 0.25,
+        "total_s": 1.5,
+        "chunks": 31,
+        "chunks_per_s": 48.0,
+        "itl_p50_s": 0.012,
+        "itl_p90_s": 0.03,
+        "itl_p95_s": 0.04,
+        "itl_p99_s": 0.05,
+        "itl_max_s": 0.06,
+        "tokens": 31,
+        "token_source": "chunks",
+        "tpot_s": 0.02,
     }
     base.update(kw)
     return MetricsSnapshot(**base)  # type: ignore[arg-type]
@@ -19,7 +29,13 @@ def snapshot(**kw: object) -> MetricsSnapshot:
 
 def test_durations_pick_a_readable_unit() -> None:
     assert [duration(s) for s in (None, 0.0001, 0.25, 1.234, 42.0, 125.0)] == [
-        "–", "100µs", "250ms", "1.23s", "42.0s", "2m05s"]
+        "–",
+        "100µs",
+        "250ms",
+        "1.23s",
+        "42.0s",
+        "2m05s",
+    ]
 
 
 def test_rates() -> None:
@@ -37,9 +53,11 @@ def test_quote_is_one_inert_line_cut_to_length() -> None:
 
 
 def test_stream_event_data_shows_text_and_what_else_a_chunk_carries() -> None:
-    chunk = AIMessageChunk("hi", usage_metadata={"input_tokens": 3, "output_tokens": 5,
-                                                  "total_tokens": 8},
-                           response_metadata={"finish_reason": "stop"})
+    chunk = AIMessageChunk(
+        "hi",
+        usage_metadata={"input_tokens": 3, "output_tokens": 5, "total_tokens": 8},
+        response_metadata={"finish_reason": "stop"},
+    )
     assert event_data("on_chat_model_stream", "plain") == '"plain"'
     assert event_data("on_chat_model_stream", chunk) == '"hi" finish=stop usage in=3 out=5'
 
@@ -47,8 +65,14 @@ def test_stream_event_data_shows_text_and_what_else_a_chunk_carries() -> None:
 def test_start_and_end_event_data() -> None:
     start = {"event": "on_chat_model_start", "data": {"input": [HumanMessage("Sing")]}}
     assert event_data("on_chat_model_start", start) == 'input 1 message, last "Sing"'
-    end = {"event": "on_llm_end", "data": {"output": {"generations": [[
-        {"text": "la la", "generation_info": {"finish_reason": "stop"}}]]}}}
+    end = {
+        "event": "on_llm_end",
+        "data": {
+            "output": {
+                "generations": [[{"text": "la la", "generation_info": {"finish_reason": "stop"}}]]
+            }
+        },
+    }
     assert event_data("on_llm_end", end) == 'output 5 chars "la la" finish=stop'
 
 

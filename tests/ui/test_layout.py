@@ -35,8 +35,13 @@ def test_origin_example_reads_like_the_langchain_docs() -> None:
 def test_runs_alternate_tints_between_delimiters() -> None:
     layout = laid_out(["Spark", "ling", " water"])
     assert layout.row_runs(0) == [
-        ("|", DELIM), ("Spark", TEXT_A), ("|", DELIM), ("ling", TEXT_B), ("|", DELIM),
-        (" water", TEXT_A), ("|", DELIM),
+        ("|", DELIM),
+        ("Spark", TEXT_A),
+        ("|", DELIM),
+        ("ling", TEXT_B),
+        ("|", DELIM),
+        (" water", TEXT_A),
+        ("|", DELIM),
     ]
 
 

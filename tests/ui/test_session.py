@@ -83,7 +83,8 @@ async def test_a_failure_is_one_line_and_keeps_text() -> None:
 
 def test_error_line_forms() -> None:
     assert error_line(AuthError("401 Unauthorized", hint="set KEY")) == (
-        "auth: 401 Unauthorized (set KEY)")
+        "auth: 401 Unauthorized (set KEY)"
+    )
     assert error_line(ValueError("\x1b[2Jx")) == "ValueError: \\x1b[2Jx"
 
 
@@ -133,8 +134,7 @@ async def test_a_saved_run_without_frames_hands_its_text_over_before_the_end(
     s = session(chunks=["a", "b", "c"], finish_reason=None)
     await run_saved(s, "hi", path, frames=False)
     assert [c["text"] for c in recorded(path, "chunk")] == ["a", "b", "c"]
-    assert [obj["type"] for obj in RecordingReader(path)][-4:] == ["chunk", "chunk", "chunk",
-                                                                   "end"]
+    assert [obj["type"] for obj in RecordingReader(path)][-4:] == ["chunk", "chunk", "chunk", "end"]
 
 
 async def test_a_failed_run_is_saved_with_its_partial_text(tmp_path: Path) -> None:
@@ -176,21 +176,44 @@ async def test_a_recorder_keeping_events_sees_every_event(tmp_path: Path) -> Non
 def saved_session(prompts: list[str], runs: list[tuple[int, str, str, str]]) -> SessionRecord:
     """A SessionRecord with ``runs`` as (turn, provider, status, text)."""
     return SessionRecord(
-        id=1, uid="u", title="", created=0.0, updated=0.0, prompts=prompts, providers=[],
-        runs=[RunRecord(id=i, turn=turn, provider=p, status=status, started=0.0, t=None,
-                        text=text, finish_reason=None, usage=None, metrics=None, error=None,
-                        chunks=1)
-              for i, (turn, p, status, text) in enumerate(runs)],
+        id=1,
+        uid="u",
+        title="",
+        created=0.0,
+        updated=0.0,
+        prompts=prompts,
+        providers=[],
+        runs=[
+            RunRecord(
+                id=i,
+                turn=turn,
+                provider=p,
+                status=status,
+                started=0.0,
+                t=None,
+                text=text,
+                finish_reason=None,
+                usage=None,
+                metrics=None,
+                error=None,
+                chunks=1,
+            )
+            for i, (turn, p, status, text) in enumerate(runs)
+        ],
     )
 
 
 def test_reopened_exchanges_skip_turns_a_pane_did_not_answer_and_follow_retries() -> None:
     record = saved_session(
         ["q1", "q1", "q2", "q2"],
-        [(0, "a", "done", "a1"), (0, "b", "done", "b1"),
-         (1, "b", "done", "b1 again"),                      # b retried
-         (2, "a", "done", "a2"), (2, "b", "error", ""),
-         (3, "c", "done", "c2")],                           # c added later
+        [
+            (0, "a", "done", "a1"),
+            (0, "b", "done", "b1"),
+            (1, "b", "done", "b1 again"),  # b retried
+            (2, "a", "done", "a2"),
+            (2, "b", "error", ""),
+            (3, "c", "done", "c2"),
+        ],  # c added later
     )
     shown = {p: [(q, r.text) for q, r in reopened_exchanges(record, p)] for p in "abc"}
     assert shown["a"] == [("q1", "a1"), ("q2", "a2")]
@@ -201,6 +224,13 @@ def test_reopened_exchanges_skip_turns_a_pane_did_not_answer_and_follow_retries(
 
 
 def test_the_same_prompt_sent_again_to_every_pane_is_not_a_retry() -> None:
-    record = saved_session(["more", "more"], [(0, "a", "done", "1"), (0, "b", "done", "x"),
-                                              (1, "a", "done", "2"), (1, "b", "done", "y")])
+    record = saved_session(
+        ["more", "more"],
+        [
+            (0, "a", "done", "1"),
+            (0, "b", "done", "x"),
+            (1, "a", "done", "2"),
+            (1, "b", "done", "y"),
+        ],
+    )
     assert [r.text for _, r in reopened_exchanges(record, "a")] == ["1", "2"]

@@ -32,8 +32,10 @@ def test_shipped_themes_are_valid_carry_every_app_variable_and_one_is_light() ->
         ({"name": "x"}, "primary: missing"),
         ({"name": "x", "primary": "nope"}, "primary: not a colour"),
         ({"name": "x", "primary": "#fff", "colour": "#fff"}, "unknown key 'colour'"),
-        ({"name": "x", "primary": "#fff", "variables": {"delimiter": "#ff0000 140%"}},
-         "bad opacity"),
+        (
+            {"name": "x", "primary": "#fff", "variables": {"delimiter": "#ff0000 140%"}},
+            "bad opacity",
+        ),
         ({"name": "x", "primary": "#fff", "dark": "yes"}, "dark: expected bool"),
     ],
 )

@@ -94,17 +94,24 @@ class TimedModel(LanguageModel):
             last = i == len(spec.chunks) - 1
             usage = None
             if last and spec.output_tokens is not None:
-                usage = {"input_tokens": 3, "output_tokens": spec.output_tokens,
-                         "total_tokens": 3 + spec.output_tokens}
-            yield StreamPart(text, usage=usage,  # type: ignore[arg-type]
-                             finish_reason="stop" if last and not spec.hold else None)
+                usage = {
+                    "input_tokens": 3,
+                    "output_tokens": spec.output_tokens,
+                    "total_tokens": 3 + spec.output_tokens,
+                }
+            yield StreamPart(
+                text,
+                usage=usage,  # type: ignore[arg-type]
+                finish_reason="stop" if last and not spec.hold else None,
+            )
         if spec.fail_at is not None:
             if spec.fail_auth:
                 raise AuthError("401 Unauthorized", status=401, hint="set OPENAI_API_KEY")
             from llmstream_tui.errors import StreamInterrupted
 
-            raise StreamInterrupted("connection dropped after 3 chunks",
-                                    hint="the server closed the stream")
+            raise StreamInterrupted(
+                "connection dropped after 3 chunks", hint="the server closed the stream"
+            )
         if spec.crash:
             raise RuntimeError("boom\nsecond line")
         if spec.hold:

@@ -542,6 +542,12 @@ class TestProperties:
 
 def test_every_recorded_stream_folder_is_present() -> None:
     """The conformance tests are parametrised over these files: none may be missing."""
-    for folder in ("anthropic", "gemini", "ollama", "openai-chat", "openai-completions",
-                   "openai-responses"):
+    for folder in (
+        "anthropic",
+        "gemini",
+        "ollama",
+        "openai-chat",
+        "openai-completions",
+        "openai-responses",
+    ):
         assert any((SHARED_WIRE / folder).iterdir()), folder

@@ -55,8 +55,18 @@ def merge_dicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, 
         elif rv is None:
             continue
         elif isinstance(lv, str) and isinstance(rv, str):
-            if key in {"id", "output_version", "model_provider", "finish_reason",
-                       "model_name", "stop_reason"} and lv == rv:
+            if (
+                key
+                in {
+                    "id",
+                    "output_version",
+                    "model_provider",
+                    "finish_reason",
+                    "model_name",
+                    "stop_reason",
+                }
+                and lv == rv
+            ):
                 continue
             merged[key] = lv + rv
         elif isinstance(lv, dict) and isinstance(rv, dict):
@@ -139,7 +149,11 @@ class BaseMessage:
         return out
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, BaseMessage) and type(self) is type(other) and self.to_dict() == other.to_dict()
+        return (
+            isinstance(other, BaseMessage)
+            and type(self) is type(other)
+            and self.to_dict() == other.to_dict()
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
@@ -239,7 +253,9 @@ class AIMessageChunk(AIMessage):
             tool_call_chunks=merge_tool_call_chunks(self.tool_call_chunks, other.tool_call_chunks),
             usage_metadata=add_usage(self.usage_metadata, other.usage_metadata),
             id=_best_id((self.id, other.id)),
-            chunk_position="last" if "last" in (self.chunk_position, other.chunk_position) else None,
+            chunk_position="last"
+            if "last" in (self.chunk_position, other.chunk_position)
+            else None,
         )
 
     def to_message(self) -> AIMessage:
@@ -252,8 +268,9 @@ class AIMessageChunk(AIMessage):
                 args = json.loads(c.get("args") or "{}")
             except ValueError:
                 args = {"__raw__": c.get("args")}
-            calls.append({"name": c.get("name"), "args": args, "id": c.get("id"),
-                          "type": "tool_call"})
+            calls.append(
+                {"name": c.get("name"), "args": args, "id": c.get("id"), "type": "tool_call"}
+            )
         return AIMessage(
             self.content,
             id=self.id,
@@ -345,8 +362,7 @@ class ChunkAccumulator:
     linear: the text goes to a ``TextAccumulator``, and only the chunks that carry metadata
     pay for a merge. Nothing is kept per chunk."""
 
-    __slots__ = ("additional", "count", "fed", "ids", "last", "response", "text", "tools",
-                 "usage")
+    __slots__ = ("additional", "count", "fed", "ids", "last", "response", "text", "tools", "usage")
 
     def __init__(self, text: TextAccumulator | None = None) -> None:
         #: ``text`` given: the caller adds every chunk's content to it (it sums the answer

@@ -172,7 +172,9 @@ class StreamTimeline:
         if self.first_chunk_ns is not None and self.last_ns is not None:
             span = (self.last_ns - self.first_chunk_ns) / 1e9
         rate = (self.chunks - 1) / span if span and self.chunks > 1 else None
-        tokens, source = (self.usage_tokens, "usage") if self.usage_tokens else (self.chunks, "chunks")
+        tokens, source = (
+            (self.usage_tokens, "usage") if self.usage_tokens else (self.chunks, "chunks")
+        )
         tpot = span / (tokens - 1) if span and tokens and tokens > 1 else None
         g = self.gaps
         return MetricsSnapshot(

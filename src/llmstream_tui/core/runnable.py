@@ -165,7 +165,9 @@ class LanguageModel:
     def run_type(self) -> str:
         return "chat_model" if self.flavor == "chat" else "llm"
 
-    def _request(self, value: ModelInput, stop: list[str] | None, kw: dict[str, Any]) -> ModelRequest:
+    def _request(
+        self, value: ModelInput, stop: list[str] | None, kw: dict[str, Any]
+    ) -> ModelRequest:
         if self.flavor == "chat":
             messages = to_messages(value)
             return ModelRequest("", messages, stop, kw)
@@ -193,8 +195,12 @@ class LanguageModel:
     def _chunk(self, part: StreamPart, default_id: str) -> AIMessageChunk:
         channel = part.channel
         text = part.text
-        if (channel == TEXT and part.finish_reason is None and not part.metadata
-                and part.usage is None):
+        if (
+            channel == TEXT
+            and part.finish_reason is None
+            and not part.metadata
+            and part.usage is None
+        ):
             return AIMessageChunk.plain(text, part.id or default_id)
         kwargs: dict[str, Any] = {}
         if channel == REFUSAL:
@@ -217,8 +223,13 @@ class LanguageModel:
         return AIMessageChunk(text, id=part.id or default_id, **kwargs)
 
     async def _items(
-        self, value: ModelInput, config: RunnableConfig, run_id: uuid.UUID,
-        stop: list[str] | None, kw: dict[str, Any], streaming: bool,
+        self,
+        value: ModelInput,
+        config: RunnableConfig,
+        run_id: uuid.UUID,
+        stop: list[str] | None,
+        kw: dict[str, Any],
+        streaming: bool,
         received: TextAccumulator,
     ) -> AsyncIterator[Any]:
         """What ``astream`` yields for a run: ``str`` or ``AIMessageChunk``. Also records the
@@ -273,8 +284,12 @@ class LanguageModel:
     # -- invoke ------------------------------------------------------------------------------
 
     async def ainvoke(
-        self, input: ModelInput, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: ModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> Any:
         """The whole answer: ``str`` for a text LLM, ``AIMessage`` for a chat model."""
         config = config or {}
@@ -283,16 +298,21 @@ class LanguageModel:
         return final
 
     async def _final(
-        self, value: ModelInput, config: RunnableConfig, run_id: uuid.UUID,
-        stop: list[str] | None, kw: dict[str, Any],
+        self,
+        value: ModelInput,
+        config: RunnableConfig,
+        run_id: uuid.UUID,
+        stop: list[str] | None,
+        kw: dict[str, Any],
     ) -> tuple[Any, dict[str, Any] | None]:
         """(final output, a text LLM's merged generation_info)."""
         streaming = self.streaming and self.can_stream
         texts = TextAccumulator()
         chunks = ChunkAccumulator(texts)
         info: dict[str, Any] | None = None
-        async with aclosing(self._items(value, config, run_id, stop, kw, streaming,
-                                        texts)) as items:
+        async with aclosing(
+            self._items(value, config, run_id, stop, kw, streaming, texts)
+        ) as items:
             async for item in items:
                 if isinstance(item, AIMessageChunk):
                     if item.chunk_position != "last":  # our closing marker: not in the sum
@@ -308,8 +328,12 @@ class LanguageModel:
         return message, None
 
     def invoke(
-        self, input: ModelInput, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: ModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> Any:
         return run_sync(self.ainvoke(input, config, stop=stop, **kwargs))
 
@@ -336,9 +360,12 @@ class LanguageModel:
         return configs
 
     async def abatch_as_completed(
-        self, inputs: Sequence[ModelInput],
+        self,
+        inputs: Sequence[ModelInput],
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *, return_exceptions: bool = False, **kwargs: Any,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
     ) -> AsyncIterator[tuple[int, Any]]:
         """``(index, output)`` pairs in the order runs finish."""
         configs = self._configs(config, len(inputs))
@@ -366,40 +393,53 @@ class LanguageModel:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def abatch(
-        self, inputs: Sequence[ModelInput],
+        self,
+        inputs: Sequence[ModelInput],
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *, return_exceptions: bool = False, **kwargs: Any,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
     ) -> list[Any]:
         """Outputs in input order; ``max_concurrency`` from the config bounds parallel runs."""
         out: list[Any] = [None] * len(inputs)
-        async with aclosing(self.abatch_as_completed(
-            inputs, config, return_exceptions=return_exceptions, **kwargs
-        )) as results:
+        async with aclosing(
+            self.abatch_as_completed(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        ) as results:
             async for i, value in results:
                 out[i] = value
         return out
 
     def batch(
-        self, inputs: Sequence[ModelInput],
+        self,
+        inputs: Sequence[ModelInput],
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *, return_exceptions: bool = False, **kwargs: Any,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
     ) -> list[Any]:
         return run_sync(self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs))
 
     def batch_as_completed(
-        self, inputs: Sequence[ModelInput],
+        self,
+        inputs: Sequence[ModelInput],
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *, return_exceptions: bool = False, **kwargs: Any,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
     ) -> Iterator[tuple[int, Any]]:
-        return iterate_sync(self.abatch_as_completed(
-            inputs, config, return_exceptions=return_exceptions, **kwargs
-        ))
+        return iterate_sync(
+            self.abatch_as_completed(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        )
 
     # -- stream ------------------------------------------------------------------------------
 
     async def astream(
-        self, input: ModelInput, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: ModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Chunks as they arrive; closing the iterator closes the connection behind it."""
         config = config or {}
@@ -407,15 +447,20 @@ class LanguageModel:
         if not (self.streaming and self.can_stream):
             yield (await self._final(input, config, run_id, stop, kwargs))[0]
             return
-        async with aclosing(self._items(input, config, run_id, stop, kwargs, True,
-                                        TextAccumulator())) as items:
+        async with aclosing(
+            self._items(input, config, run_id, stop, kwargs, True, TextAccumulator())
+        ) as items:
             async for item in items:
                 if type(item) is not _GenerationInfo:
                     yield item
 
     def stream(
-        self, input: ModelInput, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: ModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> Iterator[Any]:
         return iterate_sync(self.astream(input, config, stop=stop, **kwargs))
 
@@ -465,22 +510,43 @@ class LanguageModel:
         chat = self.flavor == "chat"
 
         if emit:
-            yield {"event": start, "data": {"input": input}, "name": name, "tags": tags,
-                   "run_id": rid, "metadata": metadata, "parent_ids": []}
+            yield {
+                "event": start,
+                "data": {"input": input},
+                "name": name,
+                "tags": tags,
+                "run_id": rid,
+                "metadata": metadata,
+                "parent_ids": [],
+            }
         if not streaming:
             final, info = await self._final(input, config, run_id, stop, kwargs)
             if not emit:
                 return
             if version == "v1":
-                yield {"event": stream_ev, "run_id": rid, "name": name, "tags": tags,
-                       "metadata": metadata, "data": {"chunk": final}, "parent_ids": []}
+                yield {
+                    "event": stream_ev,
+                    "run_id": rid,
+                    "name": name,
+                    "tags": tags,
+                    "metadata": metadata,
+                    "data": {"chunk": final},
+                    "parent_ids": [],
+                }
                 output: Any = final
             elif chat:
                 output = final
             else:
                 output = _llm_output(final, info)
-            yield {"event": end, "data": {"output": output}, "run_id": rid, "name": name,
-                   "tags": tags, "metadata": metadata, "parent_ids": []}
+            yield {
+                "event": end,
+                "data": {"output": output},
+                "run_id": rid,
+                "name": name,
+                "tags": tags,
+                "metadata": metadata,
+                "parent_ids": [],
+            }
             return
 
         # The end event's output is a running sum: nothing is kept per chunk. LangChain's v2
@@ -489,8 +555,7 @@ class LanguageModel:
         chunks = ChunkAccumulator(texts)
         info = None
         v1 = version == "v1"
-        async with aclosing(self._items(input, config, run_id, stop, kwargs, True,
-                                        texts)) as items:
+        async with aclosing(self._items(input, config, run_id, stop, kwargs, True, texts)) as items:
             async for item in items:
                 if chat:
                     if v1 or item.chunk_position != "last":
@@ -499,8 +564,15 @@ class LanguageModel:
                     info = _merge_info(info, item.info)
                     continue
                 if emit:
-                    yield {"event": stream_ev, "run_id": rid, "name": name, "tags": tags,
-                           "metadata": metadata, "data": {"chunk": item}, "parent_ids": []}
+                    yield {
+                        "event": stream_ev,
+                        "run_id": rid,
+                        "name": name,
+                        "tags": tags,
+                        "metadata": metadata,
+                        "data": {"chunk": item},
+                        "parent_ids": [],
+                    }
         if not emit:
             return
         if chat:
@@ -509,8 +581,15 @@ class LanguageModel:
             output = texts.text()
         else:
             output = _llm_output(texts.text(), info)
-        yield {"event": end, "data": {"output": output}, "run_id": rid, "name": name,
-               "tags": tags, "metadata": metadata, "parent_ids": []}
+        yield {
+            "event": end,
+            "data": {"output": output},
+            "run_id": rid,
+            "name": name,
+            "tags": tags,
+            "metadata": metadata,
+            "parent_ids": [],
+        }
 
 
 class _GenerationInfo:

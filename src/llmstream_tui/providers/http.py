@@ -111,8 +111,6 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _MESSAGE_LIMIT = 300
 
 
-
-
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
 
@@ -239,8 +237,12 @@ class HTTPModel(LanguageModel):
         flavor: Flavor | None = None,
     ) -> None:
         super().__init__(
-            name=name, model=spec.model, flavor=flavor or self.flavor_default,
-            streaming=spec.stream, tags=spec.tags, params=spec.params.model_dump(),
+            name=name,
+            model=spec.model,
+            flavor=flavor or self.flavor_default,
+            streaming=spec.stream,
+            tags=spec.tags,
+            params=spec.params.model_dump(),
         )
         self.spec = spec
         self._injected = client
@@ -353,7 +355,9 @@ class HTTPModel(LanguageModel):
         """Bytes we cannot make sense of (bad JSON, unexpected shape)."""
         return StreamProtocolError(self._clean(message), provider=self.name)
 
-    def upstream_error(self, data: Any, default: str = "error event in the stream") -> UpstreamError:
+    def upstream_error(
+        self, data: Any, default: str = "error event in the stream"
+    ) -> UpstreamError:
         """The provider reported an error inside a 200 stream."""
         message = self._error_message(data)
         text = self._clean(message) if message else default
@@ -376,8 +380,13 @@ class HTTPModel(LanguageModel):
         return None
 
     def _status_error(
-        self, status: int, reason: str, body: bytes, content_type: str,
-        headers: Mapping[str, str], retries: int,
+        self,
+        status: int,
+        reason: str,
+        body: bytes,
+        content_type: str,
+        headers: Mapping[str, str],
+        retries: int,
     ) -> HTTPStatusError:
         detail = self._body_message(body, content_type)
         message = _status_text(status, reason)
@@ -400,12 +409,14 @@ class HTTPModel(LanguageModel):
         timeout = self.spec.timeout
         if isinstance(exc, httpx.ConnectTimeout):
             return ConnectError(
-                f"connect timeout after {timeout:g} s to {self.base_url}", provider=name,
+                f"connect timeout after {timeout:g} s to {self.base_url}",
+                provider=name,
                 hint="is the host reachable?",
             )
         if isinstance(exc, httpx.ConnectError):
             return ConnectError(
-                f"{_connect_cause(exc)} at {self.base_url}", provider=name,
+                f"{_connect_cause(exc)} at {self.base_url}",
+                provider=name,
                 hint="is the server running and the base_url right?",
             )
         if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
@@ -449,8 +460,13 @@ class HTTPModel(LanguageModel):
         return delay * random.uniform(0.75, 1.0)
 
     async def _open(
-        self, method: str, path: str, body: Any, params: Mapping[str, str] | None,
-        *, stream: bool,
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: Mapping[str, str] | None,
+        *,
+        stream: bool,
     ) -> httpx.Response:
         """Send and return a 2xx response with its body unread; retries 429/503/529."""
         client = self.client
@@ -479,8 +495,12 @@ class HTTPModel(LanguageModel):
             finally:
                 await response.aclose()
             error = self._status_error(
-                status, response.reason_phrase, error_body,
-                response.headers.get("content-type", ""), response.headers, attempt,
+                status,
+                response.reason_phrase,
+                error_body,
+                response.headers.get("content-type", ""),
+                response.headers,
+                attempt,
             )
             if not isinstance(error, RateLimitError) or attempt >= self.spec.max_retries:
                 raise error
@@ -502,13 +522,19 @@ class HTTPModel(LanguageModel):
         expected = " or ".join(self.stream_content_types)
         what = "an HTML page (proxy error page?)" if media == "text/html" else repr(media)
         return StreamProtocolError(
-            f"expected a stream ({expected}) but got {what}", provider=self.name,
+            f"expected a stream ({expected}) but got {what}",
+            provider=self.name,
             status=response.status_code,
         )
 
     async def stream_bytes(
-        self, path: str, body: Any, ctx: RunContext, *,
-        params: Mapping[str, str] | None = None, method: str = "POST",
+        self,
+        path: str,
+        body: Any,
+        ctx: RunContext,
+        *,
+        params: Mapping[str, str] | None = None,
+        method: str = "POST",
     ) -> AsyncGenerator[bytes, None]:
         """POST ``body`` as JSON to ``base_url + path`` and yield the response body's reads.
 
@@ -553,7 +579,8 @@ class HTTPModel(LanguageModel):
             await response.aclose()
         if _media_type(response.headers.get("content-type", "")) == "text/html":
             raise StreamProtocolError(
-                "expected JSON but got an HTML page (proxy error page?)", provider=self.name,
+                "expected JSON but got an HTML page (proxy error page?)",
+                provider=self.name,
                 status=response.status_code,
             )
         try:
@@ -564,7 +591,11 @@ class HTTPModel(LanguageModel):
             ) from None
 
     async def post_json(
-        self, path: str, body: Any, ctx: RunContext | None = None, *,
+        self,
+        path: str,
+        body: Any,
+        ctx: RunContext | None = None,
+        *,
         params: Mapping[str, str] | None = None,
     ) -> Any:
         """One non-streaming POST; the decoded JSON answer. Same errors and retries."""

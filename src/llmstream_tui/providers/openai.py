@@ -52,7 +52,9 @@ class PlainErrors:
     def protocol_error(self, message: str) -> StreamProtocolError:
         return StreamProtocolError(" ".join(message.split())[:300])
 
-    def upstream_error(self, data: Any, default: str = "error event in the stream") -> UpstreamError:
+    def upstream_error(
+        self, data: Any, default: str = "error event in the stream"
+    ) -> UpstreamError:
         message = error_message_from_json(data) or default
         return UpstreamError(f"provider error mid-stream: {' '.join(message.split())[:300]}")
 
@@ -62,10 +64,16 @@ class PlainErrors:
 
 #: (our key, (chat name, responses name), ((their count, our count), ...)).
 _USAGE_DETAILS = (
-    ("input_token_details", ("prompt_tokens_details", "input_tokens_details"),
-     (("cached_tokens", "cache_read"), ("audio_tokens", "audio"))),
-    ("output_token_details", ("completion_tokens_details", "output_tokens_details"),
-     (("reasoning_tokens", "reasoning"), ("audio_tokens", "audio"))),
+    (
+        "input_token_details",
+        ("prompt_tokens_details", "input_tokens_details"),
+        (("cached_tokens", "cache_read"), ("audio_tokens", "audio")),
+    ),
+    (
+        "output_token_details",
+        ("completion_tokens_details", "output_tokens_details"),
+        (("reasoning_tokens", "reasoning"), ("audio_tokens", "audio")),
+    ),
 )
 
 
@@ -87,8 +95,11 @@ def openai_usage(usage: dict[str, Any]) -> UsageMetadata:
     for target, names, mapping in _USAGE_DETAILS:
         details = usage.get(names[0]) or usage.get(names[1])
         if isinstance(details, dict):
-            found = {ours: int(details[theirs]) for theirs, ours in mapping
-                     if details.get(theirs) is not None}
+            found = {
+                ours: int(details[theirs])
+                for theirs, ours in mapping
+                if details.get(theirs) is not None
+            }
             if found:
                 result[target] = found  # type: ignore[literal-required]  # one of two keys
     return result
@@ -190,9 +201,11 @@ class OpenAIChatParser(_OpenAIStreamParser):
                     choice = choices[0]
                     delta = choice.get("delta")
                     if (
-                        delta is not None and len(delta) == 1
+                        delta is not None
+                        and len(delta) == 1
                         and choice.get("finish_reason") is None
-                        and obj.get("usage") is None and not obj.get("error")
+                        and obj.get("usage") is None
+                        and not obj.get("error")
                     ):
                         content = delta.get("content")
                         if content and choice.get("index", 0) == 0:
@@ -249,12 +262,19 @@ class OpenAIChatParser(_OpenAIStreamParser):
         if calls:
             for call in calls:
                 function = call.get("function") or {}
-                parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
-                    "name": function.get("name"),
-                    "args": function.get("arguments"),
-                    "id": call.get("id"),
-                    "index": call.get("index"),
-                }))
+                parts.append(
+                    StreamPart(
+                        "",
+                        TOOL_CALL,
+                        id=id_,
+                        tool_call={
+                            "name": function.get("name"),
+                            "args": function.get("arguments"),
+                            "id": call.get("id"),
+                            "index": call.get("index"),
+                        },
+                    )
+                )
 
 
 class OpenAICompletionsParser(_OpenAIStreamParser):
@@ -276,8 +296,15 @@ class OpenAICompletionsParser(_OpenAIStreamParser):
             finish = choice.get("finish_reason")
             if text or finish:
                 meta = {"model_name": obj["model"]} if finish and obj.get("model") else None
-                parts.append(StreamPart(text or "", TEXT if text else META,
-                                        finish_reason=finish or None, metadata=meta, id=id_))
+                parts.append(
+                    StreamPart(
+                        text or "",
+                        TEXT if text else META,
+                        finish_reason=finish or None,
+                        metadata=meta,
+                        id=id_,
+                    )
+                )
         usage = obj.get("usage")
         if usage:
             part = self._usage_part(usage, id_)
@@ -448,10 +475,19 @@ def chat_completion_parts(data: Any, errors: ErrorBuilder | None = None) -> list
         parts.append(StreamPart(message["refusal"], REFUSAL, id=id_))
     for index, call in enumerate(message.get("tool_calls") or []):
         function = call.get("function") or {}
-        parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
-            "name": function.get("name"), "args": function.get("arguments"),
-            "id": call.get("id"), "index": index,
-        }))
+        parts.append(
+            StreamPart(
+                "",
+                TOOL_CALL,
+                id=id_,
+                tool_call={
+                    "name": function.get("name"),
+                    "args": function.get("arguments"),
+                    "id": call.get("id"),
+                    "index": index,
+                },
+            )
+        )
     return parts + _tail_parts(data, choice.get("finish_reason"), id_)
 
 

@@ -64,17 +64,35 @@ class OpenAIResponsesParser:
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             return [StreamPart(obj.get("delta") or "", REASONING, id=self._id)]
         if kind == "response.function_call_arguments.delta":
-            return [StreamPart("", TOOL_CALL, id=self._id, tool_call={
-                "name": None, "args": obj.get("delta") or "", "id": None,
-                "index": obj.get("output_index"),
-            })]
+            return [
+                StreamPart(
+                    "",
+                    TOOL_CALL,
+                    id=self._id,
+                    tool_call={
+                        "name": None,
+                        "args": obj.get("delta") or "",
+                        "id": None,
+                        "index": obj.get("output_index"),
+                    },
+                )
+            ]
         if kind == "response.output_item.added":
             item = obj.get("item") or {}
             if item.get("type") == "function_call":
-                return [StreamPart("", TOOL_CALL, id=self._id, tool_call={
-                    "name": item.get("name"), "args": item.get("arguments") or "",
-                    "id": item.get("call_id"), "index": obj.get("output_index"),
-                })]
+                return [
+                    StreamPart(
+                        "",
+                        TOOL_CALL,
+                        id=self._id,
+                        tool_call={
+                            "name": item.get("name"),
+                            "args": item.get("arguments") or "",
+                            "id": item.get("call_id"),
+                            "index": obj.get("output_index"),
+                        },
+                    )
+                ]
             return []
         if kind == "response.created":
             response = obj.get("response") or {}
@@ -107,10 +125,16 @@ def terminal_parts(response: dict[str, Any], id_: str | None) -> list[StreamPart
         finish = details.get("reason") or "incomplete"
     meta = {"model_name": response["model"], "status": status} if response.get("model") else None
     usage = response.get("usage")
-    return [StreamPart(
-        "", META, finish_reason=finish, metadata=meta, id=response.get("id") or id_,
-        usage=openai_usage(usage) if isinstance(usage, dict) else None,
-    )]
+    return [
+        StreamPart(
+            "",
+            META,
+            finish_reason=finish,
+            metadata=meta,
+            id=response.get("id") or id_,
+            usage=openai_usage(usage) if isinstance(usage, dict) else None,
+        )
+    ]
 
 
 def response_parts(data: Any, errors: ErrorBuilder | None = None) -> list[StreamPart]:
@@ -135,10 +159,19 @@ def response_parts(data: Any, errors: ErrorBuilder | None = None) -> list[Stream
                 if summary.get("text"):
                     parts.append(StreamPart(summary["text"], REASONING, id=id_))
         elif kind == "function_call":
-            parts.append(StreamPart("", TOOL_CALL, id=id_, tool_call={
-                "name": item.get("name"), "args": item.get("arguments") or "",
-                "id": item.get("call_id"), "index": index,
-            }))
+            parts.append(
+                StreamPart(
+                    "",
+                    TOOL_CALL,
+                    id=id_,
+                    tool_call={
+                        "name": item.get("name"),
+                        "args": item.get("arguments") or "",
+                        "id": item.get("call_id"),
+                        "index": index,
+                    },
+                )
+            )
     return parts + terminal_parts(data, id_)
 
 

@@ -38,8 +38,13 @@ from ..errors import (
 )
 from ..sessions.recording import RecordingReader
 
-_CHANNELS = {None: TEXT, "reasoning": REASONING, "refusal": REFUSAL, "tool_call": TOOL_CALL,
-             "meta": META}
+_CHANNELS = {
+    None: TEXT,
+    "reasoning": REASONING,
+    "refusal": REFUSAL,
+    "tool_call": TOOL_CALL,
+    "meta": META,
+}
 
 
 class ReplaySpec(ProviderSpec):
@@ -80,8 +85,11 @@ def _part(obj: dict[str, Any]) -> StreamPart:
         meta = dict(meta)
         finish = meta.pop("finish_reason", None)
     return StreamPart(
-        obj.get("text", ""), _CHANNELS.get(obj.get("channel"), TEXT),
-        tool_call=obj.get("tool_call"), finish_reason=finish, metadata=meta or None,
+        obj.get("text", ""),
+        _CHANNELS.get(obj.get("channel"), TEXT),
+        tool_call=obj.get("tool_call"),
+        finish_reason=finish,
+        metadata=meta or None,
         usage=obj.get("usage") or None,
     )
 
@@ -105,8 +113,9 @@ def _recorded_error(err: dict[str, Any] | None) -> ProviderError:
         return StreamInterrupted("cancelled by the user when recorded", hint=None)
     cls = _error_class(kind)
     if cls is RateLimitError:
-        return RateLimitError(detail, retry_after=err.get("retry_after"), status=err.get("status"),
-                              hint=hint)
+        return RateLimitError(
+            detail, retry_after=err.get("retry_after"), status=err.get("status"), hint=hint
+        )
     return cls(detail, status=err.get("status"), hint=hint)
 
 
@@ -116,9 +125,11 @@ class ReplayModel(LanguageModel):
 
     def __init__(self, spec: ReplaySpec, *, name: str, path: str, recorded: dict[str, Any]) -> None:
         super().__init__(
-            name=name, model=str(recorded.get("model") or ""),
+            name=name,
+            model=str(recorded.get("model") or ""),
             flavor=spec.flavor or ("llm" if recorded.get("flavor") == "llm" else "chat"),
-            streaming=spec.stream, tags=spec.tags,
+            streaming=spec.stream,
+            tags=spec.tags,
             params={**(recorded.get("params") or {}), **spec.params.model_dump()},
         )
         self.spec = spec
@@ -182,7 +193,8 @@ class ReplayModel(LanguageModel):
                 else:
                     raise _recorded_error(obj.get("error"))
         raise StreamTruncated(
-            "the recording ends before this run did", provider=self.name,
+            "the recording ends before this run did",
+            provider=self.name,
             hint="it was recorded from an interrupted session",
         )
 
@@ -196,11 +208,20 @@ def replay_tables(
     reader = RecordingReader(path)
     index = reader.index()
     if turn >= len(index.prompts):
-        raise RecordingError(f"{reader.path}: the recording has no turn {turn} "
-                             f"({len(index.prompts)} prompt(s))")
+        raise RecordingError(
+            f"{reader.path}: the recording has no turn {turn} ({len(index.prompts)} prompt(s))"
+        )
     names = [name for name in index.providers if (name, turn) in index.runs]
     if not names:
         raise RecordingError(f"{reader.path}: no provider stream to replay in turn {turn}")
-    tables = {name: {"kind": "replay", "model": str(reader.path), "speed": speed,
-                     "provider": name, "turn": turn} for name in names}
+    tables = {
+        name: {
+            "kind": "replay",
+            "model": str(reader.path),
+            "speed": speed,
+            "provider": name,
+            "turn": turn,
+        }
+        for name in names
+    }
     return index.prompts[turn], tables

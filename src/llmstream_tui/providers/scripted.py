@@ -20,10 +20,37 @@ from ..errors import ScriptedFailure
 
 #: The origin example's chunks (LangChain's "How to stream responses from an LLM").
 DEFAULT_CHUNKS = [
-    "Spark", "ling", " water", ",", " oh", " so clear", "\n",
-    "Bubbles", " dancing", ",", " without", " fear", "\n",
-    "Ref", "resh", "ing", " taste", ",", " a", " pure", " delight", "\n",
-    "Spark", "ling", " water", ",", " my", " thirst", "'s", " delight", "!",
+    "Spark",
+    "ling",
+    " water",
+    ",",
+    " oh",
+    " so clear",
+    "\n",
+    "Bubbles",
+    " dancing",
+    ",",
+    " without",
+    " fear",
+    "\n",
+    "Ref",
+    "resh",
+    "ing",
+    " taste",
+    ",",
+    " a",
+    " pure",
+    " delight",
+    "\n",
+    "Spark",
+    "ling",
+    " water",
+    ",",
+    " my",
+    " thirst",
+    "'s",
+    " delight",
+    "!",
 ]
 
 
@@ -45,8 +72,12 @@ class ScriptedModel(LanguageModel):
 
     def __init__(self, spec: ScriptedSpec, *, name: str) -> None:
         super().__init__(
-            name=name, model=spec.model or "scripted", flavor=spec.flavor,
-            streaming=spec.stream, tags=spec.tags, params=spec.params.model_dump(),
+            name=name,
+            model=spec.model or "scripted",
+            flavor=spec.flavor,
+            streaming=spec.stream,
+            tags=spec.tags,
+            params=spec.params.model_dump(),
         )
         self.spec = spec
 

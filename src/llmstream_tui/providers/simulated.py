@@ -39,8 +39,12 @@ class SimulatedModel(LanguageModel):
 
     def __init__(self, spec: SimulatedSpec, *, name: str) -> None:
         super().__init__(
-            name=name, model=spec.model, flavor=spec.flavor, streaming=spec.stream,
-            tags=spec.tags, params=spec.params.model_dump(),
+            name=name,
+            model=spec.model,
+            flavor=spec.flavor,
+            streaming=spec.stream,
+            tags=spec.tags,
+            params=spec.params.model_dump(),
         )
         base = PROFILES.get(spec.model)
         if base is None:

@@ -60,8 +60,11 @@ def _metrics_table(run: RunRecord) -> list[str]:
         value = metrics.get(key)
         cells.append("–" if value is None else fmt.format(value))
     cells.append(escape_controls(run.finish_reason) if run.finish_reason else "–")
-    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads),
-             "| " + " | ".join(cells) + " |"]
+    lines = [
+        "| " + " | ".join(heads) + " |",
+        "|" + "---|" * len(heads),
+        "| " + " | ".join(cells) + " |",
+    ]
     if run.usage:
         usage = ", ".join(f"{k} {v}" for k, v in run.usage.items() if not isinstance(v, dict))
         lines += ["", f"Usage: {usage}"]
@@ -76,9 +79,12 @@ def _run_section(record: SessionRecord, run: RunRecord, level: str) -> list[str]
         head += f" ({described})"
     out = [head, ""]
     if run.status != "done":
-        status = {"error": "failed", "cancelled": "cancelled",
-                  "interrupted": "interrupted (the app stopped mid-stream)",
-                  "streaming": "still streaming when exported"}.get(run.status, run.status)
+        status = {
+            "error": "failed",
+            "cancelled": "cancelled",
+            "interrupted": "interrupted (the app stopped mid-stream)",
+            "streaming": "still streaming when exported",
+        }.get(run.status, run.status)
         line = f"**{status}**"
         if run.error and run.error.get("message"):
             line += f": {escape_controls(str(run.error['message']))}"

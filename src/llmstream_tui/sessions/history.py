@@ -125,8 +125,9 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RecordingError(f"{path.parent}: cannot create the data directory: "
-                             f"{exc.strerror}") from None
+        raise RecordingError(
+            f"{path.parent}: cannot create the data directory: {exc.strerror}"
+        ) from None
     try:
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -138,8 +139,9 @@ def connect(path: Path) -> sqlite3.Connection:
         _ensure_schema(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise RecordingError(f"{path}: not a usable history database ({exc}); "
-                             "left untouched") from None
+        raise RecordingError(
+            f"{path}: not a usable history database ({exc}); left untouched"
+        ) from None
     except RecordingError:
         conn.close()
         raise
@@ -151,16 +153,19 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise RecordingError(f"{path}: history database version {version} is newer than this "
-                             f"llmstream-tui reads ({SCHEMA_VERSION})")
+        raise RecordingError(
+            f"{path}: history database version {version} is newer than this "
+            f"llmstream-tui reads ({SCHEMA_VERSION})"
+        )
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
-                raise RecordingError(f"{path}: an SQLite database, but not an llmstream-tui "
-                                     "history; left untouched")
+                raise RecordingError(
+                    f"{path}: an SQLite database, but not an llmstream-tui history; left untouched"
+                )
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -197,10 +202,14 @@ def _recover(conn: sqlite3.Connection) -> int:
     try:
         for rid in dead:
             count, t = conn.execute(
-                "SELECT count(*), max(t) FROM chunks WHERE run_id = ?", (rid,)).fetchone()
+                "SELECT count(*), max(t) FROM chunks WHERE run_id = ?", (rid,)
+            ).fetchone()
             text = _saved_text(conn, rid)
-            conn.execute("UPDATE runs SET status = 'interrupted', text = ?, chunks = ?, t = ? "
-                         "WHERE id = ? AND status = 'streaming'", (text, count, t, rid))
+            conn.execute(
+                "UPDATE runs SET status = 'interrupted', text = ?, chunks = ?, t = ? "
+                "WHERE id = ? AND status = 'streaming'",
+                (text, count, t, rid),
+            )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -212,9 +221,12 @@ def _recover(conn: sqlite3.Connection) -> int:
 def _saved_text(conn: sqlite3.Connection, run_id: int) -> str:
     """The answer text of a run's saved chunks (text and refusal channels)."""
     return "".join(
-        text for text, extra in conn.execute(
-            "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (run_id,))
-        if extra is None or json.loads(extra).get("channel") in (None, "refusal"))
+        text
+        for text, extra in conn.execute(
+            "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (run_id,)
+        )
+        if extra is None or json.loads(extra).get("channel") in (None, "refusal")
+    )
 
 
 def _loads(value: str | None) -> Any:
@@ -369,8 +381,9 @@ class History:
             where.append("(s.updated < :updated OR (s.updated = :updated AND s.id < :id))")
             args.update(updated=before[0], id=before[1])
         if search:
-            args["pattern"] = "%" + (
-                search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")) + "%"
+            args["pattern"] = (
+                "%" + (search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")) + "%"
+            )
             where.append(
                 "(s.title LIKE :pattern ESCAPE '\\' "
                 "OR EXISTS (SELECT 1 FROM turns u WHERE u.session_id = s.id "
@@ -378,9 +391,11 @@ class History:
                 "OR EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.id "
                 "AND r.text LIKE :pattern ESCAPE '\\'))"
             )
-        sql = ("SELECT s.id, s.uid, s.title, s.created, s.updated, s.providers, s.turns, "
-               "(SELECT group_concat(DISTINCT r.status) FROM runs r WHERE r.session_id = s.id) "
-               "FROM sessions s")
+        sql = (
+            "SELECT s.id, s.uid, s.title, s.created, s.updated, s.providers, s.turns, "
+            "(SELECT group_concat(DISTINCT r.status) FROM runs r WHERE r.session_id = s.id) "
+            "FROM sessions s"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.updated DESC, s.id DESC LIMIT :limit OFFSET :offset"
@@ -388,8 +403,13 @@ class History:
             rows = self._conn.execute(sql, args).fetchall()
         return [
             SessionSummary(
-                id=r[0], uid=r[1], title=r[2], created=r[3], updated=r[4],
-                providers=[p for p in r[5].split("\n") if p], turns=r[6],
+                id=r[0],
+                uid=r[1],
+                title=r[2],
+                created=r[3],
+                updated=r[4],
+                providers=[p for p in r[5].split("\n") if p],
+                turns=r[6],
                 status=_summary_status(r[7]),
             )
             for r in rows
@@ -405,15 +425,17 @@ class History:
         """A session's id from its id or (a unique prefix of) its uid; RecordingError if none."""
         with self._lock:
             if isinstance(ref, int) or ref.isdigit():
-                row = self._conn.execute("SELECT id FROM sessions WHERE id = ?",
-                                         (int(ref),)).fetchone()
+                row = self._conn.execute(
+                    "SELECT id FROM sessions WHERE id = ?", (int(ref),)
+                ).fetchone()
                 if row:
                     return int(row[0])
             # A uid prefix may be all digits too (its hex often is): try it as one.
             if isinstance(ref, str) and ref:
                 rows = self._conn.execute(
                     "SELECT id FROM sessions WHERE uid >= ? AND uid < ? LIMIT 2",
-                    (ref, ref + "\uffff")).fetchall()
+                    (ref, ref + "\uffff"),
+                ).fetchall()
                 if len(rows) == 1:
                     return int(rows[0][0])
                 if len(rows) > 1:
@@ -425,24 +447,52 @@ class History:
         sid = self.resolve(ref)
         with self._lock:
             c = self._conn
-            s = c.execute("SELECT id, uid, title, created, updated FROM sessions WHERE id = ?",
-                          (sid,)).fetchone()
-            prompts = [r[0] for r in c.execute(
-                "SELECT prompt FROM turns WHERE session_id = ? ORDER BY seq", (sid,))]
-            providers = [ProviderRecord(r[0], json.loads(r[1])) for r in c.execute(
-                "SELECT name, settings FROM providers WHERE session_id = ? ORDER BY id", (sid,))]
+            s = c.execute(
+                "SELECT id, uid, title, created, updated FROM sessions WHERE id = ?", (sid,)
+            ).fetchone()
+            prompts = [
+                r[0]
+                for r in c.execute(
+                    "SELECT prompt FROM turns WHERE session_id = ? ORDER BY seq", (sid,)
+                )
+            ]
+            providers = [
+                ProviderRecord(r[0], json.loads(r[1]))
+                for r in c.execute(
+                    "SELECT name, settings FROM providers WHERE session_id = ? ORDER BY id", (sid,)
+                )
+            ]
             runs = [
-                RunRecord(id=r[0], turn=r[1], provider=r[2], status=r[3], started=r[4], t=r[5],
-                          text=(r[6] or "") if r[3] != "streaming" else _saved_text(c, r[0]),
-                          finish_reason=r[7], usage=_loads(r[8]),
-                          metrics=_loads(r[9]), error=_loads(r[10]), chunks=r[11])
+                RunRecord(
+                    id=r[0],
+                    turn=r[1],
+                    provider=r[2],
+                    status=r[3],
+                    started=r[4],
+                    t=r[5],
+                    text=(r[6] or "") if r[3] != "streaming" else _saved_text(c, r[0]),
+                    finish_reason=r[7],
+                    usage=_loads(r[8]),
+                    metrics=_loads(r[9]),
+                    error=_loads(r[10]),
+                    chunks=r[11],
+                )
                 for r in c.execute(
                     "SELECT id, turn, provider, status, started, t, text, finish_reason, usage, "
                     "metrics, error, chunks FROM runs WHERE session_id = ? ORDER BY turn, id",
-                    (sid,))
+                    (sid,),
+                )
             ]
-        return SessionRecord(id=s[0], uid=s[1], title=s[2], created=s[3], updated=s[4],
-                             prompts=prompts, providers=providers, runs=runs)
+        return SessionRecord(
+            id=s[0],
+            uid=s[1],
+            title=s[2],
+            created=s[3],
+            updated=s[4],
+            prompts=prompts,
+            providers=providers,
+            runs=runs,
+        )
 
     def iter_chunks(self, run_id: int, *, batch: int = 2048) -> Iterator[dict[str, Any]]:
         """A run's chunks as recording ``chunk`` lines (without ``provider``), in order,
@@ -452,7 +502,9 @@ class History:
             with self._lock:
                 rows = self._conn.execute(
                     "SELECT idx, t, text, extra FROM chunks WHERE run_id = ? AND idx > ? "
-                    "ORDER BY idx LIMIT ?", (run_id, after, batch)).fetchall()
+                    "ORDER BY idx LIMIT ?",
+                    (run_id, after, batch),
+                ).fetchall()
             for idx, t, text, extra in rows:
                 line: dict[str, Any] = {"index": idx, "t": t, "text": text}
                 if extra:
@@ -501,11 +553,24 @@ class History:
 
 def _closing_line(run: RunRecord) -> Iterator[dict[str, Any]]:
     if run.status == "done":
-        yield {"type": "end", "provider": run.provider, "t": run.t, "text": run.text,
-               "finish_reason": run.finish_reason, "usage": run.usage, "metrics": run.metrics}
+        yield {
+            "type": "end",
+            "provider": run.provider,
+            "t": run.t,
+            "text": run.text,
+            "finish_reason": run.finish_reason,
+            "usage": run.usage,
+            "metrics": run.metrics,
+        }
     elif run.status in ("error", "cancelled"):
-        yield {"type": "error", "provider": run.provider, "t": run.t, "text": run.text,
-               "error": run.error, "metrics": run.metrics}
+        yield {
+            "type": "error",
+            "provider": run.provider,
+            "t": run.t,
+            "text": run.text,
+            "error": run.error,
+            "metrics": run.metrics,
+        }
     # streaming / interrupted: no closing line, as in a recording cut short
 
 
@@ -554,10 +619,14 @@ class HistoryWriter:
     def _session(self, now: float) -> int:
         if self.session_id is None:
             c = self._conn
-            c.execute("INSERT INTO sessions (uid, created, updated) VALUES (?, ?, ?) "
-                      "ON CONFLICT (uid) DO NOTHING", (self.uid, now, now))
-            self.session_id = int(c.execute("SELECT id FROM sessions WHERE uid = ?",
-                                            (self.uid,)).fetchone()[0])
+            c.execute(
+                "INSERT INTO sessions (uid, created, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (uid) DO NOTHING",
+                (self.uid, now, now),
+            )
+            self.session_id = int(
+                c.execute("SELECT id FROM sessions WHERE uid = ?", (self.uid,)).fetchone()[0]
+            )
         return self.session_id
 
     def apply(self, lines: Iterable[Mapping[str, Any]]) -> None:
@@ -585,58 +654,91 @@ class HistoryWriter:
                     run = runs.get(obj["provider"])
                     if run is None:
                         continue
-                    batches.append((run[0], obj["index"], obj["start_ns"], obj["texts"],
-                                    obj["stamps"]))
+                    batches.append(
+                        (run[0], obj["index"], obj["start_ns"], obj["texts"], obj["stamps"])
+                    )
                     run[1] += len(obj["texts"])
                 elif kind == "run":
                     sid = self._session(now)
                     turn = int(obj.get("turn", 0))
                     provider = obj["provider"]
-                    old = c.execute("SELECT id FROM runs WHERE session_id = ? AND turn = ? AND "
-                                    "provider = ?", (sid, turn, provider)).fetchone()
+                    old = c.execute(
+                        "SELECT id FROM runs WHERE session_id = ? AND turn = ? AND provider = ?",
+                        (sid, turn, provider),
+                    ).fetchone()
                     if old is not None:  # the same turn run again (retry): replace it
                         c.execute("DELETE FROM runs WHERE id = ?", (old[0],))
                     cur = c.execute(
                         "INSERT INTO runs (session_id, turn, provider, status, started, pid) "
-                        "VALUES (?, ?, ?, 'streaming', ?, ?)", (sid, turn, provider, now, self._pid))
+                        "VALUES (?, ?, ?, 'streaming', ?, ?)",
+                        (sid, turn, provider, now, self._pid),
+                    )
                     runs[provider] = [int(cur.lastrowid or 0), 0]
                 elif kind in ("end", "error"):
                     run = runs.pop(obj["provider"], None)
                     if run is None:
                         continue
                     err = obj.get("error") if kind == "error" else None
-                    status = "done" if kind == "end" else (
-                        "cancelled" if (err or {}).get("kind") == "cancelled" else "error")
+                    status = (
+                        "done"
+                        if kind == "end"
+                        else ("cancelled" if (err or {}).get("kind") == "cancelled" else "error")
+                    )
                     c.execute(
                         "UPDATE runs SET status = ?, t = ?, text = ?, finish_reason = ?, "
                         "usage = ?, metrics = ?, error = ?, chunks = ? WHERE id = ?",
-                        (status, obj.get("t"), obj.get("text", ""), obj.get("finish_reason"),
-                         _dumps(obj.get("usage")), _dumps(obj.get("metrics")), _dumps(err),
-                         run[1], run[0]))
+                        (
+                            status,
+                            obj.get("t"),
+                            obj.get("text", ""),
+                            obj.get("finish_reason"),
+                            _dumps(obj.get("usage")),
+                            _dumps(obj.get("metrics")),
+                            _dumps(err),
+                            run[1],
+                            run[0],
+                        ),
+                    )
                 elif kind == "prompt":
                     sid = self._session(now)
                     text = str(obj.get("text", ""))
-                    c.execute("INSERT OR REPLACE INTO turns (session_id, seq, prompt, created) "
-                              "VALUES (?, ?, ?, ?)", (sid, int(obj.get("turn", 0)), text, now))
-                    c.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''",
-                              (_title(text), sid))
-                    c.execute("UPDATE sessions SET turns = (SELECT count(*) FROM turns WHERE "
-                              "session_id = ?1) WHERE id = ?1", (sid,))
+                    c.execute(
+                        "INSERT OR REPLACE INTO turns (session_id, seq, prompt, created) "
+                        "VALUES (?, ?, ?, ?)",
+                        (sid, int(obj.get("turn", 0)), text, now),
+                    )
+                    c.execute(
+                        "UPDATE sessions SET title = ? WHERE id = ? AND title = ''",
+                        (_title(text), sid),
+                    )
+                    c.execute(
+                        "UPDATE sessions SET turns = (SELECT count(*) FROM turns WHERE "
+                        "session_id = ?1) WHERE id = ?1",
+                        (sid,),
+                    )
                 elif kind == "provider":
                     sid = self._session(now)
                     settings = {k: v for k, v in obj.items() if k not in ("type", "provider")}
-                    c.execute("INSERT INTO providers (session_id, name, settings) VALUES (?, ?, ?) "
-                              "ON CONFLICT (session_id, name) DO UPDATE SET settings = excluded.settings",
-                              (sid, obj["provider"], _dumps(settings)))
-                    c.execute("UPDATE sessions SET providers = (SELECT group_concat(name, char(10)) "
-                              "FROM (SELECT name FROM providers WHERE session_id = ?1 ORDER BY id)) "
-                              "WHERE id = ?1", (sid,))
+                    c.execute(
+                        "INSERT INTO providers (session_id, name, settings) VALUES (?, ?, ?) "
+                        "ON CONFLICT (session_id, name) DO UPDATE SET settings = excluded.settings",
+                        (sid, obj["provider"], _dumps(settings)),
+                    )
+                    c.execute(
+                        "UPDATE sessions SET providers = (SELECT group_concat(name, char(10)) "
+                        "FROM (SELECT name FROM providers WHERE session_id = ?1 ORDER BY id)) "
+                        "WHERE id = ?1",
+                        (sid,),
+                    )
                 else:
                     continue  # events and unknown lines are for recordings only
                 touched = True
             if chunk_rows:
-                c.executemany("INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
-                              "VALUES (?, ?, ?, ?, ?)", chunk_rows)
+                c.executemany(
+                    "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    chunk_rows,
+                )
                 touched = True
             for batch in batches:
                 self._insert_batch(*batch)
@@ -649,9 +751,9 @@ class HistoryWriter:
                 c.execute("ROLLBACK")
             raise
 
-
-    def _insert_batch(self, run_id: int, first: int, start_ns: int, texts: list[str],
-                      stamps: list[int]) -> None:
+    def _insert_batch(
+        self, run_id: int, first: int, start_ns: int, texts: list[str], stamps: list[int]
+    ) -> None:
         if self._json:
             flat: list[str | int] = [0] * (2 * len(texts))
             flat[0::2] = texts
@@ -668,8 +770,11 @@ class HistoryWriter:
                 self._json = False  # an SQLite without JSON functions: one row per chunk
         self._conn.executemany(
             "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, first + i, round((ns - start_ns) / 1e9, 6), text, None)
-             for i, (text, ns) in enumerate(zip(texts, stamps, strict=True))])
+            [
+                (run_id, first + i, round((ns - start_ns) / 1e9, 6), text, None)
+                for i, (text, ns) in enumerate(zip(texts, stamps, strict=True))
+            ],
+        )
 
 
 def _title(prompt: str) -> str:

@@ -248,8 +248,11 @@ class SessionRecorder:
                     sink(batch)
                 except Exception as exc:  # noqa: BLE001  # a failing sink must not stop a run
                     del self._sinks[name]
-                    message = str(exc) if isinstance(exc, LLMStreamError) else (
-                        f"{type(exc).__name__}: {exc}")
+                    message = (
+                        str(exc)
+                        if isinstance(exc, LLMStreamError)
+                        else (f"{type(exc).__name__}: {exc}")
+                    )
                     self.problems.append(f"{name} no longer saved: {message}")
 
     def close(self) -> None:
@@ -278,11 +281,23 @@ class RunRecorder:
     """One provider's answer to one turn. ``observe`` each ``astream_events`` dict, or call
     ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
 
-    __slots__ = ("_done", "_events", "_index", "_put", "_recorder", "_start_ns", "_timeline",
-                 "provider", "turn")
+    __slots__ = (
+        "_done",
+        "_events",
+        "_index",
+        "_put",
+        "_recorder",
+        "_start_ns",
+        "_timeline",
+        "provider",
+        "turn",
+    )
 
     def __init__(
-        self, recorder: SessionRecorder, provider: str, turn: int,
+        self,
+        recorder: SessionRecorder,
+        provider: str,
+        turn: int,
         timeline: StreamTimeline | None,
     ) -> None:
         self.provider = provider
@@ -305,18 +320,28 @@ class RunRecorder:
     def chunks(self) -> int:
         return self._index
 
-    def chunk(self, text: str, channel: str | None = None,
-              tool_call: Mapping[str, Any] | None = None, *,
-              metadata: Mapping[str, Any] | None = None,
-              usage: Mapping[str, Any] | None = None) -> None:
+    def chunk(
+        self,
+        text: str,
+        channel: str | None = None,
+        tool_call: Mapping[str, Any] | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        usage: Mapping[str, Any] | None = None,
+    ) -> None:
         """A streamed piece arrived now. ``channel``: None for answer text, else
         ``reasoning``, ``refusal``, ``tool_call`` or ``meta`` (no text: stop reason, usage).
         ``metadata`` (the chunk's response metadata, stop reason included) and ``usage``
         (its usage delta) are kept so a replay puts them on the same chunk."""
         if self._done:
             return
-        line: dict[str, Any] = {"type": "chunk", "provider": self.provider,
-                                "index": self._index, "t": self._t(), "text": text}
+        line: dict[str, Any] = {
+            "type": "chunk",
+            "provider": self.provider,
+            "index": self._index,
+            "t": self._t(),
+            "text": text,
+        }
         if channel is not None:
             line["channel"] = channel
             if tool_call is not None:
@@ -339,8 +364,16 @@ class RunRecorder:
         timeline = self._timeline
         if timeline is not None and timeline.start_ns is not None:
             self._start_ns = timeline.start_ns
-        self._put({"type": "chunks", "provider": self.provider, "index": self._index,
-                   "start_ns": self._start_ns, "texts": texts, "stamps": stamps_ns})
+        self._put(
+            {
+                "type": "chunks",
+                "provider": self.provider,
+                "index": self._index,
+                "start_ns": self._start_ns,
+                "texts": texts,
+                "stamps": stamps_ns,
+            }
+        )
         self._index += len(texts)
 
     def observe(self, event: Mapping[str, Any]) -> None:
@@ -349,8 +382,7 @@ class RunRecorder:
             return
         kind: str = event["event"]
         if self._events:
-            self._put({"type": "event", "provider": self.provider, "t": self._t(),
-                       "event": event})
+            self._put({"type": "event", "provider": self.provider, "t": self._t(), "event": event})
         if kind.endswith("_stream"):
             chunk = event["data"]["chunk"]
             if type(chunk) is str:
@@ -361,14 +393,23 @@ class RunRecorder:
             meta = chunk.response_metadata
             usage = chunk.usage_metadata
             if content:
-                self.chunk(content, "refusal" if extra and "refusal" in extra else None,
-                           metadata=meta, usage=usage)
+                self.chunk(
+                    content,
+                    "refusal" if extra and "refusal" in extra else None,
+                    metadata=meta,
+                    usage=usage,
+                )
             elif extra and extra.get("reasoning_content"):
                 self.chunk(extra["reasoning_content"], "reasoning", metadata=meta, usage=usage)
             elif chunk.tool_call_chunks:
                 for i, call in enumerate(chunk.tool_call_chunks):
-                    self.chunk("", "tool_call", call, metadata=meta if not i else None,
-                               usage=usage if not i else None)
+                    self.chunk(
+                        "",
+                        "tool_call",
+                        call,
+                        metadata=meta if not i else None,
+                        usage=usage if not i else None,
+                    )
             elif meta or usage:
                 self.chunk("", "meta", metadata=meta, usage=usage)
         elif kind.endswith("_end"):
@@ -384,47 +425,79 @@ class RunRecorder:
             return self._timeline.snapshot().to_dict()
         return None
 
-    def end(self, text: str, finish_reason: str | None = None,
-            usage: Mapping[str, Any] | None = None,
-            metrics: Mapping[str, Any] | None = None) -> None:
+    def end(
+        self,
+        text: str,
+        finish_reason: str | None = None,
+        usage: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> None:
         """The run finished with ``text``. ``metrics`` default to the timeline's snapshot."""
         if self._done:
             return
         self._done = True
-        self._put({"type": "end", "provider": self.provider, "t": self._t(), "text": text,
-                   "finish_reason": finish_reason,
-                   "usage": dict(usage) if usage is not None else None,
-                   "metrics": self._metrics(metrics)})
+        self._put(
+            {
+                "type": "end",
+                "provider": self.provider,
+                "t": self._t(),
+                "text": text,
+                "finish_reason": finish_reason,
+                "usage": dict(usage) if usage is not None else None,
+                "metrics": self._metrics(metrics),
+            }
+        )
 
-    def error(self, exc: Exception, text: str = "",
-              metrics: Mapping[str, Any] | None = None) -> None:
+    def error(
+        self, exc: Exception, text: str = "", metrics: Mapping[str, Any] | None = None
+    ) -> None:
         """The run failed with ``exc`` after ``text`` (its partial text)."""
         if self._done:
             return
         self._done = True
-        self._put(error_line(exc, provider=self.provider, t=self._t(), text=text,
-                             metrics=self._metrics(metrics)))
+        self._put(
+            error_line(
+                exc, provider=self.provider, t=self._t(), text=text, metrics=self._metrics(metrics)
+            )
+        )
 
     def cancel(self, text: str = "", metrics: Mapping[str, Any] | None = None) -> None:
         """The user stopped the run after ``text``."""
         if self._done:
             return
         self._done = True
-        self._put({"type": "error", "provider": self.provider, "t": self._t(), "text": text,
-                   "error": {"kind": "cancelled", "message": "cancelled by the user",
-                             "status": None, "detail": "cancelled by the user", "hint": None},
-                   "metrics": self._metrics(metrics)})
-
-
+        self._put(
+            {
+                "type": "error",
+                "provider": self.provider,
+                "t": self._t(),
+                "text": text,
+                "error": {
+                    "kind": "cancelled",
+                    "message": "cancelled by the user",
+                    "status": None,
+                    "detail": "cancelled by the user",
+                    "hint": None,
+                },
+                "metrics": self._metrics(metrics),
+            }
+        )
 
 
 def chunk_lines(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The recording ``chunk`` lines of a ``texts`` batch (the recorder's internal
     ``chunks`` entry)."""
     provider, first, start = batch["provider"], batch["index"], batch["start_ns"]
-    return [{"type": "chunk", "provider": provider, "index": first + i,
-             "t": round((ns - start) / 1e9, 6), "text": text}
-            for i, (text, ns) in enumerate(zip(batch["texts"], batch["stamps"], strict=True))]
+    return [
+        {
+            "type": "chunk",
+            "provider": provider,
+            "index": first + i,
+            "t": round((ns - start) / 1e9, 6),
+            "text": text,
+        }
+        for i, (text, ns) in enumerate(zip(batch["texts"], batch["stamps"], strict=True))
+    ]
 
 
 def _one_line_per_chunk(write: Sink) -> Sink:
@@ -454,8 +527,12 @@ def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]
         try:
             spec = validate_table(resolve(llm.name, settings)[1])
         except LLMStreamError:
-            return {"kind": getattr(llm, "ls_provider", None), "model": llm.model,
-                    "flavor": llm.flavor, "params": dict(llm.params)}
+            return {
+                "kind": getattr(llm, "ls_provider", None),
+                "model": llm.model,
+                "flavor": llm.flavor,
+                "params": dict(llm.params),
+            }
     return describe_provider(llm.name, spec, flavor=llm.flavor)
 
 

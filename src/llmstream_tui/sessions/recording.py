@@ -135,8 +135,13 @@ def header(**extra: Any) -> dict[str, Any]:
     from .. import __version__
 
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"format": FORMAT, "version": VERSION, "created": now,
-            "generator": f"llmstream-tui {__version__}", **extra}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": now,
+        "generator": f"llmstream-tui {__version__}",
+        **extra,
+    }
 
 
 class RecordingWriter:
@@ -181,7 +186,10 @@ class RecordingWriter:
 
 
 def write_recording(
-    path: str | Path, lines: Iterable[Mapping[str, Any]], *, overwrite: bool = False,
+    path: str | Path,
+    lines: Iterable[Mapping[str, Any]],
+    *,
+    overwrite: bool = False,
     batch: int = 4096,
 ) -> None:
     """Write a whole recording (header added) from an iterable of lines, in batches."""
@@ -342,8 +350,9 @@ class RecordingIndex:
         self.chunks: dict[tuple[str, int], int] = {}
 
 
-def error_line(exc: Exception, *, provider: str, t: float, text: str,
-               metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+def error_line(
+    exc: Exception, *, provider: str, t: float, text: str, metrics: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The ``error`` line for a failed run (message and hint kept apart, for replay)."""
     from ..errors import ProviderError
 
@@ -353,16 +362,39 @@ def error_line(exc: Exception, *, provider: str, t: float, text: str,
         if retry is not None:
             err["retry_after"] = retry
     else:
-        err = {"kind": "internal", "message": f"{type(exc).__name__}: {exc}", "status": None,
-               "detail": f"{type(exc).__name__}: {exc}", "hint": None}
-    return {"type": "error", "provider": provider, "t": t, "text": text, "error": err,
-            "metrics": dict(metrics) if metrics is not None else None}
+        err = {
+            "kind": "internal",
+            "message": f"{type(exc).__name__}: {exc}",
+            "status": None,
+            "detail": f"{type(exc).__name__}: {exc}",
+            "hint": None,
+        }
+    return {
+        "type": "error",
+        "provider": provider,
+        "t": t,
+        "text": text,
+        "error": err,
+        "metrics": dict(metrics) if metrics is not None else None,
+    }
 
 
-_SECRET_WORDS: Final = frozenset({
-    "key", "apikey", "secret", "token", "password", "passwd", "authorization", "auth",
-    "credential", "credentials", "bearer", "cookie",
-})
+_SECRET_WORDS: Final = frozenset(
+    {
+        "key",
+        "apikey",
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "authorization",
+        "auth",
+        "credential",
+        "credentials",
+        "bearer",
+        "cookie",
+    }
+)
 
 
 def _is_secret_name(key: str) -> bool:

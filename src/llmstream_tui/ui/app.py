@@ -67,8 +67,12 @@ EVENTS_EVERY = 3
 #: Where the record key writes, under the data dir.
 RECORDINGS_DIR = "recordings"
 #: How a reopened run that did not finish is marked below its answer.
-_ENDED_NOTE = {"error": "(error)", "cancelled": "(cancelled)", "interrupted": "(interrupted)",
-               "streaming": "(still streaming elsewhere)"}
+_ENDED_NOTE = {
+    "error": "(error)",
+    "cancelled": "(cancelled)",
+    "interrupted": "(interrupted)",
+    "streaming": "(still streaming elsewhere)",
+}
 
 
 def grid_columns(panes: int, width: int) -> int:
@@ -112,8 +116,12 @@ class ProviderCommands(Provider):
         ref = query.strip()
         kind, sep, model = ref.partition(":")
         if sep and kind in KINDS and model:
-            yield Hit(1.0, Text(f"Add pane: {escape_controls(ref)}"), self._app.spawn(self._app.add_pane, ref),
-                      help="an ad hoc provider reference")
+            yield Hit(
+                1.0,
+                Text(f"Add pane: {escape_controls(ref)}"),
+                self._app.spawn(self._app.add_pane, ref),
+                help="an ad hoc provider reference",
+            )
 
 
 class LLMStreamApp(App[int]):
@@ -150,8 +158,9 @@ class LLMStreamApp(App[int]):
         self._frames = 0
         self._gc = GcPacer()
         self._panes: list[StreamPane] = []
-        self._events_log = EventsLog(max_lines=self.ui.events_max_lines,
-                                     fold=self.ui.fold_stream_events, id="events")
+        self._events_log = EventsLog(
+            max_lines=self.ui.events_max_lines, fold=self.ui.fold_stream_events, id="events"
+        )
         self._problems: list[str] = []
         #: saves the current conversation; opened at its first prompt (see _session_recorder)
         self._recorder: SessionRecorder | None = None
@@ -198,8 +207,7 @@ class LLMStreamApp(App[int]):
                 yield CompareSummary(id="summary")
                 with Vertical(id="prompt-box"):
                     yield Static("", id="targets", markup=False)
-                    yield PromptArea(self.history, cursor_blink=self.ui.cursor_blink,
-                                     id="prompt")
+                    yield PromptArea(self.history, cursor_blink=self.ui.cursor_blink, id="prompt")
             yield self._events_log
         yield Footer()
 
@@ -233,8 +241,9 @@ class LLMStreamApp(App[int]):
         for problem in self._problems:
             self.notify(problem, severity="error", timeout=8, markup=False)
         if self.history.last_error:
-            self.notify(f"prompt history: {self.history.last_error}", severity="warning",
-                        markup=False)
+            self.notify(
+                f"prompt history: {self.history.last_error}", severity="warning", markup=False
+            )
         if self.initial_prompt:
             self.prompt_area.load_text(self.initial_prompt)
             await self.send(self.initial_prompt)
@@ -251,12 +260,12 @@ class LLMStreamApp(App[int]):
 
     # -- panes --------------------------------------------------------------------------------
 
-    def _make_session(self, ref: str, table: dict[str, Any] | None = None,
-                      name: str | None = None) -> PaneSession:
+    def _make_session(
+        self, ref: str, table: dict[str, Any] | None = None, name: str | None = None
+    ) -> PaneSession:
         display = name or ref
         try:
-            llm = build_llm(table if table is not None else ref, name=name,
-                            settings=self.settings)
+            llm = build_llm(table if table is not None else ref, name=name, settings=self.settings)
         except Exception as exc:  # noqa: BLE001  # shown in the pane, never a traceback
             return PaneSession(display, ref, None, build_error=error_line(exc), clock=self.clock)
         return PaneSession(llm.name or display, ref, llm, clock=self.clock)
@@ -270,13 +279,16 @@ class LLMStreamApp(App[int]):
             candidate = f"{name}#{n}"
         return candidate
 
-    async def _mount_pane(self, session: PaneSession,
-                          record_name: str | None = None) -> StreamPane:
+    async def _mount_pane(self, session: PaneSession, record_name: str | None = None) -> StreamPane:
         session.record_name = record_name or self._unique_record_name(session.name)
         self._pane_serial += 1
         pane = StreamPane(
-            session, delimiter=self.delimiter, tints=self.tints, whitespace=self.whitespace,
-            markdown=self.ui.markdown, max_rows=self.ui.max_rows,
+            session,
+            delimiter=self.delimiter,
+            tints=self.tints,
+            whitespace=self.whitespace,
+            markdown=self.ui.markdown,
+            max_rows=self.ui.max_rows,
             id=f"pane-{self._pane_serial}",
         )
         self._panes.append(pane)
@@ -287,8 +299,9 @@ class LLMStreamApp(App[int]):
         self._update_targets()
         return pane
 
-    async def add_pane(self, ref: str, table: dict[str, Any] | None = None,
-                       name: str | None = None) -> StreamPane | None:
+    async def add_pane(
+        self, ref: str, table: dict[str, Any] | None = None, name: str | None = None
+    ) -> StreamPane | None:
         """Add a pane for ``ref`` (a configured name or ``KIND:MODEL``); a reference that
         cannot be built is reported and adds nothing."""
         session = self._make_session(ref, table, name)
@@ -343,16 +356,32 @@ class LLMStreamApp(App[int]):
             what = f"{table.get('kind', '?')}:{table.get('model', '')}"
             shown_name = palette_text(name)
             if name not in shown:
-                out.append((f"Add pane: {shown_name}", self.spawn(self.add_pane, name),
-                             palette_text(what)))
+                out.append(
+                    (f"Add pane: {shown_name}", self.spawn(self.add_pane, name), palette_text(what))
+                )
             if _lists_models(str(table.get("kind", ""))):
-                out.append((f"Models of {shown_name}…", partial(self.pick_model, name),
-                            "ask the server which models it serves"))
+                out.append(
+                    (
+                        f"Models of {shown_name}…",
+                        partial(self.pick_model, name),
+                        "ask the server which models it serves",
+                    )
+                )
         for pane in self.panes:
-            out.append((f"Remove pane: {palette_text(pane.session.name)}",
-                        self.spawn(self.remove_pane, pane), palette_text(pane.session.describe)))
-        out.append(("Add pane: KIND:MODEL…", self.action_add_ad_hoc,
-                    "any provider reference, e.g. simulated:steady"))
+            out.append(
+                (
+                    f"Remove pane: {palette_text(pane.session.name)}",
+                    self.spawn(self.remove_pane, pane),
+                    palette_text(pane.session.describe),
+                )
+            )
+        out.append(
+            (
+                "Add pane: KIND:MODEL…",
+                self.action_add_ad_hoc,
+                "any provider reference, e.g. simulated:steady",
+            )
+        )
         return out
 
     def spawn(self, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
@@ -364,8 +393,9 @@ class LLMStreamApp(App[int]):
         return call
 
     def action_providers(self) -> None:
-        commands = [SimpleCommand(name, cb, help_text)
-                    for name, cb, help_text in self.provider_commands()]
+        commands = [
+            SimpleCommand(name, cb, help_text) for name, cb, help_text in self.provider_commands()
+        ]
         self.search_commands(commands, placeholder="Add or remove panes…")
 
     def action_add_ad_hoc(self) -> None:
@@ -399,11 +429,13 @@ class LLMStreamApp(App[int]):
         for model in models:
             model = str(model)
             pane_name = f"{name}:{model}"
-            commands.append(SimpleCommand(
-                palette_text(model),
-                self.spawn(self.add_pane, pane_name, {**table, "model": model}, pane_name),
-                f"new pane from {palette_text(name)}",
-            ))
+            commands.append(
+                SimpleCommand(
+                    palette_text(model),
+                    self.spawn(self.add_pane, pane_name, {**table, "model": model}, pane_name),
+                    f"new pane from {palette_text(name)}",
+                )
+            )
         self.search_commands(commands, placeholder=f"Models of {escape_controls(name)}…")
 
     # -- runs ---------------------------------------------------------------------------------
@@ -445,8 +477,7 @@ class LLMStreamApp(App[int]):
         self.query_one("#summary").display = False
         recorder = self._session_recorder()
         recorder.begin_turn(prompt)  # a retry is saved as a new turn with the same prompt
-        await pane.start_run(prompt, version=self.events_version, retry=True,
-                             recorder=recorder)
+        await pane.start_run(prompt, version=self.events_version, retry=True, recorder=recorder)
 
     async def action_new_conversation(self) -> None:
         for pane in self.panes:
@@ -500,7 +531,7 @@ class LLMStreamApp(App[int]):
         if recorder is None:
             return
         problems = recorder.problems
-        for problem in problems[self._recorder_problems:]:
+        for problem in problems[self._recorder_problems :]:
             line = " ".join(escape_controls(problem).split())
             if line not in self._problems_shown:
                 self._problems_shown.add(line)
@@ -526,8 +557,9 @@ class LLMStreamApp(App[int]):
             recorder.start_recording(path)
         except (OSError, RecordingError) as exc:
             message = exc.strerror if isinstance(exc, OSError) else str(exc)
-            self.notify(f"cannot record: {escape_controls(str(message))}", severity="error",
-                        markup=False)
+            self.notify(
+                f"cannot record: {escape_controls(str(message))}", severity="error", markup=False
+            )
             return
         self.notify(f"recording to {path} (from the next prompt)", markup=False)
 
@@ -567,8 +599,11 @@ class LLMStreamApp(App[int]):
             try:
                 self._use_recorder(SessionRecorder.open(session=record.uid))
             except Exception as exc:  # noqa: BLE001  # reopen anyway; a new session saves on
-                self.notify(f"the reopened session will not be continued in the history: "
-                            f"{error_line(exc)}", severity="warning", markup=False)
+                self.notify(
+                    f"the reopened session will not be continued in the history: {error_line(exc)}",
+                    severity="warning",
+                    markup=False,
+                )
         configured = set(self.settings.provider_names())
         for provider in record.providers:
             name = provider.name
@@ -584,8 +619,7 @@ class LLMStreamApp(App[int]):
                 kept = kept_in_conversation(run.status, run.text)
                 if kept:
                     messages += [HumanMessage(prompt), AIMessage(run.text)]
-                shown.append((prompt, _answer_chunks(history, run.id),
-                              _ENDED_NOTE.get(run.status)))
+                shown.append((prompt, _answer_chunks(history, run.id), _ENDED_NOTE.get(run.status)))
                 await asyncio.sleep(0)  # a long session must not hold the keys up
             session.restore(messages, exchanges[-1][0] if exchanges else None, kept)
             pane = await self._mount_pane(session, record_name=name)
@@ -640,8 +674,11 @@ class LLMStreamApp(App[int]):
 
     def _show_summary(self, panes: Iterable[StreamPane]) -> None:
         entries = [
-            Entry(p.session.name, p.session.state,
-                  p.session.timeline.snapshot() if p.session.timeline else None)
+            Entry(
+                p.session.name,
+                p.session.state,
+                p.session.timeline.snapshot() if p.session.timeline else None,
+            )
             for p in panes
         ]
         summary = self.query_one("#summary", CompareSummary)
@@ -701,8 +738,11 @@ class LLMStreamApp(App[int]):
         self.whitespace = not self.whitespace
         for pane in self.panes:
             pane.body.set_whitespace(self.whitespace)
-        self.notify("whitespace shown (from new chunks on)" if self.whitespace
-                    else "whitespace plain (from new chunks on)")
+        self.notify(
+            "whitespace shown (from new chunks on)"
+            if self.whitespace
+            else "whitespace plain (from new chunks on)"
+        )
 
     def action_toggle_tints(self) -> None:
         self.tints = not self.tints
@@ -714,29 +754,41 @@ class LLMStreamApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Events log", "Show or hide the astream_events trace",
-                            self.action_toggle_events)
-        yield SystemCommand("Events filter", "Choose providers and event kinds shown",
-                            self.action_events_filter)
-        yield SystemCommand("Fold stream events", "Count stream events instead of listing",
-                            self.action_fold_events)
+        yield SystemCommand(
+            "Events log", "Show or hide the astream_events trace", self.action_toggle_events
+        )
+        yield SystemCommand(
+            "Events filter", "Choose providers and event kinds shown", self.action_events_filter
+        )
+        yield SystemCommand(
+            "Fold stream events", "Count stream events instead of listing", self.action_fold_events
+        )
         other: Literal["v1", "v2"] = "v1" if self.events_version == "v2" else "v2"
-        yield SystemCommand(f"Events schema {other}", f"Use astream_events {other}",
-                            lambda: self.set_events_version(other))
-        yield SystemCommand("Markdown view", "Toggle Markdown for the selected pane",
-                            self.action_toggle_markdown)
-        yield SystemCommand("Whitespace", "Show whitespace chunks and newlines",
-                            self.action_toggle_whitespace)
+        yield SystemCommand(
+            f"Events schema {other}",
+            f"Use astream_events {other}",
+            lambda: self.set_events_version(other),
+        )
+        yield SystemCommand(
+            "Markdown view", "Toggle Markdown for the selected pane", self.action_toggle_markdown
+        )
+        yield SystemCommand(
+            "Whitespace", "Show whitespace chunks and newlines", self.action_toggle_whitespace
+        )
         yield SystemCommand("Tints", "Alternate chunk tints on or off", self.action_toggle_tints)
-        yield SystemCommand("Compare summary", "Rank the finished providers",
-                            self.action_toggle_summary)
+        yield SystemCommand(
+            "Compare summary", "Rank the finished providers", self.action_toggle_summary
+        )
         yield SystemCommand("Providers", "Add or remove panes", self.action_providers)
-        yield SystemCommand("New conversation", "Forget every pane's history",
-                            self.action_new_conversation)
-        yield SystemCommand("History", "Browse saved sessions, reopen one to continue it",
-                            self.action_history)
-        yield SystemCommand("Record", "Record the conversation to a file from the next prompt",
-                            self.action_record)
+        yield SystemCommand(
+            "New conversation", "Forget every pane's history", self.action_new_conversation
+        )
+        yield SystemCommand(
+            "History", "Browse saved sessions, reopen one to continue it", self.action_history
+        )
+        yield SystemCommand(
+            "Record", "Record the conversation to a file from the next prompt", self.action_record
+        )
         yield SystemCommand("Help", "Every key binding", self.action_help)
 
     async def on_unmount(self) -> None:
@@ -759,8 +811,11 @@ class LLMStreamApp(App[int]):
 
 def _answer_chunks(history: History, run_id: int) -> list[str]:
     """A saved run's answer as it arrived: the texts of its answer chunks, in order."""
-    return [c["text"] for c in history.iter_chunks(run_id)
-            if c["text"] and c.get("channel") in (None, "refusal")]
+    return [
+        c["text"]
+        for c in history.iter_chunks(run_id)
+        if c["text"] and c.get("channel") in (None, "refusal")
+    ]
 
 
 def _lists_models(kind: str) -> bool:
@@ -785,8 +840,9 @@ def make_app(
     return LLMStreamApp(settings, providers=providers, prompt=prompt, clock=clock)
 
 
-def run_app(settings: Settings, providers: list[str] | None = None,
-            prompt: str | None = None) -> int:
+def run_app(
+    settings: Settings, providers: list[str] | None = None, prompt: str | None = None
+) -> int:
     """Run the app in the terminal; returns the process exit code."""
     app = make_app(settings, providers=providers, prompt=prompt)
     result = app.run()

@@ -26,12 +26,29 @@ class KeySpec:
 
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("send", "enter", "send", "Send the prompt to every pane", True, True, "prompt"),
-    KeySpec("newline", "ctrl+j,shift+enter", "newline", "Insert a newline in the prompt",
-            False, True, "prompt"),
-    KeySpec("history_prev", "up", "history_prev",
-            "Previous prompt from history (from the first line)", scope="prompt"),
-    KeySpec("history_next", "down", "history_next",
-            "Next prompt from history (from the last line)", scope="prompt"),
+    KeySpec(
+        "newline",
+        "ctrl+j,shift+enter",
+        "newline",
+        "Insert a newline in the prompt",
+        False,
+        True,
+        "prompt",
+    ),
+    KeySpec(
+        "history_prev",
+        "up",
+        "history_prev",
+        "Previous prompt from history (from the first line)",
+        scope="prompt",
+    ),
+    KeySpec(
+        "history_next",
+        "down",
+        "history_next",
+        "Next prompt from history (from the last line)",
+        scope="prompt",
+    ),
     KeySpec("cancel_all", "escape", "cancel_all", "Cancel every running pane", True),
     KeySpec("cancel_pane", "ctrl+g", "cancel_pane", "Cancel the selected pane"),
     KeySpec("retry", "ctrl+r", "retry", "Retry the selected pane's last prompt", True),
@@ -41,15 +58,19 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle_events", "ctrl+l", "toggle_events", "Show or hide the events log", True),
     KeySpec("events_filter", "f8", "events_filter", "Filter the events log"),
     KeySpec("fold_events", "f9", "fold_events", "Fold stream events into counts"),
-    KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown",
-            "Markdown view of the selected pane"),
-    KeySpec("toggle_whitespace", "f4", "toggle_whitespace",
-            "Show whitespace chunks and newlines (␣ ↵)"),
+    KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
+    KeySpec(
+        "toggle_whitespace", "f4", "toggle_whitespace", "Show whitespace chunks and newlines (␣ ↵)"
+    ),
     KeySpec("toggle_tints", "f5", "toggle_tints", "Alternate chunk tints on or off"),
     KeySpec("toggle_summary", "ctrl+s", "toggle_summary", "Show or hide the compare summary"),
     KeySpec("history", "f3", "history", "Browse saved sessions; reopen one to continue it"),
-    KeySpec("record", "f2", "record",
-            "Record the conversation from the next prompt to a file in the data dir"),
+    KeySpec(
+        "record",
+        "f2",
+        "record",
+        "Record the conversation from the next prompt to a file in the data dir",
+    ),
     KeySpec("help", "f1", "help", "List every key", True),
     KeySpec("command_palette", "ctrl+p", "command_palette", "Command palette", False, True),
     KeySpec("quit", "ctrl+q", "quit", "Quit", False, True),
@@ -59,16 +80,29 @@ KEY_IDS = frozenset(k.id for k in KEYS)
 
 #: Short footer labels (the description is for the help screen).
 _FOOTER = {
-    "send": "Send", "cancel_all": "Cancel", "retry": "Retry", "new_conversation": "New",
-    "providers": "Panes", "toggle_events": "Events", "toggle_markdown": "Markdown",
-    "help": "Help", "command_palette": "Palette",
+    "send": "Send",
+    "cancel_all": "Cancel",
+    "retry": "Retry",
+    "new_conversation": "New",
+    "providers": "Panes",
+    "toggle_events": "Events",
+    "toggle_markdown": "Markdown",
+    "help": "Help",
+    "command_palette": "Palette",
 }
 
 
 def bindings(scope: str) -> list[Binding]:
     return [
-        Binding(k.keys, k.action, _FOOTER.get(k.id, k.description), show=k.show,
-                priority=k.priority, id=k.id, tooltip=k.description)
+        Binding(
+            k.keys,
+            k.action,
+            _FOOTER.get(k.id, k.description),
+            show=k.show,
+            priority=k.priority,
+            id=k.id,
+            tooltip=k.description,
+        )
         for k in KEYS
         if k.scope == scope
     ]

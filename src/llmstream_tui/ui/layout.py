@@ -212,7 +212,7 @@ class ChunkLayout:
         if index < 0:
             self.clear()
             return
-        del self.lines[index + 1:]
+        del self.lines[index + 1 :]
         line = self.lines[index]
         line.text = line.text[:text_len]
         del line.ends[runs:]
@@ -321,8 +321,9 @@ class ChunkLayout:
             cut = display.find("\n", pos)
         self._add_slice(display, lens, ends, kinds, pos, len(display))
 
-    def _add_slice(self, display: str, lens: list[int], ends: array[int], kinds: bytes,
-                   pos: int, stop: int) -> None:
+    def _add_slice(
+        self, display: str, lens: list[int], ends: array[int], kinds: bytes, pos: int, stop: int
+    ) -> None:
         """Append ``display[pos:stop]`` (no newline in it) to the last line, with the runs
         that cover it (``lens``: run lengths, ``ends``: run ends as offsets in ``display``)."""
         if pos >= stop:
@@ -342,12 +343,12 @@ class ChunkLayout:
                 self._add_slice(display, lens, ends, kinds, mid, stop)
                 return
         if last > first:
-            cut = [ends[first] - pos, *lens[first + 1:last], stop - ends[last - 1]]
+            cut = [ends[first] - pos, *lens[first + 1 : last], stop - ends[last - 1]]
         else:
             cut = [stop - pos]
         new_ends = array("i", accumulate(cut, initial=len(line.text)))
         del new_ends[0]
-        new_kinds = kinds[first:last + 1]
+        new_kinds = kinds[first : last + 1]
         if line.kinds and line.kinds[-1] == new_kinds[0]:
             line.ends[-1] = new_ends[0]
             del new_ends[0]

@@ -105,8 +105,15 @@ def kept_in_conversation(status: str, text: str) -> bool:
 class PaneSession:
     """A provider, its conversation, and what its current run has produced but not yet shown."""
 
-    def __init__(self, name: str, ref: str, llm: LanguageModel | None, *,
-                 build_error: str | None = None, clock: Clock = time.perf_counter_ns) -> None:
+    def __init__(
+        self,
+        name: str,
+        ref: str,
+        llm: LanguageModel | None,
+        *,
+        build_error: str | None = None,
+        clock: Clock = time.perf_counter_ns,
+    ) -> None:
         self.name = name
         self.ref = ref
         self.llm = llm
@@ -235,8 +242,13 @@ class PaneSession:
             description = self._description = describe_model(self.llm)
         return recorder.start_run(self.record_name, description=description, timeline=timeline)
 
-    async def run(self, prompt: str, *, version: Literal["v1", "v2"] = "v2",
-                  recorder: SessionRecorder | None = None) -> None:
+    async def run(
+        self,
+        prompt: str,
+        *,
+        version: Literal["v1", "v2"] = "v2",
+        recorder: SessionRecorder | None = None,
+    ) -> None:
         """Stream one answer to ``prompt`` with this pane's history. Meant to be the body of
         the pane's worker; cancelling it closes the provider's iterator (and connection).
         With ``recorder``, the run is saved as the current turn's answer of this pane."""
@@ -287,10 +299,16 @@ class PaneSession:
                         chunk = ev["data"]["chunk"]
                         if chat:
                             text = chunk.content
-                            payload = chunk if (
-                                chunk.usage_metadata or chunk.additional_kwargs
-                                or chunk.response_metadata or chunk.tool_call_chunks
-                            ) else text
+                            payload = (
+                                chunk
+                                if (
+                                    chunk.usage_metadata
+                                    or chunk.additional_kwargs
+                                    or chunk.response_metadata
+                                    or chunk.tool_call_chunks
+                                )
+                                else text
+                            )
                         else:
                             text = payload = chunk
                         if waiting:
@@ -307,8 +325,13 @@ class PaneSession:
                         elif saved is not None:
                             self._observe(saved, ev, False)
                         events_append(
-                            (name, (timeline.last_ns or start) - start, stream_name, run_id,
-                             payload)
+                            (
+                                name,
+                                (timeline.last_ns or start) - start,
+                                stream_name,
+                                run_id,
+                                payload,
+                            )
                         )
                         n += 1
                         if n % YIELD_EVERY == 0:
@@ -335,8 +358,9 @@ class PaneSession:
                 saved.error(exc, self.answer_text())
             first = timeline.start_ns
             rel = (timeline.clock() - first) if first is not None else 0
-            self.events.append((name, rel, "error", self.run_id,
-                                {"event": "error", "data": {"error": self.error}}))
+            self.events.append(
+                (name, rel, "error", self.run_id, {"event": "error", "data": {"error": self.error}})
+            )
         finally:
             timeline.finish()
             if generation == self.generation:  # a newer run has not taken over the pane

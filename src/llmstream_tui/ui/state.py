@@ -40,7 +40,7 @@ class PromptHistory:
                 continue  # a torn last line from a crash: skip it, keep the rest
             if isinstance(value, str) and value:
                 self.entries.append(value)
-        self.entries = self.entries[-self.limit:]
+        self.entries = self.entries[-self.limit :]
 
     def add(self, prompt: str) -> None:
         if not prompt.strip():
@@ -49,7 +49,7 @@ class PromptHistory:
             return
         self.entries.append(prompt)
         rewrite = len(self.entries) > self.limit
-        self.entries = self.entries[-self.limit:]
+        self.entries = self.entries[-self.limit :]
         if self.path is None:
             return
         try:

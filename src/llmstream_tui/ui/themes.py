@@ -65,8 +65,17 @@ APP_VARIABLES_LIGHT: dict[str, str] = {
 APP_VARIABLE_NAMES = frozenset(APP_VARIABLES_DARK)
 
 _COLOR_KEYS = (
-    "primary", "secondary", "warning", "error", "success", "accent",
-    "foreground", "background", "surface", "panel", "boost",
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
 )
 _OTHER_KEYS = {"name": str, "dark": bool, "luminosity_spread": float, "text_alpha": float}
 
@@ -124,7 +133,12 @@ def theme_from_table(table: dict[str, Any], where: str) -> Theme:
         raise ThemeFileError(f"{where}: variables: expected a table")
     checked: dict[str, str] = {}
     for key, value in variables.items():
-        if key in APP_VARIABLE_NAMES or "color" in key or "background" in key or "foreground" in key:
+        if (
+            key in APP_VARIABLE_NAMES
+            or "color" in key
+            or "background" in key
+            or "foreground" in key
+        ):
             checked[key] = _check_color(value, f"{where}: variables.{key}")
         elif isinstance(value, str):
             checked[key] = value

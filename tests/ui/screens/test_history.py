@@ -36,8 +36,7 @@ class Host(App[None]):
         self.results: list[SessionRecord | None] = []
 
     def on_mount(self) -> None:
-        self.push_screen(HistoryScreen(self.history, page_size=self.page_size),
-                         self.results.append)
+        self.push_screen(HistoryScreen(self.history, page_size=self.page_size), self.results.append)
 
     @property
     def screen_(self) -> HistoryScreen:
@@ -82,8 +81,10 @@ async def test_enter_reopens_the_highlighted_session() -> None:
     history.close()
     (record,) = app.results
     assert record is not None and record.uid == uid
-    assert record.messages("b") == [{"role": "user", "content": "the one"},
-                                    {"role": "assistant", "content": "bye"}]
+    assert record.messages("b") == [
+        {"role": "user", "content": "the one"},
+        {"role": "assistant", "content": "bye"},
+    ]
 
 
 async def test_escape_closes_with_nothing() -> None:
@@ -153,8 +154,7 @@ async def test_delete_needs_two_presses_and_removes_the_session() -> None:
 
 
 async def test_untrusted_text_is_shown_inert() -> None:
-    save("title \x1b[2J", {"a": "answer \x1b]52;c;aGk=\x07 [bold]not markup[/]"},
-         status="none")
+    save("title \x1b[2J", {"a": "answer \x1b]52;c;aGk=\x07 [bold]not markup[/]"}, status="none")
     history = History()
     app = Host(history)
     async with app.run_test(size=(160, 30)) as pilot:

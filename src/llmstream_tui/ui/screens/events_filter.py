@@ -53,7 +53,8 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
                     id="providers",
                 )
                 yield SelectionList[str](
-                    *[(k, k, k in self.current.kinds) for k in KINDS], id="kinds",
+                    *[(k, k, k in self.current.kinds) for k in KINDS],
+                    id="kinds",
                 )
             yield Checkbox("Fold stream events into counts", self.current.fold, id="fold")
             yield Label("Space toggles · Enter on Apply · ctrl+s applies · Esc cancels")

@@ -36,8 +36,14 @@ SEARCH_DELAY_S = 0.15
 #: Characters of each answer shown in the preview.
 PREVIEW_CHARS = 300
 
-_STATUS_STYLE = {"done": "green", "error": "red", "interrupted": "yellow",
-                 "cancelled": "yellow", "streaming": "cyan", "empty": "dim"}
+_STATUS_STYLE = {
+    "done": "green",
+    "error": "red",
+    "interrupted": "yellow",
+    "cancelled": "yellow",
+    "streaming": "cyan",
+    "empty": "dim",
+}
 
 
 def _one_line(text: str, width: int) -> str:
@@ -77,12 +83,14 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         with Vertical() as box:
             box.border_title = "History"
             yield Input(placeholder="Search prompts and answers…", id="history-search")
-            table: DataTable[Text] = DataTable(id="history-table", cursor_type="row",
-                                               zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="history-table", cursor_type="row", zebra_stripes=True
+            )
             yield table
             yield Static(id="history-preview")
-            yield Static(Text("enter reopen · delete (twice) delete · esc close"),
-                         id="history-hint")
+            yield Static(
+                Text("enter reopen · delete (twice) delete · esc close"), id="history-hint"
+            )
 
     @property
     def table(self) -> DataTable[Text]:
@@ -90,8 +98,13 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
 
     def on_mount(self) -> None:
         table = self.table
-        for label, key in (("ID", "id"), ("updated", "updated"), ("status", "status"),
-                           ("providers", "providers"), ("title", "title")):
+        for label, key in (
+            ("ID", "id"),
+            ("updated", "updated"),
+            ("status", "status"),
+            ("providers", "providers"),
+            ("title", "title"),
+        ):
             table.add_column(label, key=key)
         self.reload()
         table.focus()
@@ -112,14 +125,16 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         if self.exhausted:
             return
         before = self.rows[-1].page_key if self.rows else None
-        page = self.history.list_sessions(limit=self.page_size, before=before,
-                                          search=self.search or None)
+        page = self.history.list_sessions(
+            limit=self.page_size, before=before, search=self.search or None
+        )
         self.exhausted = len(page) < self.page_size
         table = self.table
         for row in page:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
             table.add_row(
-                Text(str(row.id)), Text(when),
+                Text(str(row.id)),
+                Text(when),
                 Text(row.status, style=_STATUS_STYLE.get(row.status, "")),
                 Text(_one_line(", ".join(row.providers), 30)),
                 Text(_one_line(row.title, 80) or "(untitled)"),
@@ -160,8 +175,14 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         preview = self.query_one("#history-preview", Static)
         row = self.highlighted
         if row is None:
-            preview.update(Text("No saved sessions." if not self.search
-                                else f"No session contains {self.search!r}.", style="dim"))
+            preview.update(
+                Text(
+                    "No saved sessions."
+                    if not self.search
+                    else f"No session contains {self.search!r}.",
+                    style="dim",
+                )
+            )
             return
         try:
             record = self.history.load(row.id)

@@ -82,8 +82,9 @@ class CompareSummary(Static):
 
 
 def build_table(entries: Sequence[Entry], best: Style, muted: Style) -> Table:
-    table = Table(box=None, padding=(0, 1), expand=False, show_edge=False,
-                  header_style="bold", title=None)
+    table = Table(
+        box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold", title=None
+    )
     table.add_column("provider", no_wrap=True)
     for label, _, _ in COLUMNS:
         table.add_column(label, justify="right", no_wrap=True)

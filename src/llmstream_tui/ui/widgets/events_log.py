@@ -55,8 +55,16 @@ class EventFilter:
 class FoldRow:
     """Stream events of one run folded into a count; updated in place as more arrive."""
 
-    __slots__ = ("count", "first_ns", "last_chunk", "last_ns", "name", "provider", "run_id",
-                 "serial")
+    __slots__ = (
+        "count",
+        "first_ns",
+        "last_chunk",
+        "last_ns",
+        "name",
+        "provider",
+        "run_id",
+        "serial",
+    )
 
     def __init__(self, provider: str, rel: int, name: str, run_id: str, serial: int) -> None:
         self.provider = provider
@@ -102,8 +110,14 @@ class EventsLog(ScrollView, can_focus=True):
     EventsLog > .events-log--error { color: $event-error; text-style: bold; }
     """
 
-    def __init__(self, *, max_lines: int = 5000, fold: bool = False,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_lines: int = 5000,
+        fold: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.max_lines = max_lines
         self.entries: deque[EventEntry] = deque(maxlen=max_lines)

@@ -24,12 +24,19 @@ class PromptArea(TextArea):
             self.text = text
             super().__init__()
 
-    def __init__(self, history: PromptHistory, *, cursor_blink: bool = True,
-                 id: str | None = None) -> None:
-        super().__init__("", id=id, soft_wrap=True, show_line_numbers=False,
-                         tab_behavior="focus", compact=True,
-                         highlight_cursor_line=False,
-                         placeholder="Ask every pane… (Enter sends, ctrl+j for a newline)")
+    def __init__(
+        self, history: PromptHistory, *, cursor_blink: bool = True, id: str | None = None
+    ) -> None:
+        super().__init__(
+            "",
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,
+            highlight_cursor_line=False,
+            placeholder="Ask every pane… (Enter sends, ctrl+j for a newline)",
+        )
         self.prompt_history = history
         self.cursor_blink = cursor_blink
         #: position while walking history: len(entries) means "the draft"

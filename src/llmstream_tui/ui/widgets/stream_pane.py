@@ -32,7 +32,12 @@ if TYPE_CHECKING:
     from ...sessions.recorder import SessionRecorder
 
 STATE_ICONS = {
-    "idle": "○", "waiting": "◔", "streaming": "●", "done": "✓", "error": "✗", "cancelled": "■",
+    "idle": "○",
+    "waiting": "◔",
+    "streaming": "●",
+    "done": "✓",
+    "error": "✗",
+    "cancelled": "■",
 }
 
 EMPTY_HINT = "Chunks will appear here between delimiters, on alternating tints: |Spark|ling| water|"
@@ -125,8 +130,13 @@ class StreamPane(Vertical, can_focus=False):
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
         self.session = session
-        self.body = ChunkView(delimiter=delimiter, tints=tints, whitespace=whitespace,
-                              max_rows=max_rows, classes="pane-body")
+        self.body = ChunkView(
+            delimiter=delimiter,
+            tints=tints,
+            whitespace=whitespace,
+            max_rows=max_rows,
+            classes="pane-body",
+        )
         self.markdown_on = markdown
         self._markdown: Markdown | None = None
         self._md_stream: object | None = None
@@ -175,7 +185,6 @@ class StreamPane(Vertical, can_focus=False):
         if error:
             self.error_line.update(Text(error))
 
-
     def _paint_state(self) -> None:
         state = self._shown_state
         if state:
@@ -213,7 +222,11 @@ class StreamPane(Vertical, can_focus=False):
         body.begin_answer()
 
     async def start_run(
-        self, prompt: str, *, version: Literal["v1", "v2"], retry: bool = False,
+        self,
+        prompt: str,
+        *,
+        version: Literal["v1", "v2"],
+        retry: bool = False,
         recorder: SessionRecorder | None = None,
     ) -> None:
         """Echo the prompt, open the answer, and start the worker. ``retry`` replaces the
@@ -231,8 +244,11 @@ class StreamPane(Vertical, can_focus=False):
         self._open_exchange(prompt)
         self._show_gaps([])
         self.worker = self.run_worker(
-            s.run(prompt, version=version, recorder=recorder), group=f"pane-{id(self)}",
-            exclusive=True, exit_on_error=False, name=f"stream {s.name}",
+            s.run(prompt, version=version, recorder=recorder),
+            group=f"pane-{id(self)}",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"stream {s.name}",
         )
         s.state = "waiting"
         self._show_state()
@@ -289,7 +305,7 @@ class StreamPane(Vertical, can_focus=False):
             if self.markdown_on and stream is not None and s.running:
                 parts = s.answer_parts
                 if len(parts) > self._md_written:
-                    text = "".join(parts[self._md_written:])
+                    text = "".join(parts[self._md_written :])
                     self._md_written = len(parts)
                     await stream.write(escape_controls(text))  # type: ignore[attr-defined]  # MarkdownStream
         self._frames += 1
