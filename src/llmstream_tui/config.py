@@ -6,8 +6,9 @@ file (``--config PATH``, else ``$LLMSTREAM_CONFIG_FILE``, else the user config d
 ``config.example.toml`` documents every key and is loaded by a test.
 
 Provider tables are kept as plain dicts here and validated per kind by
-``providers.registry`` (each kind has its own options), so an unknown key in any table is
-reported with its full path.
+``providers.registry`` (each kind has its own options, in ``providers.spec``), so an unknown
+key in any table is reported with its full path. This module sits above the providers: it
+imports them, never the other way round.
 """
 
 from __future__ import annotations
@@ -26,44 +27,8 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .locations import default_config_file
-
-#: Offline providers that always exist; a config table of the same name replaces one.
-BUILTIN_PROVIDERS: dict[str, dict[str, Any]] = {
-    "swift": {"kind": "simulated", "model": "swift", "seed": 1},
-    "steady": {"kind": "simulated", "model": "steady", "seed": 2},
-}
-
-
-class Params(BaseModel):
-    """Generation parameters, mapped by each provider to its own names."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    temperature: float | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    top_p: float | None = None
-    stop: list[str] | None = None
-    seed: int | None = None
-    system: str | None = None
-
-
-class ProviderSpec(BaseModel):
-    """Options every provider kind accepts. Kinds subclass it with their own."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str
-    model: str = ""
-    base_url: str | None = None
-    #: Name of the environment variable holding the key; the key itself is never configured.
-    api_key_env: str | None = None
-    params: Params = Field(default_factory=Params)
-    stream: bool = True
-    #: Seconds without a byte before the stream is given up (a stall).
-    timeout: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=2, ge=0, le=10)
-    headers: dict[str, str] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+from .providers.registry import validate_table
+from .providers.spec import BUILTIN_PROVIDERS, describe_validation_error
 
 
 class UISettings(BaseModel):
@@ -135,16 +100,6 @@ class Settings(BaseSettings):
 _TOML_FILE: dict[str, Path | None] = {}
 
 
-def _describe(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {msg}{more}"
-
-
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read settings. ``path=None`` uses ``$LLMSTREAM_CONFIG_FILE`` or the user config
     file, which may be absent (defaults apply); an explicit path must exist.
@@ -172,11 +127,9 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(f"{file}: {_describe(exc)}") from None
+        raise ConfigError(f"{file}: {describe_validation_error(exc)}") from None
     finally:
         _TOML_FILE.pop("path", None)
-    from .providers.registry import validate_table
-
     for name, table in settings.providers.items():
         validate_table(table, where=f"{file}: providers.{name}")
     for name in settings.default_providers:

@@ -9,9 +9,9 @@ from typing import Literal
 import pytest
 from pydantic import Field
 
-from llmstream_tui.config import ProviderSpec
 from llmstream_tui.errors import RecordingError
 from llmstream_tui.providers.registry import validate_table
+from llmstream_tui.providers.spec import ProviderSpec
 from llmstream_tui.sessions.recording import (
     FORMAT,
     MAX_PROBLEMS,

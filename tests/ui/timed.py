@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from llmstream_tui.config import ProviderSpec
 from llmstream_tui.core.parts import StreamPart
 from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
 from llmstream_tui.errors import AuthError
+from llmstream_tui.providers.spec import ProviderSpec
 
 MS = 1_000_000
 #: names of the runs whose stream was closed (finished, failed or cancelled), in order

@@ -39,12 +39,12 @@ from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.messages import UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder, SSEEvent
 from .http import HTTPModel, json_loads
+from .spec import ProviderSpec
 
 #: The API version this module speaks (the only one Anthropic has published).
 ANTHROPIC_VERSION: Final = "2023-06-01"

@@ -28,12 +28,12 @@ from contextlib import aclosing
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from ..config import ProviderSpec
 from ..core.messages import UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder, SSEEvent
 from .http import HTTPModel, json_loads
+from .spec import ProviderSpec
 
 #: The API root when ``base_url`` is not set (the path includes its version, ``v1beta``).
 DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com/v1beta"

@@ -78,7 +78,6 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import SecretStr
 
-from ..config import ProviderSpec
 from ..core.inert import escape_controls
 from ..core.runnable import Flavor, LanguageModel, RunContext
 from ..errors import (
@@ -94,6 +93,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..wire.jsonload import json_loads
+from .spec import ProviderSpec
 
 __all__ = [
     "USER_AGENT",

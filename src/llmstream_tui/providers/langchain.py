@@ -34,12 +34,12 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.inert import escape_controls
 from ..core.messages import LC_AUTO_PREFIX, BaseMessage, UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..errors import ConfigError, ProviderError, UpstreamError
+from .spec import ProviderSpec
 
 #: Keys of ``response_metadata`` that name the stop reason, by integration.
 _FINISH_KEYS = ("finish_reason", "stop_reason", "done_reason")

@@ -31,7 +31,6 @@ from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import Flavor, ModelRequest, RunContext
@@ -39,6 +38,7 @@ from ..errors import ProviderError
 from ..wire.errors import WireDecodeError
 from ..wire.ndjson import NDJSONDecoder
 from .http import HTTPModel
+from .spec import ProviderSpec
 
 #: The server used when neither ``base_url`` nor ``$OLLAMA_HOST`` says otherwise.
 DEFAULT_BASE_URL: Final = "http://localhost:11434"

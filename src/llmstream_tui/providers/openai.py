@@ -24,13 +24,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, ClassVar, Literal, Protocol
 
-from ..config import ProviderSpec
 from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..errors import StreamProtocolError, StreamTruncated, UpstreamError
 from ..wire.sse import SSEDecoder
 from .http import HTTPModel, error_message_from_json, json_loads
+from .spec import ProviderSpec
 
 _loads = json_loads
 

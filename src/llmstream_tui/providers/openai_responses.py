@@ -21,13 +21,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, Literal
 
-from ..config import ProviderSpec
 from ..core.messages import message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.sse import SSEDecoder
 from .http import HTTPModel, json_loads
 from .openai import ErrorBuilder, PlainErrors, openai_usage
+from .spec import ProviderSpec
 
 _loads = json_loads
 

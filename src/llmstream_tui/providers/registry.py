@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from ..config import ProviderSpec, Settings, _describe
 from ..errors import ConfigError
+from .spec import BUILTIN_PROVIDERS, ProviderSpec, describe_validation_error
 
 if TYPE_CHECKING:
     import httpx
@@ -63,7 +63,7 @@ def validate_table(table: Mapping[str, Any], *, where: str = "provider") -> Prov
     try:
         spec: ProviderSpec = cls.Spec.model_validate(dict(table))
     except ValidationError as exc:
-        raise ConfigError(f"{where}.{_describe(exc)}") from None
+        raise ConfigError(f"{where}.{describe_validation_error(exc)}") from None
     return spec
 
 
@@ -82,17 +82,21 @@ def parse_reference(ref: str) -> dict[str, Any]:
     return table
 
 
-def resolve(ref: str, settings: Settings | None) -> tuple[str, dict[str, Any]]:
+class ProviderTables(Protocol):
+    """Where configured provider tables are looked up by name (``Settings`` is one): the
+    registry needs only this, so it never imports the settings module above it."""
+
+    def provider_table(self, name: str) -> Mapping[str, Any] | None: ...
+
+
+def resolve(ref: str, settings: ProviderTables | None) -> tuple[str, dict[str, Any]]:
     """(display name, table) for a reference."""
     if settings is not None:
         table = settings.provider_table(ref)
         if table is not None:
-            return ref, table
-    elif ":" not in ref:
-        from ..config import BUILTIN_PROVIDERS
-
-        if ref in BUILTIN_PROVIDERS:
-            return ref, BUILTIN_PROVIDERS[ref]
+            return ref, dict(table)
+    elif ":" not in ref and ref in BUILTIN_PROVIDERS:
+        return ref, BUILTIN_PROVIDERS[ref]
     return ref, parse_reference(ref)
 
 
@@ -100,7 +104,7 @@ def build_llm(
     spec: str | Mapping[str, Any],
     *,
     name: str | None = None,
-    settings: Settings | None = None,
+    settings: ProviderTables | None = None,
     client: httpx.AsyncClient | None = None,
 ) -> LanguageModel:
     """A ready backend from a provider table (``{"kind": ..., ...}``) or a reference.

@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..errors import (
@@ -37,6 +36,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..sessions.recording import RecordingReader
+from .spec import ProviderSpec
 
 _CHANNELS = {
     None: TEXT,

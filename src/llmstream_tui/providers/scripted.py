@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.parts import META, StreamPart
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..errors import ScriptedFailure
+from .spec import ProviderSpec
 
 #: The origin example's chunks (LangChain's "How to stream responses from an LLM").
 DEFAULT_CHUNKS = [

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..config import ProviderSpec
 from ..core.parts import StreamPart
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..core.simulated import PROFILES, LatencyProfile, simulate
+from .spec import ProviderSpec
 
 
 class SimulatedSpec(ProviderSpec):
