@@ -16,6 +16,7 @@ from .core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessag
 from .core.metrics import MetricsSnapshot, StreamTimeline
 from .core.runnable import LanguageModel
 from .providers.registry import build_llm
+from .version import VERSION
 
 __all__ = [
     "AIMessage",
@@ -29,4 +30,4 @@ __all__ = [
     "build_llm",
     "load_settings",
 ]
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from llmstream_tui.core.messages import AIMessageChunk
+from llmstream_tui.core.recording import dump_line, header, write_recording
 from llmstream_tui.errors import ConfigError, ScriptedFailure, StreamTruncated
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.providers.replay import ReplayModel, replay_tables
-from llmstream_tui.sessions.recording import dump_line, header, write_recording
 from tests.sessions.support import chunk_lines, lines_of, record_file
 
 GAP_TOLERANCE_S = 0.020

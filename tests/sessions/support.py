@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from llmstream_tui.core.metrics import StreamTimeline
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.errors import ProviderError
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.recorder import SessionRecorder
-from llmstream_tui.sessions.recording import RecordingReader
 
 
 async def record_turn(

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from llmstream_tui.cli import main
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.sessions.history import History
-from llmstream_tui.sessions.recording import RecordingReader
 
 CANARY = "sk-canary-3f9c1d7e-do-not-leak"
 

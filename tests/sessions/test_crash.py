@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from llmstream_tui.cli import main
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.errors import StreamTruncated
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.history import History
-from llmstream_tui.sessions.recording import RecordingReader
 
 #: What a SIGKILL may lose: chunks that arrived during the last this-many seconds.
 LOSS_WINDOW_S = 0.100

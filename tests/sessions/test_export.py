@@ -6,11 +6,11 @@ import asyncio
 import io
 from pathlib import Path
 
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.export import export_jsonl, export_markdown
 from llmstream_tui.sessions.history import History
 from llmstream_tui.sessions.recorder import SessionRecorder
-from llmstream_tui.sessions.recording import RecordingReader
 from tests.sessions.support import record_turn
 
 GOOD = {"kind": "scripted", "chunks": ["Spark", "ling", " water"], "delay_ms": 2}

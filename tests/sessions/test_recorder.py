@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from llmstream_tui.core.metrics import StreamTimeline
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.errors import RecordingError, StreamTimeout
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.history import History
 from llmstream_tui.sessions.recorder import FLUSH_INTERVAL_S, SessionRecorder
-from llmstream_tui.sessions.recording import RecordingReader
 from tests.sessions.support import chunk_lines, lines_of, record_turn
 
 PIECES = ["Spark", "ling", " water"]

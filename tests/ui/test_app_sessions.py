@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from llmstream_tui.cli import main
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.sessions.history import History, HistoryWriter
-from llmstream_tui.sessions.recording import RecordingReader
 from llmstream_tui.ui.app import LLMStreamApp, make_app
 from llmstream_tui.ui.screens.history import HistoryScreen
 from tests.ui.conftest import make_settings, scripted

@@ -8,10 +8,10 @@ from typing import Any
 
 from llmstream_tui import build_llm
 from llmstream_tui.core.messages import AIMessage, HumanMessage
+from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.errors import AuthError
 from llmstream_tui.sessions.history import RunRecord, SessionRecord
 from llmstream_tui.sessions.recorder import SessionRecorder
-from llmstream_tui.sessions.recording import RecordingReader
 from llmstream_tui.ui.session import (
     YIELD_EVERY,
     PaneSession,

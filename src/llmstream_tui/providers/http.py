@@ -92,6 +92,7 @@ from ..errors import (
     StreamTruncated,
     UpstreamError,
 )
+from ..version import VERSION
 from ..wire.jsonload import json_loads
 from .spec import ProviderSpec
 
@@ -103,7 +104,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
-USER_AGENT = "llmstream-tui/0.1"
+USER_AGENT = f"llmstream-tui/{VERSION}"
 #: Statuses retried before the first byte (rate limits and overload).
 RETRY_STATUSES = frozenset({429, 503, 529})
 #: At most this much of an error body is read, and this much of its message shown.

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.recording import RecordingReader
 from ..core.runnable import LanguageModel, ModelRequest, RunContext
 from ..errors import (
     ConfigError,
@@ -35,7 +36,6 @@ from ..errors import (
     StreamTruncated,
     UpstreamError,
 )
-from ..sessions.recording import RecordingReader
 from .spec import ProviderSpec
 
 _CHANNELS = {

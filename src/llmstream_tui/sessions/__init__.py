@@ -5,6 +5,7 @@ Core code: never imports textual. ``recording.py`` documents the file format.
 
 from __future__ import annotations
 
+from ..core.recording import RecordingReader, RecordingWriter
 from .history import (
     History,
     HistoryWriter,
@@ -14,7 +15,6 @@ from .history import (
     SessionSummary,
 )
 from .recorder import RunRecorder, SessionRecorder
-from .recording import RecordingReader, RecordingWriter
 
 __all__ = [
     "History",

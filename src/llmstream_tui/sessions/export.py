@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 from ..core.inert import escape_controls
+from ..core.recording import dump_line
 from .history import History, ProviderRecord, RunRecord, SessionRecord
-from .recording import dump_line
 
 #: (metrics key, column title, format) of the Markdown metrics table.
 METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (

@@ -534,7 +534,7 @@ class History:
     def export_lines(self, ref: int | str) -> Iterator[dict[str, Any]]:
         """The session as a recording (header first), streamed: ``write_recording`` or
         ``dump_line`` each. Runs are written one after another, turn by turn."""
-        from .recording import header
+        from ..core.recording import header
 
         record = self.load(ref)
         yield header(session=record.uid, title=record.title)

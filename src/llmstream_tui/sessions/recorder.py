@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ..core.events import summarise_output
+from ..core.recording import RecordingWriter, describe_provider, error_line
 from ..errors import LLMStreamError, RecordingError
-from .recording import RecordingWriter, describe_provider, error_line
 
 if TYPE_CHECKING:
     from ..config import Settings

@@ -9,10 +9,7 @@ from typing import Literal
 import pytest
 from pydantic import Field
 
-from llmstream_tui.errors import RecordingError
-from llmstream_tui.providers.registry import validate_table
-from llmstream_tui.providers.spec import ProviderSpec
-from llmstream_tui.sessions.recording import (
+from llmstream_tui.core.recording import (
     FORMAT,
     MAX_PROBLEMS,
     VERSION,
@@ -22,6 +19,9 @@ from llmstream_tui.sessions.recording import (
     dump_line,
     write_recording,
 )
+from llmstream_tui.errors import RecordingError
+from llmstream_tui.providers.registry import validate_table
+from llmstream_tui.providers.spec import ProviderSpec
 
 RUN = [
     {"type": "prompt", "turn": 0, "text": "hi"},

@@ -82,6 +82,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Self
 
 from ..errors import RecordingError
+from ..version import VERSION as PACKAGE_VERSION
 
 FORMAT: Final = "llmstream-recording"
 VERSION: Final = 1
@@ -132,14 +133,12 @@ def dump_lines(lines: Iterable[Mapping[str, Any]]) -> bytes:
 
 def header(**extra: Any) -> dict[str, Any]:
     """The first line of a new recording."""
-    from .. import __version__
-
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "format": FORMAT,
         "version": VERSION,
         "created": now,
-        "generator": f"llmstream-tui {__version__}",
+        "generator": f"llmstream-tui {PACKAGE_VERSION}",
         **extra,
     }
 
