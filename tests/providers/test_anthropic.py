@@ -24,9 +24,9 @@ from llmstream_tui.errors import (
 from llmstream_tui.providers.anthropic import AnthropicModel
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 
-WIRE = SHARED_WIRE / "anthropic"
+WIRE = FIXTURE_WIRE / "anthropic"
 FILES = sorted(WIRE.glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]
 CANARY = "sk-ant-canary-7f3a9b1c2d"

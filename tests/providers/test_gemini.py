@@ -1,7 +1,7 @@
 """The ``gemini`` kind: the recorded stream, decoding rules, requests, the key, listing.
 
 There is no official SDK among our test dependencies for Gemini, so the conformance test
-compares against values derived by hand from /work/shared/wire/gemini/basic.sse (see
+compares against values derived by hand from tests/fixtures/wire/gemini/basic.sse (see
 ``EXPECTED``), served whole, one byte per write and in random pieces.
 """
 
@@ -26,9 +26,9 @@ from llmstream_tui.errors import (
 from llmstream_tui.providers.gemini import GeminiModel
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 
-WIRE = SHARED_WIRE / "gemini"
+WIRE = FIXTURE_WIRE / "gemini"
 CANARY = "AIza-canary-0b1e2c3d4f"
 
 #: Derived by hand from basic.sse: the four events' ``parts[].text`` joined, the last event's

@@ -30,9 +30,9 @@ from llmstream_tui.providers.ollama import (
 )
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 
-WIRE = SHARED_WIRE / "ollama"
+WIRE = FIXTURE_WIRE / "ollama"
 FILES = sorted(WIRE.glob("*.ndjson"))
 PATTERNS = ["whole", "bytes", "random"]
 

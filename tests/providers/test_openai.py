@@ -27,9 +27,9 @@ from llmstream_tui.providers.openai import (
 )
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 
-WIRE = SHARED_WIRE
+WIRE = FIXTURE_WIRE
 CHAT_FILES = sorted((WIRE / "openai-chat").glob("*.sse"))
 COMPLETIONS_FILES = sorted((WIRE / "openai-completions").glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]

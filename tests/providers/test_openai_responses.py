@@ -18,9 +18,9 @@ from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamE
 from llmstream_tui.providers.openai_responses import OpenAIResponsesModel, OpenAIResponsesParser
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 
-WIRE = SHARED_WIRE / "openai-responses"
+WIRE = FIXTURE_WIRE / "openai-responses"
 FILES = sorted(WIRE.glob("*.sse"))
 PATTERNS = ["whole", "bytes", "random"]
 RID = "resp_1"

@@ -104,7 +104,7 @@ class Reply:
 
     @classmethod
     def sse_file(cls, path: str | Path, **kw: Any) -> Reply:
-        """An event stream read from a recorded file (``/work/shared/wire/...``)."""
+        """An event stream read from a recorded file (``tests/fixtures/wire/...``)."""
         return cls.sse(Path(path).read_bytes(), **kw)
 
     @classmethod

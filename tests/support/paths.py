@@ -1,27 +1,18 @@
-"""Where the shared test material lives: ``$LLMSTREAM_WIRE_DIR``, else ``shared/wire``
-beside the repository (CI clones main with ``shared/`` next to it), else the team's
-``/work/shared/wire``. Missing material is an error, never an empty parametrisation that
-would silently test nothing."""
+"""Where the test material lives: ``tests/fixtures/`` inside the repository, and nowhere else.
+
+Every file a test reads is in the clone (the recorded provider streams are in
+``tests/fixtures/wire/``, with their origins in its ``NOTICE``), so the suite passes on any
+fresh clone with no network. Missing material is an error at import, never an empty
+parametrisation that would silently test nothing.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+WIRE = FIXTURES / "wire"
 
-
-def _wire_dir() -> Path:
-    env = os.environ.get("LLMSTREAM_WIRE_DIR")
-    candidates = (
-        [Path(env)] if env else [REPO.parent / "shared" / "wire", Path("/work/shared/wire")]
-    )
-    for path in candidates:
-        if (path / "README.md").is_file():
-            return path
-    raise RuntimeError(
-        f"recorded provider streams not found at {candidates[0]} (set LLMSTREAM_WIRE_DIR)"
-    )
-
-
-WIRE = _wire_dir()
+if not (WIRE / "NOTICE").is_file():
+    raise RuntimeError(f"the recorded provider streams are missing from {WIRE}")

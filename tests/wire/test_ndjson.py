@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmstream_tui.wire import NDJSONDecoder, WireDecodeError, aiter_ndjson, iter_ndjson
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 from tests.support.splits import (
     assert_linear,
     bytewise,
@@ -22,7 +22,7 @@ from tests.support.splits import (
     split_at,
 )
 
-FIXTURES = SHARED_WIRE
+FIXTURES = FIXTURE_WIRE
 NDJSON_FILES = sorted(FIXTURES.glob("**/*.ndjson"))
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

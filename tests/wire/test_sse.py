@@ -1,4 +1,4 @@
-"""Conformance tests for the SSE decoder: one class per rule of shared/wire/README.md."""
+"""Conformance tests for the SSE decoder: one class per rule of tests/fixtures/wire/README.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmstream_tui.wire import SSEDecoder, SSEEvent, aiter_sse, iter_sse
-from tests.support.paths import WIRE as SHARED_WIRE
+from tests.support.paths import WIRE as FIXTURE_WIRE
 from tests.support.splits import (
     assert_linear,
     bytewise,
@@ -23,7 +23,7 @@ from tests.support.splits import (
     split_at,
 )
 
-FIXTURES = SHARED_WIRE
+FIXTURES = FIXTURE_WIRE
 SSE_FILES = sorted(FIXTURES.glob("**/*.sse"))
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -550,4 +550,4 @@ def test_every_recorded_stream_folder_is_present() -> None:
         "openai-completions",
         "openai-responses",
     ):
-        assert any((SHARED_WIRE / folder).iterdir()), folder
+        assert any((FIXTURE_WIRE / folder).iterdir()), folder

@@ -23,7 +23,7 @@ What the parser guarantees, event by event:
 Truncation: a stream that ends before ``message_stop`` is reported as ``StreamTruncated``
 *unless* a ``message_delta`` carrying a stop reason already arrived. After that event the
 API sends nothing but ``message_stop``, so nothing of the answer can be missing. The official
-SDK's own recorded fixtures (``/work/shared/wire/anthropic``) end exactly so, without the
+SDK's own recorded fixtures (``tests/fixtures/wire/anthropic``) end exactly so, without the
 blank line that would dispatch ``message_stop``, and the SDK returns them as complete
 messages (text, stop reason and usage), so we do too. The SDK raises nothing for a stream
 cut off earlier either; there we deliberately differ and report the truncation, keeping the

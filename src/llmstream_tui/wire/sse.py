@@ -38,7 +38,7 @@ _new_event = tuple.__new__
 class SSEDecoder:
     """Turns event-stream bytes into :class:`SSEEvent` values.
 
-    Guarantees (the rules in ``/work/shared/wire/README.md``): UTF-8 with replacement of
+    Guarantees (the rules in ``tests/fixtures/wire/README.md``): UTF-8 with replacement of
     invalid bytes; one leading BOM stripped; lines end at CRLF, LF or a lone CR and nowhere
     else; a blank line dispatches; comments and unknown fields are ignored; an event not
     ended by a blank line is discarded at end of stream.
