@@ -7,7 +7,9 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
 - ``memory``: retained bytes per chunk and peak RSS of a 1,000,000-chunk session
   (``memory.py``);
 - ``startup``: first frame and a one-chunk ``stream`` against the bare imports
-  (``startup.py``).
+  (``startup.py``);
+- ``linearity``: decoder cost against input size, and the simulated model's build time
+  (``linearity.py``).
 
 ``--smoke`` runs everything with tiny sizes and one repeat (the test suite does, so the
 benchmarks keep working); its figures say nothing about speed. ``--update-readme`` rewrites
@@ -36,7 +38,7 @@ from .common import RESULTS, Row, format_table, machine
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- figures:start (python -m bench --update-readme rewrites this block) -->"
 END = "<!-- figures:end -->"
-SECTIONS = ("wire", "ui", "memory", "startup")
+SECTIONS = ("wire", "ui", "memory", "startup", "linearity")
 
 
 class Missing(Exception):
@@ -73,11 +75,18 @@ def _startup(smoke: bool) -> list[Row]:
     return startup.run(smoke)
 
 
+def _linearity(smoke: bool) -> list[Row]:
+    from . import linearity
+
+    return linearity.run(smoke)
+
+
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": _wire,
     "ui": _ui,
     "memory": _memory,
     "startup": _startup,
+    "linearity": _linearity,
 }
 
 

@@ -62,7 +62,7 @@ def test_every_section_ran_or_says_why_not(smoke: dict[str, Any]) -> None:
         assert not hasattr(ui_ingest, "run"), smoke["skipped"]["ui"]
     else:
         assert _rows(smoke, "")
-    for name in ("wire", "memory", "startup"):
+    for name in ("wire", "memory", "startup", "linearity"):
         assert name not in smoke["skipped"]
     assert smoke["machine"]["cpus"] and smoke["machine"]["smoke"] is True
 
@@ -119,6 +119,21 @@ def test_startup_times_are_positive_and_compared_with_import_textual(
     for row in rows.values():
         assert row["unit"] == "s" and _positive(row["value"]), row
         assert _positive(row["ratio"]) and row["baseline"] == 'python -c "import textual"'
+
+
+def test_linearity_gives_each_size_ratio_and_the_model_build_a_verdict(
+    smoke: dict[str, Any],
+) -> None:
+    rows = _rows(smoke, "linearity")
+    for name in ("sse one event", "ndjson one line"):
+        sizes = [r for r in rows if r["case"].startswith(name)]
+        assert len(sizes) == 2 and all(_positive(r["value"]) for r in sizes), sizes
+        large = sizes[1]
+        assert _positive(large["ratio"]) and large["baseline"] == sizes[0]["case"].split(", ")[1]
+        assert ": met" in large["note"] or ": MISSED" in large["note"], large
+    (build,) = [r for r in rows if r["case"] == "simulated model build"]
+    assert build["unit"] == "ms" and _positive(build["value"])
+    assert ": met" in build["note"] or ": MISSED" in build["note"], build
 
 
 def test_printed_table_names_every_section_that_ran(smoke: dict[str, Any]) -> None:

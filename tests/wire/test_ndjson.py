@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -15,10 +14,8 @@ from hypothesis import strategies as st
 from llmstream_tui.wire import NDJSONDecoder, WireDecodeError, aiter_ndjson, iter_ndjson
 from tests.support.paths import WIRE as FIXTURE_WIRE
 from tests.support.splits import (
-    assert_linear,
     bytewise,
     random_pieces,
-    release_free_memory,
     split_at,
 )
 
@@ -142,34 +139,18 @@ class TestInvalidLineRaises:
         assert got == [1, 2]
 
 
-class TestHugeLineCostsLinearTime:
-    """A 32 MiB line must cost less than 16x a 4 MiB one (linear is 8x, quadratic ~64x).
+class TestHugeLine:
+    """A multi-megabyte line decodes exactly in 64 KiB reads. (Its cost against the input
+    size is measured by ``bench/linearity.py``, not asserted here.)"""
 
-    Each timed run starts with no cached free memory (see ``release_free_memory``), each
-    size keeps its best run, and the comparison gets three attempts against scheduling
-    noise.  A quadratic decoder fails every attempt.
-    """
-
-    @staticmethod
-    def _seconds(size: int, runs: int) -> float:
-        unit = "\u00e9\\nxxxx\\t".encode()  # escapes keep json's own work compute-bound
-        line = b'{"t": "' + unit * (size // len(unit)) + b'"}\n'
+    def test_32_mib_line_in_64_kib_reads(self) -> None:
+        unit = "\u00e9\\nxxxx\\t".encode()
+        count = (32 * 1024 * 1024) // len(unit)
+        line = b'{"t": "' + unit * count + b'"}\n'
         step = 64 * 1024
-        best = float("inf")
-        for _ in range(runs):
-            release_free_memory()
-            decoder = NDJSONDecoder()
-            start = time.perf_counter()
-            values = [
-                v for i in range(0, len(line), step) for v in decoder.feed(line[i : i + step])
-            ]
-            best = min(best, time.perf_counter() - start)
-            assert len(values) == 1
-            del values
-        return best
-
-    def test_32_mib_costs_less_than_16_times_4_mib(self) -> None:
-        assert_linear(lambda size: self._seconds(size, runs=3))
+        decoder = NDJSONDecoder()
+        values = [v for i in range(0, len(line), step) for v in decoder.feed(line[i : i + step])]
+        assert values == [{"t": "\u00e9\nxxxx\t" * count}]
 
 
 class TestRecordedStreams:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 
@@ -16,10 +15,8 @@ from hypothesis import strategies as st
 from llmstream_tui.wire import SSEDecoder, SSEEvent, aiter_sse, iter_sse
 from tests.support.paths import WIRE as FIXTURE_WIRE
 from tests.support.splits import (
-    assert_linear,
     bytewise,
     random_pieces,
-    release_free_memory,
     split_at,
 )
 
@@ -343,42 +340,26 @@ class TestNulInDataIsPreserved:
         assert decode(b"event: a\x00\ndata: x\n\n") == [SSEEvent(event="a\x00", data="x")]
 
 
-class TestHugeEventCostsLinearTime:
-    """A 32 MiB event must cost less than 16x a 4 MiB one (linear is 8x, quadratic ~64x).
+class TestHugeEvent:
+    """A multi-megabyte event decodes exactly, whatever the read size. (Its cost against the
+    input size is measured by ``bench/linearity.py``, not asserted here.)"""
 
-    Each timed run starts with no cached free memory (see ``release_free_memory``), each
-    size keeps its best run, and the comparison gets three attempts against scheduling
-    noise.  A quadratic decoder fails every attempt.
-    """
-
-    @staticmethod
-    def _seconds(size: int, runs: int) -> float:
+    def test_32_mib_event_in_64_kib_reads(self) -> None:
         unit = b"0123456789abcdef" * 3 + "\u00e9\u00e9".encode() + b"xxxxxxxxxx"
-        units = size // len(unit)
+        units = (32 * 1024 * 1024) // len(unit)
         stream = b"data: " + unit * units + b"\r\n\r\n"
         step = 64 * 1024
-        best = float("inf")
-        for _ in range(runs):
-            release_free_memory()
-            decoder = SSEDecoder()
-            start = time.perf_counter()
-            events = [
-                e for i in range(0, len(stream), step) for e in decoder.feed(stream[i : i + step])
-            ]
-            best = min(best, time.perf_counter() - start)
-            assert len(events) == 1 and len(events[0].data) == units * 60
-            del events
-        return best
-
-    def test_32_mib_costs_less_than_16_times_4_mib(self) -> None:
-        assert_linear(lambda size: self._seconds(size, runs=3))
+        decoder = SSEDecoder()
+        events = [
+            e for i in range(0, len(stream), step) for e in decoder.feed(stream[i : i + step])
+        ]
+        assert len(events) == 1
+        assert events[0].data == unit.decode() * units
 
     def test_many_data_lines_in_one_event(self) -> None:
         stream = b"data: x\n" * 200_000 + b"\n"
-        start = time.perf_counter()
         (event,) = decode(*[stream[i : i + 4096] for i in range(0, len(stream), 4096)])
         assert event.data == "\n".join(["x"] * 200_000)
-        assert time.perf_counter() - start < 5
 
 
 class TestRecordedStreams:
