@@ -259,10 +259,10 @@ def test_text_batches_are_chunk_rows_in_order_in_the_history() -> None:
 def test_text_batches_fall_back_to_one_row_per_chunk_without_sqlite_json(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from llmstream_tui.sessions import history as history_module
+    from llmstream_tui.sessions import writer as writer_module
 
     monkeypatch.setattr(
-        history_module, "_INSERT_BATCH", "SELECT no_such_json_function(?1, ?2, ?3, ?4)"
+        writer_module, "_INSERT_BATCH", "SELECT no_such_json_function(?1, ?2, ?3, ?4)"
     )
     recorder = batched_session(None, history=True)
     assert recorder.problems == []

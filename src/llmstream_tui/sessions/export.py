@@ -18,7 +18,8 @@ from typing import Any, TextIO
 
 from ..core.inert import escape_controls
 from ..core.recording import dump_line
-from .history import History, ProviderRecord, RunRecord, SessionRecord
+from .history import History
+from .records import ProviderRecord, RunRecord, SessionRecord
 
 #: (metrics key, column title, format) of the Markdown metrics table.
 METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (

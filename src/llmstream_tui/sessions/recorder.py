@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import atexit
 import threading
-import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from ..core.events import summarise_output
-from ..core.recording import RecordingWriter, describe_provider, error_line
+from ..core.recording import RecordingWriter, describe_provider
 from ..errors import LLMStreamError, RecordingError
+from .run_recorder import RunRecorder, chunk_lines
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -197,7 +196,7 @@ class SessionRecorder:
             self._described[name] = line
             self._put(line)
         self._put({"type": "run", "provider": name, "turn": self._turn})
-        return RunRecorder(self, name, self._turn, timeline)
+        return RunRecorder(self._put, name, self._turn, timeline, events=self.events)
 
     def start_recording(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Start writing a recording mid-session (the app's record key): the providers known
@@ -275,229 +274,6 @@ class SessionRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class RunRecorder:
-    """One provider's answer to one turn. ``observe`` each ``astream_events`` dict, or call
-    ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
-
-    __slots__ = (
-        "_done",
-        "_events",
-        "_index",
-        "_put",
-        "_recorder",
-        "_start_ns",
-        "_timeline",
-        "provider",
-        "turn",
-    )
-
-    def __init__(
-        self,
-        recorder: SessionRecorder,
-        provider: str,
-        turn: int,
-        timeline: StreamTimeline | None,
-    ) -> None:
-        self.provider = provider
-        self.turn = turn
-        self._recorder = recorder
-        self._put = recorder._put
-        self._start_ns = time.perf_counter_ns()
-        self._timeline = timeline
-        self._index = 0
-        self._done = False
-        self._events = recorder.events
-
-    def _t(self) -> float:
-        timeline = self._timeline
-        if timeline is not None and timeline.start_ns is not None:
-            self._start_ns = timeline.start_ns
-        return round((time.perf_counter_ns() - self._start_ns) / 1e9, 6)
-
-    @property
-    def chunks(self) -> int:
-        return self._index
-
-    def chunk(
-        self,
-        text: str,
-        channel: str | None = None,
-        tool_call: Mapping[str, Any] | None = None,
-        *,
-        metadata: Mapping[str, Any] | None = None,
-        usage: Mapping[str, Any] | None = None,
-    ) -> None:
-        """A streamed piece arrived now. ``channel``: None for answer text, else
-        ``reasoning``, ``refusal``, ``tool_call`` or ``meta`` (no text: stop reason, usage).
-        ``metadata`` (the chunk's response metadata, stop reason included) and ``usage``
-        (its usage delta) are kept so a replay puts them on the same chunk."""
-        if self._done:
-            return
-        line: dict[str, Any] = {
-            "type": "chunk",
-            "provider": self.provider,
-            "index": self._index,
-            "t": self._t(),
-            "text": text,
-        }
-        if channel is not None:
-            line["channel"] = channel
-            if tool_call is not None:
-                line["tool_call"] = dict(tool_call)
-        if metadata:
-            line["metadata"] = dict(metadata)
-        if usage:
-            line["usage"] = dict(usage)
-        self._index += 1
-        self._put(line)
-
-    def texts(self, texts: list[str], stamps_ns: list[int]) -> None:
-        """Answer-text chunks (no channel, metadata or usage) that arrived at ``stamps_ns``,
-        in order: what ``chunk(text)`` records one at a time, for a caller on a hot path that
-        batches (the app hands over a frame's worth). The stamps are on the clock of the
-        run's timeline (each chunk's ``timeline.last_ns``; without a timeline,
-        ``time.perf_counter_ns()``). The lists are kept, not copied: pass fresh ones."""
-        if self._done or not texts:
-            return
-        timeline = self._timeline
-        if timeline is not None and timeline.start_ns is not None:
-            self._start_ns = timeline.start_ns
-        self._put(
-            {
-                "type": "chunks",
-                "provider": self.provider,
-                "index": self._index,
-                "start_ns": self._start_ns,
-                "texts": texts,
-                "stamps": stamps_ns,
-            }
-        )
-        self._index += len(texts)
-
-    def observe(self, event: Mapping[str, Any]) -> None:
-        """Record what an ``astream_events`` (v1 or v2) dict says about this run."""
-        if self._done:
-            return
-        kind: str = event["event"]
-        if self._events:
-            self._put({"type": "event", "provider": self.provider, "t": self._t(), "event": event})
-        if kind.endswith("_stream"):
-            chunk = event["data"]["chunk"]
-            if type(chunk) is str:
-                self.chunk(chunk)
-                return
-            content = chunk.content
-            extra = chunk.additional_kwargs
-            meta = chunk.response_metadata
-            usage = chunk.usage_metadata
-            if content:
-                self.chunk(
-                    content,
-                    "refusal" if extra and "refusal" in extra else None,
-                    metadata=meta,
-                    usage=usage,
-                )
-            elif extra and extra.get("reasoning_content"):
-                self.chunk(extra["reasoning_content"], "reasoning", metadata=meta, usage=usage)
-            elif chunk.tool_call_chunks:
-                for i, call in enumerate(chunk.tool_call_chunks):
-                    self.chunk(
-                        "",
-                        "tool_call",
-                        call,
-                        metadata=meta if not i else None,
-                        usage=usage if not i else None,
-                    )
-            elif meta or usage:
-                self.chunk("", "meta", metadata=meta, usage=usage)
-        elif kind.endswith("_end"):
-            text, finish, usage = summarise_output(event["data"].get("output"))
-            if self._index == 0 and text:
-                self.chunk(text)  # not streamed: the whole answer arrived at once
-            self.end(text, finish, usage)
-
-    def _metrics(self, metrics: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        if metrics is not None:
-            return dict(metrics)
-        if self._timeline is not None and self._timeline.start_ns is not None:
-            return self._timeline.snapshot().to_dict()
-        return None
-
-    def end(
-        self,
-        text: str,
-        finish_reason: str | None = None,
-        usage: Mapping[str, Any] | None = None,
-        metrics: Mapping[str, Any] | None = None,
-    ) -> None:
-        """The run finished with ``text``. ``metrics`` default to the timeline's snapshot."""
-        if self._done:
-            return
-        self._done = True
-        self._put(
-            {
-                "type": "end",
-                "provider": self.provider,
-                "t": self._t(),
-                "text": text,
-                "finish_reason": finish_reason,
-                "usage": dict(usage) if usage is not None else None,
-                "metrics": self._metrics(metrics),
-            }
-        )
-
-    def error(
-        self, exc: Exception, text: str = "", metrics: Mapping[str, Any] | None = None
-    ) -> None:
-        """The run failed with ``exc`` after ``text`` (its partial text)."""
-        if self._done:
-            return
-        self._done = True
-        self._put(
-            error_line(
-                exc, provider=self.provider, t=self._t(), text=text, metrics=self._metrics(metrics)
-            )
-        )
-
-    def cancel(self, text: str = "", metrics: Mapping[str, Any] | None = None) -> None:
-        """The user stopped the run after ``text``."""
-        if self._done:
-            return
-        self._done = True
-        self._put(
-            {
-                "type": "error",
-                "provider": self.provider,
-                "t": self._t(),
-                "text": text,
-                "error": {
-                    "kind": "cancelled",
-                    "message": "cancelled by the user",
-                    "status": None,
-                    "detail": "cancelled by the user",
-                    "hint": None,
-                },
-                "metrics": self._metrics(metrics),
-            }
-        )
-
-
-def chunk_lines(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The recording ``chunk`` lines of a ``texts`` batch (the recorder's internal
-    ``chunks`` entry)."""
-    provider, first, start = batch["provider"], batch["index"], batch["start_ns"]
-    return [
-        {
-            "type": "chunk",
-            "provider": provider,
-            "index": first + i,
-            "t": round((ns - start) / 1e9, 6),
-            "text": text,
-        }
-        for i, (text, ns) in enumerate(zip(batch["texts"], batch["stamps"], strict=True))
-    ]
 
 
 def _one_line_per_chunk(write: Sink) -> Sink:
