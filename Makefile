@@ -38,6 +38,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Every benchmark (several minutes): one table, bench/results/latest.json. Figures into
 # bench/README.md: make bench BENCH_ARGS=--update-readme; a quick check: BENCH_ARGS=--smoke.
