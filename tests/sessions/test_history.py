@@ -1,11 +1,9 @@
-"""The history database: what a session saves, listing, search, delete, reopening, bad files."""
+"""History: what a session saves, listing, search, delete, finding and reopening a session."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,8 @@ from typing import Any
 import pytest
 
 from llmstream_tui.errors import RecordingError
-from llmstream_tui.sessions.history import History, HistoryWriter, connect
+from llmstream_tui.sessions.db import connect, transaction
+from llmstream_tui.sessions.history import History
 from llmstream_tui.sessions.recorder import SessionRecorder
 from tests.sessions.support import record_turn
 
@@ -43,26 +42,25 @@ def bulk_sessions(path: Path, n: int) -> None:
     """``n`` sessions (two runs each) straight into the schema: fast enough for 10,000."""
     conn = connect(path)
     base = 1_700_000_000.0
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO sessions (id, uid, title, created, updated, providers, turns) "
-        "VALUES (?, ?, ?, ?, ?, 'swift\nsteady', 1)",
-        [(i, f"{i:032x}", f"prompt number {i}", base + i, base + i) for i in range(1, n + 1)],
-    )
-    conn.executemany(
-        "INSERT INTO turns (session_id, seq, prompt, created) VALUES (?, 0, ?, ?)",
-        [(i, f"prompt number {i}", base + i) for i in range(1, n + 1)],
-    )
-    conn.executemany(
-        "INSERT INTO runs (session_id, turn, provider, status, started, text, chunks) "
-        "VALUES (?, 0, ?, 'done', ?, ?, 0)",
-        [
-            (i, p, base + i, f"an answer of some length from {p} " * 20)
-            for i in range(1, n + 1)
-            for p in ("swift", "steady")
-        ],
-    )
-    conn.execute("COMMIT")
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO sessions (id, uid, title, created, updated, providers, turns) "
+            "VALUES (?, ?, ?, ?, ?, 'swift\nsteady', 1)",
+            [(i, f"{i:032x}", f"prompt number {i}", base + i, base + i) for i in range(1, n + 1)],
+        )
+        conn.executemany(
+            "INSERT INTO turns (session_id, seq, prompt, created) VALUES (?, 0, ?, ?)",
+            [(i, f"prompt number {i}", base + i) for i in range(1, n + 1)],
+        )
+        conn.executemany(
+            "INSERT INTO runs (session_id, turn, provider, status, started, text, chunks) "
+            "VALUES (?, 0, ?, 'done', ?, ?, 0)",
+            [
+                (i, p, base + i, f"an answer of some length from {p} " * 20)
+                for i in range(1, n + 1)
+                for p in ("swift", "steady")
+            ],
+        )
     conn.close()
 
 
@@ -96,13 +94,6 @@ def test_a_session_keeps_prompts_chunks_answers_errors_and_settings(data_dir: Pa
         assert (row.uid, row.providers, row.turns, row.status) == (uid, ["good", "bad"], 1, "error")
 
 
-def test_database_is_in_wal_mode(data_dir: Path) -> None:
-    save(["x"], [SLOWISH])
-    conn = sqlite3.connect(data_dir / "history.sqlite3")
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.close()
-
-
 def test_a_continued_session_gets_the_next_turn_and_the_messages_to_go_on(data_dir: Path) -> None:
     uid = save(["first"], [SLOWISH], names=["p"])
     save(["second"], [SLOWISH], names=["p"], session=uid)
@@ -124,23 +115,6 @@ def test_continuing_an_unknown_session_is_a_one_line_error() -> None:
     with pytest.raises(RecordingError) as exc:
         SessionRecorder.open(history=True, session="feedface")
     assert "no session 'feedface'" in str(exc.value) and "\n" not in str(exc.value)
-
-
-def test_running_a_turn_again_replaces_its_run() -> None:
-    writer = HistoryWriter()
-    lines: list[dict[str, Any]] = [
-        {"type": "prompt", "turn": 0, "text": "q"},
-        {"type": "run", "provider": "p", "turn": 0},
-        {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "old"},
-        {"type": "end", "provider": "p", "t": 0.2, "text": "old"},
-    ]
-    writer.apply(lines)
-    writer.apply([lines[1], {**lines[2], "text": "new"}, {**lines[3], "text": "new"}])
-    writer.close()
-    with History() as history:
-        record = history.load(writer.uid)
-        (run,) = record.runs
-        assert run.text == "new" and [c["text"] for c in history.iter_chunks(run.id)] == ["new"]
 
 
 def test_listing_is_newest_first_and_key_pages_never_overlap(data_dir: Path) -> None:
@@ -197,105 +171,6 @@ def test_sessions_are_found_by_id_or_uid_prefix() -> None:
         with pytest.raises(RecordingError) as exc:
             history.resolve("zzz")
         assert "no session 'zzz'" in str(exc.value)
-
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def test_a_run_left_streaming_by_a_dead_process_is_recovered_as_interrupted(
-    data_dir: Path,
-) -> None:
-    writer = HistoryWriter()
-    writer.apply(
-        [
-            {"type": "prompt", "turn": 0, "text": "q"},
-            {"type": "provider", "provider": "p", "kind": "scripted"},
-            {"type": "run", "provider": "p", "turn": 0},
-            {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "par"},
-            {"type": "chunk", "provider": "p", "index": 1, "t": 0.2, "text": "tial"},
-        ]
-    )
-    writer.close()
-    with History() as history:  # our own process is alive: left alone
-        assert history.recovered == 0 and history.list_sessions()[0].status == "streaming"
-    conn = sqlite3.connect(data_dir / "history.sqlite3")
-    conn.execute("UPDATE runs SET pid = ?", (_dead_pid(),))
-    conn.commit()
-    conn.close()
-    with History() as history:
-        assert history.recovered == 1
-        (run,) = history.load(writer.uid).runs
-        assert (run.status, run.text, run.chunks, run.t) == ("interrupted", "partial", 2, 0.2)
-        assert history.list_sessions()[0].status == "interrupted"
-
-
-# -- bad files ---------------------------------------------------------------------------------
-
-
-def test_a_file_that_is_not_a_database_is_an_error_and_left_untouched(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True)
-    path = data_dir / "history.sqlite3"
-    path.write_bytes(b"this is not sqlite, it is my notes\n" * 200)
-    before = path.read_bytes()
-    with pytest.raises(RecordingError) as exc:
-        History()
-    assert "not a usable history database" in str(exc.value) and "\n" not in str(exc.value)
-    assert path.read_bytes() == before
-
-
-def test_another_programs_sqlite_database_is_refused_and_left_untouched(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True)
-    path = data_dir / "history.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('mine')")
-    conn.commit()
-    conn.close()
-    with pytest.raises(RecordingError) as exc:
-        History()
-    assert "not an llmstream-tui history" in str(exc.value)
-    conn = sqlite3.connect(path)
-    assert conn.execute("SELECT body FROM notes").fetchall() == [("mine",)]
-    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 1
-    conn.close()
-
-
-def test_a_newer_history_version_is_refused(data_dir: Path) -> None:
-    History().close()
-    conn = sqlite3.connect(data_dir / "history.sqlite3")
-    conn.execute("PRAGMA user_version = 7")
-    conn.commit()
-    conn.close()
-    with pytest.raises(RecordingError) as exc:
-        History()
-    assert "version 7 is newer" in str(exc.value)
-
-
-def test_an_unusable_history_does_not_stop_a_run(data_dir: Path, tmp_path: Path) -> None:
-    data_dir.mkdir(parents=True)
-    (data_dir / "history.sqlite3").write_bytes(b"garbage" * 1000)
-    recorder = SessionRecorder.open(record=tmp_path / "r.jsonl", history=True)
-    asyncio.run(record_turn(recorder, "q", [SLOWISH]))
-    recorder.close()
-    assert len(recorder.problems) == 1 and recorder.problems[0].startswith("history not saved")
-    assert "Sparkling water" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
-
-
-def test_a_sink_failing_mid_session_is_dropped_and_the_other_goes_on(tmp_path: Path) -> None:
-    recorder = SessionRecorder.open(record=tmp_path / "r.jsonl", history=True)
-    assert recorder.history is not None
-
-    def broken(lines: list[dict[str, Any]]) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
-
-    recorder._sinks["history"] = broken
-    asyncio.run(record_turn(recorder, "q", [SLOWISH]))
-    recorder.close()
-    assert recorder.problems == ["history no longer saved: OperationalError: disk I/O error"]
-    assert "Sparkling water" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
 
 
 # -- scale -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from llmstream_tui.sessions.recorder import FLUSH_INTERVAL_S, SessionRecorder
 from tests.sessions.support import chunk_lines, lines_of, record_turn
 
 PIECES = ["Spark", "ling", " water"]
+SLOWISH = {"kind": "scripted", "chunks": PIECES, "delay_ms": 5}
 
 
 def record(
@@ -269,3 +271,30 @@ def test_text_batches_fall_back_to_one_row_per_chunk_without_sqlite_json(
     with History() as history:
         (run,) = history.load(recorder.session_uid or "").runs
         assert [c["text"] for c in history.iter_chunks(run.id)][-4:] == ODD_TEXTS[4:]
+
+
+# -- sinks that fail ---------------------------------------------------------------------------
+
+
+def test_an_unusable_history_does_not_stop_a_run(data_dir: Path, tmp_path: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "history.sqlite3").write_bytes(b"garbage" * 1000)
+    recorder = SessionRecorder.open(record=tmp_path / "r.jsonl", history=True)
+    asyncio.run(record_turn(recorder, "q", [SLOWISH]))
+    recorder.close()
+    assert len(recorder.problems) == 1 and recorder.problems[0].startswith("history not saved")
+    assert "Sparkling water" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_sink_failing_mid_session_is_dropped_and_the_other_goes_on(tmp_path: Path) -> None:
+    recorder = SessionRecorder.open(record=tmp_path / "r.jsonl", history=True)
+    assert recorder.history is not None
+
+    def broken(lines: list[dict[str, Any]]) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    recorder._sinks["history"] = broken
+    asyncio.run(record_turn(recorder, "q", [SLOWISH]))
+    recorder.close()
+    assert recorder.problems == ["history no longer saved: OperationalError: disk I/O error"]
+    assert "Sparkling water" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")

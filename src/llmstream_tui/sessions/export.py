@@ -73,9 +73,8 @@ def _metrics_table(run: RunRecord) -> list[str]:
 
 
 def _run_section(record: SessionRecord, run: RunRecord, level: str) -> list[str]:
-    provider = next((p for p in record.providers if p.name == run.provider), None)
     head = f"{level} {escape_controls(run.provider)}"
-    described = _describe(provider)
+    described = _describe(record.provider(run.provider))
     if described:
         head += f" ({described})"
     out = [head, ""]

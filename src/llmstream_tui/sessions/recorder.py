@@ -12,9 +12,9 @@ The CLI and the app call it as things happen::
 
 Per chunk it costs a timestamp, a small dict and a list append under a lock; a caller on a
 hot path (the app) batches plain answer text instead and hands it over with ``run.texts``
-(one entry per batch, written with one statement). A writer
-thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as recording lines
-(``recording.py`` documents them), to each sink: the recording file (one write + flush) and
+(one entry per batch, written with one statement); ``run_recorder.py`` holds that side.
+A writer thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as
+recording lines (``core/recording.py`` documents them), to each sink: the recording file (one write + flush) and
 the history database (one transaction). So a process killed with SIGKILL loses at most the
 chunks of the last interval plus the time one batch takes to write, and whatever reached a
 sink is complete lines / committed rows.
@@ -30,7 +30,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, runtime_checkable
 
 from ..core.recording import RecordingWriter, describe_provider
 from ..errors import LLMStreamError, RecordingError
@@ -39,7 +39,9 @@ from .run_recorder import RunRecorder, chunk_lines
 if TYPE_CHECKING:
     from ..config import Settings
     from ..core.metrics import StreamTimeline
-    from .history import HistoryWriter
+    from ..core.runnable import LanguageModel
+    from ..providers.spec import ProviderSpec
+    from .writer import HistoryWriter
 
 #: How often the writer thread flushes, in seconds. A SIGKILL loses at most about this much.
 FLUSH_INTERVAL_S: Final = 0.05
@@ -115,7 +117,8 @@ class SessionRecorder:
         problems: list[str] = []
         first_turn = 0
         if history or session is not None:
-            from .history import History, HistoryWriter
+            from .history import History  # sqlite3 is imported when history is wanted
+            from .writer import HistoryWriter
 
             try:
                 if session is not None:
@@ -163,7 +166,7 @@ class SessionRecorder:
 
     def start_run(
         self,
-        provider: Any,
+        provider: LanguageModel | str,
         *,
         description: Mapping[str, Any] | None = None,
         timeline: StreamTimeline | None = None,
@@ -294,17 +297,33 @@ def _one_line_per_chunk(write: Sink) -> Sink:
     return sink
 
 
-def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]:
-    """The recording ``provider`` line for a built backend (from its ``spec``), never a key."""
-    spec = getattr(llm, "spec", None)
-    if spec is None:
+@runtime_checkable
+class ConfiguredModel(Protocol):
+    """A backend that keeps the ``ProviderSpec`` it was built from (every built-in kind
+    does, as ``self.spec``): its provider line is described from that, not looked up again."""
+
+    @property
+    def spec(self) -> ProviderSpec:
+        """The validated settings the backend was built from."""
+        ...
+
+
+def describe_model(llm: LanguageModel, settings: Settings | None = None) -> dict[str, Any]:
+    """The recording ``provider`` line for a built backend (from its ``spec``), never a key.
+
+    A backend without one (a ``LanguageModel`` built by hand) is described from its
+    reference resolved again against ``settings``; failing that, from what it says of
+    itself (provider family, model, flavor, parameters)."""
+    if isinstance(llm, ConfiguredModel):
+        spec = llm.spec
+    else:
         from ..providers.registry import resolve, validate_table
 
         try:
             spec = validate_table(resolve(llm.name, settings)[1])
         except LLMStreamError:
             return {
-                "kind": getattr(llm, "ls_provider", None),
+                "kind": llm.ls_provider,
                 "model": llm.model,
                 "flavor": llm.flavor,
                 "params": dict(llm.params),
@@ -312,4 +331,10 @@ def describe_model(llm: Any, settings: Settings | None = None) -> dict[str, Any]
     return describe_provider(llm.name, spec, flavor=llm.flavor)
 
 
-__all__ = ["FLUSH_INTERVAL_S", "RunRecorder", "SessionRecorder", "describe_model"]
+__all__ = [
+    "FLUSH_INTERVAL_S",
+    "ConfiguredModel",
+    "RunRecorder",
+    "SessionRecorder",
+    "describe_model",
+]

@@ -1,0 +1,222 @@
+"""The history file: the one transaction helper, the schema, bad files, crash recovery."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmstream_tui.errors import RecordingError
+from llmstream_tui.sessions.db import connect, transaction
+from llmstream_tui.sessions.history import History
+from llmstream_tui.sessions.writer import HistoryWriter
+
+
+class Boom(Exception):
+    """What a failing write raises in these tests."""
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = connect(tmp_path / "h.sqlite3")
+    yield connection
+    connection.close()
+
+
+def add_session(conn: sqlite3.Connection, uid: str) -> None:
+    conn.execute("INSERT INTO sessions (uid, created, updated) VALUES (?, 0, 0)", (uid,))
+
+
+def uids(path: Path) -> list[str]:
+    """The sessions another connection sees: what is committed, nothing else."""
+    other = sqlite3.connect(path)
+    try:
+        return [r[0] for r in other.execute("SELECT uid FROM sessions ORDER BY id")]
+    finally:
+        other.close()
+
+
+# -- transaction -------------------------------------------------------------------------------
+
+
+def test_a_block_that_finishes_commits_and_others_see_it(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    with transaction(conn) as c:
+        assert c is conn and conn.in_transaction
+        add_session(conn, "a")
+    assert not conn.in_transaction
+    assert uids(tmp_path / "h.sqlite3") == ["a"]
+
+
+def test_a_failed_write_leaves_the_database_unchanged(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    with transaction(conn):
+        add_session(conn, "before")
+    with pytest.raises(sqlite3.IntegrityError), transaction(conn):
+        add_session(conn, "new")
+        add_session(conn, "before")  # uid is UNIQUE: fails after a write went through
+    assert not conn.in_transaction
+    assert uids(tmp_path / "h.sqlite3") == ["before"]
+
+
+@pytest.mark.parametrize("error", [Boom("no"), KeyboardInterrupt()])
+def test_any_exception_rolls_back_and_propagates(
+    conn: sqlite3.Connection, tmp_path: Path, error: BaseException
+) -> None:
+    with pytest.raises(type(error)), transaction(conn):
+        add_session(conn, "lost")
+        raise error
+    assert uids(tmp_path / "h.sqlite3") == []
+
+
+def test_the_write_lock_is_taken_when_the_block_begins(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """BEGIN IMMEDIATE: a second writer is turned away (or waits) at its start, never after
+    writing half a batch."""
+    other = sqlite3.connect(tmp_path / "h.sqlite3", timeout=0, isolation_level=None)
+    try:
+        with transaction(conn), pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once the block committed
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_a_nested_block_commits_only_with_the_outermost(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    with transaction(conn):
+        add_session(conn, "outer")
+        with transaction(conn):
+            add_session(conn, "inner")
+        assert conn.in_transaction
+        assert uids(tmp_path / "h.sqlite3") == []  # nothing durable yet
+    assert uids(tmp_path / "h.sqlite3") == ["outer", "inner"]
+
+
+def test_a_failed_nested_block_undoes_its_own_writes_only(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    with transaction(conn):
+        add_session(conn, "outer")
+        with pytest.raises(Boom), transaction(conn):
+            add_session(conn, "inner")
+            raise Boom
+        assert conn.in_transaction  # the outer transaction goes on
+        add_session(conn, "after")
+    assert uids(tmp_path / "h.sqlite3") == ["outer", "after"]
+
+
+def test_an_outer_failure_undoes_a_nested_block_that_succeeded(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    with pytest.raises(Boom), transaction(conn):
+        with transaction(conn):
+            add_session(conn, "inner")
+        raise Boom
+    assert not conn.in_transaction
+    assert uids(tmp_path / "h.sqlite3") == []
+
+
+# -- schema and bad files ----------------------------------------------------------------------
+
+
+def test_a_new_file_gets_the_schema_in_wal_mode(tmp_path: Path) -> None:
+    connect(tmp_path / "new.sqlite3").close()
+    other = sqlite3.connect(tmp_path / "new.sqlite3")
+    try:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert other.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {r[0] for r in other.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"sessions", "providers", "turns", "runs", "chunks"}
+    finally:
+        other.close()
+
+
+def test_foreign_keys_are_on_so_deleting_a_session_deletes_its_rows(
+    conn: sqlite3.Connection,
+) -> None:
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_file_that_is_not_a_database_is_an_error_and_left_untouched(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    path = data_dir / "history.sqlite3"
+    path.write_bytes(b"this is not sqlite, it is my notes\n" * 200)
+    before = path.read_bytes()
+    with pytest.raises(RecordingError) as exc:
+        History()
+    assert "not a usable history database" in str(exc.value) and "\n" not in str(exc.value)
+    assert path.read_bytes() == before
+
+
+def test_another_programs_sqlite_database_is_refused_and_left_untouched(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    path = data_dir / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RecordingError) as exc:
+        History()
+    assert "not an llmstream-tui history" in str(exc.value)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT body FROM notes").fetchall() == [("mine",)]
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 1
+    conn.close()
+
+
+def test_a_newer_history_version_is_refused(data_dir: Path) -> None:
+    History().close()
+    conn = sqlite3.connect(data_dir / "history.sqlite3")
+    conn.execute("PRAGMA user_version = 7")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RecordingError) as exc:
+        History()
+    assert "version 7 is newer" in str(exc.value)
+
+
+# -- crash recovery ----------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_run_left_streaming_by_a_dead_process_is_recovered_as_interrupted(
+    data_dir: Path,
+) -> None:
+    writer = HistoryWriter()
+    writer.apply(
+        [
+            {"type": "prompt", "turn": 0, "text": "q"},
+            {"type": "provider", "provider": "p", "kind": "scripted"},
+            {"type": "run", "provider": "p", "turn": 0},
+            {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "par"},
+            {"type": "chunk", "provider": "p", "index": 1, "t": 0.2, "text": "tial"},
+        ]
+    )
+    writer.close()
+    with History() as history:  # our own process is alive: left alone
+        assert history.recovered == 0 and history.list_sessions()[0].status == "streaming"
+    conn = sqlite3.connect(data_dir / "history.sqlite3")
+    conn.execute("UPDATE runs SET pid = ?", (_dead_pid(),))
+    conn.commit()
+    conn.close()
+    with History() as history:
+        assert history.recovered == 1
+        (run,) = history.load(writer.uid).runs
+        assert (run.status, run.text, run.chunks, run.t) == ("interrupted", "partial", 2, 0.2)
+        assert history.list_sessions()[0].status == "interrupted"

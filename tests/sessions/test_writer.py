@@ -1,0 +1,121 @@
+"""HistoryWriter: recording lines into the database, one transaction per batch."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmstream_tui.errors import RecordingError
+from llmstream_tui.sessions.history import History
+from llmstream_tui.sessions.writer import TITLE_CHARS, HistoryWriter
+
+START: list[dict[str, Any]] = [
+    {"type": "prompt", "turn": 0, "text": "q"},
+    {"type": "provider", "provider": "p", "kind": "scripted"},
+    {"type": "run", "provider": "p", "turn": 0},
+]
+
+
+def test_running_a_turn_again_replaces_its_run() -> None:
+    writer = HistoryWriter()
+    lines: list[dict[str, Any]] = [
+        {"type": "prompt", "turn": 0, "text": "q"},
+        {"type": "run", "provider": "p", "turn": 0},
+        {"type": "chunk", "provider": "p", "index": 0, "t": 0.1, "text": "old"},
+        {"type": "end", "provider": "p", "t": 0.2, "text": "old"},
+    ]
+    writer.apply(lines)
+    writer.apply([lines[1], {**lines[2], "text": "new"}, {**lines[3], "text": "new"}])
+    writer.close()
+    with History() as history:
+        record = history.load(writer.uid)
+        (run,) = record.runs
+        assert run.text == "new" and [c["text"] for c in history.iter_chunks(run.id)] == ["new"]
+
+
+def test_a_batch_that_fails_half_way_saves_none_of_it() -> None:
+    writer = HistoryWriter()
+    writer.apply(START)
+    broken = {"type": "chunk", "provider": "p", "index": 1, "t": 0.2}  # no text: KeyError
+    with pytest.raises(KeyError):
+        writer.apply([{"type": "prompt", "turn": 1, "text": "second"}, broken])
+    writer.close()
+    with History() as history:
+        record = history.load(writer.uid)
+        assert record.prompts == ["q"]
+        assert list(history.iter_chunks(record.runs[0].id)) == []
+
+
+def test_a_batch_of_text_chunks_is_one_statement_in_one_transaction() -> None:
+    """The streaming path's SQL: the app's batch of a frame's text costs one INSERT however
+    many chunks it holds, between one BEGIN IMMEDIATE and one COMMIT."""
+    writer = HistoryWriter()
+    writer.apply(START)
+    statements: list[str] = []
+    writer._conn.set_trace_callback(statements.append)
+    texts = [f"t{i}" for i in range(500)]
+    writer.apply(
+        [
+            {
+                "type": "chunks",
+                "provider": "p",
+                "index": 0,
+                "start_ns": 0,
+                "texts": texts,
+                "stamps": list(range(500)),
+            }
+        ]
+    )
+    writer._conn.set_trace_callback(None)
+    writer.close()
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+    assert [s for s in statements if s.startswith("INSERT")] == [statements[1]]
+    assert len(statements) == 4  # BEGIN, the INSERT, the session's updated time, COMMIT
+    with History() as history:
+        (run,) = history.load(writer.uid).runs
+        assert [c["text"] for c in history.iter_chunks(run.id)] == texts
+
+
+def test_the_title_is_the_first_prompt_on_one_line_and_cut() -> None:
+    writer = HistoryWriter()
+    writer.apply([{"type": "prompt", "turn": 0, "text": "two\n  lines " + "x" * 500}])
+    writer.apply([{"type": "prompt", "turn": 1, "text": "a later prompt"}])
+    writer.close()
+    with History() as history:
+        title = history.load(writer.uid).title
+    assert title.startswith("two lines x") and len(title) == TITLE_CHARS
+
+
+def test_lines_for_a_run_never_started_are_ignored() -> None:
+    writer = HistoryWriter()
+    writer.apply(
+        [
+            {"type": "prompt", "turn": 0, "text": "q"},
+            {"type": "chunk", "provider": "ghost", "index": 0, "t": 0.1, "text": "boo"},
+            {"type": "end", "provider": "ghost", "t": 0.2, "text": "boo"},
+            {"type": "event", "provider": "ghost", "t": 0.2, "event": {}},
+        ]
+    )
+    writer.close()
+    with History() as history:
+        assert history.load(writer.uid).runs == []
+
+
+def test_continuing_a_session_the_history_does_not_have_is_refused() -> None:
+    History().close()
+    with pytest.raises(RecordingError, match="no session 'feedface'"):
+        HistoryWriter(session="feedface")
+
+
+def test_nothing_is_written_before_the_first_line_that_needs_a_session(data_dir: Path) -> None:
+    writer = HistoryWriter()
+    writer.apply([{"type": "event", "provider": "p", "t": 0.0, "event": {}}])
+    writer.close()
+    conn = sqlite3.connect(data_dir / "history.sqlite3")
+    try:
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        conn.close()
