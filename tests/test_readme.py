@@ -42,7 +42,7 @@ def test_make_targets_named_in_readme_exist() -> None:
     makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
     for target in ("run", "test", "bench"):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE)
-    assert (README.parent / ".ci" / "run").read_text().strip().endswith("make test")
+    assert "make test" in (README.parent / ".ci" / "run").read_text()
 
 
 def shell_examples() -> list[str]:

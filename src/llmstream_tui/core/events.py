@@ -1,4 +1,5 @@
-"""The ``astream_events`` filter, as LangChain's ``_RootEventFilter`` combines it.
+"""What ``astream_events`` yields (``StreamEvent``) and which events it lets through
+(``EventFilter``, as LangChain's ``_RootEventFilter`` combines it).
 
 Includes are OR-ed (an event passes if its name, type or any tag is included; with no
 includes everything passes), then excludes are AND-ed and win.
@@ -8,7 +9,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypedDict
+
+from typing_extensions import TypeVar
+
+from .messages import AIMessageChunk
+
+__all__ = ["EventData", "EventFilter", "StreamEvent", "summarise_output"]
+
+#: What a stream event's ``data.chunk`` holds: ``AIMessageChunk`` for a chat model, ``str``
+#: for a text LLM (the default: either).
+ChunkT = TypeVar("ChunkT", default=AIMessageChunk | str)
+
+
+class EventData(TypedDict, Generic[ChunkT], total=False):
+    """An event's payload: ``input`` on ``on_*_start``, ``chunk`` on ``on_*_stream``,
+    ``output`` on ``on_*_end`` (a message for a chat model; for a text LLM the text in v1,
+    the ``generations`` dict, ``core.outputs.LLMResult``, in v2)."""
+
+    input: object
+    chunk: ChunkT
+    output: object
+
+
+class StreamEvent(TypedDict, Generic[ChunkT]):
+    """One ``astream_events`` event, the keys langchain-core's ``StandardStreamEvent`` has.
+
+    ``event`` is ``on_chat_model_start|stream|end`` or ``on_llm_start|stream|end``;
+    ``run_id`` the run's UUID as a string; ``parent_ids`` always empty (the model is the
+    root run); ``metadata`` has LangSmith's ``ls_*`` keys in v2.
+    """
+
+    event: str
+    name: str
+    run_id: str
+    parent_ids: list[str]
+    tags: list[str]
+    metadata: dict[str, Any]
+    data: EventData[ChunkT]
 
 
 @dataclass(frozen=True, slots=True)

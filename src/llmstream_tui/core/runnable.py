@@ -1,17 +1,21 @@
 """LangChain's Runnable interface for one language model, async-first.
 
 ``LanguageModel`` is the base of every backend. A backend implements ``_astream`` (a stream
-of ``StreamPart``) and, if its provider has a non-streaming call, ``_agenerate``; everything a
-caller sees is written here once: ``invoke``/``ainvoke``, ``batch``/``abatch`` (and the
-``as_completed`` forms), ``stream``/``astream`` and ``astream_events`` v1 and v2, with the
-outputs and event dicts langchain-core 1.7 produces for an equivalent ``BaseLLM`` or
-``BaseChatModel`` (pinned by tests that run langchain-core on the same chunks).
+of ``StreamPart``) and, if its provider has a non-streaming call, ``_agenerate`` (the contract
+is in ``core.backend``); everything a caller sees is written here once: ``invoke``/
+``ainvoke``, ``batch``/``abatch`` (and the ``as_completed`` forms, in ``core.batch``),
+``stream``/``astream`` and ``astream_events`` v1 and v2, with the outputs and event dicts
+langchain-core 1.7 produces for an equivalent ``BaseLLM`` or ``BaseChatModel`` (pinned by
+tests that run langchain-core on the same chunks).
 
-Two flavours, as in LangChain: ``"llm"`` (input a string, ``stream`` yields ``str``,
-``invoke`` returns ``str``) and ``"chat"`` (input a string or messages, ``stream`` yields
-``AIMessageChunk`` ending with an empty ``chunk_position="last"`` chunk, ``invoke`` returns an
-``AIMessage``). A backend that cannot stream, or runs with ``streaming=False``, yields exactly
-one item from ``astream``: the final output, as LangChain's default implementation does.
+Two flavours, as in LangChain, and a type for each: ``TextLLM`` (input a string, ``stream``
+yields ``str``, ``invoke`` returns ``str``) and ``ChatModel`` (input a string or messages,
+``stream`` yields ``AIMessageChunk`` ending with an empty ``chunk_position="last"`` chunk,
+``invoke`` returns an ``AIMessage``). Both are ``LanguageModel`` with its two type parameters
+(the whole answer, one streamed piece) bound; ``build_llm(..., flavor="chat")`` returns a
+``ChatModel``. A backend that cannot stream, or runs with ``streaming=False``, yields exactly
+one item from ``astream``: the final output, as LangChain's default implementation does (for
+a chat model that item is the ``AIMessage`` itself, as in LangChain).
 
 Besides LangChain's config keys (``tags``, ``metadata``, ``run_name``, ``run_id``,
 ``max_concurrency``) a config may carry ``timeline``: a ``StreamTimeline`` the run records its
@@ -20,102 +24,52 @@ timestamps into, so callers get TTFB/TTFT/gaps without wrapping the iterator.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import aclosing as _aclosing
-from typing import Any, Literal, TypedDict, TypeVar, cast
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Literal, cast
+
+from typing_extensions import TypeVar
 
 from ..errors import ProviderError
-from .events import EventFilter
+from .backend import (
+    Flavor,
+    ModelInput,
+    ModelRequest,
+    RunContext,
+    RunnableConfig,
+    aclosing,
+    iterate_list,
+    run_uuid,
+)
+from .batch import Batching
+from .events import EventFilter, StreamEvent
 from .messages import (
     LC_ID_PREFIX,
     AIMessage,
     AIMessageChunk,
-    BaseMessage,
     ChunkAccumulator,
     TextAccumulator,
-    add_usage,
-    merge_dicts,
     to_messages,
     to_prompt,
 )
-from .metrics import StreamTimeline
-from .parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from .outputs import GenerationInfo, llm_result, merge_generation_info, part_to_chunk
+from .parts import REFUSAL, TEXT, StreamPart
 from .syncbridge import iterate_sync, run_sync
 
-Flavor = Literal["llm", "chat"]
-_T = TypeVar("_T")
+#: The whole answer (``invoke``): ``AIMessage`` for a chat model, ``str`` for a text LLM.
+OutT_co = TypeVar("OutT_co", covariant=True, default=AIMessage | str)
+#: One streamed piece (``stream``): ``AIMessageChunk`` for a chat model, ``str`` for a text LLM.
+ChunkT_co = TypeVar("ChunkT_co", covariant=True, default=AIMessageChunk | str)
 
 
-def aclosing(iterator: AsyncIterator[_T]) -> _aclosing[AsyncGenerator[_T, None]]:
-    """``contextlib.aclosing`` for what is annotated as an iterator but is a generator."""
-    return _aclosing(cast(AsyncGenerator[_T, None], iterator))
-
-
-async def _iterate(items: list[_T]) -> AsyncIterator[_T]:
-    for item in items:
-        yield item
-
-
-ModelInput = str | Sequence[Any]
-
-
-class RunnableConfig(TypedDict, total=False):
-    tags: list[str]
-    metadata: dict[str, Any]
-    run_name: str
-    run_id: uuid.UUID | str
-    max_concurrency: int | None
-    callbacks: Any
-    configurable: dict[str, Any]
-    timeline: StreamTimeline
-
-
-class ModelRequest:
-    """What a backend is asked for: the prompt (text LLMs) or messages (chat models),
-    stop sequences and per-call overrides of the configured parameters."""
-
-    __slots__ = ("messages", "overrides", "prompt", "stop")
-
-    def __init__(
-        self,
-        prompt: str,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        overrides: dict[str, Any],
-    ) -> None:
-        self.prompt = prompt
-        self.messages = messages
-        self.stop = stop
-        self.overrides = overrides
-
-
-class RunContext:
-    """Per-run state a backend may use: the run id and the timeline to mark first byte on."""
-
-    __slots__ = ("run_id", "timeline")
-
-    def __init__(self, run_id: uuid.UUID, timeline: StreamTimeline | None) -> None:
-        self.run_id = run_id
-        self.timeline = timeline
-
-    def first_byte(self) -> None:
-        if self.timeline is not None:
-            self.timeline.first_byte()
-
-
-def _uuid(value: uuid.UUID | str | None) -> uuid.UUID:
-    if value is None:
-        return uuid.uuid4()
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-class LanguageModel:
-    """Base of every backend. Subclasses set ``ls_provider`` and implement ``_astream``."""
+class LanguageModel(Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
+    """Base of every backend. Subclasses set ``ls_provider`` and ``Spec``, implement
+    ``_astream`` and ``from_spec``. Unparameterised it stands for either flavour."""
 
     #: The provider family, as LangChain's ``ls_provider`` (``openai``, ``anthropic``...).
     ls_provider: str = "llmstream"
+    #: The kind's options: a ``providers.spec.ProviderSpec`` subclass (the registry checks).
+    Spec: ClassVar[type[Any]]
 
     def __init__(
         self,
@@ -140,6 +94,12 @@ class LanguageModel:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
 
     # -- what a backend provides -------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Any, client: Any = None) -> LanguageModel:
+        """A backend from its validated table (an instance of ``Spec``); ``client`` is the
+        ``httpx.AsyncClient`` to use, for kinds that speak HTTP."""
+        raise NotImplementedError(f"{cls.__name__} does not implement from_spec")
 
     @property
     def can_stream(self) -> bool:
@@ -192,36 +152,6 @@ class LanguageModel:
             out["ls_stop"] = stop
         return out
 
-    def _chunk(self, part: StreamPart, default_id: str) -> AIMessageChunk:
-        channel = part.channel
-        text = part.text
-        if (
-            channel == TEXT
-            and part.finish_reason is None
-            and not part.metadata
-            and part.usage is None
-        ):
-            return AIMessageChunk.plain(text, part.id or default_id)
-        kwargs: dict[str, Any] = {}
-        if channel == REFUSAL:
-            kwargs["additional_kwargs"] = {"refusal": text}
-        elif channel == REASONING:
-            kwargs["additional_kwargs"] = {"reasoning_content": text}
-            text = ""
-        elif channel == TOOL_CALL:
-            kwargs["tool_call_chunks"] = [part.tool_call] if part.tool_call else []
-            text = ""
-        elif channel == META:
-            text = ""
-        if part.finish_reason is not None or part.metadata:
-            meta = dict(part.metadata or {})
-            if part.finish_reason is not None:
-                meta["finish_reason"] = part.finish_reason
-            kwargs["response_metadata"] = meta
-        if part.usage is not None:
-            kwargs["usage_metadata"] = part.usage
-        return AIMessageChunk(text, id=part.id or default_id, **kwargs)
-
     async def _items(
         self,
         value: ModelInput,
@@ -232,11 +162,11 @@ class LanguageModel:
         streaming: bool,
         received: TextAccumulator,
     ) -> AsyncIterator[Any]:
-        """What ``astream`` yields for a run: ``str`` or ``AIMessageChunk``. Also records the
-        timeline, so every public method measures the same way, and adds the answer text
-        (text and refusal channels) to ``received``: the caller's own sum, so a chunk's text
-        is accumulated once however many layers look at it, and a ``ProviderError`` carries
-        the partial answer."""
+        """What ``astream`` yields for a run: ``str`` or ``AIMessageChunk`` (and, for a text
+        LLM, ``GenerationInfo`` items ``astream`` drops). Also records the timeline, so every
+        public method measures the same way, and adds the answer text (text and refusal
+        channels) to ``received``: the caller's own sum, so a chunk's text is accumulated once
+        however many layers look at it, and a ``ProviderError`` carries the partial answer."""
         request = self._request(value, stop, kw)
         ctx = RunContext(run_id, config.get("timeline"))
         timeline = ctx.timeline
@@ -251,7 +181,7 @@ class LanguageModel:
             if streaming:
                 parts: AsyncIterator[StreamPart] = self._astream(request, ctx)
             else:
-                parts = _iterate(await self._agenerate(request, ctx))
+                parts = iterate_list(await self._agenerate(request, ctx))
             async with aclosing(parts):
                 async for part in parts:
                     channel = part.channel
@@ -263,12 +193,12 @@ class LanguageModel:
                     if part.usage is not None and timeline is not None:
                         timeline.add_usage(part.usage.get("output_tokens"))
                     if chat:
-                        yield self._chunk(part, default_id)
+                        yield part_to_chunk(part, default_id)
                         continue
                     if counts:
                         yield part.text
                     if part.finish_reason is not None or part.metadata or part.usage:
-                        yield _GenerationInfo(part)
+                        yield GenerationInfo(part)
         except ProviderError as exc:
             if not exc.partial_text:
                 exc.partial_text = received.text()
@@ -290,12 +220,12 @@ class LanguageModel:
         *,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> OutT_co:
         """The whole answer: ``str`` for a text LLM, ``AIMessage`` for a chat model."""
         config = config or {}
-        run_id = _uuid(config.get("run_id"))
+        run_id = run_uuid(config.get("run_id"))
         final, _ = await self._final(input, config, run_id, stop, kwargs)
-        return final
+        return cast(OutT_co, final)
 
     async def _final(
         self,
@@ -304,7 +234,7 @@ class LanguageModel:
         run_id: uuid.UUID,
         stop: list[str] | None,
         kw: dict[str, Any],
-    ) -> tuple[Any, dict[str, Any] | None]:
+    ) -> tuple[AIMessage | str, dict[str, Any] | None]:
         """(final output, a text LLM's merged generation_info)."""
         streaming = self.streaming and self.can_stream
         texts = TextAccumulator()
@@ -318,7 +248,7 @@ class LanguageModel:
                     if item.chunk_position != "last":  # our closing marker: not in the sum
                         chunks.add(item)
                 elif not isinstance(item, str):
-                    info = _merge_info(info, item.info)
+                    info = merge_generation_info(info, item.info)
         if self.flavor == "llm":
             return texts.text(), info
         total = chunks.result() or AIMessageChunk("")
@@ -334,102 +264,8 @@ class LanguageModel:
         *,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> OutT_co:
         return run_sync(self.ainvoke(input, config, stop=stop, **kwargs))
-
-    # -- batch -------------------------------------------------------------------------------
-
-    def _configs(
-        self, config: RunnableConfig | Sequence[RunnableConfig] | None, n: int
-    ) -> list[RunnableConfig]:
-        if config is None:
-            return [{} for _ in range(n)]
-        if isinstance(config, Mapping):
-            base: RunnableConfig = dict(config)  # type: ignore[assignment]
-            out = []
-            for i in range(n):
-                c: RunnableConfig = dict(base)  # type: ignore[assignment]
-                if i > 0:
-                    c.pop("run_id", None)
-                c.pop("timeline", None)
-                out.append(c)
-            return out
-        configs = list(config)
-        if len(configs) != n:
-            raise ValueError(f"batch got {n} inputs but {len(configs)} configs")
-        return configs
-
-    async def abatch_as_completed(
-        self,
-        inputs: Sequence[ModelInput],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> AsyncIterator[tuple[int, Any]]:
-        """``(index, output)`` pairs in the order runs finish."""
-        configs = self._configs(config, len(inputs))
-        limit = configs[0].get("max_concurrency") if configs else None
-        gate = asyncio.Semaphore(limit) if limit else None
-
-        async def one(i: int) -> tuple[int, Any]:
-            try:
-                if gate is None:
-                    return i, await self.ainvoke(inputs[i], configs[i], **kwargs)
-                async with gate:
-                    return i, await self.ainvoke(inputs[i], configs[i], **kwargs)
-            except Exception as exc:
-                if return_exceptions:
-                    return i, exc
-                raise
-
-        tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
-        try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def abatch(
-        self,
-        inputs: Sequence[ModelInput],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Outputs in input order; ``max_concurrency`` from the config bounds parallel runs."""
-        out: list[Any] = [None] * len(inputs)
-        async with aclosing(
-            self.abatch_as_completed(inputs, config, return_exceptions=return_exceptions, **kwargs)
-        ) as results:
-            async for i, value in results:
-                out[i] = value
-        return out
-
-    def batch(
-        self,
-        inputs: Sequence[ModelInput],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        return run_sync(self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs))
-
-    def batch_as_completed(
-        self,
-        inputs: Sequence[ModelInput],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> Iterator[tuple[int, Any]]:
-        return iterate_sync(
-            self.abatch_as_completed(inputs, config, return_exceptions=return_exceptions, **kwargs)
-        )
 
     # -- stream ------------------------------------------------------------------------------
 
@@ -440,18 +276,18 @@ class LanguageModel:
         *,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ChunkT_co]:
         """Chunks as they arrive; closing the iterator closes the connection behind it."""
         config = config or {}
-        run_id = _uuid(config.get("run_id"))
+        run_id = run_uuid(config.get("run_id"))
         if not (self.streaming and self.can_stream):
-            yield (await self._final(input, config, run_id, stop, kwargs))[0]
+            yield cast(ChunkT_co, (await self._final(input, config, run_id, stop, kwargs))[0])
             return
         async with aclosing(
             self._items(input, config, run_id, stop, kwargs, True, TextAccumulator())
         ) as items:
             async for item in items:
-                if type(item) is not _GenerationInfo:
+                if type(item) is not GenerationInfo:
                     yield item
 
     def stream(
@@ -461,7 +297,7 @@ class LanguageModel:
         *,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[ChunkT_co]:
         return iterate_sync(self.astream(input, config, stop=stop, **kwargs))
 
     # -- events ------------------------------------------------------------------------------
@@ -480,7 +316,7 @@ class LanguageModel:
         exclude_tags: Sequence[str] | None = None,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[StreamEvent[ChunkT_co]]:
         """The event trace langchain-core 1.7 emits for this model as the root runnable.
 
         v2: ``on_*_start`` (``data.input`` = the raw input), one ``on_*_stream`` per chunk
@@ -494,7 +330,7 @@ class LanguageModel:
         if version not in ("v1", "v2"):
             raise NotImplementedError('only versions "v1" and "v2" of the schema are supported')
         config = config or {}
-        run_id = _uuid(config.get("run_id"))
+        run_id = run_uuid(config.get("run_id"))
         name = config.get("run_name") or self.name
         tags = [*(config.get("tags") or []), *self.tags]
         metadata: dict[str, Any] = {**(config.get("metadata") or {})}
@@ -506,8 +342,9 @@ class LanguageModel:
         ).admits(name, kind, tags)
         rid = str(run_id)
         start, stream_ev, end = f"on_{kind}_start", f"on_{kind}_stream", f"on_{kind}_end"
-        streaming = self.streaming and self.can_stream
         chat = self.flavor == "chat"
+        v1 = version == "v1"
+        output: object
 
         if emit:
             yield {
@@ -519,68 +356,53 @@ class LanguageModel:
                 "metadata": metadata,
                 "parent_ids": [],
             }
-        if not streaming:
+        if not (self.streaming and self.can_stream):
             final, info = await self._final(input, config, run_id, stop, kwargs)
             if not emit:
                 return
-            if version == "v1":
+            if v1:
                 yield {
                     "event": stream_ev,
                     "run_id": rid,
                     "name": name,
                     "tags": tags,
                     "metadata": metadata,
-                    "data": {"chunk": final},
+                    "data": {"chunk": cast(ChunkT_co, final)},
                     "parent_ids": [],
                 }
-                output: Any = final
-            elif chat:
-                output = final
-            else:
-                output = _llm_output(final, info)
-            yield {
-                "event": end,
-                "data": {"output": output},
-                "run_id": rid,
-                "name": name,
-                "tags": tags,
-                "metadata": metadata,
-                "parent_ids": [],
-            }
-            return
-
-        # The end event's output is a running sum: nothing is kept per chunk. LangChain's v2
-        # output leaves out the closing ``chunk_position="last"`` marker; v1's includes it.
-        texts = TextAccumulator()
-        chunks = ChunkAccumulator(texts)
-        info = None
-        v1 = version == "v1"
-        async with aclosing(self._items(input, config, run_id, stop, kwargs, True, texts)) as items:
-            async for item in items:
-                if chat:
-                    if v1 or item.chunk_position != "last":
-                        chunks.add(item)
-                elif type(item) is _GenerationInfo:
-                    info = _merge_info(info, item.info)
-                    continue
-                if emit:
-                    yield {
-                        "event": stream_ev,
-                        "run_id": rid,
-                        "name": name,
-                        "tags": tags,
-                        "metadata": metadata,
-                        "data": {"chunk": item},
-                        "parent_ids": [],
-                    }
-        if not emit:
-            return
-        if chat:
-            output = chunks.result() or AIMessageChunk("")
-        elif v1:
-            output = texts.text()
+            output = final if v1 or chat else llm_result(cast(str, final), info)
         else:
-            output = _llm_output(texts.text(), info)
+            # The end event's output is a running sum: nothing is kept per chunk. LangChain's
+            # v2 output leaves out the closing ``chunk_position="last"`` marker; v1's has it.
+            texts = TextAccumulator()
+            chunks = ChunkAccumulator(texts)
+            info = None
+            async with aclosing(
+                self._items(input, config, run_id, stop, kwargs, True, texts)
+            ) as items:
+                async for item in items:
+                    if chat:
+                        if v1 or item.chunk_position != "last":
+                            chunks.add(item)
+                    elif type(item) is GenerationInfo:
+                        info = merge_generation_info(info, item.info)
+                        continue
+                    if emit:
+                        yield {
+                            "event": stream_ev,
+                            "run_id": rid,
+                            "name": name,
+                            "tags": tags,
+                            "metadata": metadata,
+                            "data": {"chunk": item},
+                            "parent_ids": [],
+                        }
+            if not emit:
+                return
+            if chat:
+                output = chunks.result() or AIMessageChunk("")
+            else:
+                output = texts.text() if v1 else llm_result(texts.text(), info)
         yield {
             "event": end,
             "data": {"output": output},
@@ -592,45 +414,19 @@ class LanguageModel:
         }
 
 
-class _GenerationInfo:
-    """A text LLM's metadata (stop reason, usage): not yielded by ``astream``, merged into
-    ``generation_info`` of the end event as LangChain merges chunk infos. Usage goes under
-    ``usage`` there (LangChain's text LLMs have no other place for it in a stream)."""
-
-    __slots__ = ("info",)
-
-    def __init__(self, part: StreamPart) -> None:
-        info = dict(part.metadata or {})
-        if part.finish_reason is not None:
-            info["finish_reason"] = part.finish_reason
-        if part.usage:
-            info["usage"] = dict(part.usage)
-        self.info = info
-
-
-def _merge_info(info: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """Merge generation infos; usage deltas add up rather than overwrite."""
-    usage = new.get("usage")
-    if usage is None or info is None or "usage" not in info:
-        return merge_dicts(info or {}, new)
-    merged = merge_dicts(info, {k: v for k, v in new.items() if k != "usage"})
-    merged["usage"] = add_usage(info["usage"], usage)
-    return merged
-
-
-def _llm_output(text: str, info: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "generations": [[{"text": text, "generation_info": info or None, "type": "Generation"}]],
-        "llm_output": None,
-    }
-
+#: A chat model: ``invoke`` returns ``AIMessage``, ``stream`` yields ``AIMessageChunk``.
+ChatModel = LanguageModel[AIMessage, AIMessageChunk]
+#: A text LLM: ``invoke`` returns ``str``, ``stream`` yields ``str``.
+TextLLM = LanguageModel[str, str]
 
 __all__ = [
     "AIMessage",
+    "ChatModel",
     "Flavor",
     "LanguageModel",
     "ModelInput",
     "ModelRequest",
     "RunContext",
     "RunnableConfig",
+    "TextLLM",
 ]

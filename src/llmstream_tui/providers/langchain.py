@@ -34,10 +34,11 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
+from ..core.backend import ModelRequest, RunContext
 from ..core.inert import escape_controls
 from ..core.messages import LC_AUTO_PREFIX, BaseMessage, UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
-from ..core.runnable import LanguageModel, ModelRequest, RunContext
+from ..core.runnable import LanguageModel
 from ..errors import ConfigError, ProviderError, UpstreamError
 from .spec import ProviderSpec
 

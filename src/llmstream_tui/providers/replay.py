@@ -24,9 +24,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..core.backend import ModelRequest, RunContext
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.recording import RecordingReader
-from ..core.runnable import LanguageModel, ModelRequest, RunContext
+from ..core.runnable import LanguageModel
 from ..errors import (
     ConfigError,
     ProviderError,

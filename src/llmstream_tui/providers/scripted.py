@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..core.backend import ModelRequest, RunContext
 from ..core.parts import META, StreamPart
-from ..core.runnable import LanguageModel, ModelRequest, RunContext
+from ..core.runnable import LanguageModel
 from ..errors import ScriptedFailure
 from .spec import ProviderSpec
 

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..core.backend import ModelRequest, RunContext
 from ..core.parts import StreamPart
-from ..core.runnable import LanguageModel, ModelRequest, RunContext
+from ..core.runnable import LanguageModel
 from ..core.simulated import PROFILES, LatencyProfile, simulate
 from .spec import ProviderSpec
 
