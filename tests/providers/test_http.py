@@ -28,14 +28,11 @@ from llmstream_tui.errors import (
     StreamTruncated,
     UpstreamError,
 )
-from llmstream_tui.providers.http import (
-    HTTPModel,
-    error_message_from_json,
-    json_loads,
-    parse_retry_after,
-)
+from llmstream_tui.providers.http import HTTPModel
+from llmstream_tui.providers.http_errors import error_message_from_json, parse_retry_after
 from llmstream_tui.providers.openai import OpenAIChatModel
 from llmstream_tui.providers.registry import build_llm
+from llmstream_tui.wire.jsonload import json_loads
 from tests.support.loopback import LoopbackServer, Reply
 
 NAME = "gpt"

@@ -26,6 +26,7 @@ from llmstream_tui.providers.openai import (
     OpenAICompletionsParser,
 )
 from llmstream_tui.providers.registry import build_llm
+from llmstream_tui.wire.sse import SSEEvent
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.paths import WIRE as FIXTURE_WIRE
 
@@ -227,9 +228,14 @@ async def test_recorded_completions_stream_matches_the_official_sdk(
 # -- the pure parsers ------------------------------------------------------------------------
 
 
-def cc(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> str:
+def event(obj: Any) -> SSEEvent:
+    """One unnamed event carrying ``obj`` as JSON, as the decoder hands it to a parser."""
+    return SSEEvent(data=json.dumps(obj))
+
+
+def cc(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> SSEEvent:
     choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-    return json.dumps({"id": "c1", "model": "m", "choices": choices, **extra})
+    return event({"id": "c1", "model": "m", "choices": choices, **extra})
 
 
 def test_role_chunk_is_one_empty_part() -> None:
@@ -311,15 +317,15 @@ def test_only_choice_zero_is_the_answer() -> None:
 
 def test_done_error_and_bad_json() -> None:
     parser = OpenAIChatParser()
-    assert parser.feed("[DONE]") == [] and parser.done
+    assert parser.feed(SSEEvent(data="[DONE]")) == [] and parser.done
     with pytest.raises(UpstreamError, match="overloaded"):
-        OpenAIChatParser().feed('{"error": {"message": "overloaded"}}')
+        OpenAIChatParser().feed(SSEEvent(data='{"error": {"message": "overloaded"}}'))
     with pytest.raises(UpstreamError, match="boom"):
-        OpenAIChatParser().feed('{"message": "boom"}', "error")
+        OpenAIChatParser().feed(SSEEvent("error", '{"message": "boom"}'))
     with pytest.raises(StreamProtocolError, match="malformed JSON"):
-        OpenAIChatParser().feed('{"choices": [')
+        OpenAIChatParser().feed(SSEEvent(data='{"choices": ['))
     with pytest.raises(StreamProtocolError, match="unexpected event"):
-        OpenAIChatParser().feed("[1, 2]")
+        OpenAIChatParser().feed(SSEEvent(data="[1, 2]"))
     with pytest.raises(StreamTruncated):
         OpenAIChatParser().finish()
 
@@ -327,15 +333,15 @@ def test_done_error_and_bad_json() -> None:
 def test_completions_parser_reads_text_finish_and_usage() -> None:
     parser = OpenAICompletionsParser()
     [part] = parser.feed(
-        json.dumps({"id": "x", "choices": [{"text": "Hi", "index": 0, "finish_reason": None}]})
+        event({"id": "x", "choices": [{"text": "Hi", "index": 0, "finish_reason": None}]})
     )
     assert (part.text, part.channel) == ("Hi", TEXT)
     [part] = parser.feed(
-        json.dumps({"id": "x", "model": "i", "choices": [{"text": "", "finish_reason": "length"}]})
+        event({"id": "x", "model": "i", "choices": [{"text": "", "finish_reason": "length"}]})
     )
     assert (part.channel, part.finish_reason) == (META, "length")
     [part] = parser.feed(
-        json.dumps(
+        event(
             {
                 "id": "x",
                 "choices": [],

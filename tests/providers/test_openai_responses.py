@@ -17,6 +17,7 @@ from llmstream_tui.core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL
 from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamError
 from llmstream_tui.providers.openai_responses import OpenAIResponsesModel, OpenAIResponsesParser
 from llmstream_tui.providers.registry import build_llm
+from llmstream_tui.wire.sse import SSEEvent
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.paths import WIRE as FIXTURE_WIRE
 
@@ -274,7 +275,8 @@ async def test_function_call_arguments_are_parsed_into_the_message(
 
 
 def feed(parser: OpenAIResponsesParser, event: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(p.text, p.channel) for p in parser.feed(json.dumps(event), event["type"])]
+    parts = parser.feed(SSEEvent(event["type"], json.dumps(event)))
+    return [(p.text, p.channel) for p in parts]
 
 
 def test_each_delta_goes_to_its_channel_and_the_rest_is_ignored() -> None:
@@ -316,15 +318,17 @@ def test_completed_carries_usage_stop_reason_and_ends_the_stream() -> None:
 def test_error_and_failed_events_are_upstream_errors() -> None:
     with pytest.raises(UpstreamError, match="Rate limit exceeded"):
         OpenAIResponsesParser().feed(
-            json.dumps(
-                {
-                    "type": "error",
-                    "code": "rate_limit_exceeded",
-                    "message": "Rate limit exceeded",
-                    "param": None,
-                }
-            ),
-            "error",
+            SSEEvent(
+                "error",
+                json.dumps(
+                    {
+                        "type": "error",
+                        "code": "rate_limit_exceeded",
+                        "message": "Rate limit exceeded",
+                        "param": None,
+                    }
+                ),
+            )
         )
     failed = {
         "type": "response.failed",
@@ -335,7 +339,7 @@ def test_error_and_failed_events_are_upstream_errors() -> None:
     with pytest.raises(UpstreamError, match="The model crashed"):
         OpenAIResponsesParser().parse(failed)
     with pytest.raises(StreamProtocolError, match="malformed JSON"):
-        OpenAIResponsesParser().feed("{nope")
+        OpenAIResponsesParser().feed(SSEEvent(data="{nope"))
     with pytest.raises(StreamTruncated, match="response.completed"):
         OpenAIResponsesParser().finish()
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing
 from typing import Any, Final, Literal
 
 from pydantic import Field
@@ -42,9 +41,13 @@ from pydantic import Field
 from ..core.messages import UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
-from ..wire.sse import SSEDecoder, SSEEvent
-from .http import HTTPModel, json_loads
+from ..wire.jsonload import json_loads as _loads
+from ..wire.sse import SSEEvent
+from .http import HTTPModel
+from .http_errors import ErrorBuilder
+from .params import ParamMap, map_params, system_texts
 from .spec import ProviderSpec
+from .sse_pump import pump_sse
 
 #: The API version this module speaks (the only one Anthropic has published).
 ANTHROPIC_VERSION: Final = "2023-06-01"
@@ -56,8 +59,6 @@ DEFAULT_KEY_ENV: Final = "ANTHROPIC_API_KEY"
 #: ``max_tokens`` is required by the API; this is used when the config leaves it unset.
 DEFAULT_MAX_TOKENS: Final = 1024
 MESSAGES_PATH: Final = "/v1/messages"
-
-_loads = json_loads  # orjson when installed (the bulk parse cost); same values as json
 
 
 class AnthropicSpec(ProviderSpec):
@@ -84,7 +85,7 @@ def _usage(input_tokens: int, output_tokens: int) -> UsageMetadata:
 class AnthropicStreamParser:
     """Turns the events of one Messages stream into ``StreamPart`` values.
 
-    Feed each ``SSEEvent`` to :meth:`parse`; call :meth:`finish` when the bytes end. State is
+    Feed each ``SSEEvent`` to :meth:`feed`; call :meth:`finish` when the bytes end. State is
     a handful of counters, so the cost per event is one ``json`` decode and a few lookups.
     ``errors`` (the backend) builds the exceptions, so they name the provider and never hold
     the key.
@@ -92,7 +93,7 @@ class AnthropicStreamParser:
 
     __slots__ = ("_errors", "_input", "_output", "_stop_reason", "done", "message_id")
 
-    def __init__(self, errors: HTTPModel) -> None:
+    def __init__(self, errors: ErrorBuilder) -> None:
         self._errors = errors
         self.message_id: str | None = None
         #: True once ``message_stop`` arrived.
@@ -102,15 +103,17 @@ class AnthropicStreamParser:
         self._input = 0
         self._output = 0
 
-    def parse(self, event: SSEEvent) -> StreamPart | None:
-        """The part one event stands for, or ``None`` for events that carry nothing."""
+    def feed(self, event: SSEEvent) -> tuple[StreamPart, ...]:
+        """The part one event stands for (none for events that carry nothing)."""
         name = event.event
         if name == "message":  # no ``event:`` line: the JSON ``type`` says what it is
             payload = self._json(event)
-            return self._dispatch(str(payload.get("type")), payload)
-        if name not in _MEANINGFUL:
-            return None  # ping, content_block_stop, anything new
-        return self._dispatch(name, self._json(event))
+            part = self._dispatch(str(payload.get("type")), payload)
+        elif name in _MEANINGFUL:
+            part = self._dispatch(name, self._json(event))
+        else:
+            return ()  # ping, content_block_stop, anything new
+        return () if part is None else (part,)
 
     def finish(self) -> None:
         """The bytes ended: raise ``StreamTruncated`` unless the message is complete
@@ -236,7 +239,7 @@ _MEANINGFUL: Final = frozenset(
 )
 
 
-def message_parts(data: Any, errors: HTTPModel) -> list[StreamPart]:
+def message_parts(data: Any, errors: ErrorBuilder) -> list[StreamPart]:
     """The parts of a whole (non-streamed) Messages response, in content order."""
     if type(data) is not dict:
         raise errors.protocol_error("the response is not a JSON object")
@@ -279,6 +282,11 @@ def message_parts(data: Any, errors: HTTPModel) -> list[StreamPart]:
     return out
 
 
+#: ``stop`` is ``stop_sequences``; ``max_tokens`` is required (1024 when unset); the API has no
+#: ``seed``. The system prompt is the top-level ``system`` (system messages win over it).
+_PARAMS = ParamMap(stop="stop_sequences", seed=None, default_max_tokens=DEFAULT_MAX_TOKENS)
+
+
 class AnthropicModel(HTTPModel):
     """The ``anthropic`` kind: a chat model over ``POST /v1/messages``."""
 
@@ -302,49 +310,28 @@ class AnthropicModel(HTTPModel):
     def request_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body: configured params, then per-call overrides (unknown override keys
         are sent as given, so new API fields need no code here)."""
-        params = {**self.params, **request.overrides}
-        system_parts = [m.content for m in request.messages if m.role == "system"]
-        if params.get("system") and not system_parts:
-            system_parts = [params["system"]]
+        thinking = self.spec.thinking_budget
+        extra = {"thinking": {"type": "enabled", "budget_tokens": thinking}} if thinking else None
+        fields, system = map_params(_PARAMS, self.params, request, extra=extra)
         body: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": params.pop("max_tokens", None) or DEFAULT_MAX_TOKENS,
             "messages": [
                 {"role": "assistant" if m.role == "assistant" else "user", "content": m.content}
                 for m in request.messages
                 if m.role != "system"
             ],
         }
+        system_parts = system_texts(request.messages, system)
         if system_parts:
             body["system"] = "\n\n".join(system_parts)
-        for ours, theirs in (("temperature", "temperature"), ("top_p", "top_p")):
-            if params.get(ours) is not None:
-                body[theirs] = params[ours]
-        stop = request.stop or params.get("stop")
-        if stop:
-            body["stop_sequences"] = list(stop)
-        if self.spec.thinking_budget:
-            body["thinking"] = {"type": "enabled", "budget_tokens": self.spec.thinking_budget}
-        for key, value in params.items():
-            if key not in _PARAM_NAMES:
-                body[key] = value
+        body.update(fields)
         if stream:
             body["stream"] = True
         return body
 
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
-        parser = AnthropicStreamParser(self)
-        parse = parser.parse
-        decoder = SSEDecoder()
+    def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         body = self.request_body(request, stream=True)
-        async with aclosing(self.stream_bytes(MESSAGES_PATH, body, ctx)) as reads:
-            async for data in reads:
-                for event in decoder.feed(data):
-                    part = parse(event)
-                    if part is not None:
-                        yield part
-        decoder.close()
-        parser.finish()
+        return pump_sse(self, MESSAGES_PATH, body, ctx, AnthropicStreamParser(self))
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         data = await self.post_json(MESSAGES_PATH, self.request_body(request, stream=False), ctx)
@@ -354,7 +341,3 @@ class AnthropicModel(HTTPModel):
         """Model ids from ``GET /v1/models`` (one page of up to 1000: all there are)."""
         data = await self.get_json(self.models_path, params={"limit": "1000"})
         return sorted(self._parse_models(data))
-
-
-#: Our parameter names, mapped above; any other override key is sent verbatim.
-_PARAM_NAMES: Final = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "system"})

@@ -24,30 +24,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from ..core.messages import UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
-from ..wire.sse import SSEDecoder, SSEEvent
-from .http import HTTPModel, json_loads
+from ..wire.jsonload import json_loads as _loads
+from ..wire.sse import SSEEvent
+from .http import HTTPModel
+from .http_errors import ErrorBuilder
+from .params import ParamMap, map_params, system_texts
 from .spec import ProviderSpec
+from .sse_pump import pump_sse
 
 #: The API root when ``base_url`` is not set (the path includes its version, ``v1beta``).
 DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com/v1beta"
 #: The variables holding the key when ``api_key_env`` is not set, in the order tried.
 DEFAULT_KEY_ENVS: Final = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-#: Our parameter names -> ``generationConfig`` names.
-_GENERATION: Final = {
-    "temperature": "temperature",
-    "max_tokens": "maxOutputTokens",
-    "top_p": "topP",
-    "seed": "seed",
-}
-
-_loads = json_loads  # orjson when installed, the stdlib otherwise: same values
+#: The generation parameters go in ``generationConfig``, in Gemini's camelCase; the system
+#: prompt is ``systemInstruction`` (system messages win over it).
+_PARAMS: Final = ParamMap(
+    max_tokens="maxOutputTokens", top_p="topP", stop="stopSequences", nest="generationConfig"
+)
 
 
 class GeminiSpec(ProviderSpec):
@@ -63,12 +62,15 @@ class GeminiSpec(ProviderSpec):
 class GeminiStreamParser:
     """Turns the events (or the one body) of a ``generateContent`` call into parts."""
 
-    __slots__ = ("_calls", "_errors", "_input", "_output", "_reasoning", "done", "response_id")
+    __slots__ = ("_calls", "_errors", "_input", "_output", "_reasoning", "finished", "response_id")
 
-    def __init__(self, errors: HTTPModel) -> None:
+    #: Gemini's event stream has no terminator: the pump reads to the end of the bytes.
+    done: Final = False
+
+    def __init__(self, errors: ErrorBuilder) -> None:
         self._errors = errors
         #: True once a candidate carried a ``finishReason`` or the prompt was blocked.
-        self.done = False
+        self.finished = False
         self.response_id: str | None = None
         # Cumulative counts already emitted as deltas.
         self._input = 0
@@ -76,7 +78,7 @@ class GeminiStreamParser:
         self._reasoning = 0
         self._calls = 0
 
-    def parse_event(self, event: SSEEvent) -> list[StreamPart]:
+    def feed(self, event: SSEEvent) -> list[StreamPart]:
         """The parts of one event-stream event (its data is one JSON response)."""
         try:
             payload = _loads(event.data)
@@ -113,13 +115,13 @@ class GeminiStreamParser:
                     out.append(self._tool_call(part["functionCall"]))
             finish = candidate.get("finishReason")
             if finish is not None:
-                self.done = True
+                self.finished = True
                 meta = {"finish_reason": finish}
                 if candidate.get("safetyRatings"):
                     meta["safety_ratings"] = candidate["safetyRatings"]
         feedback = payload.get("promptFeedback") or {}
         if feedback.get("blockReason"):
-            self.done = True
+            self.finished = True
             finish = feedback["blockReason"]
             channel = REFUSAL
             meta = {"prompt_feedback": feedback}
@@ -146,7 +148,7 @@ class GeminiStreamParser:
 
     def finish(self) -> None:
         """The bytes ended: raise ``StreamTruncated`` unless a finish reason arrived."""
-        if not self.done:
+        if not self.finished:
             raise self._errors.truncated("a finishReason")
 
     def _tool_call(self, call: Mapping[str, Any]) -> StreamPart:
@@ -207,10 +209,13 @@ class GeminiModel(HTTPModel):
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
         """``contents`` (roles ``user``/``model``), ``systemInstruction`` and
         ``generationConfig``; unknown per-call overrides are sent as given."""
-        params = {**self.params, **request.overrides}
-        system = [m.content for m in request.messages if m.role == "system"]
-        if params.get("system") and not system:
-            system = [params["system"]]
+        thinking: dict[str, Any] = {}
+        if self.spec.thinking_budget is not None:
+            thinking["thinkingBudget"] = self.spec.thinking_budget
+        if self.spec.include_thoughts:
+            thinking["includeThoughts"] = True
+        nested = {"thinkingConfig": thinking} if thinking else None
+        fields, system = map_params(_PARAMS, self.params, request, nested=nested)
         body: dict[str, Any] = {
             "contents": [
                 {
@@ -221,43 +226,17 @@ class GeminiModel(HTTPModel):
                 if m.role != "system"
             ]
         }
-        if system:
-            body["systemInstruction"] = {"parts": [{"text": text} for text in system]}
-        config: dict[str, Any] = {}
-        for ours, theirs in _GENERATION.items():
-            if params.get(ours) is not None:
-                config[theirs] = params[ours]
-        stop = request.stop or params.get("stop")
-        if stop:
-            config["stopSequences"] = list(stop)
-        thinking: dict[str, Any] = {}
-        if self.spec.thinking_budget is not None:
-            thinking["thinkingBudget"] = self.spec.thinking_budget
-        if self.spec.include_thoughts:
-            thinking["includeThoughts"] = True
-        if thinking:
-            config["thinkingConfig"] = thinking
-        if config:
-            body["generationConfig"] = config
-        for key, value in params.items():
-            if key not in _PARAM_NAMES:
-                body[key] = value
+        system_parts = system_texts(request.messages, system)
+        if system_parts:
+            body["systemInstruction"] = {"parts": [{"text": text} for text in system_parts]}
+        body.update(fields)
         return body
 
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
-        parser = GeminiStreamParser(self)
-        parse = parser.parse_event
-        decoder = SSEDecoder()
+    def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         path = self._model_path("streamGenerateContent")
+        parser = GeminiStreamParser(self)
         body = self.request_body(request)
-        reads = self.stream_bytes(path, body, ctx, params={"alt": "sse"})
-        async with aclosing(reads):
-            async for data in reads:
-                for event in decoder.feed(data):
-                    for part in parse(event):
-                        yield part
-        decoder.close()
-        parser.finish()
+        return pump_sse(self, path, body, ctx, parser, params={"alt": "sse"})
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         path = self._model_path("generateContent")
@@ -291,7 +270,3 @@ class GeminiModel(HTTPModel):
                 continue  # embedding and other models the picker cannot use
             out.append(str(item["name"]).removeprefix("models/"))
         return out
-
-
-#: Our parameter names, mapped above; any other override key is sent verbatim.
-_PARAM_NAMES: Final = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "system"})

@@ -1,7 +1,8 @@
-"""The HTTP machinery every network kind shares: client, key, requests, retries, errors.
+"""The HTTP machinery every network kind shares: client, key, requests, retries, I/O.
 
-A kind subclasses :class:`HTTPModel`, sets a few class attributes and writes its pure parser
-and a thin ``_astream``; everything about talking HTTP lives here once.
+A kind subclasses :class:`HTTPModel`, sets a few class attributes, writes its pure parser
+and hands both to the one stream loop in ``sse_pump.py``; everything about talking HTTP
+lives here once, and how a fault becomes an error lives in ``http_errors.py``.
 
 Subclass contract (class attributes)::
 
@@ -9,38 +10,26 @@ Subclass contract (class attributes)::
     Spec               = MySpec                        ProviderSpec subclass, kind: Literal[...]
     default_base_url   = "https://api.openai.com/v1"   used when the spec has no base_url
     api_key_envs       = ("OPENAI_API_KEY",)           tried in order when no api_key_env
-    flavor             = "chat"                        or "llm" for text-completion kinds
+    flavor_default     = "chat"                        or "llm" for text-completion kinds
     stream_content_types = ("text/event-stream",)      what a 2xx stream must declare
     models_path        = "/models"                     for list_models()
 
 and optionally overrides ``_auth_headers()`` (default ``Authorization: Bearer KEY``; e.g.
-``{"x-api-key": key, "anthropic-version": ...}``), ``_parse_models(data)`` and
-``_error_message(data)``.
+``{"x-api-key": key, "anthropic-version": ...}``) and ``_parse_models(data)``.
 
 The I/O methods (all map failures to ``errors.py`` types, naming the provider; none ever
 puts the key in a message):
 
 - ``stream_bytes(path, body, ctx)``: an async generator of raw byte reads of a streaming
-  POST. Feed them straight into a decoder. Always wrap it in ``aclosing`` so closing your
-  ``_astream`` closes the response (the server sees the disconnect)::
-
-      async def _astream(self, request, ctx):
-          decoder = SSEDecoder()
-          async with aclosing(self.stream_bytes("/chat/completions", body, ctx)) as reads:
-              async for data in reads:
-                  for event in decoder.feed(data):
-                      ...yield StreamPart(...)
-                  if parser.done:                      # the terminator came
-                      await self.drain(reads)
-                      return
-
-- ``post_json(path, body)``: one non-streaming POST, returns the parsed JSON (for
-  ``_agenerate`` when ``stream = false``).
+  POST. ``sse_pump.pump_sse`` / ``pump_ndjson`` read it; a kind never loops over it itself.
 - ``drain(reads)``: after the terminator event, let the body end (bounded) so the
   connection is reused rather than closed.
+- ``post_json(path, body)``: one non-streaming POST, returns the parsed JSON (for
+  ``_agenerate`` when ``stream = false``).
 - ``get_json(path)``: a GET returning parsed JSON; ``list_models()`` uses it.
-- ``protocol_error(msg)``, ``upstream_error(obj)``, ``truncated(msg)``: build the errors a
-  parser raises, with the provider name filled in.
+- ``protocol_error(msg)``, ``upstream_error(obj)``, ``truncated(msg)``: the
+  ``http_errors.ErrorBuilder`` a parser is given, with the provider name filled in and the
+  key redacted.
 
 Guarantees:
 
@@ -55,165 +44,38 @@ Guarantees:
   jitter) capped at ``max_backoff``. A ``Retry-After`` longer than ``max_backoff`` is not
   waited for: ``RateLimitError(retry_after=...)`` is raised at once, so the user sees when to
   come back instead of a silent wait.
-- The provider's own message is taken from a JSON error body (OpenAI/Gemini
-  ``{"error": {"message"}}``, Anthropic ``{"type": "error", "error": {...}}``, Ollama
-  ``{"error": "..."}``, FastAPI ``{"detail": ...}``); an HTML body becomes "(HTML error
-  page)". It is made inert (control characters escaped), folded to one line, cut to 300
-  characters, and any occurrence of the key is replaced by ``[redacted]``.
+- Error bodies are read up to 64 KiB and shown as ``http_errors.body_message`` says: the
+  provider's own message, inert, one line, at most 300 characters, the key ``[redacted]``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import os
 import random
-import ssl
-import time
 from collections.abc import AsyncGenerator, Mapping
-from http import HTTPStatus
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import SecretStr
 
-from ..core.inert import escape_controls
 from ..core.runnable import Flavor, LanguageModel, RunContext
 from ..errors import (
-    AuthError,
-    ConnectError,
-    HTTPStatusError,
     ProviderError,
     RateLimitError,
-    StreamInterrupted,
     StreamProtocolError,
-    StreamTimeout,
     StreamTruncated,
     UpstreamError,
 )
 from ..version import VERSION
-from ..wire.jsonload import json_loads
+from . import http_errors
+from .http_errors import ERROR_BODY_LIMIT, media_type
 from .spec import ProviderSpec
 
-__all__ = [
-    "USER_AGENT",
-    "HTTPModel",
-    "error_message_from_json",
-    "json_loads",
-    "parse_retry_after",
-]
+__all__ = ["USER_AGENT", "HTTPModel"]
 
 USER_AGENT = f"llmstream-tui/{VERSION}"
-#: Statuses retried before the first byte (rate limits and overload).
-RETRY_STATUSES = frozenset({429, 503, 529})
-#: At most this much of an error body is read, and this much of its message shown.
-_ERROR_BODY_LIMIT = 64 * 1024
-_MESSAGE_LIMIT = 300
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
-
-    ``None`` when absent or unreadable; never negative.
-    """
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def error_message_from_json(data: Any) -> str | None:
-    """The provider's own error message from a decoded error body or event, if any.
-
-    Knows OpenAI/Gemini ``{"error": {"message"}}``, Anthropic ``{"type": "error", "error":
-    {"type", "message"}}``, Ollama ``{"error": "text"}``, FastAPI/vLLM ``{"detail": ...}``,
-    bare ``{"message": ...}`` and a Gemini-style list wrapping one of these.
-    """
-    if isinstance(data, list) and data:
-        data = data[0]
-    if not isinstance(data, dict):
-        return None
-    err = data.get("error")
-    if isinstance(err, dict):
-        message = err.get("message")
-        kind = err.get("type") or err.get("status") or err.get("code")
-        if isinstance(message, str) and message:
-            if isinstance(kind, str) and kind and kind not in message:
-                return f"{message} [{kind}]"
-            return message
-        if isinstance(kind, str) and kind:
-            return kind
-        return None
-    if isinstance(err, str) and err:
-        return err
-    for key in ("message", "detail"):
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value
-        if value:
-            return json.dumps(value)[:_MESSAGE_LIMIT]
-    return None
-
-
-def _status_text(status: int, reason: str = "") -> str:
-    if not reason:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = {529: "Overloaded"}.get(status, "")
-    return f"HTTP {status} {reason}".rstrip()
-
-
-def _media_type(content_type: str) -> str:
-    return content_type.partition(";")[0].strip().lower()
-
-
-def _connect_cause(exc: BaseException) -> str:
-    """A short cause for a failed connection, from the exception chain httpx keeps."""
-    seen: BaseException | None = exc
-    text = str(exc)
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError | ssl.CertificateError):
-            reason = getattr(seen, "reason", None) or str(seen)
-            return f"TLS failure ({reason})"
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if type(seen).__name__ == "gaierror":
-            return "unknown host"
-        seen = seen.__cause__ or seen.__context__
-    lowered = text.lower()
-    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-        return f"TLS failure ({text})"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered:
-        return "unknown host"
-    if "refused" in lowered:
-        return "connection refused"
-    return f"cannot connect ({text})" if text else "cannot connect"
-
-
-def _is_disconnect(exc: httpx.RemoteProtocolError) -> bool:
-    """h11 says "disconnected"/"peer closed" for a dropped connection, other words for bytes
-    that are not HTTP (a bad status line, a bad chunk header)."""
-    text = str(exc).lower()
-    return "disconnected" in text or "peer closed" in text or "incomplete" in text
 
 
 class HTTPModel(LanguageModel):
@@ -321,52 +183,19 @@ class HTTPModel(LanguageModel):
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _redact(self, text: str) -> str:
-        key = self._secret()
-        if key and key in text:
-            text = text.replace(key, "[redacted]")
-        return text
-
-    def _clean(self, text: str) -> str:
-        """Untrusted text made safe for one line of a message."""
-        text = " ".join(self._redact(text).split())
-        if len(text) > _MESSAGE_LIMIT:
-            text = text[: _MESSAGE_LIMIT - 1] + "…"
-        return escape_controls(text)
-
-    def _error_message(self, data: Any) -> str | None:
-        """The provider's message in a decoded error body; kinds with odd shapes override."""
-        return error_message_from_json(data)
-
-    def _body_message(self, body: bytes, content_type: str) -> str:
-        media = _media_type(content_type)
-        text = body.decode("utf-8", errors="replace").strip()
-        if media == "text/html" or text[:15].lower().startswith(("<!doctype html", "<html")):
-            return "(HTML error page)"
-        if not text:
-            return ""
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return self._clean(text)
-        message = self._error_message(data)
-        return self._clean(message) if message else self._clean(text)
-
     def protocol_error(self, message: str) -> StreamProtocolError:
         """Bytes we cannot make sense of (bad JSON, unexpected shape)."""
-        return StreamProtocolError(self._clean(message), provider=self.name)
+        return http_errors.protocol_error(message, provider=self.name, secret=self._secret())
 
     def upstream_error(
         self, data: Any, default: str = "error event in the stream"
     ) -> UpstreamError:
         """The provider reported an error inside a 200 stream."""
-        message = self._error_message(data)
-        text = self._clean(message) if message else default
-        return UpstreamError(f"provider error mid-stream: {text}", provider=self.name)
+        return http_errors.upstream_error(data, default, provider=self.name, secret=self._secret())
 
     def truncated(self, what: str) -> StreamTruncated:
         """The stream ended cleanly but without ``what`` (its terminator)."""
-        return StreamTruncated(f"stream ended without {what} (truncated)", provider=self.name)
+        return http_errors.truncated(what, provider=self.name)
 
     def _hint(self, status: int) -> str | None:
         env = self.api_key_env
@@ -380,68 +209,14 @@ class HTTPModel(LanguageModel):
             return f"check the model name {self.model!r} and base_url {self.base_url}"
         return None
 
-    def _status_error(
-        self,
-        status: int,
-        reason: str,
-        body: bytes,
-        content_type: str,
-        headers: Mapping[str, str],
-        retries: int,
-    ) -> HTTPStatusError:
-        detail = self._body_message(body, content_type)
-        message = _status_text(status, reason)
-        if detail:
-            message = f"{message}: {detail}" if detail[0] != "(" else f"{message} {detail}"
-        if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(headers)
-            if retries:
-                message += f" (after {retries} {'retry' if retries == 1 else 'retries'})"
-            hint = f"retry in {retry_after:g} s" if retry_after else None
-            return RateLimitError(
-                message, retry_after=retry_after, provider=self.name, status=status, hint=hint
-            )
-        cls = AuthError if status in (401, 403) else HTTPStatusError
-        return cls(message, provider=self.name, status=status, hint=self._hint(status))
-
     def _transport_error(self, exc: httpx.HTTPError, *, responded: bool) -> ProviderError:
-        """An httpx failure as our error; ``responded`` tells if the status had arrived."""
-        name = self.name
-        timeout = self.spec.timeout
-        if isinstance(exc, httpx.ConnectTimeout):
-            return ConnectError(
-                f"connect timeout after {timeout:g} s to {self.base_url}",
-                provider=name,
-                hint="is the host reachable?",
-            )
-        if isinstance(exc, httpx.ConnectError):
-            return ConnectError(
-                f"{_connect_cause(exc)} at {self.base_url}",
-                provider=name,
-                hint="is the server running and the base_url right?",
-            )
-        if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
-            what = "no data" if responded else "no response"
-            return StreamTimeout(f"{what} for {timeout:g} s (stalled)", provider=name)
-        if isinstance(exc, httpx.PoolTimeout):
-            return StreamTimeout(f"no free connection for {timeout:g} s", provider=name)
-        if isinstance(exc, httpx.DecodingError):
-            return StreamProtocolError(
-                f"cannot decode the response body ({self._clean(str(exc))})", provider=name
-            )
-        if isinstance(exc, httpx.RemoteProtocolError) and not _is_disconnect(exc):
-            where = "framing" if responded else "response"
-            return StreamProtocolError(
-                f"invalid HTTP {where} ({self._clean(str(exc))})", provider=name
-            )
-        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-            if responded:
-                return StreamInterrupted("connection dropped mid-stream", provider=name)
-            return StreamInterrupted(
-                "server closed the connection before responding", provider=name
-            )
-        return ProviderError(
-            f"HTTP failure ({type(exc).__name__}: {self._clean(str(exc))})", provider=name
+        return http_errors.transport_error(
+            exc,
+            responded=responded,
+            provider=self.name,
+            timeout=self.spec.timeout,
+            base_url=self.base_url,
+            secret=self._secret(),
         )
 
     # -- requests ----------------------------------------------------------------------------
@@ -452,9 +227,9 @@ class HTTPModel(LanguageModel):
         async for data in response.aiter_bytes():
             parts.append(data)
             size += len(data)
-            if size >= _ERROR_BODY_LIMIT:
+            if size >= ERROR_BODY_LIMIT:
                 break
-        return b"".join(parts)[:_ERROR_BODY_LIMIT]
+        return b"".join(parts)[:ERROR_BODY_LIMIT]
 
     def _backoff(self, attempt: int) -> float:
         delay: float = min(self.max_backoff, self.backoff_base * 2**attempt)
@@ -495,13 +270,15 @@ class HTTPModel(LanguageModel):
                 error_body = b""
             finally:
                 await response.aclose()
-            error = self._status_error(
+            content_type = response.headers.get("content-type", "")
+            error = http_errors.status_error(
                 status,
                 response.reason_phrase,
-                error_body,
-                response.headers.get("content-type", ""),
+                http_errors.body_message(error_body, content_type, self._secret()),
                 response.headers,
-                attempt,
+                retries=attempt,
+                provider=self.name,
+                hint=self._hint(status),
             )
             if not isinstance(error, RateLimitError) or attempt >= self.spec.max_retries:
                 raise error
@@ -517,7 +294,7 @@ class HTTPModel(LanguageModel):
         content_type = response.headers.get("content-type")
         if content_type is None:
             return None  # some compatible servers omit it; the decoder will judge the bytes
-        media = _media_type(content_type)
+        media = media_type(content_type)
         if media in self.stream_content_types:
             return None
         expected = " or ".join(self.stream_content_types)
@@ -578,7 +355,7 @@ class HTTPModel(LanguageModel):
                 raise self._transport_error(exc, responded=True) from exc
         finally:
             await response.aclose()
-        if _media_type(response.headers.get("content-type", "")) == "text/html":
+        if media_type(response.headers.get("content-type", "")) == "text/html":
             raise StreamProtocolError(
                 "expected JSON but got an HTML page (proxy error page?)",
                 provider=self.name,

@@ -26,19 +26,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
 from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import Flavor, ModelRequest, RunContext
-from ..errors import ProviderError
-from ..wire.errors import WireDecodeError
-from ..wire.ndjson import NDJSONDecoder
 from .http import HTTPModel
+from .http_errors import ErrorBuilder
+from .params import ParamMap, map_params
 from .spec import ProviderSpec
+from .sse_pump import pump_ndjson
 
 #: The server used when neither ``base_url`` nor ``$OLLAMA_HOST`` says otherwise.
 DEFAULT_BASE_URL: Final = "http://localhost:11434"
@@ -55,13 +54,11 @@ _METRICS: Final = (
     "model",
     "created_at",
 )
-#: Our parameter names -> Ollama's ``options`` names.
-_OPTIONS: Final = {
-    "temperature": "temperature",
-    "max_tokens": "num_predict",
-    "top_p": "top_p",
-    "seed": "seed",
-}
+#: The generation parameters go in ``options`` (``max_tokens`` is ``num_predict``); the chat
+#: kind puts the system prompt first in its messages.
+_CHAT_PARAMS: Final = ParamMap(max_tokens="num_predict", nest="options")
+#: ... and the generate kind sends it as ``system``.
+_GENERATE_PARAMS: Final = ParamMap(max_tokens="num_predict", nest="options", system="system")
 
 
 class OllamaSpec(ProviderSpec):
@@ -120,7 +117,7 @@ class OllamaStreamParser:
 
     __slots__ = ("_calls", "_errors", "chat", "done")
 
-    def __init__(self, errors: HTTPModel, *, chat: bool) -> None:
+    def __init__(self, errors: ErrorBuilder, *, chat: bool) -> None:
         self._errors = errors
         self.chat = chat
         #: True once the ``done: true`` object arrived.
@@ -128,7 +125,7 @@ class OllamaStreamParser:
         # Tool calls seen so far: each whole call gets its own index, across lines.
         self._calls = 0
 
-    def parse(self, obj: object) -> list[StreamPart]:
+    def feed(self, obj: object) -> list[StreamPart]:
         """The parts one NDJSON value stands for (usually one; none for an empty line
         object; thinking, text and tool calls in that order when one object has several)."""
         if type(obj) is not dict:
@@ -209,6 +206,8 @@ class _OllamaModel(HTTPModel):
     models_path = "/api/tags"
     #: The endpoint, under the server root.
     path: str = ""
+    #: How our parameters are sent (the two endpoints differ in the system prompt).
+    param_map: ClassVar[ParamMap]
 
     spec: OllamaSpec
 
@@ -225,69 +224,35 @@ class _OllamaModel(HTTPModel):
         return self._base_url
 
     def _body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """``model``, the mapped params (``options`` over ``spec.options``), ``keep_alive``
+        and ``think`` from the spec, per-call extras (``format``, ``tools``...) as given, then
+        the kind's own input (``_input``)."""
+        extra: dict[str, Any] = {}
+        if self.spec.keep_alive is not None:
+            extra["keep_alive"] = self.spec.keep_alive
+        if self.spec.think is not None:
+            extra["think"] = self.spec.think
+        mapped = map_params(
+            self.param_map, self.params, request, nested=self.spec.options, extra=extra
+        )
+        return {
+            "model": self.model,
+            "stream": stream,
+            **mapped.fields,
+            **self._input(request, mapped.system),
+        }
+
+    def _input(self, request: ModelRequest, system: str | None) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _common(
-        self, request: ModelRequest, params: dict[str, Any], *, stream: bool
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "stream": stream}
-        options: dict[str, Any] = dict(self.spec.options)
-        for ours, theirs in _OPTIONS.items():
-            if params.get(ours) is not None:
-                options[theirs] = params[ours]
-        stop = request.stop or params.get("stop")
-        if stop:
-            options["stop"] = list(stop)
-        if options:
-            body["options"] = options
-        if self.spec.keep_alive is not None:
-            body["keep_alive"] = self.spec.keep_alive
-        if self.spec.think is not None:
-            body["think"] = self.spec.think
-        for key, value in params.items():
-            if key not in _PARAM_NAMES:
-                body[key] = value  # per-call extras (format, tools...) sent as given
-        return body
-
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+    def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         parser = OllamaStreamParser(self, chat=self.flavor == "chat")
-        parse = parser.parse
-        decoder = NDJSONDecoder()
-        body = self._body(request, stream=True)
-        async with aclosing(self.stream_bytes(self.path, body, ctx)) as reads:
-            async for data in reads:
-                try:
-                    values = decoder.feed(data)
-                except WireDecodeError as exc:
-                    for part in self._salvage(parser, exc):
-                        yield part
-                    raise self._bad_line(exc) from None
-                for value in values:
-                    for part in parse(value):
-                        yield part
-        try:
-            values = decoder.close()
-        except WireDecodeError as exc:
-            for part in self._salvage(parser, exc):
-                yield part
-            raise self._bad_line(exc) from None
-        for value in values:
-            for part in parse(value):
-                yield part
-        parser.finish()
-
-    @staticmethod
-    def _salvage(parser: OllamaStreamParser, exc: WireDecodeError) -> list[StreamPart]:
-        """The good lines read together with a bad one (an error line among them wins)."""
-        return [part for value in exc.decoded for part in parser.parse(value)]
-
-    def _bad_line(self, exc: WireDecodeError) -> ProviderError:
-        return self.protocol_error(f"malformed JSON on line {exc.line_number} of the stream")
+        return pump_ndjson(self, self.path, self._body(request, stream=True), ctx, parser)
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         data = await self.post_json(self.path, self._body(request, stream=False), ctx)
         parser = OllamaStreamParser(self, chat=self.flavor == "chat")
-        parts = parser.parse(data)
+        parts = parser.feed(data)
         parser.finish()
         return parts
 
@@ -309,13 +274,10 @@ class OllamaChatModel(_OllamaModel):
     Spec = OllamaChatSpec
     flavor_default = "chat"
     path = "/api/chat"
+    param_map = _CHAT_PARAMS
 
-    def _body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        params = {**self.params, **request.overrides}
-        messages = message_dicts(request.messages, params.get("system"))
-        body = self._common(request, params, stream=stream)
-        body["messages"] = messages
-        return body
+    def _input(self, request: ModelRequest, system: str | None) -> dict[str, Any]:
+        return {"messages": message_dicts(request.messages, system)}
 
 
 class OllamaGenerateModel(_OllamaModel):
@@ -324,15 +286,7 @@ class OllamaGenerateModel(_OllamaModel):
     Spec = OllamaGenerateSpec
     flavor_default = "llm"
     path = "/api/generate"
+    param_map = _GENERATE_PARAMS
 
-    def _body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        params = {**self.params, **request.overrides}
-        body = self._common(request, params, stream=stream)
-        body["prompt"] = request.prompt
-        if params.get("system"):
-            body["system"] = params["system"]
-        return body
-
-
-#: Our parameter names, mapped above; any other override key is sent verbatim.
-_PARAM_NAMES: Final = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "system"})
+    def _input(self, request: ModelRequest, system: str | None) -> dict[str, Any]:
+        return {"prompt": request.prompt}

@@ -21,45 +21,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 from ..core.messages import UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
-from ..errors import StreamProtocolError, StreamTruncated, UpstreamError
-from ..wire.sse import SSEDecoder
-from .http import HTTPModel, error_message_from_json, json_loads
+from ..errors import StreamProtocolError
+from ..wire.jsonload import json_loads as _loads
+from ..wire.sse import SSEEvent
+from .http import HTTPModel
+from .http_errors import ErrorBuilder, PlainErrors
+from .params import ParamMap, map_params
 from .spec import ProviderSpec
-
-_loads = json_loads
-
-
-class ErrorBuilder(Protocol):
-    """What a parser needs to raise errors: ``HTTPModel`` provides it (redacting the key and
-    naming the provider); :class:`PlainErrors` is the stand-alone default."""
-
-    def protocol_error(self, message: str) -> StreamProtocolError: ...
-
-    def upstream_error(self, data: Any, default: str = ...) -> UpstreamError: ...
-
-    def truncated(self, what: str) -> StreamTruncated: ...
+from .sse_pump import pump_sse
 
 
-class PlainErrors:
-    """Errors without a provider name (the runnable layer fills it in)."""
-
-    def protocol_error(self, message: str) -> StreamProtocolError:
-        return StreamProtocolError(" ".join(message.split())[:300])
-
-    def upstream_error(
-        self, data: Any, default: str = "error event in the stream"
-    ) -> UpstreamError:
-        message = error_message_from_json(data) or default
-        return UpstreamError(f"provider error mid-stream: {' '.join(message.split())[:300]}")
-
-    def truncated(self, what: str) -> StreamTruncated:
-        return StreamTruncated(f"stream ended without {what} (truncated)")
+def tool_call_part(
+    name: str | None, args: str | None, call_id: str | None, index: int | None, id_: str | None
+) -> StreamPart:
+    """A TOOL_CALL part shaped like LangChain's ``tool_call_chunks`` (pieces merge by
+    ``index``)."""
+    call = {"name": name, "args": args, "id": call_id, "index": index}
+    return StreamPart("", TOOL_CALL, id=id_, tool_call=call)
 
 
 #: (our key, (chat name, responses name), ((their count, our count), ...)).
@@ -144,16 +127,17 @@ class _OpenAIStreamParser:
         self.done = False
         self._usage = UsageDeltas()
 
-    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
-        """One SSE event's data; the parts it carries (possibly none)."""
+    def feed(self, event: SSEEvent) -> list[StreamPart]:
+        """One SSE event; the parts it carries (possibly none)."""
+        data = event.data
         if data == "[DONE]":
             self.done = True
             return []
         try:
             obj = _loads(data)
         except ValueError:
-            raise self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}") from None
-        if event == "error":
+            raise self._malformed(data) from None
+        if event.event == "error":
             raise self.errors.upstream_error(obj)
         return self.parse(obj)
 
@@ -164,6 +148,9 @@ class _OpenAIStreamParser:
         """At the end of the bytes: raise StreamTruncated unless ``[DONE]`` came."""
         if not self.done:
             raise self.errors.truncated("[DONE]")
+
+    def _malformed(self, data: str) -> StreamProtocolError:
+        return self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}")
 
     def _bad(self, obj: Any) -> StreamProtocolError:
         return self.errors.protocol_error(f"unexpected event: {json.dumps(obj)[:80]}")
@@ -185,16 +172,15 @@ class OpenAIChatParser(_OpenAIStreamParser):
 
     __slots__ = ()
 
-    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
+    def feed(self, event: SSEEvent) -> list[StreamPart]:
         # The hot path, inlined: almost every chunk is one choice whose delta is only
         # ``content``, with no finish reason, usage or error.
-        if event == "message" and data != "[DONE]":
+        name, data, _, _ = event
+        if name == "message" and data != "[DONE]":
             try:
                 obj = _loads(data)
             except ValueError:
-                raise self.errors.protocol_error(
-                    f"malformed JSON in event: {data[:80]!r}"
-                ) from None
+                raise self._malformed(data) from None
             if type(obj) is dict:
                 choices = obj.get("choices")
                 if choices and len(choices) == 1:
@@ -211,7 +197,7 @@ class OpenAIChatParser(_OpenAIStreamParser):
                         if content and choice.get("index", 0) == 0:
                             return [StreamPart(content, TEXT, id=obj.get("id"))]
             return self.parse(obj)
-        return super().feed(data, event)
+        return super().feed(event)
 
     def parse(self, obj: Any) -> list[StreamPart]:
         if type(obj) is not dict:
@@ -263,16 +249,12 @@ class OpenAIChatParser(_OpenAIStreamParser):
             for call in calls:
                 function = call.get("function") or {}
                 parts.append(
-                    StreamPart(
-                        "",
-                        TOOL_CALL,
-                        id=id_,
-                        tool_call={
-                            "name": function.get("name"),
-                            "args": function.get("arguments"),
-                            "id": call.get("id"),
-                            "index": call.get("index"),
-                        },
+                    tool_call_part(
+                        function.get("name"),
+                        function.get("arguments"),
+                        call.get("id"),
+                        call.get("index"),
+                        id_,
                     )
                 )
 
@@ -328,15 +310,11 @@ class OpenAICompletionsSpec(ProviderSpec):
     stream_usage: bool = True
 
 
-def _common_params(params: dict[str, Any], body: dict[str, Any], max_tokens_key: str) -> None:
-    """Map our parameter names onto OpenAI's; unknown names pass through unchanged."""
-    for key, value in params.items():
-        if value is None or key == "system":
-            continue
-        if key == "max_tokens":
-            body[max_tokens_key] = value
-        else:
-            body[key] = value
+#: Chat Completions: ``max_tokens`` is ``max_completion_tokens``; the system prompt goes
+#: first in the messages.
+_CHAT_PARAMS = ParamMap(max_tokens="max_completion_tokens")
+#: Legacy Completions: our names as they are; it has no system role, so no system prompt.
+_COMPLETIONS_PARAMS = ParamMap()
 
 
 class _OpenAIBase(HTTPModel):
@@ -344,6 +322,7 @@ class _OpenAIBase(HTTPModel):
     default_base_url = "https://api.openai.com/v1"
     api_key_envs = ("OPENAI_API_KEY",)
     endpoint: ClassVar[str] = ""
+    spec: OpenAIChatSpec | OpenAICompletionsSpec
 
     def _parser(self) -> _OpenAIStreamParser:
         raise NotImplementedError
@@ -351,30 +330,13 @@ class _OpenAIBase(HTTPModel):
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _merged_params(self, request: ModelRequest) -> dict[str, Any]:
-        params = {**self.params, **request.overrides}
-        if request.stop:
-            params["stop"] = request.stop
-        return params
+    def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        return pump_sse(self, self.endpoint, self._body(request, True), ctx, self._parser())
 
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
-        body = self._body(request, True)
-        parser = self._parser()
-        feed = SSEDecoder().feed
-        parse = parser.feed
-        async with aclosing(self.stream_bytes(self.endpoint, body, ctx)) as reads:
-            async for data in reads:
-                for event in feed(data):
-                    if event.event == "message":
-                        for part in parse(event.data):
-                            yield part
-                    else:
-                        for part in parse(event.data, event.event):
-                            yield part
-                if parser.done:
-                    await self.drain(reads)
-                    return
-        parser.finish()
+    def _stream_fields(self, stream: bool) -> dict[str, Any]:
+        if stream and self.spec.stream_usage:
+            return {"stream": True, "stream_options": {"include_usage": True}}
+        return {"stream": stream}
 
 
 class OpenAIChatModel(_OpenAIBase):
@@ -393,14 +355,9 @@ class OpenAIChatModel(_OpenAIBase):
         return OpenAIChatParser(self)
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
-        params = self._merged_params(request)
-        messages = message_dicts(request.messages, params.get("system"))
-        body: dict[str, Any] = {"model": self.model, "messages": messages}
-        _common_params(params, body, "max_completion_tokens")
-        body["stream"] = stream
-        if stream and self.spec.stream_usage:
-            body["stream_options"] = {"include_usage": True}
-        return body
+        fields, system = map_params(_CHAT_PARAMS, self.params, request)
+        messages = message_dicts(request.messages, system)
+        return {"model": self.model, "messages": messages, **fields, **self._stream_fields(stream)}
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         data = await self.post_json(self.endpoint, self._body(request, False), ctx)
@@ -423,12 +380,13 @@ class OpenAICompletionsModel(_OpenAIBase):
         return OpenAICompletionsParser(self)
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "prompt": request.prompt}
-        _common_params(self._merged_params(request), body, "max_tokens")
-        body["stream"] = stream
-        if stream and self.spec.stream_usage:
-            body["stream_options"] = {"include_usage": True}
-        return body
+        fields = map_params(_COMPLETIONS_PARAMS, self.params, request).fields
+        return {
+            "model": self.model,
+            "prompt": request.prompt,
+            **fields,
+            **self._stream_fields(stream),
+        }
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         data = await self.post_json(self.endpoint, self._body(request, False), ctx)
@@ -476,16 +434,8 @@ def chat_completion_parts(data: Any, errors: ErrorBuilder | None = None) -> list
     for index, call in enumerate(message.get("tool_calls") or []):
         function = call.get("function") or {}
         parts.append(
-            StreamPart(
-                "",
-                TOOL_CALL,
-                id=id_,
-                tool_call={
-                    "name": function.get("name"),
-                    "args": function.get("arguments"),
-                    "id": call.get("id"),
-                    "index": index,
-                },
+            tool_call_part(
+                function.get("name"), function.get("arguments"), call.get("id"), index, id_
             )
         )
     return parts + _tail_parts(data, choice.get("finish_reason"), id_)

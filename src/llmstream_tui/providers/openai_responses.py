@@ -18,18 +18,19 @@ terminal event is StreamTruncated.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any, Literal
 
 from ..core.messages import message_dicts
-from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart
 from ..core.runnable import ModelRequest, RunContext
-from ..wire.sse import SSEDecoder
-from .http import HTTPModel, json_loads
-from .openai import ErrorBuilder, PlainErrors, openai_usage
+from ..wire.jsonload import json_loads as _loads
+from ..wire.sse import SSEEvent
+from .http import HTTPModel
+from .http_errors import ErrorBuilder, PlainErrors
+from .openai import openai_usage, tool_call_part
+from .params import ParamMap, map_params
 from .spec import ProviderSpec
-
-_loads = json_loads
+from .sse_pump import pump_sse
 
 _TEXT_DELTA = "response.output_text.delta"
 _TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -45,15 +46,16 @@ class OpenAIResponsesParser:
         self.done = False
         self._id: str | None = None
 
-    def feed(self, data: str, event: str = "message") -> list[StreamPart]:
-        """One SSE event's data (the ``event:`` name is repeated in the JSON's ``type``)."""
+    def feed(self, event: SSEEvent) -> list[StreamPart]:
+        """One SSE event (its ``event:`` name is repeated in the JSON's ``type``)."""
+        data = event.data
         try:
             obj = _loads(data)
         except ValueError:
             raise self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}") from None
         if type(obj) is not dict:
             raise self.errors.protocol_error(f"unexpected event: {data[:80]!r}")
-        return self.parse(obj, event)
+        return self.parse(obj, event.event)
 
     def parse(self, obj: dict[str, Any], event: str = "message") -> list[StreamPart]:
         kind = obj.get("type") or event
@@ -64,35 +66,12 @@ class OpenAIResponsesParser:
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             return [StreamPart(obj.get("delta") or "", REASONING, id=self._id)]
         if kind == "response.function_call_arguments.delta":
-            return [
-                StreamPart(
-                    "",
-                    TOOL_CALL,
-                    id=self._id,
-                    tool_call={
-                        "name": None,
-                        "args": obj.get("delta") or "",
-                        "id": None,
-                        "index": obj.get("output_index"),
-                    },
-                )
-            ]
+            delta = obj.get("delta") or ""
+            return [tool_call_part(None, delta, None, obj.get("output_index"), self._id)]
         if kind == "response.output_item.added":
             item = obj.get("item") or {}
             if item.get("type") == "function_call":
-                return [
-                    StreamPart(
-                        "",
-                        TOOL_CALL,
-                        id=self._id,
-                        tool_call={
-                            "name": item.get("name"),
-                            "args": item.get("arguments") or "",
-                            "id": item.get("call_id"),
-                            "index": obj.get("output_index"),
-                        },
-                    )
-                ]
+                return [_function_call(item, obj.get("output_index"), self._id)]
             return []
         if kind == "response.created":
             response = obj.get("response") or {}
@@ -159,24 +138,24 @@ def response_parts(data: Any, errors: ErrorBuilder | None = None) -> list[Stream
                 if summary.get("text"):
                     parts.append(StreamPart(summary["text"], REASONING, id=id_))
         elif kind == "function_call":
-            parts.append(
-                StreamPart(
-                    "",
-                    TOOL_CALL,
-                    id=id_,
-                    tool_call={
-                        "name": item.get("name"),
-                        "args": item.get("arguments") or "",
-                        "id": item.get("call_id"),
-                        "index": index,
-                    },
-                )
-            )
+            parts.append(_function_call(item, index, id_))
     return parts + terminal_parts(data, id_)
+
+
+def _function_call(item: dict[str, Any], index: int | None, id_: str | None) -> StreamPart:
+    """A ``function_call`` output item (name, call id, arguments so far) as a TOOL_CALL part."""
+    return tool_call_part(
+        item.get("name"), item.get("arguments") or "", item.get("call_id"), index, id_
+    )
 
 
 class OpenAIResponsesSpec(ProviderSpec):
     kind: Literal["openai-responses"] = "openai-responses"
+
+
+#: ``system`` is ``instructions``, ``max_tokens`` is ``max_output_tokens``; the API has no
+#: ``stop`` and no ``seed``.
+_PARAMS = ParamMap(max_tokens="max_output_tokens", stop=None, seed=None, system="instructions")
 
 
 class OpenAIResponsesModel(HTTPModel):
@@ -191,35 +170,13 @@ class OpenAIResponsesModel(HTTPModel):
     endpoint = "/responses"
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
-        params = {**self.params, **request.overrides}
+        fields = map_params(_PARAMS, self.params, request).fields
         inputs = message_dicts(request.messages)
-        body: dict[str, Any] = {"model": self.model, "input": inputs}
-        for key, value in params.items():
-            if value is None or key in ("stop", "seed"):
-                continue
-            if key == "system":
-                body["instructions"] = value
-            elif key == "max_tokens":
-                body["max_output_tokens"] = value
-            else:
-                body[key] = value
-        body["stream"] = stream
-        return body
+        return {"model": self.model, "input": inputs, **fields, "stream": stream}
 
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+    def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         parser = OpenAIResponsesParser(self)
-        feed = SSEDecoder().feed
-        parse = parser.feed
-        body = self._body(request, True)
-        async with aclosing(self.stream_bytes(self.endpoint, body, ctx)) as reads:
-            async for data in reads:
-                for event in feed(data):
-                    for part in parse(event.data, event.event):
-                        yield part
-                if parser.done:
-                    await self.drain(reads)
-                    return
-        parser.finish()
+        return pump_sse(self, self.endpoint, self._body(request, True), ctx, parser)
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         data = await self.post_json(self.endpoint, self._body(request, False), ctx)
