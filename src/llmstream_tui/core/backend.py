@@ -15,14 +15,16 @@ Its ``Flavor`` says which of the two LangChain shapes the front gives it: ``"llm
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing as _aclosing
-from typing import Any, Literal, TypedDict, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypedDict, TypeVar, cast
 
-from .messages import BaseMessage
+from .messages import BaseMessage, to_messages, to_prompt
 from .metrics import StreamTimeline
+from .parts import StreamPart
 
 __all__ = [
+    "Backend",
     "Flavor",
     "ModelInput",
     "ModelRequest",
@@ -105,3 +107,95 @@ async def iterate_list(items: list[_T]) -> AsyncIterator[_T]:
     """A list as an async iterator: a non-streaming answer read like a stream."""
     for item in items:
         yield item
+
+
+class Backend:
+    """What a provider implements: ``_astream`` (and optionally ``_agenerate``, ``aclose``),
+    ``ls_provider``, ``Spec`` and ``from_spec``. Subclass ``LanguageModel`` (``core.runnable``),
+    which adds the Runnable front, rather than this class."""
+
+    #: The provider family, as LangChain's ``ls_provider`` (``openai``, ``anthropic``...).
+    ls_provider: str = "llmstream"
+    #: The kind's options: a ``providers.spec.ProviderSpec`` subclass (the registry checks).
+    Spec: ClassVar[type[Any]]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: str = "",
+        flavor: Flavor = "chat",
+        streaming: bool = True,
+        tags: Sequence[str] = (),
+        metadata: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.flavor: Flavor = flavor
+        self.streaming = streaming
+        self.tags = list(tags)
+        self.metadata = dict(metadata or {})
+        self.params: dict[str, Any] = {k: v for k, v in (params or {}).items() if v is not None}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
+
+    # -- what a backend provides -------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Any, client: Any = None) -> Backend:
+        """A backend from its validated table (an instance of ``Spec``); ``client`` is the
+        ``httpx.AsyncClient`` to use, for kinds that speak HTTP."""
+        raise NotImplementedError(f"{cls.__name__} does not implement from_spec")
+
+    @property
+    def can_stream(self) -> bool:
+        """True when the class implements ``_astream``."""
+        return type(self)._astream is not Backend._astream
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        raise NotImplementedError
+        yield  # pragma: no cover  # makes this an async generator
+
+    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
+        """One non-streaming call. The default collects ``_astream``; providers with a
+        non-streaming endpoint override it."""
+        async with aclosing(self._astream(request, ctx)) as parts:
+            return [p async for p in parts]
+
+    async def aclose(self) -> None:
+        """Release what the backend holds (HTTP clients it created itself)."""
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def run_type(self) -> str:
+        return "chat_model" if self.flavor == "chat" else "llm"
+
+    def _request(
+        self, value: ModelInput, stop: list[str] | None, kw: dict[str, Any]
+    ) -> ModelRequest:
+        if self.flavor == "chat":
+            messages = to_messages(value)
+            return ModelRequest("", messages, stop, kw)
+        if not isinstance(value, str | Sequence):
+            raise TypeError(f"a text LLM takes a string, not {type(value).__name__}")
+        return ModelRequest(to_prompt(value), [], stop, kw)
+
+    def ls_params(self, stop: list[str] | None) -> dict[str, Any]:
+        """LangSmith's standard parameters, as ``_get_ls_params`` reports them."""
+        out: dict[str, Any] = {
+            "ls_provider": self.ls_provider,
+            "ls_model_type": "chat" if self.flavor == "chat" else "llm",
+        }
+        if self.model:
+            out["ls_model_name"] = self.model
+        if self.params.get("temperature") is not None:
+            out["ls_temperature"] = self.params["temperature"]
+        if self.params.get("max_tokens") is not None:
+            out["ls_max_tokens"] = self.params["max_tokens"]
+        stop = stop or self.params.get("stop")
+        if stop:
+            out["ls_stop"] = stop
+        return out

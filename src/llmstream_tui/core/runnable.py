@@ -25,13 +25,14 @@ timestamps into, so callers get TTFB/TTFT/gaps without wrapping the iterator.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, Literal, cast
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Generic, Literal, cast
 
 from typing_extensions import TypeVar
 
 from ..errors import ProviderError
 from .backend import (
+    Backend,
     Flavor,
     ModelInput,
     ModelRequest,
@@ -49,8 +50,6 @@ from .messages import (
     AIMessageChunk,
     ChunkAccumulator,
     TextAccumulator,
-    to_messages,
-    to_prompt,
 )
 from .outputs import GenerationInfo, llm_result, merge_generation_info, part_to_chunk
 from .parts import REFUSAL, TEXT, StreamPart
@@ -62,95 +61,9 @@ OutT_co = TypeVar("OutT_co", covariant=True, default=AIMessage | str)
 ChunkT_co = TypeVar("ChunkT_co", covariant=True, default=AIMessageChunk | str)
 
 
-class LanguageModel(Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
-    """Base of every backend. Subclasses set ``ls_provider`` and ``Spec``, implement
-    ``_astream`` and ``from_spec``. Unparameterised it stands for either flavour."""
-
-    #: The provider family, as LangChain's ``ls_provider`` (``openai``, ``anthropic``...).
-    ls_provider: str = "llmstream"
-    #: The kind's options: a ``providers.spec.ProviderSpec`` subclass (the registry checks).
-    Spec: ClassVar[type[Any]]
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        model: str = "",
-        flavor: Flavor = "chat",
-        streaming: bool = True,
-        tags: Sequence[str] = (),
-        metadata: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.name = name
-        self.model = model
-        self.flavor: Flavor = flavor
-        self.streaming = streaming
-        self.tags = list(tags)
-        self.metadata = dict(metadata or {})
-        self.params: dict[str, Any] = {k: v for k, v in (params or {}).items() if v is not None}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
-
-    # -- what a backend provides -------------------------------------------------------------
-
-    @classmethod
-    def from_spec(cls, name: str, spec: Any, client: Any = None) -> LanguageModel:
-        """A backend from its validated table (an instance of ``Spec``); ``client`` is the
-        ``httpx.AsyncClient`` to use, for kinds that speak HTTP."""
-        raise NotImplementedError(f"{cls.__name__} does not implement from_spec")
-
-    @property
-    def can_stream(self) -> bool:
-        """True when the class implements ``_astream``."""
-        return type(self)._astream is not LanguageModel._astream
-
-    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
-        raise NotImplementedError
-        yield  # pragma: no cover  # makes this an async generator
-
-    async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
-        """One non-streaming call. The default collects ``_astream``; providers with a
-        non-streaming endpoint override it."""
-        async with aclosing(self._astream(request, ctx)) as parts:
-            return [p async for p in parts]
-
-    async def aclose(self) -> None:
-        """Release what the backend holds (HTTP clients it created itself)."""
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    @property
-    def run_type(self) -> str:
-        return "chat_model" if self.flavor == "chat" else "llm"
-
-    def _request(
-        self, value: ModelInput, stop: list[str] | None, kw: dict[str, Any]
-    ) -> ModelRequest:
-        if self.flavor == "chat":
-            messages = to_messages(value)
-            return ModelRequest("", messages, stop, kw)
-        if not isinstance(value, str | Sequence):
-            raise TypeError(f"a text LLM takes a string, not {type(value).__name__}")
-        return ModelRequest(to_prompt(value), [], stop, kw)
-
-    def ls_params(self, stop: list[str] | None) -> dict[str, Any]:
-        """LangSmith's standard parameters, as ``_get_ls_params`` reports them."""
-        out: dict[str, Any] = {
-            "ls_provider": self.ls_provider,
-            "ls_model_type": "chat" if self.flavor == "chat" else "llm",
-        }
-        if self.model:
-            out["ls_model_name"] = self.model
-        if self.params.get("temperature") is not None:
-            out["ls_temperature"] = self.params["temperature"]
-        if self.params.get("max_tokens") is not None:
-            out["ls_max_tokens"] = self.params["max_tokens"]
-        stop = stop or self.params.get("stop")
-        if stop:
-            out["ls_stop"] = stop
-        return out
+class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
+    """Base of every backend: the contract of ``Backend`` plus the Runnable front.
+    Unparameterised it stands for either flavour."""
 
     async def _items(
         self,
