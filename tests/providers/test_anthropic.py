@@ -189,6 +189,16 @@ async def test_stop_reason_without_message_stop_is_complete_like_the_sdk(
     assert ours.content == "Done." and ours.response_metadata["finish_reason"] == "end_turn"
 
 
+async def test_server_keeping_the_line_open_after_message_stop_does_not_stall(
+    client: httpx.AsyncClient,
+) -> None:
+    body = sse(start(), text_delta("ok"), message_delta(), STOP)
+    reply = Reply.sse(body + b"event: ping\ndata: {}\n\n", stall_after=len(body))
+    async with LoopbackServer(reply) as server:
+        ours = await asyncio.wait_for(collect(make(server, client, timeout=10)), 2)
+    assert ours.content == "ok" and ours.response_metadata["finish_reason"] == "end_turn"
+
+
 async def test_pings_unknown_events_and_comments_are_ignored(client: httpx.AsyncClient) -> None:
     body = (
         b": keep-alive comment\n\n"

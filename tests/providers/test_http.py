@@ -6,7 +6,6 @@ server, so what is tested is what a user runs."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import socket
 import time
@@ -29,7 +28,6 @@ from llmstream_tui.errors import (
     UpstreamError,
 )
 from llmstream_tui.providers.http import HTTPModel
-from llmstream_tui.providers.http_errors import error_message_from_json, parse_retry_after
 from llmstream_tui.providers.openai import OpenAIChatModel
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.wire.jsonload import json_loads
@@ -113,52 +111,6 @@ async def fault_beside_healthy(fault: Reply, error: type[ProviderError]) -> Prov
 
 
 # -- pure helpers ----------------------------------------------------------------------------
-
-
-def test_retry_after_reads_seconds_milliseconds_and_http_dates() -> None:
-    assert parse_retry_after({"retry-after": "2"}) == 2.0
-    assert parse_retry_after({"retry-after": "0.5"}) == 0.5
-    assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
-    now = time.time()
-    date = email.utils.formatdate(now + 30, usegmt=True)
-    assert 28 <= (parse_retry_after({"retry-after": date}, now=now) or 0) <= 31
-    assert parse_retry_after({"retry-after": "soon"}) is None
-    assert parse_retry_after({}) is None
-    assert parse_retry_after({"retry-after": "-3"}) == 0.0
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        (
-            {"error": {"message": "bad model", "type": "invalid_request_error"}},
-            "bad model [invalid_request_error]",
-        ),  # OpenAI
-        (
-            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
-            "Overloaded [overloaded_error]",
-        ),  # Anthropic
-        ({"error": "model 'x' not found"}, "model 'x' not found"),  # Ollama
-        (
-            [
-                {
-                    "error": {
-                        "code": 400,
-                        "message": "API key not valid",
-                        "status": "INVALID_ARGUMENT",
-                    }
-                }
-            ],
-            "API key not valid [INVALID_ARGUMENT]",
-        ),  # Gemini (list form)
-        ({"detail": "Not Found"}, "Not Found"),  # FastAPI-based servers
-        ({"nothing": 1}, None),
-    ],
-)
-def test_provider_error_message_is_found_in_each_providers_body(
-    body: Any, message: str | None
-) -> None:
-    assert error_message_from_json(body) == message
 
 
 def test_json_loads_reads_what_the_stdlib_reads() -> None:

@@ -208,6 +208,16 @@ async def test_stream_without_done_is_truncated(client: httpx.AsyncClient) -> No
     assert '"done"' in str(info.value)
 
 
+async def test_server_keeping_the_line_open_after_done_does_not_stall(
+    client: httpx.AsyncClient,
+) -> None:
+    body = lines(gen("ok"), DONE)
+    reply = Reply.ndjson(body + lines(gen("late")), stall_after=len(body))
+    async with LoopbackServer(reply) as server:
+        model = make(server, client, "ollama-generate", timeout=10)
+        assert await asyncio.wait_for(model.ainvoke("hi"), 2) == "ok"
+
+
 async def test_final_line_without_newline_still_counts(client: httpx.AsyncClient) -> None:
     body = lines(gen("x")) + json.dumps(DONE).encode()
     async with LoopbackServer(Reply.ndjson(body, pattern="bytes")) as server:

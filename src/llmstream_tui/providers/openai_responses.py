@@ -27,7 +27,7 @@ from ..wire.jsonload import json_loads as _loads
 from ..wire.sse import SSEEvent
 from .http import HTTPModel
 from .http_errors import ErrorBuilder, PlainErrors
-from .openai import openai_usage, tool_call_part
+from .openai_shapes import openai_usage, tool_call_part
 from .params import ParamMap, map_params
 from .spec import ProviderSpec
 from .sse_pump import pump_sse
