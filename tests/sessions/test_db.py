@@ -40,6 +40,18 @@ def uids(path: Path) -> list[str]:
         other.close()
 
 
+def poke(path: Path, *statements: str | tuple[str, tuple[object, ...]]) -> None:
+    """Change the file the way another program would: its own connection, committed."""
+    other = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            sql, args = (statement, ()) if isinstance(statement, str) else statement
+            other.execute(sql, args)
+        other.commit()
+    finally:
+        other.close()
+
+
 # -- transaction -------------------------------------------------------------------------------
 
 
@@ -161,11 +173,7 @@ def test_a_file_that_is_not_a_database_is_an_error_and_left_untouched(data_dir: 
 def test_another_programs_sqlite_database_is_refused_and_left_untouched(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     path = data_dir / "history.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('mine')")
-    conn.commit()
-    conn.close()
+    poke(path, "CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('mine')")
     with pytest.raises(RecordingError) as exc:
         History()
     assert "not an llmstream-tui history" in str(exc.value)
@@ -177,10 +185,7 @@ def test_another_programs_sqlite_database_is_refused_and_left_untouched(data_dir
 
 def test_a_newer_history_version_is_refused(data_dir: Path) -> None:
     History().close()
-    conn = sqlite3.connect(data_dir / "history.sqlite3")
-    conn.execute("PRAGMA user_version = 7")
-    conn.commit()
-    conn.close()
+    poke(data_dir / "history.sqlite3", "PRAGMA user_version = 7")
     with pytest.raises(RecordingError) as exc:
         History()
     assert "version 7 is newer" in str(exc.value)
@@ -211,10 +216,7 @@ def test_a_run_left_streaming_by_a_dead_process_is_recovered_as_interrupted(
     writer.close()
     with History() as history:  # our own process is alive: left alone
         assert history.recovered == 0 and history.list_sessions()[0].status == "streaming"
-    conn = sqlite3.connect(data_dir / "history.sqlite3")
-    conn.execute("UPDATE runs SET pid = ?", (_dead_pid(),))
-    conn.commit()
-    conn.close()
+    poke(data_dir / "history.sqlite3", ("UPDATE runs SET pid = ?", (_dead_pid(),)))
     with History() as history:
         assert history.recovered == 1
         (run,) = history.load(writer.uid).runs
