@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.export import export_jsonl, export_markdown
@@ -100,4 +101,10 @@ def test_an_exported_session_replays(tmp_path: Path) -> None:
     with History() as history, out.open("w", encoding="utf-8") as fh:
         export_jsonl(history, uid, fh)
     replay = build_llm({"kind": "replay", "model": str(out), "provider": "good", "speed": 0})
-    assert [c.content for c in replay.stream("one")][:3] == ["Spark", "ling", " water"]
+    chunks = list(replay.stream("one"))
+    assert all(isinstance(c, AIMessageChunk) for c in chunks)
+    assert [c.content for c in chunks if isinstance(c, AIMessageChunk)][:3] == [
+        "Spark",
+        "ling",
+        " water",
+    ]

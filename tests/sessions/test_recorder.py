@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from llmstream_tui.core.messages import AIMessage
 from llmstream_tui.core.metrics import StreamTimeline
 from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.errors import RecordingError, StreamTimeout
@@ -214,7 +215,8 @@ def test_recording_started_mid_session_holds_the_following_turns_whole(tmp_path:
     assert list(index.providers) == ["p", "q"]
     assert index.runs == {("p", 1): "done", ("q", 1): "done"}
     replay = build_llm({"kind": "replay", "model": str(path), "turn": 1, "speed": 0})
-    assert replay.invoke("after").content == "bc"
+    answer = replay.invoke("after")
+    assert isinstance(answer, AIMessage) and answer.content == "bc"
 
 
 ODD_TEXTS = ["Spark", "", "a\x00b", "\u2028", '"quoted" \\ back', "😀 emoji", "\x1b[2J", "tab\t"]
