@@ -12,16 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from llmstream_tui.errors import (
-    AuthError,
-    ConnectError,
-    HTTPStatusError,
-    ProviderError,
-    RateLimitError,
-    StreamInterrupted,
-    StreamProtocolError,
-    StreamTimeout,
-)
+from llmstream_tui import errors
 from llmstream_tui.providers.http_errors import (
     PlainErrors,
     body_message,
@@ -103,16 +94,16 @@ def test_body_message_prefers_the_providers_message_and_names_html() -> None:
 @pytest.mark.parametrize(
     ("status", "error"),
     [
-        (401, AuthError),
-        (403, AuthError),
-        (404, HTTPStatusError),
-        (429, RateLimitError),
-        (503, RateLimitError),
-        (529, RateLimitError),
-        (500, HTTPStatusError),
+        (401, errors.AuthError),
+        (403, errors.AuthError),
+        (404, errors.HTTPStatusError),
+        (429, errors.RateLimitError),
+        (503, errors.RateLimitError),
+        (529, errors.RateLimitError),
+        (500, errors.HTTPStatusError),
     ],
 )
-def test_each_status_maps_to_its_error(status: int, error: type[HTTPStatusError]) -> None:
+def test_each_status_maps_to_its_error(status: int, error: type[errors.HTTPStatusError]) -> None:
     exc = status_error(status, "", "why", {}, retries=0, provider="p", hint="a hint")
     assert type(exc) is error and exc.status == status and exc.provider == "p"
     assert str(exc).startswith(f"p: HTTP {status} ")
@@ -123,14 +114,14 @@ def test_rate_limit_says_when_to_retry_and_how_often_it_was_retried() -> None:
     exc = status_error(
         429, "Too Many Requests", "", {"retry-after": "7"}, retries=2, provider="p", hint=None
     )
-    assert isinstance(exc, RateLimitError) and exc.retry_after == 7.0
+    assert isinstance(exc, errors.RateLimitError) and exc.retry_after == 7.0
     assert exc.hint == "retry in 7 s" and "(after 2 retries)" in str(exc)
     assert "HTTP 529 Overloaded" in str(
         status_error(529, "", "", {}, retries=0, provider="p", hint=None)
     )
 
 
-def _failure(exc: httpx.HTTPError, *, responded: bool = True) -> ProviderError:
+def _failure(exc: httpx.HTTPError, *, responded: bool = True) -> errors.ProviderError:
     return transport_error(
         exc, responded=responded, provider="p", timeout=2.0, base_url="http://h", secret=KEY
     )
@@ -142,15 +133,15 @@ def test_transport_failures_map_to_our_errors() -> None:
     assert "connection refused at http://h" in str(_failure(refused, responded=False))
     tls = httpx.ConnectError("x")
     tls.__cause__ = ssl.SSLError(1, "CERTIFICATE_VERIFY_FAILED")
-    assert isinstance(_failure(tls), ConnectError) and "TLS failure" in str(_failure(tls))
-    assert isinstance(_failure(httpx.ConnectTimeout("t")), ConnectError)
+    assert isinstance(_failure(tls), errors.ConnectError) and "TLS failure" in str(_failure(tls))
+    assert isinstance(_failure(httpx.ConnectTimeout("t")), errors.ConnectError)
     stalled = _failure(httpx.ReadTimeout("t"))
-    assert isinstance(stalled, StreamTimeout) and "no data for 2 s" in str(stalled)
+    assert isinstance(stalled, errors.StreamTimeout) and "no data for 2 s" in str(stalled)
     assert "no response" in str(_failure(httpx.ReadTimeout("t"), responded=False))
     dropped = _failure(httpx.RemoteProtocolError("peer closed connection"))
-    assert isinstance(dropped, StreamInterrupted) and "mid-stream" in str(dropped)
+    assert isinstance(dropped, errors.StreamInterrupted) and "mid-stream" in str(dropped)
     framing = _failure(httpx.RemoteProtocolError(f"bad chunk header {KEY}"))
-    assert isinstance(framing, StreamProtocolError) and KEY not in str(framing)
+    assert isinstance(framing, errors.StreamProtocolError) and KEY not in str(framing)
 
 
 def test_plain_errors_need_no_backend() -> None:

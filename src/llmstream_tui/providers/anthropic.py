@@ -2,7 +2,7 @@
 
 Two halves, as everywhere in ``providers/``: ``AnthropicStreamParser`` is pure (one decoded
 event in, at most one ``StreamPart`` out, no I/O) and ``AnthropicModel`` is the thin adapter
-that builds the request and feeds the parser from the shared HTTP layer.
+that builds the request and hands it and the parser to ``sse_pump.pump_sse``.
 
 What the parser guarantees, event by event:
 
@@ -27,7 +27,8 @@ SDK's own recorded fixtures (``tests/fixtures/wire/anthropic``) end exactly so, 
 blank line that would dispatch ``message_stop``, and the SDK returns them as complete
 messages (text, stop reason and usage), so we do too. The SDK raises nothing for a stream
 cut off earlier either; there we deliberately differ and report the truncation, keeping the
-text received.
+text received. After ``message_stop`` nothing more is read (the body is drained briefly), so
+a server that holds the connection open cannot turn a complete answer into a timeout.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ Guarantees:
   ``*_duration`` (nanoseconds), ``model`` and ``created_at`` in the part's metadata.
 - A line with an ``error`` key raises ``UpstreamError`` whatever the HTTP status, as the
   official client does.
-- Bytes that end before a ``done: true`` object raise ``StreamTruncated``.
+- Bytes that end before a ``done: true`` object raise ``StreamTruncated``; after it nothing
+  more is read (``sse_pump.pump_ndjson``: the body is drained briefly, never waited for).
 
 The server is ``base_url``, else ``$OLLAMA_HOST`` (``host:port`` without a scheme is
 accepted, as the ``ollama`` CLI accepts it), else ``http://localhost:11434``.

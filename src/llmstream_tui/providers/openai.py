@@ -4,8 +4,8 @@ OpenRouter, Groq, Together...) by ``base_url``.
 
 Two layers, as everywhere in ``providers/``: pure parsers (:class:`OpenAIChatParser`,
 :class:`OpenAICompletionsParser`: one decoded event in, ``StreamPart`` values out, no I/O,
-testable with plain dicts) and thin adapters that build the request and pump bytes from
-``HTTPModel.stream_bytes`` through the SSE decoder into the parser.
+testable with plain dicts) and thin adapters that build the request (their parameter names
+in a ``params.ParamMap``) and hand it and a parser to ``sse_pump.pump_sse``.
 
 What the parsers understand: content deltas; the role chunk (an empty part, as LangChain
 yields an empty chunk for it); refusal deltas (REFUSAL); reasoning deltas from compatible
@@ -62,6 +62,24 @@ class _OpenAIStreamParser:
         return self.parse(obj)
 
     def parse(self, obj: Any) -> list[StreamPart]:
+        """One decoded chunk: its choice's parts (``_choice_parts``), then a usage delta."""
+        if type(obj) is not dict:
+            raise self._bad(obj)
+        if obj.get("error"):
+            raise self.errors.upstream_error(obj)
+        id_ = obj.get("id")
+        choices = obj.get("choices")
+        parts = self._choice_parts(obj, choices[0], id_) if choices else []
+        usage = obj.get("usage")
+        if usage:
+            part = self._usage_part(usage, id_)
+            if part is not None:
+                parts.append(part)
+        return parts
+
+    def _choice_parts(
+        self, obj: dict[str, Any], choice: dict[str, Any], id_: str | None
+    ) -> list[StreamPart]:
         raise NotImplementedError
 
     def finish(self) -> None:
@@ -120,41 +138,31 @@ class OpenAIChatParser(_OpenAIStreamParser):
         return super().feed(event)
 
     def parse(self, obj: Any) -> list[StreamPart]:
-        if type(obj) is not dict:
-            raise self._bad(obj)
-        if obj.get("error"):
-            raise self.errors.upstream_error(obj)
-        id_ = obj.get("id")
-        choices = obj.get("choices")
+        return super().parse(obj) or [StreamPart("", META, id=obj.get("id"))]
+
+    def _choice_parts(
+        self, obj: dict[str, Any], choice: dict[str, Any], id_: str | None
+    ) -> list[StreamPart]:
+        if choice.get("index", 0) != 0:
+            choice = next((c for c in obj["choices"] if c.get("index") == 0), {})
         parts: list[StreamPart] = []
-        if choices:
-            choice = choices[0]
-            if choice.get("index", 0) != 0:
-                choice = next((c for c in choices if c.get("index") == 0), None) or {}
-            delta = choice.get("delta")
-            if delta:
-                content = delta.get("content")
-                if content:
-                    parts.append(StreamPart(content, TEXT, id=id_))
-                if len(delta) > 1 or content is None:
-                    self._extras(delta, id_, parts)
-            finish = choice.get("finish_reason")
-            if finish:
-                meta = {"model_name": obj["model"]} if obj.get("model") else None
-                if obj.get("system_fingerprint"):
-                    meta = {**(meta or {}), "system_fingerprint": obj["system_fingerprint"]}
-                if parts and parts[-1].channel == TEXT:
-                    parts[-1].finish_reason = finish
-                    parts[-1].metadata = meta
-                else:
-                    parts.append(StreamPart("", META, finish_reason=finish, metadata=meta, id=id_))
-        usage = obj.get("usage")
-        if usage:
-            part = self._usage_part(usage, id_)
-            if part is not None:
-                parts.append(part)
-        if not parts:
-            parts.append(StreamPart("", META, id=id_))
+        delta = choice.get("delta")
+        if delta:
+            content = delta.get("content")
+            if content:
+                parts.append(StreamPart(content, TEXT, id=id_))
+            if len(delta) > 1 or content is None:
+                self._extras(delta, id_, parts)
+        finish = choice.get("finish_reason")
+        if finish:
+            meta = {"model_name": obj["model"]} if obj.get("model") else None
+            if obj.get("system_fingerprint"):
+                meta = {**(meta or {}), "system_fingerprint": obj["system_fingerprint"]}
+            if parts and parts[-1].channel == TEXT:
+                parts[-1].finish_reason = finish
+                parts[-1].metadata = meta
+            else:
+                parts.append(StreamPart("", META, finish_reason=finish, metadata=meta, id=id_))
         return parts
 
     def _extras(self, delta: dict[str, Any], id_: str | None, parts: list[StreamPart]) -> None:
@@ -184,35 +192,18 @@ class OpenAICompletionsParser(_OpenAIStreamParser):
 
     __slots__ = ()
 
-    def parse(self, obj: Any) -> list[StreamPart]:
-        if type(obj) is not dict:
-            raise self._bad(obj)
-        if obj.get("error"):
-            raise self.errors.upstream_error(obj)
-        id_ = obj.get("id")
-        parts: list[StreamPart] = []
-        choices = obj.get("choices")
-        if choices:
-            choice = choices[0]
-            text = choice.get("text")
-            finish = choice.get("finish_reason")
-            if text or finish:
-                meta = {"model_name": obj["model"]} if finish and obj.get("model") else None
-                parts.append(
-                    StreamPart(
-                        text or "",
-                        TEXT if text else META,
-                        finish_reason=finish or None,
-                        metadata=meta,
-                        id=id_,
-                    )
-                )
-        usage = obj.get("usage")
-        if usage:
-            part = self._usage_part(usage, id_)
-            if part is not None:
-                parts.append(part)
-        return parts
+    def _choice_parts(
+        self, obj: dict[str, Any], choice: dict[str, Any], id_: str | None
+    ) -> list[StreamPart]:
+        text = choice.get("text")
+        finish = choice.get("finish_reason")
+        if not (text or finish):
+            return []
+        meta = {"model_name": obj["model"]} if finish and obj.get("model") else None
+        channel = TEXT if text else META
+        return [
+            StreamPart(text or "", channel, finish_reason=finish or None, metadata=meta, id=id_)
+        ]
 
 
 # -- adapters ---------------------------------------------------------------------------------

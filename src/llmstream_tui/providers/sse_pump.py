@@ -29,7 +29,7 @@ The policy, the same for every kind:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["StreamParser", "pump_ndjson", "pump_sse"]
 
 _Item_contra = TypeVar("_Item_contra", contravariant=True)
+_Item_co = TypeVar("_Item_co", covariant=True)
+_Item = TypeVar("_Item")
 
 
 class StreamParser(Protocol[_Item_contra]):
@@ -65,7 +67,7 @@ class StreamParser(Protocol[_Item_contra]):
         ...
 
 
-async def pump_sse(
+def pump_sse(
     model: HTTPModel,
     path: str,
     body: Mapping[str, Any],
@@ -76,49 +78,48 @@ async def pump_sse(
 ) -> AsyncGenerator[StreamPart, None]:
     """Stream ``POST base_url + path`` (``params``: its query) as server-sent events through
     ``parser`` (see the module docstring for the end-of-stream policy)."""
-    decoder = SSEDecoder()
-    decode = decoder.feed
-    feed = parser.feed
-    async with aclosing(model.stream_bytes(path, body, ctx, params=params)) as reads:
-        async for data in reads:
-            for event in decode(data):
-                for part in feed(event):
-                    yield part
-                if parser.done:
-                    break
-            if parser.done:
-                await model.drain(reads)
-                break
-    for event in decoder.close():
-        if parser.done:
-            break
-        for part in feed(event):
-            yield part
-    parser.finish()
+    return _pump(model.stream_bytes(path, body, ctx, params=params), SSEDecoder(), parser, model)
 
 
-async def pump_ndjson(
+def pump_ndjson(
     model: HTTPModel,
     path: str,
     body: Mapping[str, Any],
     ctx: RunContext,
     parser: StreamParser[object],
 ) -> AsyncGenerator[StreamPart, None]:
-    """Stream ``POST base_url + path`` as NDJSON through ``parser``, with the policy of
-    :func:`pump_sse`. A line that is not JSON is a ``StreamProtocolError`` naming the line,
-    raised after the good lines read with it were parsed (an error object among them wins,
-    as the provider's own message says more)."""
-    decoder = NDJSONDecoder()
+    """Stream ``POST base_url + path`` as NDJSON through ``parser``, with the same policy. A
+    line that is not JSON is a ``StreamProtocolError`` naming the line, raised after the good
+    lines read with it were parsed (an error object among them wins: the provider's own
+    message says more)."""
+    return _pump(model.stream_bytes(path, body, ctx), NDJSONDecoder(), parser, model)
+
+
+class _Decoder(Protocol[_Item_co]):
+    """``SSEDecoder`` and ``NDJSONDecoder``: bytes in, the items they complete out."""
+
+    def feed(self, data: bytes, /) -> Sequence[_Item_co]: ...
+
+    def close(self) -> Sequence[_Item_co]: ...
+
+
+async def _pump(
+    byte_reads: AsyncGenerator[bytes, None],
+    decoder: _Decoder[_Item],
+    parser: StreamParser[_Item],
+    model: HTTPModel,
+) -> AsyncGenerator[StreamPart, None]:
+    decode = decoder.feed
     feed = parser.feed
-    bad: WireDecodeError | None = None
-    async with aclosing(model.stream_bytes(path, body, ctx)) as reads:
+    bad: WireDecodeError | None = None  # only NDJSON raises it: a line that is not JSON
+    async with aclosing(byte_reads) as reads:
         async for data in reads:
             try:
-                values = decoder.feed(data)
+                items = decode(data)
             except WireDecodeError as exc:
-                values, bad = exc.decoded, exc
-            for value in values:
-                for part in feed(value):
+                items, bad = exc.decoded, exc  # type: ignore[assignment]  # NDJSON's values
+            for item in items:
+                for part in feed(item):
                     yield part
                 if parser.done:
                     break
@@ -129,11 +130,11 @@ async def pump_ndjson(
                 raise _bad_line(model, bad)
     if not parser.done:
         try:
-            values = decoder.close()
+            items = decoder.close()
         except WireDecodeError as exc:
-            values, bad = exc.decoded, exc
-        for value in values:
-            for part in feed(value):
+            items, bad = exc.decoded, exc  # type: ignore[assignment]  # as above
+        for item in items:
+            for part in feed(item):
                 yield part
         if bad is not None and not parser.done:
             raise _bad_line(model, bad)
