@@ -65,7 +65,7 @@ def test_python_examples_type_check(tmp_path: Path) -> None:
 
 def test_make_targets_named_in_readme_exist() -> None:
     makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
-    for target in ("run", "test", "bench"):
+    for target in ("run", "test", "test-fast", "lint", "bench"):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE)
     assert "make test" in (README.parent / ".ci" / "run").read_text()
 
@@ -81,6 +81,7 @@ def shell_examples() -> list[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_readme_shell_examples_run_offline(tmp_path: Path) -> None:
     """Every headless command shown in the README (but those needing a server) runs, in
     order, in a fresh directory, with exit code 0."""

@@ -254,6 +254,7 @@ async def test_connection_refused_is_connect_error(kind: str) -> None:
     assert "\n" not in str(exc) and text == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 async def test_64_mib_single_event_arrives_whole(kind: str) -> None:
     big = "x" * (64 * 1024 * 1024)

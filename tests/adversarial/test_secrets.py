@@ -50,6 +50,7 @@ async def cli(args: list[str], home: Path) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 async def test_stream_record_history_export_never_hold_the_key(tmp_path: Path) -> None:
     body = FORMATS["openai-chat"](["Hello", " there"], PLAIN_FRAME)
     ok = Reply(body=body, headers=[("content-type", "text/event-stream")])

@@ -22,6 +22,8 @@ from bench.common import Row
 
 from bench import wire
 
+pytestmark = pytest.mark.slow  # the whole bench smoke run in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

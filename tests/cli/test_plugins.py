@@ -15,6 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test runs the CLI as a whole process
+
 SITE = Path(__file__).resolve().parents[1] / "plugins" / "site"
 
 

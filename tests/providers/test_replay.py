@@ -375,6 +375,7 @@ def _big_recording(path: Path, n: int) -> int:
     return path.stat().st_size
 
 
+@pytest.mark.slow
 async def test_replay_memory_does_not_grow_with_the_recording(tmp_path: Path) -> None:
     """tracemalloc peak while replaying 50,000 chunks: the text kept (150 kB) plus a
     constant (measured ~80 kB), far below the file (3.7 MB). (tracemalloc makes a
@@ -411,6 +412,7 @@ print(json.dumps({"chunks": n, "growth_kb": after - before}))
 """
 
 
+@pytest.mark.slow
 def test_million_chunk_recording_replays_in_bounded_memory(tmp_path: Path) -> None:
     """A real process replays 1,000,000 chunks at speed 0; its peak resident memory grows by
     far less than the file (75 MB): the text kept for partial_text (3 MB) and a constant."""
