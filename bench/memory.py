@@ -18,11 +18,11 @@ Cases:
 
 - ``core``: ``astream_events`` v2 into a consumer that keeps what the app keeps of a run: a
   ``StreamTimeline`` and the text (joined once per 4,096 chunks, as a pane joins per frame);
-- ``pane store``: ``ChunkLayout`` (the model behind a pane's ``ChunkView``: wrapped rows,
+- ``pane store``: ``ChunkText`` (the model behind a pane's ``ChunkView``: wrapped rows,
   delimiters, tints, bounded scrollback of ``max_rows``) fed the chunks directly, 4,096 per
   call as a frame would, no screen;
 - ``pane session``: the pane without a screen: ``PaneSession.run`` (the worker a pane runs:
-  conversation, pending chunks, events) drained into a ``ChunkLayout``, events dropped as
+  conversation, pending chunks, events) drained into a ``ChunkText``, events dropped as
   the bounded events log would drop them;
 - ``recorder file`` / ``recorder file+history``: ``SessionRecorder`` fed every event, writing
   a recording file (``--record``), and that plus the history database (what ``stream
@@ -129,9 +129,9 @@ async def _core(llm: Any, tmp: Path) -> tuple[Any, int]:
 
 
 async def _pane_store(llm: Any, tmp: Path) -> tuple[Any, int]:
-    from llmstream_tui.ui.layout import ChunkLayout
+    from llmstream_tui.ui.chunk_text import ChunkText
 
-    layout = ChunkLayout(78, delimiter="|")
+    layout = ChunkText(78, delimiter="|")
     pieces = _chunk_list()
     total = llm.spec.repeat * len(pieces)
     frame = (pieces * (FRAME // len(pieces) + 1))[: FRAME - FRAME % len(pieces)]
@@ -144,11 +144,11 @@ async def _pane_store(llm: Any, tmp: Path) -> tuple[Any, int]:
 
 
 async def _pane_session(llm: Any, tmp: Path) -> tuple[Any, int]:
-    from llmstream_tui.ui.layout import ChunkLayout
+    from llmstream_tui.ui.chunk_text import ChunkText
     from llmstream_tui.ui.session import PaneSession
 
     session = PaneSession("bench", "scripted", llm)
-    layout = ChunkLayout(78, delimiter="|")
+    layout = ChunkText(78, delimiter="|")
     task = asyncio.ensure_future(session.run("go"))
     while True:
         done = task.done()

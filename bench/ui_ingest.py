@@ -261,10 +261,10 @@ async def _state_bytes(chunks: int) -> tuple[float, float, int, int]:
         await app.send("go")
         await app.settle()
         pane = app.panes[0]
-        model = pane.body.layout_model
+        model = pane.body.chunk_text
         seen: set[int] = set()
         view = _deep_size(model.lines, seen) + _deep_size(model.rows, seen)
-        convo = _deep_size(pane.session.history, seen)
+        convo = _deep_size(pane.session.conversation, seen)
         n = _chunk_count(chunks)
         log_lines = len(app.events_log.entries)
         rows = model.row_count

@@ -26,6 +26,7 @@ from llmstream_tui.config import Settings, load_settings
 from llmstream_tui.providers.registry import KINDS
 from llmstream_tui.sessions.history import History
 from llmstream_tui.ui.app import LLMStreamApp, make_app
+from llmstream_tui.ui.textual_internals import notification_messages
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.paths import WIRE
 
@@ -162,7 +163,7 @@ async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_k
             session = pane.session
             assert session.state == "done"
             assert session.timeline is not None and session.timeline.chunks == CHUNKS
-            assert digest(session.history[-1].content) == expected[i]  # the conversation
+            assert digest(session.conversation[-1].content) == expected[i]  # the conversation
             assert digest(session.answer_text()) == expected[i]  # the pane's answer store
         recorder = app.recorder
         assert recorder is not None
@@ -181,7 +182,7 @@ async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_k
         await app.settle()
         second_rss = rss() - second_start
         for i, pane in enumerate(app.panes):
-            assert digest(pane.session.history[-1].content) == expected[i]
+            assert digest(pane.session.conversation[-1].content) == expected[i]
 
     print(
         f"\nload: {PANES}x{CHUNKS:,} chunks in {first_turn_s:.2f}s "
@@ -315,8 +316,8 @@ async def test_a_key_echoed_by_a_failing_server_reaches_no_screen_log_or_file(
                 "screen": screen_text(app) + app.export_screenshot(),
                 "pane error": bad.session.error or "",
                 "events log": "\n".join(app.events_log.shown_lines) + repr(app.events_log.entries),
-                "notifications": "\n".join(n.message for n in app._notifications),
-                "conversation": repr(bad.session.history) + repr(ok.session.history),
+                "notifications": "\n".join(notification_messages(app)),
+                "conversation": repr(bad.session.conversation) + repr(ok.session.conversation),
             }
             assert "401" in texts["pane error"] and "[redacted]" in texts["pane error"]
             recorder = app.recorder

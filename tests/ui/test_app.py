@@ -11,7 +11,10 @@ from textual.widgets import Markdown
 
 from llmstream_tui.config import Settings
 from llmstream_tui.core.messages import AIMessage, HumanMessage
-from llmstream_tui.ui.app import LLMStreamApp, grid_columns, make_app
+from llmstream_tui.ui.app import LLMStreamApp, make_app
+from llmstream_tui.ui.commands import pick_model, provider_commands
+from llmstream_tui.ui.textual_internals import notification_messages
+from llmstream_tui.ui.widgets.pane_grid import grid_columns
 from llmstream_tui.ui.widgets.prompt import PromptArea
 from tests.ui import timed as timed_module
 from tests.ui.conftest import make_settings, scripted, timed
@@ -77,7 +80,7 @@ async def test_delimiter_can_be_switched_off_and_tints_still_mark_chunks() -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "hi")
         assert rows(app, 0)[1] == "Sparkling water, oh so clear"
-        kinds = [kind for _, kind in app.panes[0].body.layout_model.row_runs(1)]
+        kinds = [kind for _, kind in app.panes[0].body.chunk_text.row_runs(1)]
         assert kinds == [0, 1, 0, 1, 0, 1]  # alternating tints A/B, one run per chunk
 
 
@@ -97,7 +100,7 @@ async def test_ctrl_j_inserts_a_newline_and_enter_sends_both_lines() -> None:
         assert app.prompt_area.text == "a\nb"
         await pilot.press("enter")
         await app.settle()
-        assert app.panes[0].session.history[0].content == "a\nb"
+        assert app.panes[0].session.conversation[0].content == "a\nb"
         assert app.prompt_area.text == ""
 
 
@@ -121,7 +124,7 @@ async def test_escape_cancels_keeps_the_text_and_closes_the_stream() -> None:
         assert "(cancelled)" in rows(app, 0)
         assert timed_module.CLOSED == ["held"]
         # the partial answer stays in the conversation
-        assert held.session.history[-1].content == "one two"
+        assert held.session.conversation[-1].content == "one two"
         assert app.panes[1].session.state == "done"
 
 
@@ -154,35 +157,35 @@ async def test_retry_replaces_the_last_exchange_of_the_selected_pane_only() -> N
         alpha = app.panes[0].session
         assert alpha.runs == 2
         assert app.panes[1].session.runs == beta_runs
-        assert [m.content for m in alpha.history] == ["hi", "Sparkling water, oh so clear"]
+        assert [m.content for m in alpha.conversation] == ["hi", "Sparkling water, oh so clear"]
         assert rows(app, 0)[:2] == ["› hi", "|Spark|ling| water|,| oh| so clear|"]
         assert rows(app, 0).count("› hi") == 1
 
 
-async def test_follow_up_goes_to_every_pane_with_its_own_history() -> None:
+async def test_follow_up_goes_to_every_pane_with_its_own_conversation() -> None:
     app = make_app(two_scripted(events_open="yes"))
     async with app.run_test(size=(140, 40)) as pilot:
         await type_and_send(pilot, "one")
         await type_and_send(pilot, "two")
         for pane, answer in zip(app.panes, ["Sparkling water, oh so clear", "Bubbles!"]):
-            history = pane.session.history
-            assert [type(m) for m in history] == [HumanMessage, AIMessage] * 2
-            assert [m.content for m in history] == ["one", answer, "two", answer]
-        # the second run's input carried the history: 3 messages
+            conversation = pane.session.conversation
+            assert [type(m) for m in conversation] == [HumanMessage, AIMessage] * 2
+            assert [m.content for m in conversation] == ["one", answer, "two", answer]
+        # the second run's input carried the conversation: 3 messages
         starts = [e for e in app.events_log.entries if e[2] == "on_chat_model_start"]
         assert [len(e[4]["data"]["input"]) for e in starts] == [1, 1, 3, 3]
 
 
-async def test_new_conversation_forgets_history_and_clears_the_panes() -> None:
+async def test_new_conversation_forgets_the_conversations_and_clears_the_panes() -> None:
     app = make_app(two_scripted())
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "one")
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert all(p.session.history == [] for p in app.panes)
+        assert all(p.session.conversation == [] for p in app.panes)
         assert rows(app, 0) == [""]
         await type_and_send(pilot, "two")
-        starts = [len(p.session.history) for p in app.panes]
+        starts = [len(p.session.conversation) for p in app.panes]
         assert starts == [2, 2]
 
 
@@ -200,7 +203,7 @@ async def test_error_pane_shows_one_line_keeps_partial_text_and_others_go_on() -
         broken, fine = app.panes
         assert broken.session.state == "error"
         assert broken.session.error == "auth: 401 Unauthorized (set OPENAI_API_KEY)"
-        assert broken.error_line.display
+        assert broken.error_label.display
         assert rows(app, 0)[1] == "|Spark|ling| water|"
         assert fine.session.state == "done"
         assert "Traceback" not in "".join(rows(app, 0))
@@ -276,7 +279,7 @@ async def test_keymap_override_remaps_send() -> None:
         assert app.panes[0].session.runs == 0
         await pilot.press("ctrl+s")
         await app.settle()
-        assert app.panes[0].session.history[0].content == "a\nb"
+        assert app.panes[0].session.conversation[0].content == "a\nb"
 
 
 async def test_unknown_keymap_id_is_reported() -> None:
@@ -285,7 +288,7 @@ async def test_unknown_keymap_id_is_reported() -> None:
     app = make_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = list(notification_messages(app))
         assert any("no_such_binding" in m for m in messages)
 
 
@@ -344,7 +347,7 @@ async def test_bad_user_theme_file_notifies_and_falls_back(data_dir: Path) -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.theme == "llmstream-dark"
-        messages = " ".join(n.message for n in app._notifications)
+        messages = " ".join(notification_messages(app))
         assert "broken.toml" in messages and "primary" in messages
 
 
@@ -408,7 +411,7 @@ async def test_hostile_text_is_shown_inert_in_panes_and_events() -> None:
         assert "\x1b" not in screen and "[red]x[/red]" in screen.replace("&#160;", " ")
 
 
-async def test_prompt_history_survives_a_restart() -> None:
+async def test_recalled_prompts_survive_a_restart() -> None:
     app = make_app(two_scripted())
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "first")
@@ -478,17 +481,17 @@ async def test_events_log_filter_and_fold() -> None:
         log = app.events_log
         # start, one stream event per chunk plus the closing empty chunk, end
         assert len(log.entries) == (len(SONG) + 3) + (3 + 3)
-        from llmstream_tui.ui.widgets.events_log import EventFilter
+        from llmstream_tui.ui.widgets.events_log import LogFilter
 
-        log.set_filter(EventFilter(providers=frozenset({"beta"})))
+        log.set_filter(LogFilter(providers=frozenset({"beta"})))
         assert all(" beta " in line for line in log.shown_lines)
         assert len(log.shown_lines) == 6
-        log.set_filter(EventFilter(kinds=frozenset({"start", "end"})))
+        log.set_filter(LogFilter(phases=frozenset({"start", "end"})))
         assert len(log.shown_lines) == 4
         await pilot.press("f9")  # fold stream events
         assert log.filter.fold
         assert len(log.shown_lines) == 4
-        log.set_filter(EventFilter(fold=True))
+        log.set_filter(LogFilter(fold=True))
         folded = [line for line in log.shown_lines if "×" in line]
         assert len(folded) == 2 and "×7" in folded[0]
 
@@ -643,9 +646,9 @@ async def test_models_listed_by_the_server_become_panes() -> None:
     )
     app = make_app(settings)
     async with app.run_test(size=(120, 30)) as pilot:
-        names = [name for name, _, _ in app.provider_commands()]
+        names = [name for name, _, _ in provider_commands(app)]
         assert "Models of lister…" in names
-        app.pick_model("lister")
+        pick_model(app, "lister")
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press(*"m-large")
@@ -690,7 +693,7 @@ async def test_palette_shows_provider_and_model_names_literally() -> None:
         shown = app.export_screenshot().replace("&#160;", " ")
         assert "Remove pane: odd[b]name" in shown
         await pilot.press("escape")
-        app.pick_model("odd[b]name")
+        pick_model(app, "odd[b]name")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "[red]m[/red]" in app.export_screenshot()
@@ -742,5 +745,18 @@ async def test_keys_arriving_in_one_burst_are_handled_in_order() -> None:
             app.post_message(events.Key(key, char))
         await pilot.pause()
         await app.settle()
-        assert app.panes[0].session.history[0].content == "hi\nyo"
+        assert app.panes[0].session.conversation[0].content == "hi\nyo"
         assert app.prompt_area.text == ""
+
+
+async def test_system_commands_run_the_apps_actions() -> None:
+    app = make_app(two_scripted(events_open="yes"))
+    async with app.run_test(size=(120, 30)):
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Events schema v2" not in commands  # only the schema not in use is offered
+        await commands["Events schema v1"].callback()
+        assert app.events_version == "v1"
+        assert str(app.events_log.border_title).startswith("events v1")
+        shown = app.events_log.display
+        await commands["Events log"].callback()
+        assert app.events_log.display is not shown

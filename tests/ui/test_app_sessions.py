@@ -16,6 +16,7 @@ from llmstream_tui.core.recording import RecordingReader
 from llmstream_tui.sessions.history import History, HistoryWriter
 from llmstream_tui.ui.app import LLMStreamApp, make_app
 from llmstream_tui.ui.screens.history import HistoryScreen
+from llmstream_tui.ui.textual_internals import notification_messages
 from tests.ui.conftest import make_settings, scripted
 from tests.ui.test_app import SONG, rows, two_scripted, type_and_send
 
@@ -23,7 +24,7 @@ BUBBLES = ["Bub", "bles", "!"]
 
 
 def messages(app: LLMStreamApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return list(notification_messages(app))
 
 
 async def reopen_last(app: LLMStreamApp, pilot: Any) -> None:  # pilot: Pilot[int]
@@ -83,7 +84,7 @@ async def test_reopen_restores_the_panes_and_a_follow_up_carries_each_history() 
         assert [p.session.name for p in app.panes] == ["alpha", "beta"]
         assert rows(app, 0)[:2] == ["› one", "|Spark|ling| water|,| oh| so clear|"]
         assert rows(app, 1)[:2] == ["› one", "|Bub|bles|!|"]
-        assert [m.content for m in app.panes[1].session.history] == ["one", "Bubbles!"]
+        assert [m.content for m in app.panes[1].session.conversation] == ["one", "Bubbles!"]
         assert any("reopened session" in m for m in messages(app))
         await type_and_send(pilot, "two")
         starts = [e for e in app.events_log.entries if e[2] == "on_chat_model_start"]
@@ -122,7 +123,10 @@ async def test_a_retry_is_saved_as_a_new_turn_and_reopens_as_the_pane_left_it() 
     async with app.run_test(size=(100, 30)) as pilot:
         await reopen_last(app, pilot)
         for pane in app.panes:
-            assert [type(m).__name__ for m in pane.session.history] == ["HumanMessage", "AIMessage"]
+            assert [type(m).__name__ for m in pane.session.conversation] == [
+                "HumanMessage",
+                "AIMessage",
+            ]
         assert rows(app, 0).count("› hi") == 1
 
 

@@ -9,16 +9,17 @@ from typing import Any
 from llmstream_tui import build_llm
 from llmstream_tui.core.messages import AIMessage, HumanMessage
 from llmstream_tui.core.recording import RecordingReader
+from llmstream_tui.core.runnable import LanguageModel
 from llmstream_tui.errors import AuthError
-from llmstream_tui.sessions.history import RunRecord, SessionRecord
 from llmstream_tui.sessions.recorder import SessionRecorder
 from llmstream_tui.ui.session import (
     YIELD_EVERY,
     PaneSession,
-    error_line,
+    build_session,
+    error_summary,
     kept_in_conversation,
-    reopened_exchanges,
 )
+from tests.ui.conftest import make_settings, scripted
 
 
 def session(**table: object) -> PaneSession:
@@ -34,11 +35,11 @@ async def test_a_run_buffers_chunks_and_events_and_records_the_exchange() -> Non
     assert s.take_pending() == []
     names = [e[2] for e in s.take_events()]
     assert names == ["on_chat_model_start"] + ["on_chat_model_stream"] * 3 + ["on_chat_model_end"]
-    assert [type(m) for m in s.history] == [HumanMessage, AIMessage]
-    assert s.history[1].content == "Sparkling"
+    assert [type(m) for m in s.conversation] == [HumanMessage, AIMessage]
+    assert s.conversation[1].content == "Sparkling"
 
 
-async def test_follow_up_sends_the_history() -> None:
+async def test_follow_up_sends_the_conversation() -> None:
     s = session()
     await s.run("one")
     await s.run("two")
@@ -68,8 +69,8 @@ async def test_cancelling_keeps_the_partial_answer() -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert s.state == "cancelled"
-    assert s.history[-1].content == "a"
-    assert s.forget_last_exchange() == "hi" and s.history == []
+    assert s.conversation[-1].content == "a"
+    assert s.forget_last_exchange() == "hi" and s.conversation == []
 
 
 async def test_a_failure_is_one_line_and_keeps_text() -> None:
@@ -77,15 +78,15 @@ async def test_a_failure_is_one_line_and_keeps_text() -> None:
     await s.run("hi")
     assert s.state == "error"
     assert s.error == "scripted: bad thing"
-    assert s.history[-1].content == "a"
+    assert s.conversation[-1].content == "a"
     assert s.take_events()[-1][2] == "error"
 
 
-def test_error_line_forms() -> None:
-    assert error_line(AuthError("401 Unauthorized", hint="set KEY")) == (
+def test_error_summary_forms() -> None:
+    assert error_summary(AuthError("401 Unauthorized", hint="set KEY")) == (
         "auth: 401 Unauthorized (set KEY)"
     )
-    assert error_line(ValueError("\x1b[2Jx")) == "ValueError: \\x1b[2Jx"
+    assert error_summary(ValueError("\x1b[2Jx")) == "ValueError: \\x1b[2Jx"
 
 
 # -- saving runs (SessionRecorder) -------------------------------------------------------------
@@ -173,64 +174,25 @@ async def test_a_recorder_keeping_events_sees_every_event(tmp_path: Path) -> Non
     assert len(recorded(path, "event")) == 5
 
 
-def saved_session(prompts: list[str], runs: list[tuple[int, str, str, str]]) -> SessionRecord:
-    """A SessionRecord with ``runs`` as (turn, provider, status, text)."""
-    return SessionRecord(
-        id=1,
-        uid="u",
-        title="",
-        created=0.0,
-        updated=0.0,
-        prompts=prompts,
-        providers=[],
-        runs=[
-            RunRecord(
-                id=i,
-                turn=turn,
-                provider=p,
-                status=status,
-                started=0.0,
-                t=None,
-                text=text,
-                finish_reason=None,
-                usage=None,
-                metrics=None,
-                error=None,
-                chunks=1,
-            )
-            for i, (turn, p, status, text) in enumerate(runs)
-        ],
-    )
-
-
-def test_reopened_exchanges_skip_turns_a_pane_did_not_answer_and_follow_retries() -> None:
-    record = saved_session(
-        ["q1", "q1", "q2", "q2"],
-        [
-            (0, "a", "done", "a1"),
-            (0, "b", "done", "b1"),
-            (1, "b", "done", "b1 again"),  # b retried
-            (2, "a", "done", "a2"),
-            (2, "b", "error", ""),
-            (3, "c", "done", "c2"),
-        ],  # c added later
-    )
-    shown = {p: [(q, r.text) for q, r in reopened_exchanges(record, p)] for p in "abc"}
-    assert shown["a"] == [("q1", "a1"), ("q2", "a2")]
-    assert shown["b"] == [("q1", "b1 again"), ("q2", "")]
-    assert shown["c"] == [("q2", "c2")]
+def test_an_exchange_stays_in_the_conversation_when_it_finished_or_left_text() -> None:
     assert kept_in_conversation("error", "") is False
     assert kept_in_conversation("cancelled", "par") and kept_in_conversation("done", "")
 
 
-def test_the_same_prompt_sent_again_to_every_pane_is_not_a_retry() -> None:
-    record = saved_session(
-        ["more", "more"],
-        [
-            (0, "a", "done", "1"),
-            (0, "b", "done", "x"),
-            (1, "a", "done", "2"),
-            (1, "b", "done", "y"),
-        ],
-    )
-    assert [r.text for _, r in reopened_exchanges(record, "a")] == ["1", "2"]
+def test_a_session_is_built_from_a_reference_or_shows_why_not() -> None:
+    settings = make_settings(providers={"alpha": scripted(["a"], model="m1")})
+    alpha = build_session("alpha", settings)
+    assert alpha.llm is not None and alpha.name == "alpha" and alpha.state == "idle"
+    assert alpha.describe == "scripted:m1"  # the kind the user wrote, and the model
+    broken = build_session("nope:x", settings)
+    assert broken.llm is None and broken.state == "error"
+    assert broken.error is not None and "unknown provider 'nope:x'" in broken.error
+    assert broken.describe == "nope:x"
+
+
+def test_a_backend_without_a_spec_is_described_by_its_family() -> None:
+    class Bare(LanguageModel):
+        ls_provider = "bare"
+
+    assert PaneSession("b", "b", Bare(name="b", model="m")).describe == "bare:m"
+    assert PaneSession("b", "b", Bare(name="b")).describe == "bare"

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 
 from llmstream_tui.config import load_settings
 from llmstream_tui.ui.app import LLMStreamApp, make_app
-from llmstream_tui.ui.widgets.events_log import EventFilter
+from llmstream_tui.ui.widgets.events_log import LogFilter
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample-configs"
 PROMPT = "Write me a 1 verse song about sparkling water."
@@ -80,7 +80,7 @@ def test_events_log_with_a_filter(snap_compare) -> None:  # type: ignore[no-unty
         await send(pilot, "hi")
         app = pilot.app
         assert isinstance(app, LLMStreamApp)
-        app.events_log.set_filter(EventFilter(providers=frozenset({"alpha"})))
+        app.events_log.set_filter(LogFilter(providers=frozenset({"alpha"})))
         app._update_events_title()
         await pilot.pause()
 

@@ -9,7 +9,9 @@ import pytest
 from llmstream_tui.locations import bundled_themes_dir
 from llmstream_tui.ui.themes import (
     APP_VARIABLE_NAMES,
+    DEFAULT_THEME,
     ThemeFileError,
+    choose_theme,
     load_theme_file,
     load_themes,
     theme_from_table,
@@ -64,3 +66,23 @@ def test_load_theme_file_reads_variables(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
     path.write_text('name = "t"\nprimary = "#000"\n[variables]\nchunk-tint-a = "#102030 40%"\n')
     assert load_theme_file(path).variables == {"chunk-tint-a": "#102030 40%"}
+
+
+def test_the_theme_set_in_the_config_wins_over_the_remembered_one() -> None:
+    available = {"llmstream-dark", "llmstream-light", "textual-dark"}
+    assert choose_theme(available, "llmstream-light", "x", explicit=True) == (
+        "llmstream-light",
+        None,
+    )
+    assert choose_theme(available, DEFAULT_THEME, "llmstream-light", explicit=False) == (
+        "llmstream-light",
+        None,
+    )
+    assert choose_theme(available, DEFAULT_THEME, None, explicit=False) == (DEFAULT_THEME, None)
+
+
+def test_a_missing_theme_falls_back_and_says_so() -> None:
+    name, problem = choose_theme({"llmstream-dark"}, "nope", None, explicit=True)
+    assert name == "llmstream-dark"
+    assert problem == "theme 'nope' not found; using llmstream-dark"
+    assert choose_theme({"textual-dark"}, "nope", None, explicit=True)[0] == "textual-dark"

@@ -137,8 +137,9 @@ def _output_bits(value: Any) -> str:
     return "output " + escape_controls(type(value).__name__)
 
 
-def event_kind(name: str) -> str:
-    """``start``, ``stream``, ``end`` or ``error`` for an event name."""
+def event_phase(name: str) -> str:
+    """``start``, ``stream``, ``end`` or ``error`` for an event name (one of
+    ``events_log.EVENT_PHASES``)."""
     if name.endswith("_stream"):
         return "stream"
     if name.endswith("_start"):
@@ -151,15 +152,15 @@ def event_kind(name: str) -> str:
 def event_data(name: str, payload: Any) -> str:
     """The compact data column of an events-log line. ``payload`` is a stream event's text
     or chunk, or any other event's dict (see ``session.EventEntry``)."""
-    kind = event_kind(name)
-    if kind == "stream":
+    phase = event_phase(name)
+    if phase == "stream":
         if isinstance(payload, str):
             return quote(payload)
         return _message_bits(payload, 60)
     data = (payload.get("data") if isinstance(payload, Mapping) else None) or {}
-    if kind == "start":
+    if phase == "start":
         return _input_bits(data.get("input"))
-    if kind == "end":
+    if phase == "end":
         return _output_bits(data.get("output"))
     return escape_controls(str(data.get("error", "")))
 

@@ -7,6 +7,7 @@ lists the whole table with the keys in effect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -111,3 +112,12 @@ def bindings(scope: str) -> list[Binding]:
 def effective_keys(keymap: dict[str, str]) -> list[tuple[KeySpec, str]]:
     """Each binding with the keys in effect after ``keymap``."""
     return [(k, keymap.get(k.id, k.keys)) for k in KEYS]
+
+
+def keymap_problems(keymap: Mapping[str, str]) -> list[str]:
+    """What is wrong with a ``[keymap]`` table: a binding id that does not exist (the first
+    one, with where to find the list), or nothing."""
+    unknown = sorted(set(keymap) - KEY_IDS)
+    if unknown:
+        return [f"keymap: unknown binding id {unknown[0]!r} (see F1 for the list)"]
+    return []

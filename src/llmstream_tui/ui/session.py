@@ -27,16 +27,17 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from ..core.inert import escape_controls
 from ..core.messages import AIMessage, BaseMessage, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.runnable import LanguageModel
 from ..errors import ProviderError
+from ..providers.registry import ProviderTables, build_llm
 
 if TYPE_CHECKING:
-    from ..sessions.history import RunRecord, SessionRecord
+    from ..providers.spec import ProviderSpec
     from ..sessions.recorder import RunRecorder, SessionRecorder
 
 State = Literal["idle", "waiting", "streaming", "done", "error", "cancelled"]
@@ -57,8 +58,9 @@ Clock = Callable[[], int]
 EventEntry = tuple[str, int, str, str, Any]
 
 
-def error_line(exc: BaseException) -> str:
-    """The one line a pane shows for a failure: ``kind: message (hint)``, made inert."""
+def error_summary(exc: BaseException) -> str:
+    """The one line a pane shows for a failure: ``kind: message (hint)``, made inert.
+    (Not ``core.recording.error_line``, the recording's error record.)"""
     if isinstance(exc, ProviderError):
         line = f"{exc.kind}: {exc.message}"
         if exc.hint:
@@ -70,36 +72,21 @@ def error_line(exc: BaseException) -> str:
     return escape_controls(line)
 
 
-def reopened_exchanges(record: SessionRecord, provider: str) -> list[tuple[str, RunRecord]]:
-    """``provider``'s exchanges in a saved session, as its pane held them when it was left:
-    ``(prompt, run)`` in order.
-
-    The history keeps every turn; a pane's conversation holds fewer. A turn ``provider`` did
-    not answer (the pane was added later, or another pane was retried) was never in it. A
-    retry is saved as a new turn with the same prompt answered by that pane alone; it
-    *replaced* the exchange before it, so it does so here too. (In a one-pane session the
-    same prompt sent twice in a row looks exactly like a retry and is read as one.)
-    """
-    out: list[tuple[str, RunRecord]] = []
-    answered: dict[int, set[str]] = {}
-    for saved in record.runs:
-        answered.setdefault(saved.turn, set()).add(saved.provider)
-    for turn, prompt in enumerate(record.prompts):
-        run = record.run(provider, turn)
-        if run is None:
-            continue
-        if out and answered[turn] == {provider} and out[-1][0] == prompt:
-            out[-1] = (prompt, run)
-        else:
-            out.append((prompt, run))
-    return out
-
-
 def kept_in_conversation(status: str, text: str) -> bool:
     """Whether an exchange stays in the conversation: it finished, or some text arrived
     (a failed or cancelled run with no text at all is dropped). One rule for live runs
     and reopened ones."""
     return status == "done" or bool(text)
+
+
+@runtime_checkable
+class BuiltFromSpec(Protocol):
+    """A backend that keeps the provider table it was built from (every built-in kind
+    does): its ``kind`` is what the user wrote, where ``ls_provider`` is only the family
+    (``openai-responses`` and ``openai-chat`` are both ``openai``)."""
+
+    @property
+    def spec(self) -> ProviderSpec: ...
 
 
 class PaneSession:
@@ -118,7 +105,8 @@ class PaneSession:
         self.ref = ref
         self.llm = llm
         self.clock = clock
-        self.history: list[BaseMessage] = []
+        #: the pane's conversation: prompt, answer, prompt, answer... (what a follow-up sends)
+        self.conversation: list[BaseMessage] = []
         self.state: State = "error" if build_error else "idle"
         self.error: str | None = build_error
         self.timeline: StreamTimeline | None = None
@@ -143,7 +131,7 @@ class PaneSession:
         #: the current run's recorder; ``pending[_unsaved:]`` is the text not yet handed to it
         self._saved: RunRecorder | None = None
         self._unsaved = 0
-        #: whether the last run's exchange was added to ``history``
+        #: whether the last run's exchange was added to ``conversation``
         self.recorded = False
         self._answer_final = False
 
@@ -152,8 +140,9 @@ class PaneSession:
         """``kind:model`` for the header."""
         if self.llm is None:
             return self.ref
-        kind = getattr(getattr(self.llm, "spec", None), "kind", None) or self.llm.ls_provider
-        return f"{kind}:{self.llm.model}" if self.llm.model else str(kind)
+        llm = self.llm
+        kind = llm.spec.kind if isinstance(llm, BuiltFromSpec) else llm.ls_provider
+        return f"{kind}:{llm.model}" if llm.model else str(kind)
 
     @property
     def running(self) -> bool:
@@ -192,7 +181,7 @@ class PaneSession:
         return "".join(self.answer_parts) + "".join(self.pending)
 
     def new_conversation(self) -> None:
-        self.history.clear()
+        self.conversation.clear()
         self.prompt = None
         self.recorded = False
         if self.state != "error" or self.llm is not None:
@@ -205,16 +194,16 @@ class PaneSession:
         A run that left nothing in the conversation (failed before any text) drops nothing."""
         if self.prompt is None:
             return None
-        if self.recorded and len(self.history) >= 2:
-            del self.history[-2:]
+        if self.recorded and len(self.conversation) >= 2:
+            del self.conversation[-2:]
             self.recorded = False
         return self.prompt
 
-    def restore(self, history: list[BaseMessage], prompt: str | None, recorded: bool) -> None:
+    def restore(self, conversation: list[BaseMessage], prompt: str | None, recorded: bool) -> None:
         """Take a saved conversation (reopened from the history) as this pane's own, ready
         to continue: ``prompt`` is the last one it was sent (what a retry sends again) and
-        ``recorded`` whether that exchange is the last one in ``history``."""
-        self.history = list(history)
+        ``recorded`` whether that exchange is the last one in ``conversation``."""
+        self.conversation = list(conversation)
         self.prompt = prompt
         self.recorded = recorded
 
@@ -234,12 +223,14 @@ class PaneSession:
         saved.observe(ev)
         self._unsaved = end
 
-    def _start_recording(self, recorder: SessionRecorder, timeline: StreamTimeline) -> RunRecorder:
+    def _start_recording(
+        self, llm: LanguageModel, recorder: SessionRecorder, timeline: StreamTimeline
+    ) -> RunRecorder:
         description = self._description
         if description is None:
             from ..sessions.recorder import describe_model
 
-            description = self._description = describe_model(self.llm)
+            description = self._description = describe_model(llm)
         return recorder.start_run(self.record_name, description=description, timeline=timeline)
 
     async def run(
@@ -249,7 +240,7 @@ class PaneSession:
         version: Literal["v1", "v2"] = "v2",
         recorder: SessionRecorder | None = None,
     ) -> None:
-        """Stream one answer to ``prompt`` with this pane's history. Meant to be the body of
+        """Stream one answer to ``prompt`` after this pane's conversation. Meant to be the body of
         the pane's worker; cancelling it closes the provider's iterator (and connection).
         With ``recorder``, the run is saved as the current turn's answer of this pane."""
         llm = self.llm
@@ -270,8 +261,8 @@ class PaneSession:
         self.timeline = timeline
         chat = llm.flavor == "chat"
         stream_name = "on_chat_model_stream" if chat else "on_llm_stream"
-        messages: list[BaseMessage] = [*self.history, HumanMessage(prompt)]
-        model_input: Any = messages if (chat or self.history) else prompt
+        messages: list[BaseMessage] = [*self.conversation, HumanMessage(prompt)]
+        model_input: Any = messages if (chat or self.conversation) else prompt
         name = self.name
         n = 0
         outcome: State = "done"
@@ -283,7 +274,7 @@ class PaneSession:
         waiting = True
         start = 0
         run_id = ""
-        saved = self._start_recording(recorder, timeline) if recorder is not None else None
+        saved = self._start_recording(llm, recorder, timeline) if recorder is not None else None
         self._saved = saved
         # a chunk goes through observe when it is more than text, or when the recorder
         # keeps every event (then the batches stay empty)
@@ -352,7 +343,7 @@ class PaneSession:
             raise
         except Exception as exc:  # noqa: BLE001  # a pane shows any failure as one line
             outcome = "error"
-            self.error = error_line(exc)
+            self.error = error_summary(exc)
             if saved is not None:
                 self._save_upto(len(self.pending))
                 saved.error(exc, self.answer_text())
@@ -372,11 +363,30 @@ class PaneSession:
         """Keep the exchange in the conversation; a failed or cancelled one is kept with the
         text that arrived, and dropped only when nothing arrived at all."""
         text = self.answer_text()
-        # one string, shared with the history: no second copy of a long answer (chunks still
+        # one string, shared with the conversation: no second copy of a long answer (chunks still
         # pending are drawn by the next frame but no longer added to the answer)
         self.answer_parts = [text]
         self._answer_final = True
         self.recorded = kept_in_conversation(outcome, text)
         if self.recorded:
-            self.history.append(HumanMessage(prompt))
-            self.history.append(AIMessage(text))
+            self.conversation.append(HumanMessage(prompt))
+            self.conversation.append(AIMessage(text))
+
+
+def build_session(
+    ref: str,
+    settings: ProviderTables,
+    *,
+    table: dict[str, Any] | None = None,
+    name: str | None = None,
+    clock: Clock = time.perf_counter_ns,
+) -> PaneSession:
+    """A session for ``ref`` (a configured name or ``KIND:MODEL``), or for ``table`` shown
+    as ``name``. A provider that cannot be built gives a session without one, its error
+    shown in the pane (never a traceback)."""
+    display = name or ref
+    try:
+        llm = build_llm(table if table is not None else ref, name=name, settings=settings)
+    except Exception as exc:  # noqa: BLE001  # shown in the pane, never a traceback
+        return PaneSession(display, ref, None, build_error=error_summary(exc), clock=clock)
+    return PaneSession(llm.name or display, ref, llm, clock=clock)

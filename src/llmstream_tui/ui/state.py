@@ -1,4 +1,4 @@
-"""What the app remembers between runs, in the user data dir: prompt history, chosen theme.
+"""What the app remembers between runs, in the user data dir: prompts to recall, chosen theme.
 
 Both are small files written whole-or-appended; a data dir that cannot be written (read-only
 home, full disk) costs the user the memory, never the session, so every failure here is
@@ -11,13 +11,17 @@ import json
 from pathlib import Path
 
 #: Prompts kept; older ones are dropped when the file is rewritten.
-HISTORY_LIMIT = 500
+RECALL_LIMIT = 500
+#: The file under the data dir. Named before "history" came to mean the saved sessions;
+#: kept so that prompts saved by earlier versions are still recalled.
+RECALL_FILE = "prompt_history"
 
 
-class PromptHistory:
-    """Prompts sent, oldest first, stored one JSON string per line (prompts span lines)."""
+class PromptRecall:
+    """Prompts sent, oldest first, for the prompt box to recall (up/down); stored one JSON
+    string per line (prompts span lines). Not the saved sessions (``sessions.History``)."""
 
-    def __init__(self, path: Path | None, limit: int = HISTORY_LIMIT) -> None:
+    def __init__(self, path: Path | None, limit: int = RECALL_LIMIT) -> None:
         self.path = path
         self.limit = limit
         self.entries: list[str] = []

@@ -19,12 +19,15 @@ key (and the app falls back to the default theme) rather than failing when CSS i
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from .. import locations
 
 DEFAULT_THEME = "llmstream-dark"
 
@@ -178,3 +181,40 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
 
 def app_variable_defaults(dark: bool) -> dict[str, str]:
     return dict(APP_VARIABLES_DARK if dark else APP_VARIABLES_LIGHT)
+
+
+def choose_theme(
+    available: Collection[str], configured: str, remembered: object, *, explicit: bool
+) -> tuple[str, str | None]:
+    """The theme to start with, and why it is not the one wanted (or None).
+
+    The config's theme wins when the user set it (``explicit``); otherwise the one
+    remembered from the last run (the theme picker's choice), then the config's default. A
+    theme that is not available falls back to :data:`DEFAULT_THEME`, or to Textual's own
+    dark theme if ours are missing too.
+    """
+    wanted = configured
+    if not explicit and isinstance(remembered, str):
+        wanted = remembered
+    if wanted in available:
+        return wanted, None
+    fallback = DEFAULT_THEME if DEFAULT_THEME in available else "textual-dark"
+    return fallback, f"theme {wanted!r} not found; using {DEFAULT_THEME}"
+
+
+def install_themes(
+    app: App[Any], configured: str, remembered: object, *, explicit: bool
+) -> list[str]:
+    """Register the shipped themes and the user's on ``app`` (a user theme overrides a
+    shipped one of the same name) and switch to the one to start with (:func:`choose_theme`).
+    Returns what to tell the user: each theme file skipped, a theme not found."""
+    themes, skipped = load_themes([locations.bundled_themes_dir(), locations.user_themes_dir()])
+    for theme in themes:
+        app.register_theme(theme)
+    problems = [f"theme file skipped: {p}" for p in skipped]
+    app.theme, problem = choose_theme(
+        app.available_themes, configured, remembered, explicit=explicit
+    )
+    if problem:
+        problems.append(problem)
+    return problems

@@ -51,7 +51,7 @@ async def test_an_anchored_view_follows_every_frame_without_a_layout() -> None:
             grown += view._grows_in_place(Size(size.width, size.height + 30))
             view.append_chunks([f"row {i}\n" for i in range(first, first + 30)])
             await pilot.pause()
-            rows = view.layout_model.row_count
+            rows = view.chunk_text.row_count
             assert view.virtual_size.height == rows
             assert view.vertical_scrollbar.window_virtual_size == rows
             assert view.scroll_y == view.max_scroll_y == view.vertical_scrollbar.position
@@ -71,7 +71,7 @@ async def test_a_view_scrolled_up_keeps_its_place_and_the_range_grows() -> None:
         await pilot.pause()
         assert view.scroll_y == 0
         assert _shown_rows(view) == before
-        assert view.vertical_scrollbar.window_virtual_size == view.layout_model.row_count
+        assert view.vertical_scrollbar.window_virtual_size == view.chunk_text.row_count
         await pilot.press("end")
         await pilot.pause()
         view.append_chunks(["last\n"])

@@ -1,4 +1,4 @@
-"""``EventsFilterScreen``: pick which providers and event kinds the events log shows."""
+"""``EventsFilterScreen``: pick which providers and event phases the events log shows."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList
 
-from ..widgets.events_log import KINDS, EventFilter
+from ..widgets.events_log import EVENT_PHASES, LogFilter
 
 
-class EventsFilterScreen(ModalScreen[EventFilter | None]):
+class EventsFilterScreen(ModalScreen[LogFilter | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="filter_cancel"),
         Binding("ctrl+s", "apply", "Apply", id="filter_apply"),
@@ -38,7 +38,7 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
     EventsFilterScreen Button { margin-left: 1; }
     """
 
-    def __init__(self, current: EventFilter, providers: Sequence[str]) -> None:
+    def __init__(self, current: LogFilter, providers: Sequence[str]) -> None:
         super().__init__()
         self.current = current
         self.providers = list(dict.fromkeys(providers))
@@ -53,8 +53,8 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
                     id="providers",
                 )
                 yield SelectionList[str](
-                    *[(k, k, k in self.current.kinds) for k in KINDS],
-                    id="kinds",
+                    *[(p, p, p in self.current.phases) for p in EVENT_PHASES],
+                    id="phases",
                 )
             yield Checkbox("Fold stream events into counts", self.current.fold, id="fold")
             yield Label("Space toggles · Enter on Apply · ctrl+s applies · Esc cancels")
@@ -64,14 +64,14 @@ class EventsFilterScreen(ModalScreen[EventFilter | None]):
 
     def on_mount(self) -> None:
         self.query_one("#providers", SelectionList).border_title = "providers"
-        self.query_one("#kinds", SelectionList).border_title = "events"
+        self.query_one("#phases", SelectionList).border_title = "events"
 
-    def result(self) -> EventFilter:
+    def result(self) -> LogFilter:
         chosen = set(self.query_one("#providers", SelectionList).selected)
         providers = None if chosen >= set(self.providers) else frozenset(chosen)
-        kinds = frozenset(self.query_one("#kinds", SelectionList).selected)
+        phases = frozenset(self.query_one("#phases", SelectionList).selected)
         fold = self.query_one("#fold", Checkbox).value
-        return EventFilter(providers=providers, kinds=kinds, fold=fold)
+        return LogFilter(providers=providers, phases=phases, fold=fold)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply":

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..keys import effective_keys
-from ..layout import NEWLINE_GLYPH, SPACE_GLYPH, TAB_GLYPH
+from ..line_runs import NEWLINE_GLYPH, SPACE_GLYPH, TAB_GLYPH
 
 LEGEND = (
     "Chunks: each provider chunk is drawn between delimiters (|Spark|ling| water|) on an "

@@ -1,4 +1,4 @@
-"""``ChunkView``: the stream body. Draws a :class:`ChunkLayout` one row at a time.
+"""``ChunkView``: the stream body. Draws a :class:`ChunkText` one row at a time.
 
 Built on ``ScrollView`` with ``render_line`` (as Textual's ``Log`` is) rather than on a
 ``Static`` holding a ``Text``: a frame draws only the rows on screen, and a row is turned into
@@ -17,7 +17,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..layout import GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, ChunkLayout, _cells
+from ..chunk_text import ChunkText
+from ..line_runs import GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
+from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
 from ._styles import blended_style
 
 
@@ -54,7 +56,8 @@ class ChunkView(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.layout_model = ChunkLayout(
+        #: what is shown: the chunks as wrapped, styled rows
+        self.chunk_text = ChunkText(
             80, delimiter=delimiter, whitespace=whitespace, max_rows=max_rows
         )
         self.tints = tints
@@ -66,36 +69,36 @@ class ChunkView(ScrollView, can_focus=True):
 
     def append_chunks(self, texts: Sequence[str]) -> None:
         """Append a frame's worth of chunks (coalesced by the caller)."""
-        self.layout_model.add_chunks(texts)
+        self.chunk_text.add_chunks(texts)
         self._changed()
 
     def begin_answer(self) -> None:
-        self.layout_model.begin_answer()
+        self.chunk_text.begin_answer()
         self._changed()
 
     def add_text(self, text: str, kind: int) -> None:
-        self.layout_model.add_text(text, kind)
+        self.chunk_text.add_text(text, kind)
         self._changed()
 
     def newline(self) -> None:
-        self.layout_model.newline()
+        self.chunk_text.newline()
         self._changed()
 
     def truncate(self, mark: tuple[int, int, int]) -> None:
-        self.layout_model.truncate(mark)
+        self.chunk_text.truncate(mark)
         self._cache.clear()
         self.anchor()
         self._changed()
 
     def clear(self) -> None:
-        self.layout_model.clear()
+        self.chunk_text.clear()
         self._cache.clear()
         self.anchor()
         self._changed()
 
     def set_whitespace(self, on: bool) -> None:
         """Applies to chunks from now on (what arrived keeps the form it was shown in)."""
-        self.layout_model.whitespace = on
+        self.chunk_text.whitespace = on
 
     def set_tints(self, on: bool) -> None:
         self.tints = on
@@ -106,7 +109,7 @@ class ChunkView(ScrollView, can_focus=True):
 
     @property
     def plain_rows(self) -> list[str]:
-        return self.layout_model.plain_rows()
+        return self.chunk_text.plain_rows()
 
     # -- Textual hooks ------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class ChunkView(ScrollView, can_focus=True):
         self.anchor()
 
     def _changed(self) -> None:
-        model = self.layout_model
+        model = self.chunk_text
         changed = model.take_changed_from()
         cache = self._cache
         if cache:
@@ -150,20 +153,15 @@ class ChunkView(ScrollView, can_focus=True):
         layout is the same, and at streaming rates it would run every frame): the scrollbar
         takes the new range, and an anchored view follows the bottom as the layout would
         have made it."""
-        self.set_reactive(ScrollView.virtual_size, size)
-        bar = self.vertical_scrollbar
-        bar.window_virtual_size = size.height
-        if self._anchored and not self._anchor_released:
-            bottom = self.max_scroll_y
-            self.set_reactive(ScrollView.scroll_y, bottom)
-            self.set_reactive(ScrollView.scroll_target_y, bottom)
-            bar.position = bottom
-        bar.refresh()
+        grow_virtual_size(self, size)
+        if follows_bottom(self):
+            scroll_y_quietly(self, self.max_scroll_y)
+        self.vertical_scrollbar.refresh()
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
-        if width > 0 and width != self.layout_model.width:
-            self.layout_model.set_width(width)
+        if width > 0 and width != self.chunk_text.width:
+            self.chunk_text.set_width(width)
             self._cache.clear()
             self._changed()
 
@@ -191,7 +189,7 @@ class ChunkView(ScrollView, can_focus=True):
         base = self._base
         if base is None:
             base = self._base = self.rich_style
-        model = self.layout_model
+        model = self.chunk_text
         index = scroll_y + y
         if index >= model.row_count:
             return Strip.blank(width, base)
@@ -200,7 +198,7 @@ class ChunkView(ScrollView, can_focus=True):
         if strip is None or strip.cell_length != width:
             styles = self._kind_styles()
             segments = [Segment(text, base + styles[kind]) for text, kind in model.row_runs(index)]
-            cells = sum(_cells(s.text) for s in segments)
+            cells = sum(cell_width(s.text) for s in segments)
             strip = Strip(segments, cells).crop_extend(0, width, base)
             if len(self._cache) > 2048:
                 self._cache.clear()

@@ -3,9 +3,9 @@ total time, the best of each column highlighted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.table import Table
@@ -16,6 +16,9 @@ from ...core.inert import escape_controls
 from ...core.metrics import MetricsSnapshot
 from ..format import DASH, duration, rate
 from ._styles import blended_style
+
+if TYPE_CHECKING:
+    from ..session import PaneSession
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ class CompareSummary(Static):
         best = blended_style(self, "compare--best")
         muted = blended_style(self, "compare--muted")
         self.update(build_table(entries, best, muted))
+
+    def show_runs(self, sessions: Iterable[PaneSession]) -> None:
+        """Rank the last run of each of ``sessions`` and show the table."""
+        self.show_entries(
+            [
+                Entry(s.name, s.state, s.timeline.snapshot() if s.timeline else None)
+                for s in sessions
+            ]
+        )
+        self.border_title = Text("compare")
+        self.display = True
 
 
 def build_table(entries: Sequence[Entry], best: Style, muted: Style) -> Table:

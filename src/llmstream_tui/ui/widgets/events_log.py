@@ -2,7 +2,7 @@
 
 Memory is bounded (``max_lines`` entries, oldest dropped). Lines are formatted only when they
 are drawn, so a run streaming 200,000 events a second costs the log one ``deque.extend`` per
-frame when nothing filters it. A filter (providers, event kinds) or folding keeps a second,
+frame when nothing filters it. A filter (providers, event phases) or folding keeps a second,
 also bounded, view that is updated incrementally and rebuilt only when the filter changes.
 The view follows the bottom unless the user has scrolled up.
 """
@@ -21,32 +21,36 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..format import event_data, event_kind, quote, relative, short_id
+from ..format import event_data, event_phase, quote, relative, short_id
 from ..session import EventEntry
 from ._styles import blended_style
 
-KINDS = ("start", "stream", "end", "error")
+#: The phases of a run's events (``on_*_start``, ``on_*_stream``, ``on_*_end``, an error),
+#: as the log filters and colours them (see ``format.event_phase``).
+EVENT_PHASES = ("start", "stream", "end", "error")
 
 
 @dataclass(frozen=True)
-class EventFilter:
-    """Which lines the log shows. ``providers`` None means every provider."""
+class LogFilter:
+    """Which lines the log shows. ``providers`` None means every provider. (Not
+    ``core.events.EventFilter``, which decides which events a run emits at all.)"""
 
     providers: frozenset[str] | None = None
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
+    phases: frozenset[str] = field(default_factory=lambda: frozenset(EVENT_PHASES))
     fold: bool = False
 
     @property
     def is_open(self) -> bool:
         """True when every event is shown as is (no second view needed)."""
-        return self.providers is None and self.kinds == frozenset(KINDS) and not self.fold
+        return self.providers is None and self.phases == frozenset(EVENT_PHASES) and not self.fold
 
     def describe(self) -> str:
+        """The filter in a few words for the log's title ("" when it shows everything)."""
         bits = []
         if self.providers is not None:
             bits.append(",".join(sorted(self.providers)) or "no providers")
-        if self.kinds != frozenset(KINDS):
-            bits.append("+".join(k for k in KINDS if k in self.kinds) or "no events")
+        if self.phases != frozenset(EVENT_PHASES):
+            bits.append("+".join(p for p in EVENT_PHASES if p in self.phases) or "no events")
         if self.fold:
             bits.append("stream folded")
         return "; ".join(bits)
@@ -121,7 +125,7 @@ class EventsLog(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.max_lines = max_lines
         self.entries: deque[EventEntry] = deque(maxlen=max_lines)
-        self.filter = EventFilter(fold=fold)
+        self.filter = LogFilter(fold=fold)
         self.view: deque[Row] = self.entries if self.filter.is_open else deque(maxlen=max_lines)
         #: rows ever appended to the view; absolute index = total - len(view) + i
         self._view_total = 0
@@ -167,7 +171,7 @@ class EventsLog(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, 0)
         self.refresh()
 
-    def set_filter(self, flt: EventFilter) -> None:
+    def set_filter(self, flt: LogFilter) -> None:
         self.filter = flt
         self._cache.clear()
         self._folds.clear()
@@ -182,12 +186,23 @@ class EventsLog(ScrollView, can_focus=True):
         self.anchor()
         self.refresh()
 
+    def toggle_fold(self) -> None:
+        """Fold stream events into one counting line per run, or list them again."""
+        f = self.filter
+        self.set_filter(LogFilter(providers=f.providers, phases=f.phases, fold=not f.fold))
+
+    def show_title(self, version: str) -> None:
+        """The border title: the events schema ``version`` and the filter, if any."""
+        described = self.filter.describe()
+        title = f"events {version}"
+        self.border_title = Text(f"{title} · {described}" if described else title)
+
     def _extend_view(self, batch: Iterable[EventEntry]) -> None:
         flt = self.filter
         providers = flt.providers
-        kinds = flt.kinds
+        phases = flt.phases
         fold = flt.fold
-        show_stream = "stream" in kinds
+        show_stream = "stream" in phases
         view = self.view
         folds = self._folds
         for entry in batch:
@@ -209,7 +224,7 @@ class EventsLog(ScrollView, can_focus=True):
                     row.last_chunk = payload
                     self._cache.pop(row.serial, None)
                     continue
-            elif event_kind(name) not in kinds:
+            elif event_phase(name) not in phases:
                 continue
             elif fold and name.endswith("_end"):
                 folds.pop(run_id, None)
@@ -254,7 +269,7 @@ class EventsLog(ScrollView, can_focus=True):
             (" ", ""),
             (provider[: self._name_width].ljust(self._name_width), "provider"),
             (" ", ""),
-            (name, event_kind(name)),
+            (name, event_phase(name)),
         ]
         if self.size.width >= 64:
             pieces += [(" ", ""), (short_id(str(run_id)), "id")]

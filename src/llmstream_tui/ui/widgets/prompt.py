@@ -1,5 +1,6 @@
 """``PromptArea``: the multi-line prompt. Enter sends; ctrl+j (or shift+enter where the terminal
-reports it) inserts a newline; up/down on the first/last line walk the prompt history."""
+reports it) inserts a newline; up/down on the first/last line recall earlier prompts
+(:class:`~llmstream_tui.ui.state.PromptRecall`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from ..keys import bindings
-from ..state import PromptHistory
+from ..state import PromptRecall
 
 
 class PromptArea(TextArea):
@@ -25,7 +26,7 @@ class PromptArea(TextArea):
             super().__init__()
 
     def __init__(
-        self, history: PromptHistory, *, cursor_blink: bool = True, id: str | None = None
+        self, recall: PromptRecall, *, cursor_blink: bool = True, id: str | None = None
     ) -> None:
         super().__init__(
             "",
@@ -37,9 +38,9 @@ class PromptArea(TextArea):
             highlight_cursor_line=False,
             placeholder="Ask every pane… (Enter sends, ctrl+j for a newline)",
         )
-        self.prompt_history = history
+        self.recall = recall
         self.cursor_blink = cursor_blink
-        #: position while walking history: len(entries) means "the draft"
+        #: position while recalling prompts: len(entries) means "the draft"
         self._pos: int | None = None
         self._draft = ""
 
@@ -59,17 +60,23 @@ class PromptArea(TextArea):
         text = self.text
         if not text.strip():
             return
-        self.prompt_history.add(text)
+        self.recall.add(text)
         self._pos = None
         self.post_message(self.Submitted(self, text))
 
     def _newline_now(self) -> None:
+        """A newline in place of the selection, the cursor after it (as typing one would)."""
+        if self.read_only:
+            return
         start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
+        self.replace("\n", start, end, maintain_selection_offset=False)
+
+    # the actions keep the names of their binding ids (``history_prev``, ``history_next``),
+    # which users' keymaps name
 
     def action_history_prev(self) -> None:
         row, _ = self.cursor_location
-        entries = self.prompt_history.entries
+        entries = self.recall.entries
         if row > 0 or not entries:
             self.action_cursor_up()
             return
@@ -86,7 +93,7 @@ class PromptArea(TextArea):
         if self._pos is None or row < self.document.line_count - 1:
             self.action_cursor_down()
             return
-        entries = self.prompt_history.entries
+        entries = self.recall.entries
         self._pos += 1
         if self._pos >= len(entries):
             self._pos = None

@@ -15,18 +15,17 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Markdown, Sparkline, Static
 from textual.worker import Worker
 
 from ...core.inert import escape_controls
 from ...core.messages import HumanMessage
 from ..format import metrics_parts
-from ..layout import NOTE, PROMPT
+from ..line_runs import NOTE, PROMPT
 from ..session import FINISHED, RUNNING, PaneSession
 from .chunk_view import ChunkView
+from .metrics_bar import MetricsBar
 
 if TYPE_CHECKING:
     from ...sessions.recorder import SessionRecorder
@@ -45,53 +44,6 @@ EMPTY_HINT = "Chunks will appear here between delimiters, on alternating tints: 
 #: Frames between two metric/sparkline refreshes while streaming (the chunks themselves are
 #: drawn every frame; the figures are read a few times a second).
 METRICS_EVERY = 6
-
-
-class MetricsBar(Widget):
-    """The live figures, packed into as few lines as the pane's width allows; a figure
-    (label and value) is never split across lines."""
-
-    DEFAULT_CSS = """
-    MetricsBar { height: auto; }
-    """
-
-    def __init__(self, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self.parts: list[tuple[str, str]] = []
-
-    def _lines(self, width: int) -> list[Text]:
-        if not self.parts:
-            return [Text("no run yet", style="dim")]
-        lines: list[Text] = []
-        line = Text()
-        for label, value in self.parts:
-            piece = len(label) + 1 + len(value)
-            if line.plain and len(line.plain) + 2 + piece > width:
-                lines.append(line)
-                line = Text()
-            if line.plain:
-                line.append("  ")
-            line.append(label + " ", style="dim")
-            line.append(value, style="bold")
-        lines.append(line)
-        return lines
-
-    def show(self, parts: list[tuple[str, str]]) -> None:
-        """New figures; a layout pass only when they need a different number of lines."""
-        width = self.content_region.width or 80
-        before = len(self._lines(width))
-        self.parts = parts
-        self.refresh(layout=len(self._lines(width)) != before)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
-
-    def render(self) -> Text:
-        return Text("\n").join(self._lines(self.content_region.width or 80))
-
-    @property
-    def plain(self) -> str:
-        return " ".join(f"{label} {value}" for label, value in self.parts)
 
 
 class StreamPane(Vertical, can_focus=False):
@@ -141,7 +93,7 @@ class StreamPane(Vertical, can_focus=False):
         self._markdown: Markdown | None = None
         self._md_stream: object | None = None
         self._md_written = 0
-        self.error_line = Static("", classes="pane-error", markup=False)
+        self.error_label = Static("", classes="pane-error", markup=False)
         self.metrics = MetricsBar(classes="pane-metrics")
         self.spark = Sparkline([], classes="pane-spark")
         self.worker: Worker[None] | None = None
@@ -151,7 +103,7 @@ class StreamPane(Vertical, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield self.body
-        yield self.error_line
+        yield self.error_label
         yield self.metrics
         yield self.spark
 
@@ -181,9 +133,9 @@ class StreamPane(Vertical, can_focus=False):
         self._shown_state = state
         self._paint_state()
         error = self.session.error
-        self.error_line.display = bool(error) and state == "error"
+        self.error_label.display = bool(error) and state == "error"
         if error:
-            self.error_line.update(Text(error))
+            self.error_label.update(Text(error))
 
     def _paint_state(self) -> None:
         state = self._shown_state
@@ -214,9 +166,9 @@ class StreamPane(Vertical, can_focus=False):
         """Echo ``prompt`` below what is shown and open its answer; the place it starts is
         the mark a retry truncates to."""
         body = self.body
-        if body.layout_model.row_count > 1 or body.layout_model.rows[0][2] > 0:
+        if body.chunk_text.row_count > 1 or body.chunk_text.rows[0][2] > 0:
             body.newline()
-        self._mark = body.layout_model.mark()
+        self._mark = body.chunk_text.mark()
         body.add_text("› " + prompt, PROMPT)
         body.newline()
         body.begin_answer()
@@ -368,7 +320,7 @@ class StreamPane(Vertical, can_focus=False):
         (later parts are streamed in by :meth:`flush`)."""
         s = self.session
         parts: list[str] = []
-        for msg in s.history:
+        for msg in s.conversation:
             if isinstance(msg, HumanMessage):
                 parts.append("> " + msg.content.replace("\n", "\n> "))
             else:

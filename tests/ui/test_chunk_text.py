@@ -1,4 +1,4 @@
-"""ChunkLayout: chunks to wrapped, styled rows, without Textual."""
+"""ChunkText: chunks to wrapped, styled rows, without Textual."""
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmstream_tui.providers.scripted import DEFAULT_CHUNKS
-from llmstream_tui.ui.layout import (
-    DELIM,
-    NOTE,
-    SOFT_SPLIT,
-    TEXT_A,
-    TEXT_B,
-    ChunkLayout,
-    wrap_from,
-)
+from llmstream_tui.ui.chunk_text import SOFT_SPLIT, ChunkText
+from llmstream_tui.ui.line_runs import DELIM, NOTE, TEXT_A, TEXT_B
 
 
-def laid_out(chunks: list[str], width: int = 80, **kw: object) -> ChunkLayout:
-    layout = ChunkLayout(width, **kw)  # type: ignore[arg-type]
+def laid_out(chunks: list[str], width: int = 80, **kw: object) -> ChunkText:
+    layout = ChunkText(width, **kw)  # type: ignore[arg-type]
     layout.begin_answer()
     layout.add_chunks(chunks)
     return layout
@@ -92,10 +85,6 @@ def test_word_wrap_breaks_after_spaces_and_keeps_every_character() -> None:
     assert "".join(layout.plain_rows()) == "one two three four"
 
 
-def test_a_long_word_is_cut_at_the_width() -> None:
-    assert wrap_from("abcdefghij", 0, 4) == [(0, 4), (4, 8), (8, 10)]
-
-
 def test_wide_characters_count_two_cells() -> None:
     layout = laid_out(["日本語テキスト"], width=6, delimiter="")
     assert layout.plain_rows() == ["日本語", "テキス", "ト"]
@@ -130,7 +119,7 @@ def test_truncate_returns_to_a_mark() -> None:
 
 
 def test_scrollback_is_bounded_and_drops_whole_old_lines() -> None:
-    layout = ChunkLayout(20, max_rows=100)
+    layout = ChunkText(20, max_rows=100)
     layout.begin_answer()
     for _ in range(50):
         layout.add_chunks(["row\n"] * 20)
@@ -157,7 +146,7 @@ def test_a_soft_split_never_parts_a_chunk_from_its_delimiter() -> None:
 
 def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
     def seconds(chunks: int) -> float:
-        layout = ChunkLayout(80)
+        layout = ChunkText(80)
         layout.begin_answer()
         batch = DEFAULT_CHUNKS * 10
         started = time.perf_counter()
@@ -175,7 +164,7 @@ def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
 _CHUNK = st.text(alphabet=st.sampled_from("ab \n\t\u00e9\u4e2d"), min_size=0, max_size=8)
 
 
-def _rows(layout: ChunkLayout) -> list[list[tuple[str, int]]]:
+def _rows(layout: ChunkText) -> list[list[tuple[str, int]]]:
     return [layout.row_runs(i) for i in range(layout.row_count)]
 
 
@@ -191,13 +180,13 @@ def test_batches_lay_out_exactly_as_single_chunks(
 ) -> None:
     """The batch path (one join per frame, runs cut at newlines) against the chunk-at-a-time
     path whitespace mode uses, for any split of the stream into frames."""
-    batched = ChunkLayout(width, delimiter=delimiter)
+    batched = ChunkText(width, delimiter=delimiter)
     batched.begin_answer()
     bounds = sorted({0, len(chunks), *(c for c in cuts if c <= len(chunks))})
     for start, end in itertools.pairwise(bounds):
         batched.add_chunks(chunks[start:end])
 
-    single = ChunkLayout(width, delimiter=delimiter)
+    single = ChunkText(width, delimiter=delimiter)
     single.begin_answer()
     for t in chunks:
         if t:

@@ -10,10 +10,12 @@ it is laid out:
 * *Rows* are the wrapped view: ``(line, start, end)`` slices. Appending rewraps only from the
   last row of the last line, so the cost of a chunk does not grow with the text before it.
 * Rows beyond ``max_rows`` are dropped from the front in batches (the scrollback is bounded;
-  the conversation history, kept elsewhere, still has every character).
+  the pane's conversation, kept elsewhere, still has every character).
 
-Widgets turn a row into styled segments with :meth:`ChunkLayout.row_runs`; this module never
-imports Textual, so it is tested and benchmarked on its own.
+The lines, run kinds and the wrap itself are in :mod:`.line_runs`; this module does the
+chunk bookkeeping (delimiters, tint parity, soft splits, scrollback). Widgets turn a row into
+styled segments with :meth:`ChunkText.row_runs`; nothing here imports Textual, so it is
+tested and benchmarked on its own.
 
 Untrusted text: every chunk goes through ``escape_controls`` before it is stored, so control,
 escape and bidi characters are shown as visible escapes; markup is never parsed here or later.
@@ -26,109 +28,27 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-from rich.cells import get_character_cell_size
-
 from ..core.inert import escape_controls, has_controls
-
-#: Run kinds. Chunk text alternates A/B so neighbouring chunks get different tints.
-TEXT_A = 0
-TEXT_B = 1
-DELIM = 2
-GLYPH_A = 3
-GLYPH_B = 4
-PROMPT = 5
-NOTE = 6
-KIND_NAMES = ("text-a", "text-b", "delimiter", "glyph-a", "glyph-b", "prompt", "note")
-
-#: Whitespace made visible in whitespace mode.
-SPACE_GLYPH = "\u2423"  # ␣
-NEWLINE_GLYPH = "\u21b5"  # ↵
-TAB_GLYPH = "\u21e5"  # ⇥
-TAB_SPACES = "    "
+from .line_runs import (
+    DELIM,
+    GLYPH_A,
+    NEWLINE_GLYPH,
+    SPACE_GLYPH,
+    TAB_GLYPH,
+    TAB_SPACES,
+    TEXT_A,
+    TEXT_B,
+    Line,
+    Row,
+    wrap_from,
+)
 
 #: A logical line longer than this (characters) continues on a fresh line object at the
 #: next run boundary, so appending to a line without newlines stays O(chunk).
 SOFT_SPLIT = 2048
 
 
-class Line:
-    """One logical line: display text plus its styled runs."""
-
-    __slots__ = ("ends", "kinds", "text")
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.ends = array("i")
-        self.kinds = bytearray()
-
-    def add(self, text: str, kind: int) -> None:
-        if not text:
-            return
-        self.text += text
-        if self.kinds and self.kinds[-1] == kind:
-            self.ends[-1] = len(self.text)
-        else:
-            self.ends.append(len(self.text))
-            self.kinds.append(kind)
-
-
-Row = tuple[Line, int, int]
-
-
-def _cells(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return sum(get_character_cell_size(c) for c in text)
-
-
-def wrap_from(text: str, start: int, width: int) -> list[tuple[int, int]]:
-    """Greedy word wrap of ``text[start:]`` into ``(start, end)`` slices of at most ``width``
-    cells (a space that ends a full row may hang one cell past it; it is cropped when drawn).
-
-    Rows partition the text: no character is dropped, so offsets map straight back to runs.
-    The last slice is the open row, which later text may still extend.
-    """
-    width = max(1, width)
-    n = len(text)
-    out: list[tuple[int, int]] = []
-    s = start
-    if n == s:
-        return [(s, s)]
-    ascii_text = text.isascii()
-    while s < n:
-        if ascii_text:
-            limit = s + width
-        else:
-            limit, used = s, 0
-            while limit < n:
-                w = get_character_cell_size(text[limit])
-                if used + w > width:
-                    break
-                used += w
-                limit += 1
-            if limit == s:  # a character wider than the row: give it a row of its own
-                limit = s + 1
-        if limit >= n:
-            out.append((s, n))
-            break
-        if text[limit] == " ":
-            out.append((s, limit + 1))
-            s = limit + 1
-            continue
-        cut = text.rfind(" ", s, limit)
-        if cut < 0:
-            out.append((s, limit))
-            s = limit
-        else:
-            out.append((s, cut + 1))
-            s = cut + 1
-    else:
-        # the text ended exactly at a row boundary: the next row is open and empty
-        out.append((n, n))
-    return out
-
-
-class ChunkLayout:
+class ChunkText:
     """Chunks and notes laid out as wrapped rows, appended in amortised O(new text).
 
     ``delimiter`` is drawn before the first chunk of an answer and after every chunk
