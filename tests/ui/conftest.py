@@ -20,6 +20,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "data"
     monkeypatch.setenv("LLMSTREAM_DATA_DIR", str(folder))
     monkeypatch.setitem(KINDS, "timed", "tests.ui.timed:TimedModel")
+    monkeypatch.setitem(KINDS, "channeled", "tests.ui.channeled:ChanneledModel")
     yield folder
 
 

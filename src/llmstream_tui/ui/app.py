@@ -371,6 +371,10 @@ class LLMStreamApp(AppHost):
         if self.selected is not None:
             self.selected.toggle_markdown()
 
+    def action_toggle_reasoning(self) -> None:
+        if self.selected is not None:
+            self.selected.reasoning.toggle()
+
     def action_toggle_whitespace(self) -> None:
         shown = self._grid.toggle_whitespace()
         self.notify(f"whitespace {'shown' if shown else 'plain'} (from new chunks on)")

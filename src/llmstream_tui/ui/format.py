@@ -7,10 +7,13 @@ in ``rich.text.Text`` and style whole spans, so no markup parser ever reads mode
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.inert import escape_controls
 from ..core.metrics import MetricsSnapshot
+
+if TYPE_CHECKING:
+    from .channels import RunChannels
 
 DASH = "–"
 
@@ -56,6 +59,34 @@ def metrics_parts(snap: MetricsSnapshot) -> list[tuple[str, str]]:
     return parts
 
 
+def _seconds(snap: MetricsSnapshot, name: str) -> float | None:
+    """A figure the core may or may not have yet (``ttfr_s``, ``reasoning_s``: added to
+    ``MetricsSnapshot`` with the side channels), read only when it is a number."""
+    value = getattr(snap, name, None)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def channel_metrics(
+    channels: RunChannels, snap: MetricsSnapshot
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What a run's other channels add to the metrics line: the time to the first
+    reasoning chunk (the core's figure when it has one, else the pane's own arrival stamp)
+    and how long the reasoning went on (shown beside TTFT, which stays on the first answer
+    chunk), and the usage details the provider reported (reasoning tokens, cached input
+    tokens, cache creation)."""
+    ttfr = _seconds(snap, "ttfr_s")
+    first = channels.first_reasoning_ns
+    if ttfr is None and first is not None:
+        ttfr = first / 1e9
+    near: list[tuple[str, str]] = []
+    if ttfr is not None:
+        near.append(("TTFR", duration(ttfr)))
+        thinking = _seconds(snap, "reasoning_s")
+        if thinking is not None:
+            near.append(("reasoning", duration(thinking)))
+    return near, channels.usage_parts()
+
+
 def quote(text: str, limit: int = 60) -> str:
     """``"text"`` on one line: controls escaped, newlines and tabs shown as ``\\n``/``\\t``,
     cut to ``limit`` characters with an ellipsis."""
@@ -79,19 +110,30 @@ def _usage(usage: Mapping[str, Any] | None) -> str:
 
 
 def _message_bits(msg: Any, limit: int) -> str:
-    """Compact form of an AIMessage(Chunk): text, then whatever else it carries."""
+    """Compact form of an AIMessage(Chunk): its channel and text (``reasoning "..."``,
+    ``refusal "..."``, ``tool_call name#0 "..."``, or the answer's ``"..."``), then whatever
+    else it carries."""
     content = getattr(msg, "content", "")
-    out = quote(content, limit) if isinstance(content, str) else escape_controls(repr(content))
     extra = getattr(msg, "additional_kwargs", None) or {}
-    if extra.get("reasoning_content"):
-        out += " reasoning " + quote(str(extra["reasoning_content"]), 30)
-    if extra.get("refusal"):
-        out += " refusal"
     calls = getattr(msg, "tool_call_chunks", None) or getattr(msg, "tool_calls", None) or []
+    bits: list[str] = []
+    if content or not (extra or calls):
+        text = content if isinstance(content, str) else repr(content)
+        bits.append(quote(text, limit))
+    if extra.get("reasoning_content"):
+        bits.append("reasoning " + quote(str(extra["reasoning_content"]), limit))
+    if extra.get("refusal") and extra["refusal"] != content:
+        bits.append("refusal " + quote(str(extra["refusal"]), limit))
+    elif extra.get("refusal"):
+        bits[-1] = "refusal " + bits[-1]
     for call in calls[:2]:
-        name = call.get("name") or ""
-        args = call.get("args") or ""
-        out += f" tool {escape_controls(str(name))}({quote(str(args), 30)[1:-1]})"
+        name = escape_controls(str(call.get("name") or ""))
+        index = call.get("index")
+        where = f"#{index}" if index is not None else ""
+        bits.append(f"tool_call {name}{where} " + quote(str(call.get("args") or ""), limit))
+    if len(calls) > 2:
+        bits.append(f"+{len(calls) - 2} calls")
+    out = " ".join(bits)
     meta = getattr(msg, "response_metadata", None) or {}
     if meta.get("finish_reason"):
         out += f" finish={escape_controls(str(meta['finish_reason']))}"

@@ -21,7 +21,8 @@ class KeySpec:
     description: str
     show: bool = False
     priority: bool = False
-    #: where the binding lives: "app" (anywhere) or "prompt" (while typing)
+    #: where the binding lives: "app" (anywhere), "prompt" (while typing) or "events" (the
+    #: events log has focus)
     scope: str = "app"
 
 
@@ -59,6 +60,25 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle_events", "ctrl+l", "toggle_events", "Show or hide the events log", True),
     KeySpec("events_filter", "f8", "events_filter", "Filter the events log"),
     KeySpec("fold_events", "f9", "fold_events", "Fold stream events into counts"),
+    KeySpec(
+        "toggle_reasoning",
+        "f6",
+        "toggle_reasoning",
+        "Open or collapse the selected pane's reasoning (remembered for the pane)",
+    ),
+    KeySpec(
+        "event_prev", "up", "event_prev", "Select the previous event (events log)", scope="events"
+    ),
+    KeySpec(
+        "event_next", "down", "event_next", "Select the next event (events log)", scope="events"
+    ),
+    KeySpec(
+        "expand_event",
+        "enter",
+        "expand_event",
+        "Expand the selected event to its full data (events log; or click it twice)",
+        scope="events",
+    ),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
     KeySpec(
         "toggle_whitespace", "f4", "toggle_whitespace", "Show whitespace chunks and newlines (␣ ↵)"

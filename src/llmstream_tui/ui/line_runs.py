@@ -19,8 +19,21 @@ GLYPH_A = 3
 GLYPH_B = 4
 PROMPT = 5
 NOTE = 6
+#: A refusal: its label, then its text (never shown as answer text).
+REFUSAL_LABEL = 7
+REFUSAL = 8
 #: The name of each kind, by kind (the widgets' component classes end with these).
-KIND_NAMES = ("text-a", "text-b", "delimiter", "glyph-a", "glyph-b", "prompt", "note")
+KIND_NAMES = (
+    "text-a",
+    "text-b",
+    "delimiter",
+    "glyph-a",
+    "glyph-b",
+    "prompt",
+    "note",
+    "refusal-label",
+    "refusal",
+)
 
 #: Whitespace made visible in whitespace mode.
 SPACE_GLYPH = "\u2423"  # ␣

@@ -35,6 +35,7 @@ from ..core.metrics import StreamTimeline
 from ..core.runnable import LanguageModel
 from ..errors import ProviderError
 from ..providers.registry import ProviderTables, build_llm
+from .channels import RunChannels
 
 if TYPE_CHECKING:
     from ..providers.spec import ProviderSpec
@@ -133,6 +134,8 @@ class PaneSession:
         self._unsaved = 0
         #: whether the last run's exchange was added to ``conversation``
         self.recorded = False
+        #: the current run's reasoning, refusal, tool calls and usage details (channels.py)
+        self.channels = RunChannels()
         self._answer_final = False
 
     @property
@@ -223,6 +226,13 @@ class PaneSession:
         saved.observe(ev)
         self._unsaved = end
 
+    def _side(self, chunk: Any, text: str, rel_ns: int) -> bool:
+        """A chunk that is more than text: its other channels to ``channels``. Returns True
+        when its ``content`` only repeats its refusal (a refusal is never the answer)."""
+        if self.channels.observe(chunk, rel_ns) and self.state == "waiting":
+            self.state = "streaming"
+        return bool(text) and text == chunk.additional_kwargs.get("refusal")
+
     def _start_recording(
         self, llm: LanguageModel, recorder: SessionRecorder, timeline: StreamTimeline
     ) -> RunRecorder:
@@ -255,6 +265,7 @@ class PaneSession:
         self._unsaved = 0
         self.answer_parts = []
         self._answer_final = False
+        self.channels.clear()
         self.error = None
         self.state = "waiting"
         timeline = StreamTimeline(clock=self.clock)
@@ -288,6 +299,9 @@ class PaneSession:
                 async for ev in stream:
                     if ev["event"] == stream_name:
                         chunk = ev["data"]["chunk"]
+                        if waiting:
+                            start = timeline.start_ns or 0
+                            run_id = ev["run_id"]
                         if chat:
                             text = chunk.content
                             payload = (
@@ -302,12 +316,15 @@ class PaneSession:
                             )
                         else:
                             text = payload = chunk
-                        if waiting:
-                            start = timeline.start_ns or 0
-                            run_id = ev["run_id"]
+                        if text and payload is text:  # plain answer text: the hot path
+                            at = timeline.last_ns or 0  # the core stamped it on arrival
+                        else:
+                            at = timeline.clock()  # no text stamp: its own arrival
+                            if payload is not text and self._side(chunk, text, at - start):
+                                text = ""  # a refusal, not the answer
                         if text:
                             pending_append(text)
-                            arrive(timeline.last_ns or 0)
+                            arrive(at)
                             if waiting:
                                 waiting = False
                                 self.state = "streaming"
@@ -315,15 +332,7 @@ class PaneSession:
                                 self._observe(saved, ev, True)
                         elif saved is not None:
                             self._observe(saved, ev, False)
-                        events_append(
-                            (
-                                name,
-                                (timeline.last_ns or start) - start,
-                                stream_name,
-                                run_id,
-                                payload,
-                            )
-                        )
+                        events_append((name, at - start, stream_name, run_id, payload))
                         n += 1
                         if n % YIELD_EVERY == 0:
                             await asyncio.sleep(0)
@@ -332,8 +341,7 @@ class PaneSession:
                             self._observe(saved, ev, False)
                         run_id = self.run_id = ev.get("run_id", self.run_id)
                         first = timeline.start_ns
-                        end = timeline.end_ns or timeline.last_ns
-                        rel = end - first if (first is not None and end is not None) else 0
+                        rel = timeline.clock() - first if first is not None else 0
                         events_append((name, rel, ev["event"], run_id, ev))
         except asyncio.CancelledError:
             outcome = "cancelled"

@@ -43,6 +43,8 @@ class ChunkView(ScrollView, can_focus=True):
     ChunkView > .chunk-view--glyph-b { background: $chunk-tint-b; color: $text-muted; }
     ChunkView > .chunk-view--prompt { color: $text-primary; text-style: bold; }
     ChunkView > .chunk-view--note { color: $text-muted; text-style: italic; }
+    ChunkView > .chunk-view--refusal-label { color: $text-warning; text-style: bold reverse; }
+    ChunkView > .chunk-view--refusal { color: $text-warning; text-style: italic; }
     """
 
     def __init__(

@@ -5,6 +5,10 @@ are drawn, so a run streaming 200,000 events a second costs the log one ``deque.
 frame when nothing filters it. A filter (providers, event phases) or folding keeps a second,
 also bounded, view that is updated incrementally and rebuilt only when the filter changes.
 The view follows the bottom unless the user has scrolled up.
+
+A line can be selected (Up/Down while the log has focus, or a click) and expanded to its
+full data (Enter, or a click on the selected line): ``EventDetailScreen``, untruncated and
+still inert.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..format import event_data, event_phase, quote, relative, short_id
+from ..keys import bindings
 from ..session import EventEntry
 from ._styles import blended_style
 
@@ -95,7 +102,10 @@ class EventsLog(ScrollView, can_focus=True):
         "events-log--stream",
         "events-log--end",
         "events-log--error",
+        "events-log--cursor",
     }
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings("events")  # type: ignore[assignment]  # list of Binding
 
     DEFAULT_CSS = """
     EventsLog {
@@ -112,6 +122,7 @@ class EventsLog(ScrollView, can_focus=True):
     EventsLog > .events-log--stream { color: $event-stream; }
     EventsLog > .events-log--end { color: $event-end; }
     EventsLog > .events-log--error { color: $event-error; text-style: bold; }
+    EventsLog > .events-log--cursor { background: $accent 35%; }
     """
 
     def __init__(
@@ -135,6 +146,8 @@ class EventsLog(ScrollView, can_focus=True):
         self._base: Style | None = None
         self._name_width = 6
         self._dirty = False
+        #: the selected line, as an absolute view index (None: none selected)
+        self.cursor: int | None = None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -163,6 +176,7 @@ class EventsLog(ScrollView, can_focus=True):
         self.refresh()
 
     def clear(self) -> None:
+        self.cursor = None
         self.entries.clear()
         self._folds.clear()
         self._cache.clear()
@@ -173,6 +187,7 @@ class EventsLog(ScrollView, can_focus=True):
 
     def set_filter(self, flt: LogFilter) -> None:
         self.filter = flt
+        self.cursor = None
         self._cache.clear()
         self._folds.clear()
         self._view_total = 0
@@ -235,6 +250,76 @@ class EventsLog(ScrollView, can_focus=True):
     def shown_lines(self) -> list[str]:
         """Plain text of every line in the view (tests, and copy)."""
         return [self._line_text(row).plain for row in self.view]
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def _first_index(self) -> int:
+        return self._view_total - len(self.view)
+
+    def select(self, absolute: int | None) -> None:
+        """Select the line at absolute view index ``absolute`` (clamped), scrolled into view."""
+        old = self.cursor
+        if absolute is not None:
+            if not self.view:
+                absolute = None
+            else:
+                first = self._first_index()
+                absolute = min(max(absolute, first), self._view_total - 1)
+        self.cursor = absolute
+        for key in (old, absolute):
+            if key is not None:
+                self._cache.pop(key, None)
+        if absolute is not None:
+            self.scroll_to_region_row(absolute - self._first_index())
+        self.refresh()
+
+    def scroll_to_region_row(self, index: int) -> None:
+        top = int(self.scroll_offset.y)
+        height = self.scrollable_content_region.height or 1
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False)
+
+    @property
+    def selected_entry(self) -> EventEntry | None:
+        """The selected line's entry (a folded line: its last chunk), or None."""
+        cursor = self.cursor
+        if cursor is None:
+            return None
+        index = cursor - self._first_index()
+        if not 0 <= index < len(self.view):
+            return None
+        row = self.view[index]
+        if isinstance(row, FoldRow):
+            return (row.provider, row.last_ns, row.name, row.run_id, row.last_chunk)
+        entry: EventEntry = row
+        return entry
+
+    def action_event_prev(self) -> None:
+        self.select(self._view_total - 1 if self.cursor is None else self.cursor - 1)
+
+    def action_event_next(self) -> None:
+        self.select(self._view_total - 1 if self.cursor is None else self.cursor + 1)
+
+    def action_expand_event(self) -> None:
+        """Show the selected line's full data."""
+        entry = self.selected_entry
+        if entry is not None:
+            from ..screens.event_detail import EventDetailScreen
+
+            self.app.push_screen(EventDetailScreen(entry))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click selects a line; a click on the selected line expands it."""
+        index = int(self.scroll_offset.y) + event.y
+        if not 0 <= index < len(self.view):
+            return
+        absolute = self._first_index() + index
+        if absolute == self.cursor:
+            self.action_expand_event()
+        else:
+            self.select(absolute)
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -303,6 +388,8 @@ class EventsLog(ScrollView, can_focus=True):
                 segments.append(Segment(text, style))
                 used += len(text)
             strip = Strip(segments).crop_extend(0, width, base)
+            if key == self.cursor:
+                strip = strip.apply_style(self._style("cursor"))
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip

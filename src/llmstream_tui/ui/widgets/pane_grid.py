@@ -189,6 +189,7 @@ class PaneGrid(Container):
         self.whitespace = not self.whitespace
         for pane in self.panes:
             pane.body.set_whitespace(self.whitespace)
+            pane.reasoning.set_whitespace(self.whitespace)
         return self.whitespace
 
     def toggle_tints(self) -> None:
@@ -196,3 +197,4 @@ class PaneGrid(Container):
         self.tints = not self.tints
         for pane in self.panes:
             pane.body.set_tints(self.tints)
+            pane.reasoning.set_tints(self.tints)

@@ -1,4 +1,5 @@
-"""``StreamPane``: one provider's column: title, body, error line, live metrics, gap sparkline.
+"""``StreamPane``: one provider's column: title, reasoning, body, tool calls, error line, live
+metrics, gap sparkline. A refusal is drawn in the body with its own label and style.
 
 The pane owns a :class:`PaneSession` (conversation + current run) and draws it once per frame
 when the app calls :meth:`StreamPane.flush`. The run itself is a Textual worker in the pane's
@@ -21,11 +22,13 @@ from textual.worker import Worker
 
 from ...core.inert import escape_controls
 from ...core.messages import HumanMessage
-from ..format import metrics_parts
-from ..line_runs import NOTE, PROMPT
+from ..format import channel_metrics, metrics_parts
+from ..line_runs import NOTE, PROMPT, REFUSAL, REFUSAL_LABEL
 from ..session import FINISHED, RUNNING, PaneSession
 from .chunk_view import ChunkView
 from .metrics_bar import MetricsBar
+from .reasoning import ReasoningSection
+from .tool_cards import ToolCards
 
 if TYPE_CHECKING:
     from ...sessions.recorder import SessionRecorder
@@ -89,6 +92,13 @@ class StreamPane(Vertical, can_focus=False):
             max_rows=max_rows,
             classes="pane-body",
         )
+        #: the current run's reasoning (above the answer) and tool calls (below it)
+        self.reasoning = ReasoningSection(
+            delimiter=delimiter, tints=tints, whitespace=whitespace, max_rows=max_rows
+        )
+        self.tools = ToolCards()
+        self._refused = False
+        self._answer_from = 0
         self.markdown_on = markdown
         self._markdown: Markdown | None = None
         self._md_stream: object | None = None
@@ -102,7 +112,10 @@ class StreamPane(Vertical, can_focus=False):
         self._mark: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
+        yield self.reasoning.header
+        yield self.reasoning.view
         yield self.body
+        yield self.tools
         yield self.error_label
         yield self.metrics
         yield self.spark
@@ -172,6 +185,7 @@ class StreamPane(Vertical, can_focus=False):
         body.add_text("› " + prompt, PROMPT)
         body.newline()
         body.begin_answer()
+        self._answer_from = body.chunk_text.chunks
 
     async def start_run(
         self,
@@ -195,6 +209,7 @@ class StreamPane(Vertical, can_focus=False):
             body.truncate(self._mark)
         self._open_exchange(prompt)
         self._show_gaps([])
+        await self._reset_channels()
         self.worker = self.run_worker(
             s.run(prompt, version=version, recorder=recorder),
             group=f"pane-{id(self)}",
@@ -238,6 +253,7 @@ class StreamPane(Vertical, can_focus=False):
         self.cancel()
         self.session.new_conversation()
         self.body.clear()
+        self.call_later(self._reset_channels)
         self._mark = None
         self._show_gaps([])
         if self._markdown is not None and self.markdown_on:
@@ -251,7 +267,11 @@ class StreamPane(Vertical, can_focus=False):
         """Draw what arrived since the last frame. Returns True when the run just ended."""
         s = self.session
         batch = s.take_pending()
+        ch = s.channels
+        if ch.reasoning or ch.refusal or ch.tool_chunks:
+            await self._draw_channels(bool(batch))
         if batch:
+            self.reasoning.answer_started()
             self.body.append_chunks(batch)
             stream = self._md_stream
             if self.markdown_on and stream is not None and s.running:
@@ -272,6 +292,7 @@ class StreamPane(Vertical, can_focus=False):
             ended = state in FINISHED and self._shown_state in RUNNING
             self._show_state()
             if ended:
+                self.tools.finish(state == "done")
                 self._refresh_metrics()
                 if state == "cancelled":
                     self.body.newline()
@@ -283,10 +304,45 @@ class StreamPane(Vertical, can_focus=False):
                 return True
         return False
 
+    async def _reset_channels(self) -> None:
+        """A new run (or conversation): no reasoning, tool call or refusal shown yet."""
+        self.reasoning.reset()
+        self._refused = False
+        await self.tools.clear()
+
+    async def _draw_channels(self, answering: bool) -> None:
+        """A frame's reasoning, refusal and tool-call deltas (drawn before its answer text)."""
+        ch = self.session.channels
+        reasoning = ch.take_reasoning()
+        if reasoning:
+            self.reasoning.add(reasoning)
+        refusal = ch.take_refusal()
+        tools = ch.take_tool_chunks()
+        if answering or refusal or tools:
+            self.reasoning.answer_started()
+        if refusal:
+            body = self.body
+            if not self._refused:
+                self._refused = True
+                if body.chunk_text.chunks > self._answer_from:
+                    body.newline()
+                body.add_text("⊘ refusal", REFUSAL_LABEL)
+                body.add_text(" ", REFUSAL)
+            body.add_text("".join(refusal), REFUSAL)
+        if tools:
+            await self.tools.feed(tools)
+
     def _refresh_metrics(self) -> None:
-        tl = self.session.timeline
-        self.metrics.show(metrics_parts(tl.snapshot()) if tl is not None else [])
-        stamps = list(self.session.stamps)
+        s = self.session
+        tl = s.timeline
+        snap = tl.snapshot() if tl is not None else None
+        parts = metrics_parts(snap) if snap is not None else []
+        if snap is not None:
+            ttfr, details = channel_metrics(s.channels, snap)
+            parts[1:1] = ttfr  # beside TTFT
+            parts += details
+        self.metrics.show(parts)
+        stamps = list(s.stamps)
         room = max(1, self.size.width - 4)
         gaps = [(b - a) / 1e6 for a, b in pairwise(stamps)][-room:]
         self._show_gaps(gaps)
