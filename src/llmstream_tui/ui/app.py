@@ -43,6 +43,7 @@ from .gcpace import GcPacer
 from .host import AppHost
 from .keys import bindings, keymap_problems
 from .persistence import CurrentRecorder
+from .screens.event_detail import EventDetailScreen
 from .screens.events_filter import EventsFilterScreen
 from .screens.help import HelpScreen
 from .session import PaneSession, build_session
@@ -370,6 +371,10 @@ class LLMStreamApp(AppHost):
     def action_toggle_markdown(self) -> None:
         if self.selected is not None:
             self.selected.toggle_markdown()
+
+    @on(EventsLog.Expanded)
+    def _on_event_expanded(self, message: EventsLog.Expanded) -> None:
+        self.push_screen(EventDetailScreen(message.entry))
 
     def action_toggle_reasoning(self) -> None:
         if self.selected is not None:

@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -104,6 +105,13 @@ class EventsLog(ScrollView, can_focus=True):
         "events-log--error",
         "events-log--cursor",
     }
+
+    class Expanded(Message):
+        """The user asked for the selected line's full data (the app shows it)."""
+
+        def __init__(self, entry: EventEntry) -> None:
+            self.entry = entry
+            super().__init__()
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("events")  # type: ignore[assignment]  # list of Binding
 
@@ -306,9 +314,7 @@ class EventsLog(ScrollView, can_focus=True):
         """Show the selected line's full data."""
         entry = self.selected_entry
         if entry is not None:
-            from ..screens.event_detail import EventDetailScreen
-
-            self.app.push_screen(EventDetailScreen(entry))
+            self.post_message(self.Expanded(entry))
 
     def on_click(self, event: events.Click) -> None:
         """A click selects a line; a click on the selected line expands it."""
