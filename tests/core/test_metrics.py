@@ -79,3 +79,60 @@ def test_usage_tokens_take_precedence_for_tpot() -> None:
     s = t.snapshot()
     assert s.tokens == 11 and s.token_source == "usage"
     assert s.tpot_s == 0.1
+
+
+def test_side_channels_leave_ttft_and_answer_chunks_alone() -> None:
+    clock = FakeClock()
+    t = StreamTimeline(clock=clock)
+    t.start()
+    clock.now = 100_000_000
+    t.side("reasoning", "Let")  # TTFR
+    clock.now = 150_000_000
+    t.side("reasoning", "")  # an empty delta: stamped, not counted
+    clock.now = 400_000_000
+    t.side("reasoning", " me think")  # the last reasoning chunk
+    clock.now = 450_000_000
+    t.side("tool_call", "")
+    t.side("refusal", "no")
+    clock.now = 500_000_000
+    t.chunk("Answer")  # TTFT
+    clock.now = 600_000_000
+    t.chunk("!")
+    t.finish()
+    s = t.snapshot()
+    assert s.ttfb_s == 0.1
+    assert s.ttft_s == 0.5
+    assert s.ttfr_s == 0.1
+    assert s.reasoning_s == 0.3
+    assert (s.chunks, s.reasoning_chunks, s.tool_call_chunks, s.refusal_chunks) == (2, 2, 1, 1)
+    assert s.itl_max_s == 0.1  # the answer's one gap, not the reasoning's
+    assert s.chunks_per_s == 1 / 0.1
+    assert t.last_side_ns == 450_000_000
+
+
+def test_no_reasoning_means_none_not_zero() -> None:
+    t = StreamTimeline(clock=FakeClock())
+    t.start()
+    t.chunk("a")
+    s = t.snapshot()
+    assert (s.ttfr_s, s.reasoning_s, s.reasoning_tokens, s.reasoning_chunks) == (
+        None,
+        None,
+        None,
+        0,
+    )
+    assert s.to_dict()["reasoning_tokens"] is None
+
+
+def test_reasoning_tokens_add_up_and_are_left_out_of_tpot() -> None:
+    clock = FakeClock()
+    t = StreamTimeline(clock=clock)
+    t.start()
+    t.chunk("a")
+    clock.now = 1_000_000_000
+    t.chunk("b")
+    t.add_usage(8, 5)
+    t.add_usage(3, 1)  # usage deltas add up
+    s = t.snapshot()
+    assert s.tokens == 11 and s.reasoning_tokens == 6
+    assert s.tpot_s == 1.0 / (11 - 6 - 1)  # 5 answer tokens in the answer's span

@@ -216,3 +216,66 @@ async def test_plain_text_chunks_equal_fully_built_ones() -> None:
     fast = AIMessageChunk.plain("x", "id1")
     assert fast == AIMessageChunk("x", id="id1")
     assert (fast + AIMessageChunk("y")).content == "xy"
+
+
+CHANNELS: list[Any] = [
+    {"channel": "reasoning", "text": "Think "},
+    {"channel": "reasoning", "text": "first."},
+    {"channel": "tool_call", "name": "f", "id": "c1", "args": '{"a": '},
+    {"channel": "tool_call", "args": "1}"},
+    "Hi",
+    " there",
+]
+
+
+async def test_only_answer_text_is_content_ttft_and_chunks() -> None:
+    llm = scripted(chunks=CHANNELS, ttft_ms=0, delay_ms=20)
+    timeline = StreamTimeline()
+    message = await llm.ainvoke("x", {"timeline": timeline})
+    assert message.content == "Hi there"
+    assert message.additional_kwargs == {"reasoning_content": "Think first."}
+    assert message.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "c1", "type": "tool_call"}]
+    snap = timeline.snapshot()
+    assert snap.chunks == 2 and snap.reasoning_chunks == 2 and snap.tool_call_chunks == 2
+    assert snap.ttfr_s is not None and snap.ttft_s is not None
+    assert snap.ttft_s >= snap.ttfr_s + 0.06  # four side chunks 20 ms apart come first
+    assert snap.reasoning_s is not None and snap.reasoning_s >= 0.015
+
+
+async def test_a_refusal_is_kept_apart_from_the_answer_in_both_flavours() -> None:
+    chunks = [
+        "Well",
+        {"channel": "refusal", "text": "I can't"},
+        {"channel": "refusal", "text": "."},
+    ]
+    chat = await scripted(chunks=chunks).ainvoke("x")
+    assert chat.content == "Well"
+    assert chat.additional_kwargs == {"refusal": "I can't."}
+    llm = scripted(chunks=chunks, flavor="llm")
+    assert [c async for c in llm.astream("x")] == ["Well"]
+    events = [e async for e in llm.astream_events("x", version="v2")]
+    gen = events[-1]["data"]["output"]["generations"][0][0]
+    assert gen["text"] == "Well"
+    assert gen["generation_info"]["refusal"] == "I can't."
+
+
+async def test_a_failure_after_a_refusal_keeps_what_arrived() -> None:
+    chunks = ["Hm. ", {"channel": "refusal", "text": "No."}, "never"]
+    llm = scripted(chunks=chunks, fail_at=2)
+    with pytest.raises(ProviderError) as info:
+        async for _ in llm.astream("x"):
+            pass
+    assert info.value.partial_text == "Hm. No."
+
+
+async def test_reasoning_tokens_reach_the_timeline_from_usage_details() -> None:
+    usage = {
+        "input_tokens": 2,
+        "output_tokens": 9,
+        "total_tokens": 11,
+        "output_token_details": {"reasoning": 7},
+    }
+    timeline = StreamTimeline()
+    message = await scripted(chunks=["a", "b"], usage=usage).ainvoke("x", {"timeline": timeline})
+    assert message.usage_metadata == usage
+    assert timeline.snapshot().reasoning_tokens == 7

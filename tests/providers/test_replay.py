@@ -217,7 +217,7 @@ def test_reasoning_tool_calls_refusals_and_usage_round_trip(tmp_path: Path) -> N
         "type": "end",
         "provider": "p",
         "t": 0.07,
-        "text": "Answerno.",
+        "text": "Answer",  # the refusal is not content
         "finish_reason": "end_turn",
         "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8},
     }

@@ -175,7 +175,8 @@ class HumanMessage(BaseMessage):
 
 
 class AIMessage(BaseMessage):
-    """A whole answer: what ``invoke`` returns for a chat model."""
+    """A whole answer: what ``invoke`` returns for a chat model. ``tool_calls`` are
+    LangChain's ``{"name", "args", "id", "type": "tool_call"}``."""
 
     __slots__ = ("tool_calls", "usage_metadata")
     type = "ai"
@@ -259,18 +260,17 @@ class AIMessageChunk(AIMessage):
         )
 
     def to_message(self) -> AIMessage:
-        """The whole answer this (summed) chunk stands for; tool-call args parsed when valid."""
-        import json
-
-        calls = []
-        for c in self.tool_call_chunks:
-            try:
-                args = json.loads(c.get("args") or "{}")
-            except ValueError:
-                args = {"__raw__": c.get("args")}
-            calls.append(
-                {"name": c.get("name"), "args": args, "id": c.get("id"), "type": "tool_call"}
-            )
+        """The whole answer this (summed) chunk stands for; tool-call args parsed when valid
+        JSON, else ``{"__raw__": the string}`` (``parse_tool_args``)."""
+        calls = [
+            {
+                "name": c.get("name"),
+                "args": parse_tool_args(c.get("args"))[0],
+                "id": c.get("id"),
+                "type": "tool_call",
+            }
+            for c in self.tool_call_chunks
+        ]
         return AIMessage(
             self.content,
             id=self.id,
@@ -281,18 +281,73 @@ class AIMessageChunk(AIMessage):
         )
 
 
+class ToolMessage(BaseMessage):
+    """A tool's result, answering the assistant's call ``tool_call_id`` (LangChain's
+    ``ToolMessage``): what a conversation sends back after a tool call."""
+
+    __slots__ = ("tool_call_id",)
+    type = "tool"
+    role = "tool"
+
+    def __init__(self, content: str = "", *, tool_call_id: str = "", **kw: Any) -> None:
+        super().__init__(content, **kw)
+        self.tool_call_id = tool_call_id
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+def parse_tool_args(raw: str | None) -> tuple[Any, bool]:
+    """(arguments, whether they were valid JSON) of a tool call's argument string: the
+    parsed value (empty means ``{}``), or ``{"__raw__": raw}`` when it is not JSON (a stream
+    cut short, a model's malformed call), so nothing the model sent is lost."""
+    import json
+
+    if not raw:
+        return {}, True
+    try:
+        return json.loads(raw), True
+    except ValueError:
+        return {"__raw__": raw}, False
+
+
 _ROLE_CLASSES: dict[str, type[BaseMessage]] = {
     "system": SystemMessage,
     "user": HumanMessage,
     "human": HumanMessage,
     "assistant": AIMessage,
     "ai": AIMessage,
+    "tool": ToolMessage,
 }
+
+
+def _tool_calls_from(value: Any) -> list[dict[str, Any]]:
+    """Tool calls given with a message dict, in LangChain's shape (``name``, ``args``,
+    ``id``) or OpenAI's (``id``, ``function: {name, arguments}``, arguments a JSON string)."""
+
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError("tool_calls must be a list of calls")
+    out = []
+    for call in value:
+        if not isinstance(call, Mapping):
+            raise TypeError("a tool call must be a mapping")
+        fn = call.get("function")
+        if isinstance(fn, Mapping):
+            raw = fn.get("arguments")
+            args = parse_tool_args(raw)[0] if isinstance(raw, str) else (raw or {})
+            name = fn.get("name")
+        else:
+            args, name = call.get("args") or {}, call.get("name")
+        out.append({"name": name, "args": args, "id": call.get("id"), "type": "tool_call"})
+    return out
 
 
 def to_messages(value: str | Sequence[Any]) -> list[BaseMessage]:
     """Accept what LangChain's chat models accept: a string, or a sequence of messages,
-    ``{"role", "content"}`` dicts, or ``(role, content)`` tuples."""
+    ``{"role", "content"}`` dicts, or ``(role, content)`` tuples. An assistant dict may carry
+    ``tool_calls`` (its ``content`` may then be None); a ``tool`` dict its ``tool_call_id``."""
     if isinstance(value, str):
         return [HumanMessage(value)]
     out: list[BaseMessage] = []
@@ -300,8 +355,12 @@ def to_messages(value: str | Sequence[Any]) -> list[BaseMessage]:
         if isinstance(item, BaseMessage):
             out.append(item)
             continue
+        calls = None
         if isinstance(item, Mapping):
             role, content = item.get("role"), item.get("content")
+            if item.get("tool_calls"):
+                calls = _tool_calls_from(item["tool_calls"])
+                content = "" if content is None else content
         elif isinstance(item, tuple | list) and len(item) == 2:
             role, content = item
         else:
@@ -309,7 +368,13 @@ def to_messages(value: str | Sequence[Any]) -> list[BaseMessage]:
         cls = _ROLE_CLASSES.get(str(role))
         if cls is None or not isinstance(content, str):
             raise TypeError(f"unsupported message role or content: role={role!r}")
-        out.append(cls(content))
+        if cls is AIMessage and calls:
+            out.append(AIMessage(content, tool_calls=calls))
+        elif cls is ToolMessage:
+            call_id = item.get("tool_call_id") if isinstance(item, Mapping) else None
+            out.append(ToolMessage(content, tool_call_id=str(call_id or "")))
+        else:
+            out.append(cls(content))
     return out
 
 
@@ -322,12 +387,57 @@ def to_prompt(value: str | Sequence[Any]) -> str:
     return "\n".join(f"{prefix.get(m.type, m.role)}: {m.content}" for m in to_messages(value))
 
 
+def _arguments_json(args: Any) -> str:
+    """A call's arguments as the JSON string OpenAI takes back; arguments that never were
+    JSON (``{"__raw__": ...}``) go back as the model sent them."""
+    import json
+
+    if isinstance(args, dict) and set(args) == {"__raw__"} and isinstance(args["__raw__"], str):
+        return args["__raw__"]
+    return json.dumps(args or {}, ensure_ascii=False)
+
+
 def message_dicts(
-    messages: Sequence[BaseMessage], system: str | None = None
-) -> list[dict[str, str]]:
+    messages: Sequence[BaseMessage],
+    system: str | None = None,
+    *,
+    tool_calls: Literal["openai", "ollama"] | None = None,
+) -> list[dict[str, Any]]:
     """``{"role", "content"}`` dicts: the form every chat API takes. ``system`` (the
-    configured system prompt) goes first unless the conversation brings its own."""
-    out = [{"role": m.role, "content": m.content} for m in messages]
+    configured system prompt) goes first unless the conversation brings its own.
+
+    ``tool_calls`` says how an assistant message's tool calls are sent back in a follow-up
+    turn (without it they are left out, as before): ``"openai"`` (Chat Completions: ``{"id",
+    "type": "function", "function": {"name", "arguments"}}``, arguments a JSON string; a tool
+    result keeps its ``tool_call_id``) or ``"ollama"`` (``{"function": {"name",
+    "arguments"}}``, arguments an object)."""
+
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        d: dict[str, Any] = {"role": m.role, "content": m.content}
+        if tool_calls is not None:
+            calls = m.tool_calls if isinstance(m, AIMessage) else None
+            if calls:
+                if tool_calls == "openai":
+                    d["tool_calls"] = [
+                        {
+                            "id": c.get("id"),
+                            "type": "function",
+                            "function": {
+                                "name": c.get("name"),
+                                "arguments": _arguments_json(c.get("args")),
+                            },
+                        }
+                        for c in calls
+                    ]
+                else:
+                    d["tool_calls"] = [
+                        {"function": {"name": c.get("name"), "arguments": c.get("args") or {}}}
+                        for c in calls
+                    ]
+            if isinstance(m, ToolMessage) and tool_calls == "openai":
+                d["tool_call_id"] = m.tool_call_id
+        out.append(d)
     if system and not any(m["role"] == "system" for m in out):
         out.insert(0, {"role": "system", "content": system})
     return out
@@ -357,12 +467,32 @@ class TextAccumulator:
         return "".join(self.blocks) + "".join(self.recent)
 
 
+#: ``additional_kwargs`` strings that arrive in pieces, one per chunk (reasoning, refusal):
+#: summed in a ``TextAccumulator`` rather than by concatenating the sum so far.
+STREAMED_KWARGS = frozenset({"reasoning_content", "refusal"})
+
+
 class ChunkAccumulator:
     """The running sum of message chunks, equal to ``chunks[0] + chunks[1] + ...`` but
     linear: the text goes to a ``TextAccumulator``, and only the chunks that carry metadata
-    pay for a merge. Nothing is kept per chunk."""
+    pay for a merge. Nothing is kept per chunk, and no chunk's cost grows with what came
+    before: reasoning and refusal pieces go to accumulators of their own, a tool call's
+    argument pieces to a list per call (joined by ``result``)."""
 
-    __slots__ = ("additional", "count", "fed", "ids", "last", "response", "text", "tools", "usage")
+    __slots__ = (
+        "additional",
+        "args",
+        "by_index",
+        "count",
+        "fed",
+        "ids",
+        "last",
+        "response",
+        "streamed",
+        "text",
+        "tools",
+        "usage",
+    )
 
     def __init__(self, text: TextAccumulator | None = None) -> None:
         #: ``text`` given: the caller adds every chunk's content to it (it sums the answer
@@ -370,8 +500,12 @@ class ChunkAccumulator:
         self.fed = text is not None
         self.text = text if text is not None else TextAccumulator()
         self.additional: dict[str, Any] = {}
+        self.streamed: dict[str, TextAccumulator] = {}
         self.response: dict[str, Any] = {}
         self.tools: list[dict[str, Any]] = []
+        #: tool-call index -> its position in ``tools``; position -> later argument pieces
+        self.by_index: dict[Any, int] = {}
+        self.args: dict[int, list[str]] = {}
         self.usage: UsageMetadata | None = None
         self.ids: str | None = None
         self.last = False
@@ -381,12 +515,25 @@ class ChunkAccumulator:
         self.count += 1
         if not self.fed:
             self.text.add(c.content)
-        if c.additional_kwargs:
-            self.additional = merge_dicts(self.additional, c.additional_kwargs)
+        extra = c.additional_kwargs
+        if extra:
+            rest = None
+            for key, value in extra.items():
+                if key in STREAMED_KWARGS and type(value) is str:
+                    acc = self.streamed.get(key)
+                    if acc is None:
+                        acc = self.streamed[key] = TextAccumulator()
+                    acc.add(value)
+                else:
+                    if rest is None:
+                        rest = {}
+                    rest[key] = value
+            if rest:
+                self.additional = merge_dicts(self.additional, rest)
         if c.response_metadata:
             self.response = merge_dicts(self.response, c.response_metadata)
         if c.tool_call_chunks:
-            self.tools = merge_tool_call_chunks(self.tools, c.tool_call_chunks)
+            self._add_tool_chunks(c.tool_call_chunks)
         if c.usage_metadata is not None:
             self.usage = add_usage(self.usage, c.usage_metadata)
         if c.chunk_position == "last":
@@ -394,14 +541,49 @@ class ChunkAccumulator:
         if c.id != self.ids:
             self.ids = _best_id((self.ids, c.id))
 
+    def _add_tool_chunks(self, chunks: list[dict[str, Any]]) -> None:
+        """``merge_tool_call_chunks``, in constant time per delta."""
+        tools, by_index = self.tools, self.by_index
+        for chunk in chunks:
+            index = chunk.get("index")
+            pos = by_index.get(index) if index is not None else None
+            if pos is None:
+                if index is not None:
+                    by_index[index] = len(tools)
+                tools.append(dict(chunk))
+                continue
+            target = tools[pos]
+            for key in ("name", "id"):
+                if chunk.get(key) and not target.get(key):
+                    target[key] = chunk[key]
+            if chunk.get("args"):
+                self.args.setdefault(pos, []).append(chunk["args"])
+
+    def tool_call_chunks(self) -> list[dict[str, Any]]:
+        """The merged tool-call chunks so far (fresh dicts: the sum is not consumed)."""
+        out = [dict(t) for t in self.tools]
+        for pos, pieces in self.args.items():
+            out[pos]["args"] = (out[pos].get("args") or "") + "".join(pieces)
+        return out
+
+    def additional_kwargs(self) -> dict[str, Any]:
+        """The merged ``additional_kwargs`` so far (reasoning and refusal joined)."""
+        if not self.streamed:
+            return self.additional
+        out = dict(self.additional)
+        for key, acc in self.streamed.items():
+            before = out.get(key)
+            out[key] = (before if isinstance(before, str) else "") + acc.text()
+        return out
+
     def result(self) -> AIMessageChunk | None:
         if not self.count:
             return None
         return AIMessageChunk(
             self.text.text(),
-            additional_kwargs=self.additional,
+            additional_kwargs=self.additional_kwargs(),
             response_metadata=self.response,
-            tool_call_chunks=self.tools,
+            tool_call_chunks=self.tool_call_chunks(),
             usage_metadata=self.usage,
             id=self.ids,
             chunk_position="last" if self.last else None,

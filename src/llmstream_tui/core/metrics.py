@@ -3,15 +3,27 @@
 Definitions (also in the README):
 
 - **TTFB**: request start to the first response byte (headers count).
-- **TTFT**: request start to the first chunk whose text is non-empty.
-- **chunks**: chunks with non-empty text yielded to the consumer (answer or refusal); **chunks/s** = (chunks - 1) /
+- **TTFT**: request start to the first chunk of answer text (non-empty ``content``); reasoning,
+  tool calls and refusals do not count.
+- **chunks**: answer-text chunks with non-empty text; **chunks/s** = (chunks - 1) /
   (t_last - t_first) (the rate once streaming, so a slow first token does not hide a fast
   stream; the first chunk opens the interval).
 - **inter-chunk gaps**: time between consecutive chunks; p50/p90/p95/p99 from a log-bucket
   histogram (about 1% relative precision, constant memory however long the stream), max exact.
 - **total**: request start to the end of the stream.
-- **TPOT** = (t_last - t_first) / (tokens - 1), tokens from the provider's usage when it reports
-  it (``token_source = "usage"``), else the chunk count (``"chunks"``).
+- **TPOT** = (t_last - t_first) / (tokens - 1) over the answer, tokens from the provider's usage
+  when it reports it (``token_source = "usage"``; reasoning tokens, when reported, are taken
+  out: they were not streamed in that span), else the chunk count (``"chunks"``).
+- **TTFR**: request start to the first non-empty reasoning chunk.
+- **reasoning time**: first to last non-empty reasoning chunk (0 for a single chunk); TTFT -
+  TTFR is the wait from the first thought to the first word of the answer.
+- **reasoning tokens**: the sum of ``output_token_details.reasoning`` over the run's usage
+  deltas, None when the provider does not report it.
+- **per-channel chunks**: ``reasoning_chunks`` (non-empty), ``tool_call_chunks`` (every
+  tool-call delta), ``refusal_chunks`` (non-empty); ``chunks`` stays the answer's count.
+
+Side channels are recorded by ``side`` (one call per reasoning, tool-call or refusal part);
+answer text by ``chunk``, whose cost does not change with them.
 
 All timestamps are ``time.perf_counter_ns()``: monotonic, nanoseconds.
 """
@@ -22,6 +34,8 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from .parts import REASONING, REFUSAL, TOOL_CALL
 
 _SUB = 64  # buckets per power of two: ~1.1% relative width
 
@@ -85,6 +99,13 @@ class MetricsSnapshot:
     tokens: int | None
     token_source: str
     tpot_s: float | None
+    #: Side channels (defaults: what a run without them reports).
+    ttfr_s: float | None = None
+    reasoning_s: float | None = None
+    reasoning_chunks: int = 0
+    reasoning_tokens: int | None = None
+    tool_call_chunks: int = 0
+    refusal_chunks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,10 +121,17 @@ class StreamTimeline:
         "end_ns",
         "first_byte_ns",
         "first_chunk_ns",
+        "first_reasoning_ns",
         "first_text_ns",
         "gaps",
         "last_ns",
+        "last_reasoning_ns",
+        "last_side_ns",
+        "reasoning_chunks",
+        "reasoning_tokens",
+        "refusal_chunks",
         "start_ns",
+        "tool_call_chunks",
         "usage_tokens",
     )
 
@@ -118,6 +146,14 @@ class StreamTimeline:
         self.chunks = 0
         self.gaps = GapHistogram()
         self.usage_tokens: int | None = None
+        self.first_reasoning_ns: int | None = None
+        self.last_reasoning_ns: int | None = None
+        #: when the latest reasoning, tool-call or refusal part arrived
+        self.last_side_ns: int | None = None
+        self.reasoning_chunks = 0
+        self.tool_call_chunks = 0
+        self.refusal_chunks = 0
+        self.reasoning_tokens: int | None = None
 
     def start(self) -> None:
         self.start_ns = self.clock()
@@ -150,9 +186,35 @@ class StreamTimeline:
         self.chunks += 1
         return now
 
-    def add_usage(self, output_tokens: int | None) -> None:
+    def side(self, channel: str, text: str) -> int:
+        """Record a reasoning, tool-call or refusal part arriving now; returns its timestamp
+        (ns). It is not an answer chunk: TTFT, ``chunks``, the gaps and the rate stay the
+        answer's. A part of another channel is only stamped."""
+        now: int = self.clock()
+        if self.start_ns is None:
+            self.start_ns = now
+        if self.first_byte_ns is None:
+            self.first_byte_ns = now
+        self.last_side_ns = now
+        if channel == REASONING:
+            if text:
+                if self.first_reasoning_ns is None:
+                    self.first_reasoning_ns = now
+                self.last_reasoning_ns = now
+                self.reasoning_chunks += 1
+        elif channel == TOOL_CALL:
+            self.tool_call_chunks += 1
+        elif channel == REFUSAL and text:
+            self.refusal_chunks += 1
+        return now
+
+    def add_usage(self, output_tokens: int | None, reasoning_tokens: int | None = None) -> None:
+        """Add a usage delta: its output tokens and, when reported, its reasoning tokens
+        (``output_token_details.reasoning``, part of the output tokens)."""
         if output_tokens is not None:
             self.usage_tokens = (self.usage_tokens or 0) + output_tokens
+        if reasoning_tokens is not None:
+            self.reasoning_tokens = (self.reasoning_tokens or 0) + reasoning_tokens
 
     def finish(self) -> None:
         if self.end_ns is None:
@@ -175,7 +237,11 @@ class StreamTimeline:
         tokens, source = (
             (self.usage_tokens, "usage") if self.usage_tokens else (self.chunks, "chunks")
         )
-        tpot = span / (tokens - 1) if span and tokens and tokens > 1 else None
+        answer_tokens = tokens
+        if source == "usage" and self.reasoning_tokens and tokens:
+            answer_tokens = tokens - self.reasoning_tokens
+        tpot = span / (answer_tokens - 1) if span and answer_tokens and answer_tokens > 1 else None
+        first_r, last_r = self.first_reasoning_ns, self.last_reasoning_ns
         g = self.gaps
         return MetricsSnapshot(
             ttfb_s=since(self.first_byte_ns),
@@ -191,4 +257,12 @@ class StreamTimeline:
             tokens=tokens if self.chunks or self.usage_tokens else None,
             token_source=source,
             tpot_s=tpot,
+            ttfr_s=since(first_r),
+            reasoning_s=(last_r - first_r) / 1e9
+            if first_r is not None and last_r is not None
+            else None,
+            reasoning_chunks=self.reasoning_chunks,
+            reasoning_tokens=self.reasoning_tokens,
+            tool_call_chunks=self.tool_call_chunks,
+            refusal_chunks=self.refusal_chunks,
         )

@@ -22,7 +22,13 @@ __all__ = [
 
 def part_to_chunk(part: StreamPart, default_id: str) -> AIMessageChunk:
     """A chat model's chunk for one part: text parts are the hot path (no keyword plumbing),
-    other channels go where LangChain's chat models put them."""
+    other channels go where LangChain's chat models put them.
+
+    Only TEXT is ``content``. A refusal is not content (the official OpenAI SDK and
+    langchain-openai leave ``content`` empty and put the text in ``refusal``): it goes to
+    ``additional_kwargs["refusal"]``; reasoning to ``additional_kwargs["reasoning_content"]``
+    (where langchain-openai puts ``reasoning_content`` deltas); tool-call deltas to
+    ``tool_call_chunks``. Summed, each of those strings concatenates like ``content``."""
     channel = part.channel
     text = part.text
     if channel == TEXT and part.finish_reason is None and not part.metadata and part.usage is None:
@@ -30,6 +36,7 @@ def part_to_chunk(part: StreamPart, default_id: str) -> AIMessageChunk:
     kwargs: dict[str, Any] = {}
     if channel == REFUSAL:
         kwargs["additional_kwargs"] = {"refusal": text}
+        text = ""
     elif channel == REASONING:
         kwargs["additional_kwargs"] = {"reasoning_content": text}
         text = ""
@@ -51,7 +58,8 @@ def part_to_chunk(part: StreamPart, default_id: str) -> AIMessageChunk:
 class GenerationInfo:
     """A text LLM's metadata (stop reason, usage): not yielded by ``astream``, merged into
     ``generation_info`` of the end event as LangChain merges chunk infos. Usage goes under
-    ``usage`` there (LangChain's text LLMs have no other place for it in a stream)."""
+    ``usage`` there (LangChain's text LLMs have no other place for it in a stream), and a
+    refusal under ``refusal`` (it is not the text: pieces concatenate there)."""
 
     __slots__ = ("info",)
 
@@ -61,6 +69,8 @@ class GenerationInfo:
             info["finish_reason"] = part.finish_reason
         if part.usage:
             info["usage"] = dict(part.usage)
+        if part.channel == REFUSAL:
+            info["refusal"] = part.text
         self.info = info
 
 

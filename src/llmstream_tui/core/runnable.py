@@ -52,7 +52,7 @@ from .messages import (
     TextAccumulator,
 )
 from .outputs import GenerationInfo, llm_result, merge_generation_info, part_to_chunk
-from .parts import REFUSAL, TEXT, StreamPart
+from .parts import META, REFUSAL, TEXT, StreamPart
 from .syncbridge import iterate_sync, run_sync
 
 #: The whole answer (``invoke``): ``AIMessage`` for a chat model, ``str`` for a text LLM.
@@ -77,15 +77,21 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
     ) -> AsyncIterator[Any]:
         """What ``astream`` yields for a run: ``str`` or ``AIMessageChunk`` (and, for a text
         LLM, ``GenerationInfo`` items ``astream`` drops). Also records the timeline, so every
-        public method measures the same way, and adds the answer text (text and refusal
-        channels) to ``received``: the caller's own sum, so a chunk's text is accumulated once
-        however many layers look at it, and a ``ProviderError`` carries the partial answer."""
+        public method measures the same way, and adds the answer text (the TEXT channel
+        only: a refusal is not content) to ``received``: the caller's own sum, so a chunk's
+        text is accumulated once however many layers look at it. A ``ProviderError`` carries
+        what arrived: the answer text, then any refusal text.
+
+        Reasoning, tool-call and refusal parts go to ``timeline.side`` (their own counts and
+        times; TTFT stays the first answer chunk's); a text LLM, which has no other place for
+        a refusal, gets it in ``generation_info["refusal"]``."""
         request = self._request(value, stop, kw)
         ctx = RunContext(run_id, config.get("timeline"))
         timeline = ctx.timeline
         chat = self.flavor == "chat"
         default_id = f"{LC_ID_PREFIX}-{run_id}"
         keep = received.add
+        refusal: list[str] = []
         if timeline is not None and timeline.start_ns is None:
             timeline.start()
         try:
@@ -98,23 +104,37 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
             async with aclosing(parts):
                 async for part in parts:
                     channel = part.channel
-                    counts = channel == TEXT or channel == REFUSAL
-                    if counts:
+                    if channel == TEXT:
                         keep(part.text)
                         if timeline is not None:
                             timeline.chunk(part.text)
-                    if part.usage is not None and timeline is not None:
-                        timeline.add_usage(part.usage.get("output_tokens"))
+                    elif channel != META:
+                        if channel == REFUSAL:
+                            refusal.append(part.text)
+                        if timeline is not None:
+                            timeline.side(channel, part.text)
+                    usage = part.usage
+                    if usage is not None and timeline is not None:
+                        details = usage.get("output_token_details")
+                        timeline.add_usage(
+                            usage.get("output_tokens"),
+                            details.get("reasoning") if details else None,
+                        )
                     if chat:
                         yield part_to_chunk(part, default_id)
                         continue
-                    if counts:
+                    if channel == TEXT:
                         yield part.text
-                    if part.finish_reason is not None or part.metadata or part.usage:
+                    if (
+                        part.finish_reason is not None
+                        or part.metadata
+                        or usage
+                        or channel == REFUSAL
+                    ):
                         yield GenerationInfo(part)
         except ProviderError as exc:
             if not exc.partial_text:
-                exc.partial_text = received.text()
+                exc.partial_text = received.text() + "".join(refusal)
             if not exc.provider:
                 exc.provider = self.name
             raise

@@ -142,12 +142,10 @@ class RunRecorder:
             meta = chunk.response_metadata
             usage = chunk.usage_metadata
             if content:
-                self.chunk(
-                    content,
-                    "refusal" if extra and "refusal" in extra else None,
-                    metadata=meta,
-                    usage=usage,
-                )
+                self.chunk(content, metadata=meta, usage=usage)
+            elif extra and isinstance(extra.get("refusal"), str):
+                # a refusal is not content; an empty one (Anthropic's stop_reason) still marks it
+                self.chunk(extra["refusal"], "refusal", metadata=meta, usage=usage)
             elif extra and extra.get("reasoning_content"):
                 self.chunk(extra["reasoning_content"], "reasoning", metadata=meta, usage=usage)
             elif chunk.tool_call_chunks:
