@@ -30,7 +30,7 @@ def test_text_mode_prints_chunks_with_delimiters(capsys: pytest.CaptureFixture[s
     code, out, _ = run(["stream", "-p", "scripted:x", "Write me a 1 verse song."], capsys)
     assert code == 0
     assert out.startswith("Spark|ling| water|,| oh| so clear|")
-    assert out.endswith("delight|!||\n")
+    assert out.endswith("delight|!|\n")  # the closing empty chunk prints no delimiter
 
 
 def test_custom_delimiter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,11 +52,23 @@ def test_jsonl_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     first, end = lines[0], lines[-1]
-    assert set(first) == {"type", "provider", "index", "text", "t"}
+    assert set(first) == {"type", "provider", "index", "channel", "text", "t"}
+    assert {x["channel"] for x in lines[:-1]} == {"text"}
     assert first["type"] == "chunk" and first["index"] == 0 and first["text"] == "Spark"
     assert [x["index"] for x in lines[:-1]] == list(range(len(lines) - 1))
     assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(lines[:-1]))
-    assert set(end) == {"type", "provider", "text", "finish_reason", "usage", "metrics"}
+    assert set(end) == {
+        "type",
+        "provider",
+        "text",
+        "finish_reason",
+        "usage",
+        "reasoning",
+        "refusal",
+        "tool_calls",
+        "metrics",
+    }
+    assert (end["reasoning"], end["refusal"], end["tool_calls"]) == (None, None, [])
     assert end["finish_reason"] == "stop"
     assert set(end["metrics"]) == {
         "ttft_s",
@@ -65,6 +77,12 @@ def test_jsonl_shape(capsys: pytest.CaptureFixture[str]) -> None:
         "chunks_per_s",
         "itl_p50_s",
         "itl_p95_s",
+        "ttfr_s",
+        "reasoning_s",
+        "reasoning_chunks",
+        "reasoning_tokens",
+        "tool_call_chunks",
+        "refusal_chunks",
     }
     assert end["metrics"]["chunks"] == len(lines) - 1
 

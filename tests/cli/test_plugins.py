@@ -44,7 +44,7 @@ def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_plugin_kind_streams_from_the_command_line(tmp_path: Path) -> None:
     proc = run_cli(tmp_path, "stream", "-p", "echo:x", "--no-history", "say hi")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "say| hi||\n"
+    assert proc.stdout == "say| hi|\n"
 
 
 def test_a_plugin_kind_takes_its_own_options_in_a_config_table(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_plugin_kind_takes_its_own_options_in_a_config_table(tmp_path: Path) -
     config.write_text('[providers.loud]\nkind = "echo"\nupper = true\n', encoding="utf-8")
     proc = run_cli(tmp_path, "stream", "--config", str(config), "-p", "loud", "say hi")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "SAY| HI||\n"
+    assert proc.stdout == "SAY| HI|\n"
     config.write_text('[providers.loud]\nkind = "echo"\nloud = true\n', encoding="utf-8")
     proc = run_cli(tmp_path, "stream", "--config", str(config), "-p", "loud", "say hi")
     assert proc.returncode == 2
@@ -73,7 +73,7 @@ def test_built_in_kinds_work_beside_broken_and_clashing_plugins(tmp_path: Path) 
     proc = run_cli(tmp_path, "stream", "-p", "scripted:x", "-p", "echo:y", "--no-history", "say hi")
     assert proc.returncode == 0, proc.stderr
     assert "[scripted:x] Spark|ling| water|" in proc.stdout  # the built-in, not the clash
-    assert "[echo:y] say| hi||" in proc.stdout
+    assert "[echo:y] say| hi|" in proc.stdout
 
 
 def test_unknown_kind_lists_plugin_kinds_and_providers_warns_of_a_clash(tmp_path: Path) -> None:

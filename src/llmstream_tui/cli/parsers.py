@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Final
 
 COMMANDS = ("stream", "providers", "history", "export", "replay")
+#: What ``stream --show`` accepts (``all`` is every one).
+SHOW_CHOICES: Final = ("reasoning", "tools", "refusal", "usage")
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +39,14 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     stream.add_argument("--delimiter", help="printed between chunks (default: config, '|')")
     stream.add_argument("--format", choices=("text", "jsonl"), default="text")
     stream.add_argument("--events", choices=("v1", "v2"), help="print astream_events as JSON lines")
+    stream.add_argument(
+        "--show",
+        type=show_list,
+        default=frozenset(),
+        metavar="CHANNELS",
+        help="text mode: also print reasoning, tools, refusal, usage (a comma list, or all); "
+        "dim on a terminal, [channel] line prefixes when piped",
+    )
     stream.add_argument(
         "--raw", action="store_true", help="do not escape control sequences on a terminal"
     )
@@ -83,3 +94,17 @@ def speed(value: str) -> float:
     if not speed >= 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return speed
+
+
+def show_list(value: str) -> frozenset[str]:
+    """``--show``'s argument: a comma list of ``SHOW_CHOICES``, or ``all``."""
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    if "all" in names:
+        return frozenset(SHOW_CHOICES)
+    unknown = sorted(names - set(SHOW_CHOICES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"not a channel: {', '.join(unknown) or value!r} (choose from "
+            f"{', '.join(SHOW_CHOICES)}, or all)"
+        )
+    return frozenset(names)

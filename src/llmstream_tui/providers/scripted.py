@@ -19,6 +19,10 @@ shown and tested offline::
 
 A tool-call table's ``index`` (default 0) says which call its pieces belong to: a parallel
 call is another index. ``usage`` (optional) comes last, on a chunk of its own.
+
+``scripted:channels`` (model ``channels``, no ``chunks`` given) is a ready-made demo of every
+channel: reasoning, a tool call, the answer and usage with reasoning tokens
+(``CHANNELS_DEMO``).
 """
 
 from __future__ import annotations
@@ -72,6 +76,13 @@ DEFAULT_CHUNKS = [
 ]
 
 
+CHANNELS_DEMO_USAGE: dict[str, Any] = {
+    "input_tokens": 12,
+    "output_tokens": 30,
+    "total_tokens": 42,
+    "output_token_details": {"reasoning": 18},
+}
+
 _CHANNELS = {"text": TEXT, "reasoning": REASONING, "refusal": REFUSAL, "tool_call": TOOL_CALL}
 
 
@@ -102,6 +113,19 @@ class ScriptedChunk(BaseModel):
             "type": "tool_call_chunk",
         }
         return StreamPart("", TOOL_CALL, tool_call=call, finish_reason=finish_reason)
+
+
+#: ``scripted:channels``: a model that thinks, calls a tool, then answers.
+CHANNELS_DEMO: list[str | ScriptedChunk] = [
+    ScriptedChunk(channel="reasoning", text="The user"),
+    ScriptedChunk(channel="reasoning", text=" asks about"),
+    ScriptedChunk(channel="reasoning", text=" the weather."),
+    ScriptedChunk(channel="tool_call", name="get_weather", id="call_1", args='{"city":'),
+    ScriptedChunk(channel="tool_call", args=' "Paris"}'),
+    "Sunny",
+    " in",
+    " Paris.",
+]
 
 
 def _default_chunks() -> list[str | ScriptedChunk]:
@@ -136,6 +160,11 @@ class ScriptedModel(LanguageModel):
             tags=spec.tags,
             params=spec.params.model_dump(),
         )
+        if spec.model == "channels" and "chunks" not in spec.model_fields_set:
+            update: dict[str, Any] = {"chunks": list(CHANNELS_DEMO)}
+            if spec.usage is None:
+                update["usage"] = CHANNELS_DEMO_USAGE
+            spec = spec.model_copy(update=update)
         self.spec = spec
 
     @classmethod
