@@ -9,6 +9,7 @@ import time
 
 from ..config import Settings
 from ..core.inert import escape_controls
+from .parsers import SHOW_CHOICES
 from .stream import stream_command
 
 
@@ -62,6 +63,7 @@ def replay_command(args: argparse.Namespace, settings: Settings) -> int:
             format="text",
             events=None,
             raw=False,
+            show=frozenset(SHOW_CHOICES),  # as the app would: every channel, marked
             record=None,
             overwrite=False,
             no_history=True,

@@ -3,7 +3,10 @@
 Markdown has one section per provider (per turn when there are several), each with the
 answer and a metrics table. Prompts and answers are untrusted text: control and invisible
 characters are made visible (``core.inert``), so printing the file cannot drive a terminal.
-The answer itself is kept as Markdown (models answer in Markdown), not fenced.
+The answer itself is kept as Markdown (models answer in Markdown), not fenced. What else the
+run streamed comes with it: the reasoning first, in a ``<details><summary>Reasoning``
+block (collapsed where Markdown renders HTML); each tool call as a fenced JSON block under
+its name and id (flagged when its arguments are not valid JSON); a refusal labelled as one.
 
 JSON lines is the recording format (``recording.py``), streamed from the database in
 constant memory; ``replay:FILE`` plays it back. Event lines are not kept in the history,
@@ -13,10 +16,13 @@ so an export has none.
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 from ..core.inert import escape_controls
+from ..core.messages import AIMessageChunk, ChunkAccumulator, parse_tool_args
 from ..core.recording import dump_line
 from .history import History
 from .records import ProviderRecord, RunRecord, SessionRecord
@@ -68,11 +74,87 @@ def _metrics_table(run: RunRecord) -> list[str]:
     ]
     if run.usage:
         usage = ", ".join(f"{k} {v}" for k, v in run.usage.items() if not isinstance(v, dict))
+        for key, value in run.usage.items():
+            if isinstance(value, dict) and value:
+                details = ", ".join(f"{k} {v}" for k, v in value.items())
+                usage += f"; {key}: {details}"
         lines += ["", f"Usage: {usage}"]
+    reasoning = [
+        f"{title} {fmt.format(metrics[key])}"
+        for key, title, fmt in (
+            ("ttfr_s", "first reasoning chunk at", "{:.3f} s"),
+            ("reasoning_s", "reasoning for", "{:.3f} s"),
+            ("reasoning_tokens", "reasoning tokens", "{}"),
+        )
+        if metrics.get(key) is not None
+    ]
+    if reasoning:
+        lines += ["", "Reasoning: " + ", ".join(reasoning)]
     return lines
 
 
-def _run_section(record: SessionRecord, run: RunRecord, level: str) -> list[str]:
+class SideChannels:
+    """What a run streamed besides its answer, assembled from its saved chunks."""
+
+    __slots__ = ("reasoning", "refusal", "tool_calls")
+
+    def __init__(self, history: History, run: RunRecord) -> None:
+        total = ChunkAccumulator()
+        for line in history.iter_side_chunks(run.id):
+            channel, text = line.get("channel"), line.get("text") or ""
+            if channel == "reasoning":
+                total.add(AIMessageChunk("", additional_kwargs={"reasoning_content": text}))
+            elif channel == "refusal":
+                total.add(AIMessageChunk("", additional_kwargs={"refusal": text}))
+            elif channel == "tool_call" and isinstance(line.get("tool_call"), dict):
+                total.add(AIMessageChunk("", tool_call_chunks=[line["tool_call"]]))
+        extra = total.additional_kwargs()
+        self.reasoning: str = extra.get("reasoning_content") or ""
+        self.refusal: str | None = extra.get("refusal")
+        self.tool_calls = total.tool_call_chunks()
+
+
+def _fence(text: str, lang: str) -> list[str]:
+    """``text`` in a code fence longer than any run of backticks inside it."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + lang, text, fence]
+
+
+def _side_sections(side: SideChannels) -> tuple[list[str], list[str]]:
+    """(what goes before the answer: the reasoning; after it: tool calls, refusal)."""
+    before: list[str] = []
+    if side.reasoning:
+        # a closing tag in the model's text must not end the block early
+        reasoning = re.sub(r"(?i)</details", "&lt;/details", escape_controls(side.reasoning))
+        before += ["<details><summary>Reasoning</summary>", "", reasoning, "", "</details>", ""]
+    after: list[str] = []
+    for call in side.tool_calls:
+        name = escape_controls(str(call.get("name") or "?"))
+        head = f"**Tool call** `{name}`"
+        if call.get("id"):
+            head += f" (id `{escape_controls(str(call['id']))}`)"
+        raw = call.get("args") or ""
+        args, valid = parse_tool_args(raw)
+        if valid:
+            after += [head, "", *_fence(json.dumps(args, indent=2, ensure_ascii=False), "json"), ""]
+        else:
+            after += [
+                head + ", arguments not valid JSON:",
+                "",
+                *_fence(escape_controls(raw), "text"),
+                "",
+            ]
+    if side.refusal is not None:
+        after += ["**Refusal**" + (":" if side.refusal else " (no reason given)"), ""]
+        if side.refusal:
+            after += [_quote(side.refusal), ""]
+    return before, after
+
+
+def _run_section(
+    record: SessionRecord, run: RunRecord, level: str, side: SideChannels | None = None
+) -> list[str]:
     head = f"{level} {escape_controls(run.provider)}"
     described = _describe(record.provider(run.provider))
     if described:
@@ -89,7 +171,11 @@ def _run_section(record: SessionRecord, run: RunRecord, level: str) -> list[str]
         if run.error and run.error.get("message"):
             line += f": {escape_controls(str(run.error['message']))}"
         out += [line, ""]
-    out += [escape_controls(run.text) if run.text else "*(no text)*", ""]
+    before, after = _side_sections(side) if side is not None else ([], [])
+    out += before
+    if run.text or not after:
+        out += [escape_controls(run.text) if run.text else "*(no text)*", ""]
+    out += after
     out += _metrics_table(run)
     out.append("")
     return out
@@ -110,7 +196,7 @@ def export_markdown(history: History, ref: int | str) -> str:
         out += ["**Prompt**", "", _quote(prompt), ""]
         for run in record.runs:
             if run.turn == turn:
-                out += _run_section(record, run, level)
+                out += _run_section(record, run, level, SideChannels(history, run))
     return "\n".join(out).rstrip("\n") + "\n"
 
 

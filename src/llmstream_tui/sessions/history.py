@@ -207,6 +207,26 @@ class History:
                 return
             after = rows[-1][0]
 
+    def iter_side_chunks(self, run_id: int, *, batch: int = 2048) -> Iterator[dict[str, Any]]:
+        """A run's chunks that are not plain answer text (reasoning, tool calls, refusal,
+        stop reason or usage), as ``iter_chunks`` gives them: what an export adds to the
+        answer, read without walking the answer's chunks."""
+        after = -1
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT idx, t, text, extra FROM chunks WHERE run_id = ? AND idx > ? "
+                    "AND extra IS NOT NULL ORDER BY idx LIMIT ?",
+                    (run_id, after, batch),
+                ).fetchall()
+            for idx, t, text, extra in rows:
+                line: dict[str, Any] = {"index": idx, "t": t, "text": text}
+                line.update(json.loads(extra))
+                yield line
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
     def delete(self, ref: int | str) -> bool:
         """Delete a session and everything in it; False if there was none."""
         try:
