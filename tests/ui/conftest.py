@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmstream_tui.config import Settings
+from llmstream_tui.config import Settings, UISettings
 from llmstream_tui.providers.registry import KINDS
 
 SAMPLE_CONFIGS = Path(__file__).resolve().parents[1] / "sample-configs"
@@ -27,7 +27,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def make_settings(**overrides: Any) -> Settings:
     """Settings for a test: no cursor blink (stable pictures), then ``overrides``."""
     ui = {"cursor_blink": False, "events_open": "no", **overrides.pop("ui", {})}
-    return Settings(ui=ui, **overrides)
+    return Settings(ui=UISettings.model_validate(ui), **overrides)
 
 
 def scripted(chunks: list[str], **extra: Any) -> dict[str, Any]:

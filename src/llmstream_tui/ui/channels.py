@@ -29,6 +29,7 @@ class RunChannels:
 
     __slots__ = (
         "first_reasoning_ns",
+        "last_reasoning_ns",
         "reasoning",
         "reasoning_chunks",
         "refusal",
@@ -48,6 +49,7 @@ class RunChannels:
         #: reasoning chunks seen this run, and when the first arrived (ns since the run started)
         self.reasoning_chunks = 0
         self.first_reasoning_ns: int | None = None
+        self.last_reasoning_ns: int | None = None
 
     def clear(self) -> None:
         self.reasoning = []
@@ -56,6 +58,7 @@ class RunChannels:
         self.usage_details = {}
         self.reasoning_chunks = 0
         self.first_reasoning_ns = None
+        self.last_reasoning_ns = None
 
     def observe(self, chunk: Any, rel_ns: int) -> bool:
         """Take what ``chunk`` carries besides its ``content``; ``rel_ns`` is when it arrived.
@@ -70,6 +73,7 @@ class RunChannels:
                 self.reasoning_chunks += 1
                 if self.first_reasoning_ns is None:
                     self.first_reasoning_ns = rel_ns
+                self.last_reasoning_ns = rel_ns
                 produced = True
             refusal = extra.get("refusal")
             if isinstance(refusal, str) and refusal:

@@ -70,18 +70,20 @@ def channel_metrics(
     channels: RunChannels, snap: MetricsSnapshot
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """What a run's other channels add to the metrics line: the time to the first
-    reasoning chunk (the core's figure when it has one, else the pane's own arrival stamp)
-    and how long the reasoning went on (shown beside TTFT, which stays on the first answer
-    chunk), and the usage details the provider reported (reasoning tokens, cached input
+    reasoning chunk and how long the reasoning went on, first to last reasoning chunk (the
+    core's figures when it has them, else the pane's own arrival stamps: the same
+    definition), shown beside TTFT, which stays on the first answer chunk; and the usage
+    details the provider reported (reasoning tokens, cached input
     tokens, cache creation)."""
     ttfr = _seconds(snap, "ttfr_s")
-    first = channels.first_reasoning_ns
-    if ttfr is None and first is not None:
-        ttfr = first / 1e9
+    thinking = _seconds(snap, "reasoning_s")
+    first, last = channels.first_reasoning_ns, channels.last_reasoning_ns
+    if first is not None and last is not None:
+        ttfr = first / 1e9 if ttfr is None else ttfr
+        thinking = (last - first) / 1e9 if thinking is None else thinking
     near: list[tuple[str, str]] = []
     if ttfr is not None:
         near.append(("TTFR", duration(ttfr)))
-        thinking = _seconds(snap, "reasoning_s")
         if thinking is not None:
             near.append(("reasoning", duration(thinking)))
     return near, channels.usage_parts()

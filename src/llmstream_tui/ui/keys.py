@@ -65,6 +65,7 @@ KEYS: tuple[KeySpec, ...] = (
         "f6",
         "toggle_reasoning",
         "Open or collapse the selected pane's reasoning (remembered for the pane)",
+        priority=True,  # the prompt's TextArea binds F6 (select line); this one wins
     ),
     KeySpec(
         "event_prev", "up", "event_prev", "Select the previous event (events log)", scope="events"

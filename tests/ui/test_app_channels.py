@@ -1,0 +1,195 @@
+"""The app showing every channel: reasoning (open, collapsed, remembered), tool-call cards,
+refusals, usage details, and the events log's times and expanded lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmstream_tui.config import Settings
+from llmstream_tui.ui.app import LLMStreamApp, make_app
+from llmstream_tui.ui.screens.event_detail import EventDetailScreen
+from llmstream_tui.ui.widgets.stream_pane import StreamPane
+from tests.ui.channeled import ChanneledModel
+from tests.ui.conftest import make_settings
+
+THINK = [
+    {"channel": "reasoning", "text": "Hmm", "at_ms": 40},
+    {"channel": "reasoning", "text": ", water.", "at_ms": 60},
+    {"channel": "text", "text": "Fizz", "at_ms": 150},
+    {"channel": "text", "text": "y!", "at_ms": 170},
+]
+
+CALLS = [
+    {"channel": "tool_call", "at_ms": 50, "tool_call": {"name": "get_weather", "id": "call_a", "index": 0, "args": '{"city": '}},
+    {"channel": "tool_call", "at_ms": 60, "tool_call": {"name": "get_time", "id": "call_b", "index": 1, "args": '{"tz"'}},
+    {"channel": "tool_call", "at_ms": 70, "tool_call": {"index": 0, "args": '"Paris"}'}},
+]  # fmt: skip
+
+
+def one(parts: list[dict[str, Any]], **extra: Any) -> Settings:
+    return make_settings(
+        providers={"m": {"kind": "channeled", "parts": parts, **extra}},
+        default_providers=["m"],
+        ui={"events_open": "yes"},
+    )
+
+
+def model(pane: StreamPane) -> ChanneledModel:
+    llm = pane.session.llm
+    assert isinstance(llm, ChanneledModel)
+    return llm
+
+
+async def send(app: LLMStreamApp, text: str = "hi") -> None:
+    app.prompt_area.load_text(text)
+    await app.send(text)
+
+
+async def held(app: LLMStreamApp) -> StreamPane:
+    """Wait until the pane's stream holds (``hold_after``), then draw a frame."""
+    pane = app.panes[0]
+    await model(pane).held.wait()
+    await app._frame()
+    return pane
+
+
+async def test_reasoning_streams_open_then_collapses_when_the_answer_starts() -> None:
+    app = make_app(one(THINK, hold_after=2))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(app)
+        pane = await held(app)
+        section = pane.reasoning
+        assert section.view.display and section.open
+        assert section.view.plain_rows == ["|Hmm|, water.|"]
+        assert "▾ reasoning · 2 chunks" in section.header.label.plain
+        model(pane).go_on.set()
+        await app.settle()
+        await pilot.pause()
+        assert not section.open and not section.view.display
+        assert section.header.display  # still there to open again
+        assert "▸ reasoning" in section.header.label.plain
+        assert pane.body.plain_rows[-1] == "|Fizz|y!|"
+
+
+async def test_the_key_and_a_click_toggle_it_and_the_choice_is_kept_for_the_pane() -> None:
+    app = make_app(one(THINK))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        section = app.panes[0].reasoning
+        assert not section.open
+        await pilot.press("f6")
+        await pilot.pause()
+        assert section.open and section.view.display
+        await pilot.click(section.header)
+        await pilot.pause()
+        assert not section.open
+        await pilot.click(section.header)
+        await pilot.pause()
+        assert section.open
+        # the user opened it: the next run's answer does not collapse it
+        await send(app, "again")
+        await app.settle()
+        await pilot.pause()
+        assert section.open and section.view.display
+        assert section.view.plain_rows == ["|Hmm|, water.|"]  # this run's reasoning only
+
+
+async def test_a_run_without_reasoning_shows_no_section() -> None:
+    app = make_app(one([{"channel": "text", "text": "Hi", "at_ms": 10}]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        section = app.panes[0].reasoning
+        assert not section.header.display and not section.view.display
+
+
+async def test_tool_cards_stream_their_arguments_then_pretty_print_or_flag_them() -> None:
+    app = make_app(one(CALLS, hold_after=2))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(app)
+        pane = await held(app)
+        await pilot.pause()
+        cards = pane.tools.cards
+        assert [c.name_ for c in cards] == ["get_weather", "get_time"]
+        assert [c.call_id for c in cards] == ["call_a", "call_b"]
+        first = str(cards[0].render())
+        assert '{"city": …' in first and "not valid JSON" not in first
+        model(pane).go_on.set()
+        await app.settle()
+        await pilot.pause()
+        weather, clock = (str(c.render()) for c in cards)
+        assert '{\n  "city": "Paris"\n}' in weather and "not valid JSON" not in weather
+        assert "⚠ arguments are not valid JSON" in clock and '{"tz"' in clock
+        # a new run starts with no cards
+        model(pane).go_on.clear()
+        model(pane).held.clear()
+        await send(app, "again")
+        assert pane.tools.cards == [] and not pane.tools.display
+        await held(app)
+        assert [c.name_ for c in pane.tools.cards] == ["get_weather", "get_time"]
+        model(pane).go_on.set()
+        await app.settle()
+
+
+async def test_a_refusal_has_its_own_label_and_is_not_the_answer() -> None:
+    parts = [
+        {"channel": "refusal", "text": "I can't", "at_ms": 30},
+        {"channel": "refusal", "text": " help.", "at_ms": 40},
+    ]
+    app = make_app(one(parts))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        pane = app.panes[0]
+        assert pane.body.plain_rows[-1] == "|⊘ refusal I can't help."
+        assert pane.session.conversation[-1].content == ""
+
+
+async def test_usage_details_and_ttfr_reach_the_metrics_line() -> None:
+    usage = {
+        "input_tokens": 9,
+        "output_tokens": 7,
+        "total_tokens": 16,
+        "input_token_details": {"cache_read": 4},
+        "output_token_details": {"reasoning": 5},
+    }
+    parts = [*THINK, {"channel": "meta", "at_ms": 180, "usage": usage}]
+    app = make_app(one(parts))
+    async with app.run_test(size=(140, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        line = app.panes[0].metrics.plain
+        assert line.startswith("TTFT 150ms TTFR 40ms")
+        assert "reasoning tok 5" in line and "cached in 4" in line
+
+
+async def test_the_events_log_stamps_arrival_and_expands_a_line_to_its_full_data() -> None:
+    long = "a long thought " * 20
+    parts = [{"channel": "reasoning", "text": long, "at_ms": 30}, *THINK[2:]]
+    app = make_app(one(parts))
+    async with app.run_test(size=(140, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        log = app.events_log
+        lines = log.shown_lines
+        assert lines[1].lstrip().startswith("0.030s")
+        assert 'reasoning "a long thought' in lines[1] and "…" in lines[1]
+        log.focus()
+        await pilot.pause()
+        for _ in range(len(lines) - 1):  # Up from nothing selects the last line
+            await pilot.press("up")
+        assert log.selected_entry is not None and log.selected_entry[2] == "on_chat_model_stream"
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EventDetailScreen)
+        assert ("reasoning", long) in screen.sections
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, EventDetailScreen)
