@@ -32,7 +32,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -42,7 +43,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Log, RichLog
 
 from llmstream_tui import build_llm
-from llmstream_tui.config import Settings
+from llmstream_tui.config import Settings, UISettings
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.core.metrics import StreamTimeline
 from llmstream_tui.providers.scripted import DEFAULT_CHUNKS
 from llmstream_tui.ui.app import make_app
@@ -67,7 +69,7 @@ def _settings(panes: int, chunks: int) -> Settings:
     return Settings(
         providers=providers,
         default_providers=list(providers),
-        ui={"events_open": "yes", "cursor_blink": False, "fps": FPS},
+        ui=UISettings(events_open="yes", cursor_blink=False, fps=FPS),
     )
 
 
@@ -138,7 +140,9 @@ class _Baseline(App[None]):
         n = 0
         async for ev in llm.astream_events("go", {"timeline": timeline}, version="v2"):
             if ev["event"] == "on_chat_model_stream":
-                text = ev["data"]["chunk"].content
+                chunk = ev["data"]["chunk"]
+                assert isinstance(chunk, AIMessageChunk)  # scripted is a chat model
+                text = chunk.content
                 if text:
                     self.buffers[index].append(text)
             n += 1
@@ -190,6 +194,7 @@ async def _key_latency(chunks: int, presses: int) -> tuple[list[float], float]:
         prompt = app.prompt_area
         timer = screen._update_timer
         original = timer._callback
+        assert original is not None  # the screen's update timer always has its callback
         state: dict[str, Any] = {"pressed": None, "char": None}
         frames: list[float] = []
 
@@ -289,6 +294,12 @@ def run_bench(smoke: bool = False, repeats: int = 3) -> list[Row]:
         gc.collect()
         return asyncio.run(coro)
 
+    def timed(
+        case: Callable[[int, int], Coroutine[Any, Any, float]], panes: int, chunks: int
+    ) -> Callable[[], float]:
+        """A case to time: each call runs a fresh coroutine (one cannot be awaited twice)."""
+        return lambda: run(case(panes, chunks))
+
     rows: list[Row] = []
 
     # 1. one pane, and 2. four panes (the same total of chunks spread over four)
@@ -296,12 +307,12 @@ def run_bench(smoke: bool = False, repeats: int = 3) -> list[Row]:
         per = big // panes
         total = _chunk_count(per) * panes
         cases: dict[str, Callable[[], float]] = {
-            f"app, {panes} pane(s), delimiters+tints": lambda p=panes, c=per: run(_app_run(p, c)),
-            "Log per frame": lambda p=panes, c=per: run(_baseline_run(Log, p, c)),
-            "RichLog(wrap) per frame": lambda p=panes, c=per: run(
-                _baseline_run(lambda: RichLog(wrap=True), p, c)
+            f"app, {panes} pane(s), delimiters+tints": timed(_app_run, panes, per),
+            "Log per frame": timed(partial(_baseline_run, Log), panes, per),
+            "RichLog(wrap) per frame": timed(
+                partial(_baseline_run, lambda: RichLog(wrap=True)), panes, per
             ),
-            "core astream_events only": lambda p=panes, c=per: run(_core_run(p, c)),
+            "core astream_events only": timed(_core_run, panes, per),
         }
         samples: dict[str, list[float]] = {k: [] for k in cases}
         for _ in range(repeats):

@@ -22,7 +22,7 @@ from rich.console import Console
 from textual import events
 from textual.pilot import Pilot
 
-from llmstream_tui.config import Settings, load_settings
+from llmstream_tui.config import Settings, UISettings, load_settings
 from llmstream_tui.providers.registry import KINDS
 from llmstream_tui.sessions.history import History
 from llmstream_tui.ui.app import LLMStreamApp, make_app
@@ -97,7 +97,7 @@ def load_settings_8x() -> Settings:
     return Settings(
         providers=providers,
         default_providers=list(providers),
-        ui={"cursor_blink": False, "events_open": "yes"},
+        ui=UISettings(cursor_blink=False, events_open="yes"),
     )
 
 
@@ -218,7 +218,7 @@ async def send_and_wait(pilot: Pilot[int], prompt: str) -> None:
     await pilot.pause()
 
 
-def test_hostile_text_snapshot(snap_compare, counted_run_ids: None) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_snapshot(snap_compare, counted_run_ids: None) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
         await send_and_wait(pilot, "say something \x1b[31mnasty\x1b[0m")
 
@@ -299,7 +299,7 @@ async def test_a_key_echoed_by_a_failing_server_reaches_no_screen_log_or_file(
                 },
             },
             default_providers=["bad", "good"],
-            ui={"cursor_blink": False, "events_open": "yes"},
+            ui=UISettings(cursor_blink=False, events_open="yes"),
         )
         app = make_app(settings)
         async with app.run_test(size=(160, 40)) as pilot:

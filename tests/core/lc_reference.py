@@ -77,7 +77,7 @@ class RefChat(_Script, BaseChatModel):
 class RefChatNoStream(RefChat):
     """A chat model with no ``_astream``: LangChain's single-chunk fallback."""
 
-    _astream = BaseChatModel._astream  # type: ignore[assignment]
+    _astream = BaseChatModel._astream
 
 
 class RefLLM(_Script, BaseLLM):
@@ -104,7 +104,7 @@ class RefLLM(_Script, BaseLLM):
 
 
 class RefLLMNoStream(RefLLM):
-    _astream = BaseLLM._astream  # type: ignore[assignment]
+    _astream = BaseLLM._astream
 
 
 def normalise(value: Any) -> Any:

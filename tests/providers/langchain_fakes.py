@@ -115,28 +115,33 @@ def poem_chain() -> Any:
     return {"input": RunnablePassthrough()} | prompt | poem_model() | StrOutputParser()
 
 
+# ``content=`` by keyword: AIMessageChunk has no ``__init__`` of its own, so a type checker
+# sees the keyword-only one pydantic's dataclass transform implies (AIMessage's takes it
+# positionally).
 RICH_CHUNKS = [
-    AIMessageChunk("", id="msg-rich", additional_kwargs={"reasoning_content": "Think "}),
-    AIMessageChunk("", id="msg-rich", additional_kwargs={"reasoning_content": "first."}),
-    AIMessageChunk([{"type": "thinking", "thinking": " Blocks too.", "index": 0}], id="msg-rich"),
+    AIMessageChunk(content="", id="msg-rich", additional_kwargs={"reasoning_content": "Think "}),
+    AIMessageChunk(content="", id="msg-rich", additional_kwargs={"reasoning_content": "first."}),
     AIMessageChunk(
-        "Hello",
+        content=[{"type": "thinking", "thinking": " Blocks too.", "index": 0}], id="msg-rich"
+    ),
+    AIMessageChunk(
+        content="Hello",
         id="msg-rich",
         usage_metadata={"input_tokens": 7, "output_tokens": 1, "total_tokens": 8},
     ),
-    AIMessageChunk(" world", id="msg-rich"),
+    AIMessageChunk(content=" world", id="msg-rich"),
     AIMessageChunk(
-        "",
+        content="",
         id="msg-rich",
         tool_call_chunks=[{"name": "get_weather", "args": '{"city": ', "id": "call_1", "index": 0}],
     ),
     AIMessageChunk(
-        "",
+        content="",
         id="msg-rich",
         tool_call_chunks=[{"name": None, "args": '"Paris"}', "id": None, "index": 0}],
     ),
     AIMessageChunk(
-        "",
+        content="",
         id="msg-rich",
         response_metadata={"finish_reason": "tool_calls"},
         usage_metadata={"input_tokens": 0, "output_tokens": 11, "total_tokens": 11},
@@ -152,14 +157,18 @@ def rich_model() -> ScriptedChunksChatModel:
 def failing_model() -> ScriptedChunksChatModel:
     """Two text chunks, then a ``RuntimeError``."""
     return ScriptedChunksChatModel(
-        chunks=[AIMessageChunk("Hello"), AIMessageChunk(" there"), AIMessageChunk("!")],
+        chunks=[
+            AIMessageChunk(content="Hello"),
+            AIMessageChunk(content=" there"),
+            AIMessageChunk(content="!"),
+        ],
         fail_after=2,
     )
 
 
 #: One shared instance whose ``closed`` list a test inspects.
 endless_instance = ScriptedChunksChatModel(
-    chunks=[AIMessageChunk(f"word{i} ") for i in range(1000)]
+    chunks=[AIMessageChunk(content=f"word{i} ") for i in range(1000)]
 )
 
 

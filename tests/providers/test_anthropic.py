@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import anthropic
 import httpx
 import pytest
 
-from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
+from llmstream_tui.core.messages import AIMessage, AIMessageChunk, sum_chunks
 from llmstream_tui.errors import (
     AuthError,
     HTTPStatusError,
@@ -44,8 +45,24 @@ def make(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> Ant
     return model
 
 
+async def stream_chunks(model: AnthropicModel, prompt: Any = "hi") -> list[AIMessageChunk]:
+    """Every chunk of one run. ``astream``'s type admits a text LLM's ``str`` too; this is a
+    chat model, so each is checked to be a chunk (which also narrows the type)."""
+    chunks: list[AIMessageChunk] = []
+    async for chunk in model.astream(prompt):
+        assert isinstance(chunk, AIMessageChunk)
+        chunks.append(chunk)
+    return chunks
+
+
+def chat_message(result: AIMessage | str) -> AIMessage:
+    """``result`` checked to be a chat model's answer (the type admits a text LLM's ``str``)."""
+    assert isinstance(result, AIMessage)
+    return result
+
+
 async def collect(model: AnthropicModel, prompt: Any = "hi") -> AIMessageChunk:
-    chunks = [c async for c in model.astream(prompt)]
+    chunks = await stream_chunks(model, prompt)
     total = sum_chunks(chunks)
     assert total is not None
     return total
@@ -257,14 +274,15 @@ async def test_cumulative_usage_becomes_deltas_that_sum_to_the_totals(
         STOP,
     )
     async with LoopbackServer(Reply.sse(body)) as server:
-        chunks = [c async for c in make(server, client).astream("hi")]
+        chunks = await stream_chunks(make(server, client))
     deltas = [c.usage_metadata for c in chunks if c.usage_metadata]
     assert deltas == [
         {"input_tokens": 40, "output_tokens": 0, "total_tokens": 40},
         {"input_tokens": 0, "output_tokens": 4, "total_tokens": 4},
         {"input_tokens": 0, "output_tokens": 5, "total_tokens": 5},
     ]
-    assert sum_chunks(chunks).usage_metadata == {  # type: ignore[union-attr]
+    total = sum_chunks(chunks)
+    assert total is not None and total.usage_metadata == {
         "input_tokens": 40,
         "output_tokens": 9,
         "total_tokens": 49,
@@ -350,7 +368,12 @@ async def test_thinking_and_tool_deltas_stay_out_of_the_answer(client: httpx.Asy
     async with LoopbackServer(Reply.sse(body)) as server:
         model = make(server, client)
         events = [e async for e in model.astream_events("hi", version="v2")]
-    streamed = [e["data"]["chunk"] for e in events if e["event"] == "on_chat_model_stream"]
+    streamed: list[AIMessageChunk] = []
+    for e in events:
+        if e["event"] == "on_chat_model_stream":
+            chunk = e["data"]["chunk"]
+            assert isinstance(chunk, AIMessageChunk)
+            streamed.append(chunk)
     assert [
         c.additional_kwargs.get("reasoning_content") for c in streamed if c.additional_kwargs
     ] == ["Let me ", "think."]
@@ -360,6 +383,7 @@ async def test_thinking_and_tool_deltas_stay_out_of_the_answer(client: httpx.Asy
         '"x"}',
     ]
     final = events[-1]["data"]["output"]
+    assert isinstance(final, AIMessageChunk)
     assert final.content == "Checking."
     assert final.to_message().tool_calls == [
         {"name": "lookup", "args": {"q": "x"}, "id": "toolu_1", "type": "tool_call"}
@@ -456,7 +480,8 @@ async def test_stream_false_sends_one_json_request(client: httpx.AsyncClient) ->
         model = make(server, client, stream=False)
         chunks = [c async for c in model.astream("hi")]
     assert len(chunks) == 1
-    (message,) = chunks
+    # not streamed: the one item is the whole AIMessage (as langchain-core yields it then)
+    message = chat_message(chunks[0])
     assert message.content == "Hello!"
     assert message.additional_kwargs["reasoning_content"] == "hmm"
     assert message.tool_calls[0]["args"] == {"a": 1}
@@ -468,7 +493,7 @@ async def test_stream_false_sends_one_json_request(client: httpx.AsyncClient) ->
 async def test_batch_runs_each_prompt(client: httpx.AsyncClient) -> None:
     async with LoopbackServer(ok_stream()) as server:
         results = await make(server, client).abatch(["a", "b", "c"])
-    assert [m.content for m in results] == ["ok"] * 3
+    assert [chat_message(m).content for m in results] == ["ok"] * 3
     assert sorted(r.json()["messages"][0]["content"] for r in server.requests) == ["a", "b", "c"]
 
 
@@ -536,8 +561,11 @@ async def test_model_listing_parses_ids(client: httpx.AsyncClient) -> None:
 async def test_closing_the_stream_closes_the_connection(client: httpx.AsyncClient) -> None:
     body = sse(start(), *[text_delta(f"w{i} ") for i in range(50)], message_delta(), STOP)
     async with LoopbackServer(Reply.sse(body, stall_after=len(body) // 3)) as server:
-        async with aclosing(make(server, client).astream("hi")) as stream:
+        stream = make(server, client).astream("hi")
+        assert isinstance(stream, AsyncGenerator)  # what aclosing needs: astream is one
+        async with aclosing(stream):
             async for chunk in stream:
+                assert isinstance(chunk, AIMessageChunk)
                 if chunk.content:
                     break
         await asyncio.wait_for(server.requests[0].disconnected.wait(), 5)

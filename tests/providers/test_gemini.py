@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
 import httpx
 import pytest
 
-from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
+from llmstream_tui.core.messages import AIMessage, AIMessageChunk, sum_chunks
 from llmstream_tui.errors import (
     AuthError,
     HTTPStatusError,
@@ -59,8 +60,24 @@ def make(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> Gem
     return model
 
 
+async def stream_chunks(model: GeminiModel, prompt: Any = "hi") -> list[AIMessageChunk]:
+    """Every chunk of one run. ``astream``'s type admits a text LLM's ``str`` too; this is a
+    chat model, so each is checked to be a chunk (which also narrows the type)."""
+    chunks: list[AIMessageChunk] = []
+    async for chunk in model.astream(prompt):
+        assert isinstance(chunk, AIMessageChunk)
+        chunks.append(chunk)
+    return chunks
+
+
+def chat_message(result: AIMessage | str) -> AIMessage:
+    """``result`` checked to be a chat model's answer (the type admits a text LLM's ``str``)."""
+    assert isinstance(result, AIMessage)
+    return result
+
+
 async def collect(model: GeminiModel, prompt: Any = "hi") -> AIMessageChunk:
-    total = sum_chunks([c async for c in model.astream(prompt)])
+    total = sum_chunks(await stream_chunks(model, prompt))
     assert total is not None
     return total
 
@@ -89,7 +106,7 @@ async def test_recorded_stream_gives_the_hand_derived_values(
 ) -> None:
     reply = Reply.sse_file(WIRE / f"{name}.sse", pattern=pattern, seed=3, max_piece=25)
     async with LoopbackServer(reply) as server:
-        chunks = [c async for c in make(server, client).astream("hi")]
+        chunks = await stream_chunks(make(server, client))
     text, finish, usage = EXPECTED[name]
     total = sum_chunks(chunks)
     assert total is not None
@@ -121,7 +138,7 @@ async def test_cumulative_usage_becomes_deltas(client: httpx.AsyncClient) -> Non
         ),
     )
     async with LoopbackServer(Reply.sse(body)) as server:
-        chunks = [c async for c in make(server, client).astream("hi")]
+        chunks = await stream_chunks(make(server, client))
     assert [c.usage_metadata for c in chunks[:3]] == [
         {"input_tokens": 10, "output_tokens": 0, "total_tokens": 10},
         {"input_tokens": 0, "output_tokens": 2, "total_tokens": 2},
@@ -297,10 +314,13 @@ async def test_stream_false_calls_generate_content(client: httpx.AsyncClient) ->
         model = make(server, client, stream=False)
         chunks = [c async for c in model.astream("hi")]
         batch = await model.abatch(["a", "b"])
-    assert len(chunks) == 1 and chunks[0].content == "Whole."
-    assert chunks[0].response_metadata["finish_reason"] == "MAX_TOKENS"
-    assert chunks[0].usage_metadata == {"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}
-    assert [m.content for m in batch] == ["Whole.", "Whole."]
+    assert len(chunks) == 1
+    # not streamed: the one item is the whole AIMessage (as langchain-core yields it then)
+    message = chat_message(chunks[0])
+    assert message.content == "Whole."
+    assert message.response_metadata["finish_reason"] == "MAX_TOKENS"
+    assert message.usage_metadata == {"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}
+    assert [chat_message(m).content for m in batch] == ["Whole.", "Whole."]
     assert server.requests[0].path == "/models/gemini-2.5-flash:generateContent"
 
 
@@ -381,7 +401,9 @@ async def test_model_listing_strips_prefix_filters_and_pages(client: httpx.Async
 async def test_closing_the_stream_closes_the_connection(client: httpx.AsyncClient) -> None:
     body = sse(*[event({"text": f"w{i} "}) for i in range(50)], event({"text": ""}, finish="STOP"))
     async with LoopbackServer(Reply.sse(body, stall_after=len(body) // 3)) as server:
-        async with aclosing(make(server, client).astream("hi")) as stream:
+        stream = make(server, client).astream("hi")
+        assert isinstance(stream, AsyncGenerator)  # what aclosing needs: astream is one
+        async with aclosing(stream):
             async for _ in stream:
                 break
         await asyncio.wait_for(server.requests[0].disconnected.wait(), 5)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from llmstream_tui.core.messages import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
 from llmstream_tui.errors import (
     AuthError,
     ConnectError,
@@ -72,7 +72,10 @@ def make(base: str, client: httpx.AsyncClient | None = None, **table: Any) -> Op
 
 
 async def text_of(model: HTTPModel, prompt: str = "hi") -> str:
-    chunks = [c async for c in model.astream(prompt)]
+    chunks: list[AIMessageChunk] = []
+    async for chunk in model.astream(prompt):
+        assert isinstance(chunk, AIMessageChunk)  # a chat model's (the type admits str too)
+        chunks.append(chunk)
     total = sum_chunks(chunks)
     assert total is not None
     return total.content
@@ -441,6 +444,7 @@ async def test_closing_the_iterator_disconnects_at_once(client: httpx.AsyncClien
         model = make(server.url, client, timeout=30)
         stream = model.astream("hi")
         first = await anext(stream)
+        assert isinstance(first, AIMessageChunk)
         assert first.content == "Hello"
         await stream.aclose()  # type: ignore[attr-defined]  # an async generator
         await asyncio.wait_for(server.requests[0].disconnected.wait(), 1)

@@ -13,7 +13,7 @@ import httpx
 import ollama
 import pytest
 
-from llmstream_tui.core.messages import sum_chunks
+from llmstream_tui.core.messages import AIMessage, sum_chunks
 from llmstream_tui.core.metrics import StreamTimeline
 from llmstream_tui.core.runnable import RunnableConfig
 from llmstream_tui.errors import (
@@ -95,15 +95,23 @@ async def sdk_run(server: LoopbackServer, chat_kind: bool) -> tuple[str, Any, Ex
     last: Any = None
     error: Exception | None = None
     try:
+        # two loops: the two streams' parts are different types (ChatResponse, GenerateResponse)
         if chat_kind:
-            stream = await sdk.chat(
+            chat = await sdk.chat(
                 model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True
             )
+            async for chat_part in chat:
+                content = chat_part.message.content
+                assert content is not None  # the client's type allows None; a stream sends ""
+                text.append(content)
+                last = chat_part
         else:
-            stream = await sdk.generate(model="gemma4", prompt="hi", stream=True)
-        async for part in stream:
-            text.append(part.message.content if chat_kind else part.response)
-            last = part
+            generated = await sdk.generate(model="gemma4", prompt="hi", stream=True)
+            async for generate_part in generated:
+                response = generate_part.response
+                assert response is not None  # the client's type allows None; a stream sends ""
+                text.append(response)
+                last = generate_part
     except ollama.ResponseError as exc:
         error = exc
     return "".join(text), last, error
@@ -396,7 +404,9 @@ async def test_ollama_host_without_scheme_reaches_the_server(
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{server.port}")
         model = make(None, client)
         assert isinstance(model, OllamaChatModel)
-        assert (await model.ainvoke("hi")).content == "ok"
+        message = await model.ainvoke("hi")
+        assert isinstance(message, AIMessage)  # the type admits a text LLM's str too
+        assert message.content == "ok"
     assert server.requests[0].path == "/api/chat"
 
 
