@@ -193,3 +193,22 @@ async def test_the_events_log_stamps_arrival_and_expands_a_line_to_its_full_data
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, EventDetailScreen)
+
+
+async def test_a_click_selects_an_event_and_a_second_click_expands_it() -> None:
+    app = make_app(one(THINK))
+    async with app.run_test(size=(140, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        log = app.events_log
+        await pilot.click(log, offset=(10, 1))
+        await pilot.pause()
+        entry = log.selected_entry
+        assert entry is not None and entry[1] == 40 * 1_000_000  # the first reasoning delta
+        assert not isinstance(app.screen, EventDetailScreen)
+        await pilot.click(log, offset=(10, 1))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EventDetailScreen)
+        assert ("reasoning", "Hmm") in screen.sections

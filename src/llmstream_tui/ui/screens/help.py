@@ -19,7 +19,13 @@ LEGEND = (
     "Chunks: each provider chunk is drawn between delimiters (|Spark|ling| water|) on an "
     "alternating tint. Whitespace mode shows whitespace-only chunks as "
     f"{SPACE_GLYPH} (space) and {TAB_GLYPH} (tab), and newlines inside chunks as "
-    f"{NEWLINE_GLYPH}. Control characters in model text are shown escaped (\\x1b)."
+    f"{NEWLINE_GLYPH}. Control characters in model text are shown escaped (\\x1b).\n"
+    "Other channels: a reasoning model's reasoning streams above the answer, muted, with "
+    "its own delimiters; it collapses when the answer starts (toggle_reasoning or a click "
+    "on its header opens it, and the pane keeps that choice). Tool calls are cards below "
+    "the answer, their arguments streaming, pretty-printed at the end (flagged when not "
+    "valid JSON). A refusal is labelled as one, never shown as the answer. In the events "
+    "log, select a line and expand it to see all of it."
 )
 
 

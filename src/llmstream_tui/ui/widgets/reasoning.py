@@ -98,7 +98,10 @@ class ReasoningSection:
             self._show()
 
     def toggle(self) -> None:
-        """Open or collapse (the key, or a click on the header); remembered for this pane."""
+        """Open or collapse (the key, or a click on the header); remembered for this pane.
+        Nothing to open in a run without reasoning: then the key does nothing."""
+        if not self.chunks:
+            return
         self.open = not self.open
         self.user_open = self.open
         self._show()

@@ -231,6 +231,7 @@ class StreamPane(Vertical, can_focus=False):
         body = self.body
         body.clear()
         self._mark = None
+        self.call_later(self._reset_channels)
         for prompt, chunks, note in exchanges:
             self._open_exchange(prompt)
             if chunks:
