@@ -62,8 +62,13 @@ def _canary_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
 
 
+#: The stall timeout of the tests that are about stalls; every other test gets a timeout a
+#: loaded machine cannot reach, so only a real fault can fail it.
+STALL_S = 0.3
+
+
 def make(base: str, client: httpx.AsyncClient | None = None, **table: Any) -> OpenAIChatModel:
-    spec = {"kind": "openai-chat", "model": "gpt-test", "base_url": base, "timeout": 0.3, **table}
+    spec = {"kind": "openai-chat", "model": "gpt-test", "base_url": base, "timeout": 10.0, **table}
     model = build_llm(spec, name=NAME, client=client)
     assert isinstance(model, OpenAIChatModel)
     model.backoff_base = 0.01
@@ -98,7 +103,9 @@ async def failing(model: HTTPModel, error: type[ProviderError]) -> ProviderError
     return info.value
 
 
-async def fault_beside_healthy(fault: Reply, error: type[ProviderError]) -> ProviderError:
+async def fault_beside_healthy(
+    fault: Reply, error: type[ProviderError], timeout: float = 10.0
+) -> ProviderError:
     """Run the faulty stream and a healthy one at once on one backend and client; the
     healthy one must finish intact."""
     healthy = Reply.sse(BODY, pattern="random", drip=0.002)
@@ -106,7 +113,7 @@ async def fault_beside_healthy(fault: Reply, error: type[ProviderError]) -> Prov
         LoopbackServer(lambda r: healthy if r.headers.get("x-run") == "ok" else fault) as server,
         httpx.AsyncClient() as client,
     ):
-        model = make(server.url, client)
+        model = make(server.url, client, timeout=timeout)
         other = make(server.url, client, headers={"x-run": "ok"})
         bad, good = await asyncio.gather(failing(model, error), asyncio.wait_for(text_of(other), 5))
     assert good == "Hello world"
@@ -317,7 +324,9 @@ async def test_unknown_host_and_connect_timeout_are_connect_errors(
         raise raised
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(fail)) as client:
-        exc = await failing(make("https://api.example.invalid/v1", client), ConnectError)
+        exc = await failing(
+            make("https://api.example.invalid/v1", client, timeout=STALL_S), ConnectError
+        )
     assert_clean(exc, cause=cause)
 
 
@@ -363,20 +372,22 @@ async def test_garbage_chunk_framing_mid_stream_is_a_protocol_error(
 
 async def test_stall_between_chunks_is_a_timeout_keeping_the_text() -> None:
     started = time.monotonic()
-    exc = await fault_beside_healthy(Reply.sse(BODY, stall_after=len(HEAD)), StreamTimeout)
+    exc = await fault_beside_healthy(
+        Reply.sse(BODY, stall_after=len(HEAD)), StreamTimeout, timeout=STALL_S
+    )
     assert time.monotonic() - started < 2
     assert_clean(exc, cause="no data for 0.3 s (stalled)", partial="Hello world")
 
 
 async def test_stall_before_any_byte_is_a_timeout(client: httpx.AsyncClient) -> None:
     async with LoopbackServer(Reply.sse(BODY, stall_after=0)) as server:
-        exc = await failing(make(server.url, client), StreamTimeout)
+        exc = await failing(make(server.url, client, timeout=STALL_S), StreamTimeout)
     assert_clean(exc, cause="stalled")
 
 
 async def test_slow_drip_within_the_timeout_completes(client: httpx.AsyncClient) -> None:
     async with LoopbackServer(Reply.sse(BODY, pattern="random", max_piece=50, drip=0.02)) as server:
-        assert await text_of(make(server.url, client)) == "Hello world"
+        assert await text_of(make(server.url, client, timeout=STALL_S)) == "Hello world"
 
 
 @pytest.mark.parametrize("pattern", ["whole", "bytes", "random"])
