@@ -23,7 +23,8 @@ from llmstream_tui.errors import RecordingError
 from llmstream_tui.providers.registry import validate_table
 from llmstream_tui.providers.spec import ProviderSpec
 
-RUN = [
+#: Annotated: the lines' values differ in type, so mypy would infer ``list[object]``.
+RUN: list[dict[str, object]] = [
     {"type": "prompt", "turn": 0, "text": "hi"},
     {"type": "provider", "provider": "a", "kind": "scripted"},
     {"type": "run", "provider": "a", "turn": 0},
@@ -146,7 +147,11 @@ def test_problems_kept_are_bounded_but_all_are_counted(tmp_path: Path) -> None:
 
 
 def test_unknown_line_types_and_keys_are_kept_for_the_caller_to_ignore(tmp_path: Path) -> None:
-    future = {"type": "annotation", "provider": "a", "note": "from a newer minor writer"}
+    future: dict[str, object] = {
+        "type": "annotation",
+        "provider": "a",
+        "note": "from a newer minor writer",
+    }
     path = write(tmp_path / "r.jsonl", [*RUN[:3], future, *RUN[3:]])
     reader = RecordingReader(path)
     assert future in list(reader)
@@ -198,7 +203,7 @@ def test_missing_file_and_directory_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_index_lists_prompts_providers_and_how_runs_ended(tmp_path: Path) -> None:
-    lines = [
+    lines: list[dict[str, object]] = [
         *RUN,
         {"type": "provider", "provider": "b", "kind": "scripted"},
         {"type": "run", "provider": "b", "turn": 0},
@@ -216,7 +221,7 @@ def test_index_lists_prompts_providers_and_how_runs_ended(tmp_path: Path) -> Non
 
 
 def test_run_lines_follow_interleaved_providers_and_turns(tmp_path: Path) -> None:
-    lines = [
+    lines: list[dict[str, object]] = [
         {"type": "run", "provider": "a", "turn": 0},
         {"type": "run", "provider": "b", "turn": 0},
         {"type": "chunk", "provider": "b", "index": 0, "t": 0.1, "text": "B0"},

@@ -13,6 +13,7 @@ import pytest
 from llmstream_tui import LanguageModel, StreamTimeline, build_llm
 from llmstream_tui.core.messages import AIMessage, AIMessageChunk
 from llmstream_tui.errors import ProviderError, ScriptedFailure
+from tests.support.narrowing import llm_generation
 
 
 def scripted(**kw: Any) -> Any:
@@ -42,7 +43,7 @@ async def test_max_concurrency_bounds_parallel_runs() -> None:
         finally:
             running -= 1
 
-    llm._astream = counting  # type: ignore[method-assign]
+    llm._astream = counting
     await llm.abatch(["p"] * 6, {"max_concurrency": 2})
     assert peak == 2
 
@@ -84,7 +85,7 @@ async def test_closing_the_iterator_stops_the_work_at_once() -> None:
         finally:
             finished.set()
 
-    llm._astream = counting  # type: ignore[method-assign]
+    llm._astream = counting
     async with aclosing(llm.astream("x")) as stream:
         async for _ in stream:
             break
@@ -185,7 +186,7 @@ async def test_text_llm_takes_message_list_as_buffer_string() -> None:
 
 async def test_unknown_events_version_is_refused() -> None:
     with pytest.raises(NotImplementedError):
-        async for _ in scripted().astream_events("x", version="v3"):  # type: ignore[arg-type]
+        async for _ in scripted().astream_events("x", version="v3"):
             pass
 
 
@@ -203,7 +204,7 @@ class UsageLLM(LanguageModel):
 async def test_text_llm_usage_deltas_add_up_in_generation_info() -> None:
     llm = UsageLLM(name="u", flavor="llm")
     events = [e async for e in llm.astream_events("x", version="v2")]
-    gen = events[-1]["data"]["output"]["generations"][0][0]
+    gen = llm_generation(events[-1]["data"]["output"])
     assert gen["text"] == "Hello"
     assert gen["generation_info"] == {
         "finish_reason": "stop",

@@ -28,6 +28,7 @@ from llmstream_tui.providers.openai import (
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.wire.sse import SSEEvent
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.narrowing import chat_message, llm_generation, stream_chunks, stream_texts
 from tests.support.paths import WIRE as FIXTURE_WIRE
 
 WIRE = FIXTURE_WIRE
@@ -63,7 +64,7 @@ def completions(
 
 
 async def collect(model: OpenAIChatModel, prompt: Any = "hi", **kw: Any) -> AIMessageChunk:
-    chunks = [c async for c in model.astream(prompt, **kw)]
+    chunks = await stream_chunks(model, prompt, **kw)
     assert chunks[-1].chunk_position == "last"
     total = sum_chunks(chunks)
     assert total is not None
@@ -214,12 +215,12 @@ async def test_recorded_completions_stream_matches_the_official_sdk(
     async with LoopbackServer(Reply.sse_file(path, pattern=pattern, max_piece=30)) as server:
         expected = await sdk_completion(server)
         model = completions(server, client)
-        pieces = [c async for c in model.astream("hi")]
+        pieces = await stream_texts(model)
         end = [e async for e in model.astream_events("hi")][-1]
         parts = await parts_of(model)
     assert all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == expected["text"]
-    info = end["data"]["output"]["generations"][0][0]["generation_info"]
+    info = llm_generation(end["data"]["output"])["generation_info"]
     assert info["finish_reason"] == expected["finish"]
     usage = [p.usage for p in parts if p.usage is not None]
     assert usage == [expected["usage"]]
@@ -468,7 +469,7 @@ async def test_chat_without_streaming_makes_one_json_request(client: httpx.Async
     async with LoopbackServer(Reply.json(answer)) as server:
         model = chat(server, client, stream=False)
         chunks = [c async for c in model.astream("hi")]
-        message = await model.ainvoke("hi")
+        message = chat_message(await model.ainvoke("hi"))
         body = server.requests[0].json()
     assert len(chunks) == 1  # the default single-chunk fallback
     assert body["stream"] is False and "stream_options" not in body
@@ -505,7 +506,7 @@ def test_sync_invoke_uses_its_own_client() -> None:
         async with LoopbackServer(Reply.sse(DONE_BODY)) as server:
             model = build_llm(f"openai-chat:gpt-4o@{server.url}/v1")
             message = await asyncio.to_thread(model.invoke, "hi")  # the sync bridge's loop
-            return message.content, server.requests[0].json()["stream"]
+            return chat_message(message).content, server.requests[0].json()["stream"]
 
     assert asyncio.run(serve_and_call()) == ("ok", True)
 

@@ -19,6 +19,7 @@ from llmstream_tui.providers.openai_responses import OpenAIResponsesModel, OpenA
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.wire.sse import SSEEvent
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.narrowing import chat_message, stream_chunks
 from tests.support.paths import WIRE as FIXTURE_WIRE
 
 WIRE = FIXTURE_WIRE / "openai-responses"
@@ -40,7 +41,7 @@ def make(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> Ope
 
 
 async def collect(model: OpenAIResponsesModel) -> AIMessageChunk:
-    total = sum_chunks([c async for c in model.astream("hi")])
+    total = sum_chunks(await stream_chunks(model))
     assert total is not None
     return total
 
@@ -264,7 +265,7 @@ async def test_function_call_arguments_are_parsed_into_the_message(
     client: httpx.AsyncClient,
 ) -> None:
     async with LoopbackServer(Reply.sse(HAND_MADE["function-call"])) as server:
-        message = await make(server, client).ainvoke("weather?")
+        message = chat_message(await make(server, client).ainvoke("weather?"))
     assert message.tool_calls == [
         {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_9", "type": "tool_call"}
     ]
@@ -421,7 +422,7 @@ async def test_without_streaming_one_json_request(client: httpx.AsyncClient) -> 
     )
     async with LoopbackServer(Reply.json(answer)) as server:
         model = make(server, client, stream=False)
-        message = await model.ainvoke("hi")
+        message = chat_message(await model.ainvoke("hi"))
         assert server.requests[0].json()["stream"] is False
     assert message.content == "Hello!"
     assert message.additional_kwargs == {"reasoning_content": "Hmm."}

@@ -26,6 +26,7 @@ from llmstream_tui.errors import ConfigError, ScriptedFailure, StreamTruncated
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.providers.replay import ReplayModel, replay_tables
 from tests.sessions.support import chunk_lines, lines_of, record_file
+from tests.support.narrowing import chat_message, stream_chunks
 
 GAP_TOLERANCE_S = 0.020
 
@@ -82,7 +83,7 @@ def test_record_replay_record_round_trips_exactly(original: Path, tmp_path: Path
         first, second = chunk_lines(original, name), chunk_lines(again, name)
         assert [shape(x) for x in second] == [shape(x) for x in first]
         assert len(first) == (7 if name == "chat" else 5)
-        for recorded, replayed in zip(gaps(first), gaps(second)):
+        for recorded, replayed in zip(gaps(first), gaps(second), strict=True):
             assert abs(replayed - recorded) <= GAP_TOLERANCE_S, (name, recorded, replayed)
     ends = {x["provider"]: shape(x) for x in lines_of(original, "end")}
     assert {x["provider"]: shape(x) for x in lines_of(again, "end")} == ends
@@ -102,7 +103,7 @@ def test_speed_two_halves_every_gap(original: Path, tmp_path: Path) -> None:
     for name in NAMES:
         first, second = chunk_lines(original, name), chunk_lines(fast, name)
         assert [x["text"] for x in second] == [x["text"] for x in first]
-        for recorded, replayed in zip(gaps(first), gaps(second)):
+        for recorded, replayed in zip(gaps(first), gaps(second), strict=True):
             assert abs(replayed - recorded / 2) <= GAP_TOLERANCE_S, (name, recorded, replayed)
 
 
@@ -126,9 +127,7 @@ async def test_chat_replay_yields_the_same_message_chunks_as_the_original(origin
             (c.content, c.response_metadata, c.usage_metadata, c.chunk_position) for c in chunks
         ]
 
-    assert keyed([c async for c in replay.astream("x")]) == keyed(
-        [c async for c in live.astream("x")]
-    )
+    assert keyed(await stream_chunks(replay, "x")) == keyed(await stream_chunks(live, "x"))
 
 
 async def test_text_llm_replay_yields_strings_including_empty_ones(original: Path) -> None:
@@ -143,6 +142,7 @@ async def test_events_of_a_replay_carry_the_recorded_stop_reason(original: Path)
     events = [ev async for ev in replay.astream_events("x", version="v2")]
     assert [ev["event"] for ev in events[:2]] == ["on_chat_model_start", "on_chat_model_stream"]
     end = events[-1]["data"]["output"]
+    assert isinstance(end, AIMessageChunk)
     assert end.content == "Sparkling water, oh so clear"
     assert end.response_metadata == {"finish_reason": "stop"}
 
@@ -260,6 +260,7 @@ async def test_an_interrupted_recording_replays_then_ends_truncated(tmp_path: Pa
     seen: list[str] = []
     with pytest.raises(StreamTruncated) as exc:
         async for chunk in replay.astream("q"):
+            assert isinstance(chunk, AIMessageChunk)
             seen.append(chunk.content)
     assert seen == ["half"] and exc.value.partial_text == "half"
     assert "\n" not in str(exc.value) and "interrupted" in str(exc.value)
@@ -282,7 +283,7 @@ async def test_turn_option_plays_a_later_turn(tmp_path: Path) -> None:
         ],
     )
     replay = build_llm({"kind": "replay", "model": str(source), "turn": 1, "speed": 0})
-    assert (await replay.ainvoke("two")).content == "second"
+    assert chat_message(await replay.ainvoke("two")).content == "second"
     assert replay_tables(str(source), turn=1)[0] == "two"
 
 
