@@ -15,6 +15,7 @@ model builds in at most 50 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import math
 import sys
@@ -37,10 +38,8 @@ MODEL_LIMIT_MS = 50.0
 
 def release_free_memory() -> None:
     """Hand glibc's cached free pages back to the OS (a no-op elsewhere)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _best(fn: Callable[[], object], repeats: int) -> float:

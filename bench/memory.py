@@ -273,8 +273,8 @@ def run(
         assert n == max(1, chunks // len(_chunk_list())) * len(_chunk_list()), (case, n)
         text = t["text_bytes"]
         note = (
-            f"{n:,} chunks: {t['retained'] / 2**20:.1f} MiB in all; peak traced {t['peak'] / n:.1f} "
-            f"B/chunk; text {text / n:.2f} B/chunk"
+            f"{n:,} chunks: {t['retained'] / 2**20:.1f} MiB in all; "
+            f"peak traced {t['peak'] / n:.1f} B/chunk; text {text / n:.2f} B/chunk"
         )
         if "file_bytes" in t:
             note += f"; recording {t['file_bytes'] / n:.0f} B/chunk on disk"

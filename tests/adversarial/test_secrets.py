@@ -82,7 +82,7 @@ async def test_stream_record_history_export_never_hold_the_key(tmp_path: Path) -
     outputs.append(await cli(["export", session_id, "--format", "md"], tmp_path))
     outputs.append(await cli(["export", session_id, "--format", "jsonl"], tmp_path))
     outputs.append(await cli(["providers"], tmp_path))
-    for code, out, err in outputs:
+    for _code, out, err in outputs:
         assert CANARY not in out and CANARY not in err
     assert (tmp_path / "run.jsonl").exists() and list((tmp_path / "data").iterdir())
     assert scan(tmp_path) == []

@@ -361,7 +361,7 @@ class LoopbackServer:
         request.disconnected.set()
         self.disconnected.set()
 
-    async def _respond(
+    async def _respond(  # noqa: C901  # one branch per scripted fault, read as a list
         self,
         writer: asyncio.StreamWriter,
         reply: Reply,

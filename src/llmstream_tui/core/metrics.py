@@ -56,7 +56,7 @@ class GapHistogram:
         if ns > 0:
             e = ns.bit_length()
             key = e * _SUB + ((ns << 7) >> e) - _SUB
-            if ns > self.max_ns:  # noqa: PLR1730  # no builtin call per chunk
+            if ns > self.max_ns:  # not max(): no builtin call per chunk
                 self.max_ns = ns
         else:
             key = -1

@@ -65,7 +65,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
     """Base of every backend: the contract of ``Backend`` plus the Runnable front.
     Unparameterised it stands for either flavour."""
 
-    async def _items(
+    async def _items(  # noqa: C901  # the per-chunk loop of every run, flat on purpose (bench/)
         self,
         value: ModelInput,
         config: RunnableConfig,

@@ -8,7 +8,8 @@ the small :class:`ErrorBuilder` protocol, so a parser never needs a backend to b
 What is mapped, and to what:
 
 - a status: 401/403 -> ``AuthError``, 429/503/529 -> ``RateLimitError(retry_after=)``
-  (``Retry-After`` in seconds, ``retry-after-ms``, or an HTTP date), any other -> ``HTTPStatusError``;
+  (``Retry-After`` in seconds, ``retry-after-ms``, or an HTTP date), any other ->
+  ``HTTPStatusError``;
   the message is ``HTTP <status> <reason>: <the provider's own message>``;
 - an httpx transport failure: connect failures and connect timeouts -> ``ConnectError``
   (with the cause: refused, unknown host, TLS), read/write/pool timeouts -> ``StreamTimeout``,

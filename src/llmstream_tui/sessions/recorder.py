@@ -14,7 +14,8 @@ Per chunk it costs a timestamp, a small dict and a list append under a lock; a c
 hot path (the app) batches plain answer text instead and hands it over with ``run.texts``
 (one entry per batch, written with one statement); ``run_recorder.py`` holds that side.
 A writer thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as
-recording lines (``core/recording.py`` documents them), to each sink: the recording file (one write + flush) and
+recording lines (``core/recording.py`` documents them), to each sink: the recording file
+(one write + flush) and
 the history database (one transaction). So a process killed with SIGKILL loses at most the
 chunks of the last interval plus the time one batch takes to write, and whatever reached a
 sink is complete lines / committed rows.
