@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from llmstream_tui.core.simulated import MarkovModel, load_corpus
+from llmstream_tui.core.markov import MarkovModel, load_corpus
 from llmstream_tui.wire.ndjson import NDJSONDecoder
 from llmstream_tui.wire.sse import SSEDecoder
 

@@ -15,10 +15,10 @@ from llmstream_tui.core.recording import (
     VERSION,
     RecordingReader,
     RecordingWriter,
-    describe_provider,
     dump_line,
     write_recording,
 )
+from llmstream_tui.core.recording_lines import describe_provider
 from llmstream_tui.errors import RecordingError
 from llmstream_tui.providers.registry import validate_table
 from llmstream_tui.providers.spec import ProviderSpec

@@ -18,17 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmstream_tui.core.simulated import (
-    PROFILES,
+from llmstream_tui.core.markov import (
     SENTENCE_ENDS,
-    LatencyProfile,
     MarkovModel,
     default_model,
     load_corpus,
     render,
-    simulate,
     tokenize,
 )
+from llmstream_tui.core.simulated import PROFILES, LatencyProfile, simulate
 
 SONG = "Write me a 1 verse song about sparkling water."
 PROMPTS = [

@@ -33,7 +33,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self, runtime_checkable
 
-from ..core.recording import RecordingWriter, describe_provider
+from ..core.recording import RecordingWriter
+from ..core.recording_lines import describe_provider
 from ..errors import LLMStreamError, RecordingError
 from .run_recorder import RunRecorder, chunk_lines
 

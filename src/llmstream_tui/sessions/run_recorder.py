@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.events import summarise_output
-from ..core.recording import error_line
+from ..core.recording_lines import error_line
 
 if TYPE_CHECKING:
     from ..core.metrics import StreamTimeline
