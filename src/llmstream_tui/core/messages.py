@@ -387,7 +387,7 @@ def to_prompt(value: str | Sequence[Any]) -> str:
     return "\n".join(f"{prefix.get(m.type, m.role)}: {m.content}" for m in to_messages(value))
 
 
-def _arguments_json(args: Any) -> str:
+def arguments_json(args: Any) -> str:
     """A call's arguments as the JSON string OpenAI takes back; arguments that never were
     JSON (``{"__raw__": ...}``) go back as the model sent them."""
     import json
@@ -425,7 +425,7 @@ def message_dicts(
                             "type": "function",
                             "function": {
                                 "name": c.get("name"),
-                                "arguments": _arguments_json(c.get("args")),
+                                "arguments": arguments_json(c.get("args")),
                             },
                         }
                         for c in calls

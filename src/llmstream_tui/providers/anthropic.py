@@ -16,8 +16,19 @@ What the parser guarantees, event by event:
   a delta so that summing every part's usage gives the totals the official SDK reports.
   ``stop_reason: refusal`` comes out on the REFUSAL channel (empty text: what was already
   streamed stays the answer, as in the SDK) with the ``stop_details`` in its metadata.
-- ``ping``, ``content_block_stop``, ``signature_delta``, ``citations_delta`` and any event
-  we do not know are ignored; ``event: error`` (``overloaded_error``...) raises
+- A thinking block's ``signature_delta`` (its last delta) emits a META part whose metadata
+  is ``{"thinking_blocks": [{"type": "thinking", "thinking": the block's whole text,
+  "signature": ..., "index": ...}]}``, and a ``redacted_thinking`` block one with
+  ``{"type": "redacted_thinking", "data": ..., "index": ...}``: they land in the chunk's
+  ``response_metadata["thinking_blocks"]``, a list the chunk sum extends in stream order
+  (langchain-anthropic keeps them as list content blocks; our ``content`` is a string), and
+  ``request_body`` sends them back as the assistant message's first content blocks, as the
+  API requires when a tool-use conversation continues.
+- ``server_tool_use`` blocks come out as TOOL_CALL chunks like ``tool_use`` (their results,
+  ``*_tool_result`` blocks, are the server's and are not parsed); they are not sent back as
+  calls of ours in a follow-up.
+- ``ping``, ``content_block_stop``, ``citations_delta`` and any event we do not know are
+  ignored; ``event: error`` (``overloaded_error``...) raises
   ``UpstreamError`` with the provider's own message.
 
 Truncation: a stream that ends before ``message_stop`` is reported as ``StreamTruncated``
@@ -34,12 +45,12 @@ a server that holds the connection open cannot turn a complete answer into a tim
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from ..core.messages import UsageMetadata
+from ..core.messages import AIMessage, BaseMessage, ToolMessage, UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.jsonload import json_loads as _loads
@@ -92,7 +103,15 @@ class AnthropicStreamParser:
     the key.
     """
 
-    __slots__ = ("_errors", "_input", "_output", "_stop_reason", "done", "message_id")
+    __slots__ = (
+        "_errors",
+        "_input",
+        "_output",
+        "_stop_reason",
+        "_thinking",
+        "done",
+        "message_id",
+    )
 
     def __init__(self, errors: ErrorBuilder) -> None:
         self._errors = errors
@@ -103,6 +122,8 @@ class AnthropicStreamParser:
         # Cumulative counts already emitted as deltas.
         self._input = 0
         self._output = 0
+        #: The pieces of the current thinking block, kept for its signature's block.
+        self._thinking: list[str] = []
 
     def feed(self, event: SSEEvent) -> tuple[StreamPart, ...]:
         """The part one event stands for (none for events that carry nothing)."""
@@ -140,7 +161,9 @@ class AnthropicStreamParser:
             if kind == "text_delta":
                 return StreamPart(delta.get("text") or "", id=self.message_id)
             if kind == "thinking_delta":
-                return StreamPart(delta.get("thinking") or "", REASONING, id=self.message_id)
+                text = delta.get("thinking") or ""
+                self._thinking.append(text)
+                return StreamPart(text, REASONING, id=self.message_id)
             if kind == "input_json_delta":
                 call = {
                     "name": None,
@@ -149,7 +172,16 @@ class AnthropicStreamParser:
                     "index": payload.get("index"),
                 }
                 return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
-            return None  # signature_delta, citations_delta, future kinds
+            if kind == "signature_delta":
+                block = {
+                    "type": "thinking",
+                    "thinking": "".join(self._thinking),
+                    "signature": delta.get("signature") or "",
+                    "index": payload.get("index"),
+                }
+                self._thinking = []
+                return self._block_part(block)
+            return None  # citations_delta, future kinds
         if name == "content_block_start":
             return self._block_start(payload)
         if name == "message_start":
@@ -175,7 +207,12 @@ class AnthropicStreamParser:
             return StreamPart(text, id=self.message_id) if text else None
         if kind == "thinking":
             text = block.get("thinking") or ""
+            self._thinking = [text]
             return StreamPart(text, REASONING, id=self.message_id) if text else None
+        if kind == "redacted_thinking":
+            data = block.get("data") or ""
+            index = payload.get("index")
+            return self._block_part({"type": "redacted_thinking", "data": data, "index": index})
         if kind in ("tool_use", "server_tool_use"):
             call = {
                 "name": block.get("name"),
@@ -185,6 +222,9 @@ class AnthropicStreamParser:
             }
             return StreamPart("", TOOL_CALL, tool_call=call, id=self.message_id)
         return None
+
+    def _block_part(self, block: dict[str, Any]) -> StreamPart:
+        return StreamPart("", META, metadata={"thinking_blocks": [block]}, id=self.message_id)
 
     def _message_start(self, payload: dict[str, Any]) -> StreamPart:
         message = payload.get("message") or {}
@@ -248,12 +288,17 @@ def message_parts(data: Any, errors: ErrorBuilder) -> list[StreamPart]:
         raise errors.upstream_error(data)
     message_id = data.get("id")
     out: list[StreamPart] = []
+    blocks: list[dict[str, Any]] = []
     for index, block in enumerate(data.get("content") or ()):
         kind = block.get("type")
         if kind == "text":
             out.append(StreamPart(block.get("text") or "", id=message_id))
         elif kind == "thinking":
             out.append(StreamPart(block.get("thinking") or "", REASONING, id=message_id))
+            keep = ("thinking", "signature")
+            blocks.append({"type": kind, **{k: block.get(k) or "" for k in keep}, "index": index})
+        elif kind == "redacted_thinking":
+            blocks.append({"type": kind, "data": block.get("data") or "", "index": index})
         elif kind in ("tool_use", "server_tool_use"):
             call = {
                 "name": block.get("name"),
@@ -267,6 +312,8 @@ def message_parts(data: Any, errors: ErrorBuilder) -> list[StreamPart]:
     meta: dict[str, Any] = {}
     if data.get("model"):
         meta["model_name"] = data["model"]
+    if blocks:
+        meta["thinking_blocks"] = blocks
     for key in ("stop_reason", "stop_sequence", "stop_details"):
         if data.get(key) is not None:
             meta[key] = data[key]
@@ -281,6 +328,74 @@ def message_parts(data: Any, errors: ErrorBuilder) -> list[StreamPart]:
         )
     )
     return out
+
+
+#: What a thinking block sent back keeps (``index`` is where it was in the stream).
+_BLOCK_KEYS: Final = {"thinking": ("thinking", "signature"), "redacted_thinking": ("data",)}
+
+
+def anthropic_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The conversation as Messages API ``messages`` (system messages go to ``system``).
+
+    An assistant message with tool calls or kept thinking blocks becomes content blocks:
+    its ``thinking`` / ``redacted_thinking`` blocks (``response_metadata["thinking_blocks"]``)
+    first, then its text, then one ``tool_use`` block per call (server tool calls,
+    ``srvtoolu_`` ids, are the server's and left out). A tool result is a ``tool_result``
+    block in a user message; consecutive results (parallel calls), and a user message after
+    them, share one user message, as the API wants every result of a turn in the next one.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "system":
+            continue
+        role = "assistant" if m.role == "assistant" else "user"
+        content: str | list[dict[str, Any]] = m.content
+        if isinstance(m, ToolMessage):
+            content = [{"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content}]
+        elif isinstance(m, AIMessage):
+            blocks = _assistant_blocks(m)
+            if blocks is not None:
+                content = blocks
+        if (
+            out
+            and out[-1]["role"] == role
+            and (isinstance(content, list) or isinstance(out[-1]["content"], list))
+        ):
+            out[-1]["content"] = _as_blocks(out[-1]["content"]) + _as_blocks(content)
+        else:
+            out.append({"role": role, "content": content})
+    return out
+
+
+def _assistant_blocks(m: AIMessage) -> list[dict[str, Any]] | None:
+    kept = m.response_metadata.get("thinking_blocks")
+    calls = [c for c in m.tool_calls if not str(c.get("id") or "").startswith("srvtoolu_")]
+    if not kept and not calls:
+        return None
+    blocks: list[dict[str, Any]] = []
+    for block in kept if isinstance(kept, list) else ():
+        keys = _BLOCK_KEYS.get(str(block.get("type"))) if isinstance(block, dict) else None
+        if keys is not None:
+            blocks.append({"type": block["type"], **{k: block.get(k) or "" for k in keys}})
+    if m.content:
+        blocks.append({"type": "text", "text": m.content})
+    for call in calls:
+        args = call.get("args")
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.get("id"),
+                "name": call.get("name"),
+                "input": args if isinstance(args, dict) else {},
+            }
+        )
+    return blocks
+
+
+def _as_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(content, list):
+        return content
+    return [{"type": "text", "text": content}] if content else []
 
 
 #: ``stop`` is ``stop_sequences``; ``max_tokens`` is required (1024 when unset); the API has no
@@ -316,11 +431,7 @@ class AnthropicModel(HTTPModel):
         fields, system = map_params(_PARAMS, self.params, request, extra=extra)
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [
-                {"role": "assistant" if m.role == "assistant" else "user", "content": m.content}
-                for m in request.messages
-                if m.role != "system"
-            ],
+            "messages": anthropic_messages(request.messages),
         }
         system_parts = system_texts(request.messages, system)
         if system_parts:

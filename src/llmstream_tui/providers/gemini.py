@@ -6,7 +6,10 @@ thin adapter over the shared HTTP layer.
 Every event is a whole ``GenerateContentResponse``. Guarantees:
 
 - ``candidates[0].content.parts[]``: ``text`` is the answer, a part with ``thought: true``
-  goes to REASONING, ``functionCall`` to TOOL_CALL (whole calls, JSON-encoded ``args``).
+  goes to REASONING, ``functionCall`` to TOOL_CALL (whole calls, JSON-encoded ``args``);
+  a call's ``thoughtSignature`` rides on its part as ``{"thought_signatures": {"<call
+  index>": signature}}`` metadata, so it lands in ``response_metadata`` and is sent back
+  with the call in a follow-up (``gemini_contents``).
 - ``finishReason`` is the finish reason as Gemini spells it (``STOP``, ``MAX_TOKENS``...);
   ``promptFeedback.blockReason`` (the prompt itself was blocked) ends the run on the REFUSAL
   channel with that reason.
@@ -23,11 +26,11 @@ Every event is a whole ``GenerateContentResponse``. Guarantees:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
-from ..core.messages import UsageMetadata
+from ..core.messages import AIMessage, BaseMessage, ToolMessage, UsageMetadata
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.jsonload import json_loads as _loads
@@ -103,16 +106,7 @@ class GeminiStreamParser:
         channel = META
         if candidates:
             candidate = candidates[0]
-            content = candidate.get("content") or {}
-            for part in content.get("parts") or ():
-                text = part.get("text")
-                if text is not None:
-                    if part.get("thought"):
-                        out.append(StreamPart(text, REASONING, id=self.response_id))
-                    else:
-                        out.append(StreamPart(text, id=self.response_id))
-                elif "functionCall" in part:
-                    out.append(self._tool_call(part["functionCall"]))
+            self._content_parts(candidate.get("content") or {}, out)
             finish = candidate.get("finishReason")
             if finish is not None:
                 self.finished = True
@@ -146,20 +140,33 @@ class GeminiStreamParser:
             )
         return out
 
+    def _content_parts(self, content: Mapping[str, Any], out: list[StreamPart]) -> None:
+        for part in content.get("parts") or ():
+            text = part.get("text")
+            if text is not None:
+                if part.get("thought"):
+                    out.append(StreamPart(text, REASONING, id=self.response_id))
+                else:
+                    out.append(StreamPart(text, id=self.response_id))
+            elif "functionCall" in part:
+                out.append(self._tool_call(part["functionCall"], part.get("thoughtSignature")))
+
     def finish(self) -> None:
         """The bytes ended: raise ``StreamTruncated`` unless a finish reason arrived."""
         if not self.finished:
             raise self._errors.truncated("a finishReason")
 
-    def _tool_call(self, call: Mapping[str, Any]) -> StreamPart:
+    def _tool_call(self, call: Mapping[str, Any], signature: Any) -> StreamPart:
+        index = self._calls
         chunk = {
             "name": call.get("name"),
             "args": json.dumps(call.get("args") or {}),
             "id": call.get("id"),
-            "index": self._calls,
+            "index": index,
         }
         self._calls += 1
-        return StreamPart("", TOOL_CALL, tool_call=chunk)
+        meta = {"thought_signatures": {str(index): signature}} if signature else None
+        return StreamPart("", TOOL_CALL, tool_call=chunk, metadata=meta, id=self.response_id)
 
     def _usage(self, usage: Mapping[str, Any] | None) -> UsageMetadata | None:
         if not usage:
@@ -183,6 +190,76 @@ class GeminiStreamParser:
         if d_reason:
             delta["output_token_details"] = {"reasoning": d_reason}
         return delta
+
+
+def gemini_contents(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The conversation as ``contents`` (roles ``user`` / ``model``; system messages go to
+    ``systemInstruction``).
+
+    An assistant message's tool calls are ``functionCall`` parts after its text, each with
+    the ``thoughtSignature`` it came with (``response_metadata["thought_signatures"]``, by
+    call position), as thinking models require it back. A tool result is a
+    ``functionResponse`` part naming the call it answers (found by ``tool_call_id``, else the
+    next unanswered call: Gemini's calls often have no id), its content as the ``response``
+    object when it is a JSON object, else under ``output``; the results of parallel calls
+    share one ``user`` content.
+    """
+    out: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []  # the last assistant message's unanswered calls
+    previous_tool = False
+    for m in messages:
+        if m.role == "system":
+            continue
+        if isinstance(m, ToolMessage):
+            call = next(
+                (c for c in pending if m.tool_call_id and c.get("id") == m.tool_call_id), None
+            )
+            if call is None and pending:
+                call = pending[0]
+            if call is not None:
+                pending.remove(call)
+            response: dict[str, Any] = {
+                "name": (call or {}).get("name") or "",
+                "response": _response_object(m.content),
+            }
+            if call is not None and call.get("id"):
+                response["id"] = call["id"]
+            part = {"functionResponse": response}
+            if previous_tool:
+                out[-1]["parts"].append(part)
+            else:
+                out.append({"role": "user", "parts": [part]})
+            previous_tool = True
+            continue
+        previous_tool = False
+        parts: list[dict[str, Any]] = [{"text": m.content}]
+        if isinstance(m, AIMessage) and m.tool_calls:
+            pending = list(m.tool_calls)
+            parts = [{"text": m.content}] if m.content else []
+            signatures = m.response_metadata.get("thought_signatures") or {}
+            for position, call in enumerate(m.tool_calls):
+                args = call.get("args")
+                function: dict[str, Any] = {
+                    "name": call.get("name"),
+                    "args": args if isinstance(args, dict) else {},
+                }
+                if call.get("id"):
+                    function["id"] = call["id"]
+                fc: dict[str, Any] = {"functionCall": function}
+                signature = signatures.get(str(position)) if isinstance(signatures, dict) else None
+                if signature:
+                    fc["thoughtSignature"] = signature
+                parts.append(fc)
+        out.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
+    return out
+
+
+def _response_object(content: str) -> dict[str, Any]:
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return {"output": content}
+    return value if isinstance(value, dict) else {"output": value}
 
 
 class GeminiModel(HTTPModel):
@@ -216,16 +293,7 @@ class GeminiModel(HTTPModel):
             thinking["includeThoughts"] = True
         nested = {"thinkingConfig": thinking} if thinking else None
         fields, system = map_params(_PARAMS, self.params, request, nested=nested)
-        body: dict[str, Any] = {
-            "contents": [
-                {
-                    "role": "model" if m.role == "assistant" else "user",
-                    "parts": [{"text": m.content}],
-                }
-                for m in request.messages
-                if m.role != "system"
-            ]
-        }
+        body: dict[str, Any] = {"contents": gemini_contents(request.messages)}
         system_parts = system_texts(request.messages, system)
         if system_parts:
             body["systemInstruction"] = {"parts": [{"text": text} for text in system_parts]}

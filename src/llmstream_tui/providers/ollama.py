@@ -278,7 +278,7 @@ class OllamaChatModel(_OllamaModel):
     param_map = _CHAT_PARAMS
 
     def _input(self, request: ModelRequest, system: str | None) -> dict[str, Any]:
-        return {"messages": message_dicts(request.messages, system)}
+        return {"messages": message_dicts(request.messages, system, tool_calls="ollama")}
 
 
 class OllamaGenerateModel(_OllamaModel):

@@ -14,7 +14,12 @@ shaped like LangChain's ``tool_call_chunks``: ``{"name", "args", "id", "index"}`
 ``finish_reason``; usage (the final empty-choices chunk, or a cumulative usage on every
 chunk as some servers send it: either way turned into deltas); ``[DONE]``; an ``{"error":
 ...}`` object or ``event: error`` mid-stream (UpstreamError); malformed JSON
-(StreamProtocolError); and an end without ``[DONE]`` (StreamTruncated, text kept).
+(StreamProtocolError).
+
+The end of the bytes without ``[DONE]``: complete if a ``finish_reason`` arrived and, when
+usage was asked for (``stream_options.include_usage``), the usage chunk that follows it too,
+as the official SDK takes such a stream (it stops at the end of the bytes and returns what
+it read); anything shorter is StreamTruncated, text kept.
 """
 
 from __future__ import annotations
@@ -40,11 +45,17 @@ from .sse_pump import pump_sse
 class _OpenAIStreamParser:
     """What both Chat and Completions streams share: ``[DONE]``, JSON, errors, usage."""
 
-    __slots__ = ("_usage", "done", "errors")
+    __slots__ = ("_usage", "done", "errors", "expect_usage", "finished", "usage_seen")
 
-    def __init__(self, errors: ErrorBuilder | None = None) -> None:
+    def __init__(self, errors: ErrorBuilder | None = None, *, expect_usage: bool = False) -> None:
         self.errors: ErrorBuilder = errors if errors is not None else PlainErrors()
         self.done = False
+        #: A usage chunk was asked for: without ``[DONE]`` the answer is complete only once it
+        #: came (it is the last chunk, after the one with the ``finish_reason``).
+        self.expect_usage = expect_usage
+        #: A choice carried a ``finish_reason``; a usage object arrived.
+        self.finished = False
+        self.usage_seen = False
         self._usage = UsageDeltas()
 
     def feed(self, event: SSEEvent) -> list[StreamPart]:
@@ -83,9 +94,11 @@ class _OpenAIStreamParser:
         raise NotImplementedError
 
     def finish(self) -> None:
-        """At the end of the bytes: raise StreamTruncated unless ``[DONE]`` came."""
-        if not self.done:
-            raise self.errors.truncated("[DONE]")
+        """At the end of the bytes: raise StreamTruncated unless ``[DONE]`` came, or the
+        answer's ``finish_reason`` (and the usage chunk, when asked for) did."""
+        if self.done or (self.finished and (self.usage_seen or not self.expect_usage)):
+            return
+        raise self.errors.truncated("[DONE]")
 
     def _malformed(self, data: str) -> StreamProtocolError:
         return self.errors.protocol_error(f"malformed JSON in event: {data[:80]!r}")
@@ -96,6 +109,7 @@ class _OpenAIStreamParser:
     def _usage_part(self, usage: Any, id_: str | None) -> StreamPart | None:
         if not isinstance(usage, dict):
             return None
+        self.usage_seen = True
         delta = self._usage.delta(openai_usage(usage))
         return None if delta is None else StreamPart("", META, usage=delta, id=id_)
 
@@ -155,6 +169,7 @@ class OpenAIChatParser(_OpenAIStreamParser):
                 self._extras(delta, id_, parts)
         finish = choice.get("finish_reason")
         if finish:
+            self.finished = True
             meta = {"model_name": obj["model"]} if obj.get("model") else None
             if obj.get("system_fingerprint"):
                 meta = {**(meta or {}), "system_fingerprint": obj["system_fingerprint"]}
@@ -199,6 +214,8 @@ class OpenAICompletionsParser(_OpenAIStreamParser):
         finish = choice.get("finish_reason")
         if not (text or finish):
             return []
+        if finish:
+            self.finished = True
         meta = {"model_name": obj["model"]} if finish and obj.get("model") else None
         channel = TEXT if text else META
         return [
@@ -263,11 +280,11 @@ class OpenAIChatModel(_OpenAIBase):
     spec: OpenAIChatSpec
 
     def _parser(self) -> OpenAIChatParser:
-        return OpenAIChatParser(self)
+        return OpenAIChatParser(self, expect_usage=self.spec.stream_usage)
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         fields, system = map_params(_CHAT_PARAMS, self.params, request)
-        messages = message_dicts(request.messages, system)
+        messages = message_dicts(request.messages, system, tool_calls="openai")
         return {"model": self.model, "messages": messages, **fields, **self._stream_fields(stream)}
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
@@ -288,7 +305,7 @@ class OpenAICompletionsModel(_OpenAIBase):
     spec: OpenAICompletionsSpec
 
     def _parser(self) -> OpenAICompletionsParser:
-        return OpenAICompletionsParser(self)
+        return OpenAICompletionsParser(self, expect_usage=self.spec.stream_usage)
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         fields = map_params(_COMPLETIONS_PARAMS, self.params, request).fields

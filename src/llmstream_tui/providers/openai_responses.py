@@ -13,14 +13,19 @@ terminal events: ``response.completed`` (usage; stop reason ``completed``),
 ``response.failed`` and ``error`` (UpstreamError). Other events (``*.done``, ``*.added``,
 annotations, ``in_progress``...) carry nothing new and are ignored. The bytes ending before a
 terminal event is StreamTruncated.
+
+The request's ``input`` is the conversation as Responses input items (``response_input``):
+messages as ``{"role", "content"}``, an assistant's tool calls as ``function_call`` items
+after its text, and tool results as ``function_call_output`` items, so a follow-up turn after
+a tool call carries the call and its result.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
-from ..core.messages import message_dicts
+from ..core.messages import AIMessage, BaseMessage, ToolMessage, arguments_json
 from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.jsonload import json_loads as _loads
@@ -149,6 +154,33 @@ def _function_call(item: dict[str, Any], index: int | None, id_: str | None) -> 
     )
 
 
+def response_input(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The conversation as Responses ``input`` items. An assistant message's text (when it
+    has any) comes first, then one ``function_call`` item per tool call (``call_id``,
+    ``name``, ``arguments`` as a JSON string); a tool result is a ``function_call_output``
+    answering its ``call_id``."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, ToolMessage):
+            out.append(
+                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
+            )
+            continue
+        calls = m.tool_calls if isinstance(m, AIMessage) else None
+        if m.content or not calls:
+            out.append({"role": m.role, "content": m.content})
+        for call in calls or ():
+            out.append(
+                {
+                    "type": "function_call",
+                    "call_id": call.get("id"),
+                    "name": call.get("name"),
+                    "arguments": arguments_json(call.get("args")),
+                }
+            )
+    return out
+
+
 class OpenAIResponsesSpec(ProviderSpec):
     kind: Literal["openai-responses"] = "openai-responses"
 
@@ -171,7 +203,7 @@ class OpenAIResponsesModel(HTTPModel):
 
     def _body(self, request: ModelRequest, stream: bool) -> dict[str, Any]:
         fields = map_params(_PARAMS, self.params, request).fields
-        inputs = message_dicts(request.messages)
+        inputs = response_input(request.messages)
         return {"model": self.model, "input": inputs, **fields, "stream": stream}
 
     def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
