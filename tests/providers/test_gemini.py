@@ -408,3 +408,65 @@ async def test_closing_the_stream_closes_the_connection(client: httpx.AsyncClien
                 break
         await asyncio.wait_for(server.requests[0].disconnected.wait(), 5)
     assert server.requests[0].bytes_sent < len(body)
+
+
+def test_thought_parts_are_reasoning_and_a_calls_thought_signature_is_kept() -> None:
+    """Thinking models: ``thought: true`` text is reasoning, and a ``functionCall`` part's
+    ``thoughtSignature`` (which must go back with the call) rides on its tool-call part as
+    ``thought_signatures`` metadata keyed by the call's index."""
+    from llmstream_tui.core.parts import REASONING, TEXT, TOOL_CALL
+    from llmstream_tui.providers.gemini import GeminiStreamParser
+    from llmstream_tui.providers.http_errors import PlainErrors
+
+    parser = GeminiStreamParser(PlainErrors())
+    response = {
+        "responseId": "r1",
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [
+                        {"text": "Let me think.", "thought": True},
+                        {"text": "Calling two tools."},
+                        {"functionCall": {"name": "a", "args": {"x": 1}}, "thoughtSignature": "s1"},
+                        {"functionCall": {"name": "b", "args": {}, "id": "fc_2"}},
+                    ],
+                }
+            }
+        ],
+    }
+    parts = parser.parse(response)
+    assert [p.channel for p in parts] == [REASONING, TEXT, TOOL_CALL, TOOL_CALL]
+    assert parts[0].text == "Let me think."
+    assert [p.tool_call for p in parts[2:]] == [
+        {"name": "a", "args": '{"x": 1}', "id": None, "index": 0},
+        {"name": "b", "args": "{}", "id": "fc_2", "index": 1},
+    ]
+    assert parts[2].metadata == {"thought_signatures": {"0": "s1"}}
+    assert parts[3].metadata is None
+    with pytest.raises(StreamTruncated):
+        parser.finish()  # no finishReason yet
+
+
+async def test_summed_chunks_keep_every_calls_thought_signature(
+    client: httpx.AsyncClient,
+) -> None:
+    def call(name: str, signature: str) -> dict[str, Any]:
+        return {"functionCall": {"name": name, "args": {}}, "thoughtSignature": signature}
+
+    events = [
+        {"candidates": [{"content": {"role": "model", "parts": [call("a", "s1")]}}]},
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [call("b", "s2")]}, "finishReason": "STOP"}
+            ]
+        },
+    ]
+    body = "".join(f"data: {json.dumps(e)}\r\n\r\n" for e in events)
+    async with LoopbackServer(Reply.sse(body)) as server:
+        chunks = [c async for c in make(server, client).astream("hi")]
+    assert all(isinstance(c, AIMessageChunk) for c in chunks)
+    total = sum_chunks(c for c in chunks if isinstance(c, AIMessageChunk))
+    assert total is not None
+    assert total.response_metadata["thought_signatures"] == {"0": "s1", "1": "s2"}
+    assert [c["name"] for c in total.tool_call_chunks] == ["a", "b"]
