@@ -167,7 +167,9 @@ async def test_follow_up_goes_to_every_pane_with_its_own_conversation() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await type_and_send(pilot, "one")
         await type_and_send(pilot, "two")
-        for pane, answer in zip(app.panes, ["Sparkling water, oh so clear", "Bubbles!"]):
+        for pane, answer in zip(
+            app.panes, ["Sparkling water, oh so clear", "Bubbles!"], strict=True
+        ):
             conversation = pane.session.conversation
             assert [type(m) for m in conversation] == [HumanMessage, AIMessage] * 2
             assert [m.content for m in conversation] == ["one", answer, "two", answer]
@@ -445,7 +447,8 @@ async def test_compare_summary_ranks_providers_when_all_finish() -> None:
         assert set(ranks) == {"quick", "slow"}
         from llmstream_tui.ui.widgets.compare import ranks as rank_of
 
-        by_name = dict(zip([e.name for e in summary.entries], rank_of(summary.entries)))  # type: ignore[attr-defined]
+        entries = summary.entries  # type: ignore[attr-defined]
+        by_name = dict(zip([e.name for e in entries], rank_of(entries), strict=True))
         assert by_name["quick"] == {"TTFT": 1, "chunks/s": 1, "total": 1}
         assert by_name["slow"] == {"TTFT": 2, "chunks/s": 2, "total": 2}
 

@@ -22,6 +22,7 @@ history that cannot be opened or written costs the history, with one notificatio
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal
@@ -397,10 +398,8 @@ class LLMStreamApp(AppHost):
     async def on_unmount(self) -> None:
         self._gc.stop()
         await self._grid.stop_runs()  # a run cut short by quitting is saved as cancelled
-        try:
+        with contextlib.suppress(Exception):  # saving on exit must not fail the exit
             self.saving.close()
-        except Exception:  # noqa: BLE001, S110  # saving on exit must not fail the exit
-            pass
         await self._grid.close_providers()
 
 

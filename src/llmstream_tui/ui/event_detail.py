@@ -72,10 +72,7 @@ def event_sections(entry: EventEntry) -> tuple[str, list[tuple[str, str]]]:
     provider, rel, name, run_id, payload = entry
     title = f"{relative(rel).strip()}  {provider}  {name}  {run_id or '-'}"
     if event_phase(name) == "stream":
-        if isinstance(payload, str):
-            sections = [("text", payload)]
-        else:
-            sections = _chunk_sections(payload)
+        sections = [("text", payload)] if isinstance(payload, str) else _chunk_sections(payload)
     elif isinstance(payload, Mapping):
         sections = [(str(k), _json(v)) for k, v in payload.items() if k != "event"]
     else:

@@ -61,7 +61,7 @@ EventEntry = tuple[str, int, str, str, Any]
 
 def error_summary(exc: BaseException) -> str:
     """The one line a pane shows for a failure: ``kind: message (hint)``, made inert.
-    (Not ``core.recording.error_line``, the recording's error record.)"""
+    (Not ``core.recording_lines.error_line``, the recording's error record.)"""
     if isinstance(exc, ProviderError):
         line = f"{exc.kind}: {exc.message}"
         if exc.hint:
@@ -243,7 +243,7 @@ class PaneSession:
             description = self._description = describe_model(llm)
         return recorder.start_run(self.record_name, description=description, timeline=timeline)
 
-    async def run(
+    async def run(  # noqa: C901  # one flat loop on purpose: it runs once per chunk
         self,
         prompt: str,
         *,

@@ -106,7 +106,7 @@ def build_table(entries: Sequence[Entry], best: Style, muted: Style) -> Table:
     table.add_column("tokens", justify="right", no_wrap=True)
     table.add_column("state", no_wrap=True)
     all_ranks = ranks(entries)
-    for entry, rank in zip(entries, all_ranks):
+    for entry, rank in zip(entries, all_ranks, strict=True):
         snap = entry.snapshot
         cells: list[Text] = [Text(escape_controls(entry.name))]
         for label, get, _ in COLUMNS:

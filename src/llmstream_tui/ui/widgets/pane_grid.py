@@ -10,6 +10,7 @@ Markdown).
 
 from __future__ import annotations
 
+import contextlib
 from contextlib import suppress
 from typing import TYPE_CHECKING, Literal
 
@@ -179,10 +180,8 @@ class PaneGrid(Container):
         for pane in self.panes:
             llm = pane.session.llm
             if llm is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing on exit must not fail the exit
                     await llm.aclose()
-                except Exception:  # noqa: BLE001, S110  # closing on exit must not fail the exit
-                    pass
 
     def toggle_whitespace(self) -> bool:
         """Whitespace shown or plain in every pane, from new chunks on; returns the new mode."""
