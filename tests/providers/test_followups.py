@@ -294,5 +294,21 @@ async def test_ollama_follow_up_sends_the_calls_as_the_sdk_types_them(
     assert [(c.function.name, dict(c.function.arguments)) for c in typed[1].tool_calls] == [
         ("get_weather", {"city": "Paris"})
     ]
-    assert messages[2] == {"role": "tool", "content": RESULT}
+    assert messages[2] == {"role": "tool", "content": RESULT, "tool_name": "get_weather"}
+    assert typed[2].tool_name == "get_weather"
     assert ai.tool_calls[0]["args"] == {"city": "Paris"}
+
+
+def test_a_result_answers_the_call_with_its_id_else_the_next_unanswered_one() -> None:
+    from llmstream_tui.providers.params import answered_calls
+
+    a, b, c = ({**CALL, "id": id_, "name": f"f{n}"} for n, id_ in enumerate(["a", "b", None]))
+    messages: list[BaseMessage] = [
+        HumanMessage("?"),
+        AIMessage("", tool_calls=[a, b, c]),
+        ToolMessage("for b", tool_call_id="b"),
+        ToolMessage("no id", tool_call_id=""),
+        ToolMessage("no id", tool_call_id=""),
+        ToolMessage("stray", tool_call_id="zzz"),
+    ]
+    assert answered_calls(messages) == [None, None, b, a, c, None]

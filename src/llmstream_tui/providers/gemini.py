@@ -37,7 +37,7 @@ from ..wire.jsonload import json_loads as _loads
 from ..wire.sse import SSEEvent
 from .http import HTTPModel
 from .http_errors import ErrorBuilder
-from .params import ParamMap, map_params, system_texts
+from .params import ParamMap, answered_calls, map_params, system_texts
 from .spec import ProviderSpec
 from .sse_pump import pump_sse
 
@@ -205,19 +205,11 @@ def gemini_contents(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     share one ``user`` content.
     """
     out: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []  # the last assistant message's unanswered calls
     previous_tool = False
-    for m in messages:
+    for m, call in zip(messages, answered_calls(messages), strict=True):
         if m.role == "system":
             continue
         if isinstance(m, ToolMessage):
-            call = next(
-                (c for c in pending if m.tool_call_id and c.get("id") == m.tool_call_id), None
-            )
-            if call is None and pending:
-                call = pending[0]
-            if call is not None:
-                pending.remove(call)
             response: dict[str, Any] = {
                 "name": (call or {}).get("name") or "",
                 "response": _response_object(m.content),
@@ -232,26 +224,37 @@ def gemini_contents(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             previous_tool = True
             continue
         previous_tool = False
-        parts: list[dict[str, Any]] = [{"text": m.content}]
-        if isinstance(m, AIMessage) and m.tool_calls:
-            pending = list(m.tool_calls)
-            parts = [{"text": m.content}] if m.content else []
-            signatures = m.response_metadata.get("thought_signatures") or {}
-            for position, call in enumerate(m.tool_calls):
-                args = call.get("args")
-                function: dict[str, Any] = {
-                    "name": call.get("name"),
-                    "args": args if isinstance(args, dict) else {},
-                }
-                if call.get("id"):
-                    function["id"] = call["id"]
-                fc: dict[str, Any] = {"functionCall": function}
-                signature = signatures.get(str(position)) if isinstance(signatures, dict) else None
-                if signature:
-                    fc["thoughtSignature"] = signature
-                parts.append(fc)
-        out.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
+        parts = _call_parts(m) if isinstance(m, AIMessage) and m.tool_calls else None
+        out.append(
+            {
+                "role": "model" if m.role == "assistant" else "user",
+                "parts": parts if parts is not None else [{"text": m.content}],
+            }
+        )
     return out
+
+
+def _call_parts(m: AIMessage) -> list[dict[str, Any]]:
+    """An assistant message's text, then a ``functionCall`` part per call (with its
+    ``thoughtSignature`` when one was kept)."""
+    parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+    signatures = m.response_metadata.get("thought_signatures")
+    if not isinstance(signatures, dict):
+        signatures = {}
+    for position, call in enumerate(m.tool_calls):
+        args = call.get("args")
+        function: dict[str, Any] = {
+            "name": call.get("name"),
+            "args": args if isinstance(args, dict) else {},
+        }
+        if call.get("id"):
+            function["id"] = call["id"]
+        part: dict[str, Any] = {"functionCall": function}
+        signature = signatures.get(str(position))
+        if signature:
+            part["thoughtSignature"] = signature
+        parts.append(part)
+    return parts
 
 
 def _response_object(content: str) -> dict[str, Any]:

@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from ..core.messages import UsageMetadata, message_dicts
+from ..core.messages import BaseMessage, UsageMetadata, message_dicts
 from ..core.parts import META, REASONING, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import Flavor, ModelRequest, RunContext
 from .http import HTTPModel
 from .http_errors import ErrorBuilder
-from .params import ParamMap, map_params
+from .params import ParamMap, answered_calls, map_params
 from .spec import ProviderSpec
 from .sse_pump import pump_ndjson
 
@@ -278,7 +278,19 @@ class OllamaChatModel(_OllamaModel):
     param_map = _CHAT_PARAMS
 
     def _input(self, request: ModelRequest, system: str | None) -> dict[str, Any]:
-        return {"messages": message_dicts(request.messages, system, tool_calls="ollama")}
+        return {"messages": ollama_messages(request.messages, system)}
+
+
+def ollama_messages(messages: Sequence[BaseMessage], system: str | None) -> list[dict[str, Any]]:
+    """``/api/chat`` messages: core's ``message_dicts`` in Ollama's tool-call shape, and each
+    tool result's ``tool_name`` (the function it answers, which Ollama matches results by;
+    its calls carry no ids)."""
+    out = message_dicts(messages, system, tool_calls="ollama")
+    shift = len(out) - len(messages)  # the configured system prompt, put first
+    for position, call in enumerate(answered_calls(messages)):
+        if call is not None and call.get("name"):
+            out[position + shift]["tool_name"] = call["name"]
+    return out
 
 
 class OllamaGenerateModel(_OllamaModel):

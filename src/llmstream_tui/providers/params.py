@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from ..core.messages import BaseMessage
+from ..core.messages import AIMessage, BaseMessage, ToolMessage
 from ..core.runnable import ModelRequest
 from .spec import Params
 
-__all__ = ["OUR_NAMES", "MappedParams", "ParamMap", "map_params", "system_texts"]
+__all__ = ["OUR_NAMES", "MappedParams", "ParamMap", "answered_calls", "map_params", "system_texts"]
 
 #: Our parameter names; any other key of the merged parameters is a pass-through field.
 OUR_NAMES: Final = frozenset(Params.model_fields)
@@ -117,3 +117,26 @@ def system_texts(messages: Sequence[BaseMessage], system: str | None) -> list[st
     if not texts and system:
         texts = [system]
     return texts
+
+
+def answered_calls(messages: Sequence[BaseMessage]) -> list[dict[str, Any] | None]:
+    """For each message, the tool call it answers: for a ``ToolMessage``, the call of the
+    assistant message before it whose ``id`` is its ``tool_call_id``, else the first call not
+    yet answered (Gemini's and Ollama's calls often have no id); ``None`` for every other
+    message, and for a result that matches no call. For the APIs that name the function in
+    a result (Gemini's ``functionResponse``, Ollama's ``tool_name``)."""
+    out: list[dict[str, Any] | None] = []
+    pending: list[dict[str, Any]] = []
+    for m in messages:
+        call = None
+        if isinstance(m, ToolMessage):
+            wanted = m.tool_call_id
+            call = next((c for c in pending if wanted and c.get("id") == wanted), None)
+            if call is None and pending:
+                call = pending[0]
+            if call is not None:
+                pending.remove(call)
+        elif isinstance(m, AIMessage) and m.tool_calls:
+            pending = list(m.tool_calls)
+        out.append(call)
+    return out
