@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -142,21 +141,6 @@ def test_a_soft_split_never_parts_a_chunk_from_its_delimiter() -> None:
     rows = layout.plain_rows()
     assert all(not row.startswith("|") for row in rows[1:])
     assert "".join(rows) == f"|{huge}|x|{huge}|y|"
-
-
-def test_cost_per_chunk_does_not_grow_with_the_text_before_it() -> None:
-    def seconds(chunks: int) -> float:
-        layout = ChunkText(80)
-        layout.begin_answer()
-        batch = DEFAULT_CHUNKS * 10
-        started = time.perf_counter()
-        for _ in range(chunks // len(batch)):
-            layout.add_chunks(batch)
-        return time.perf_counter() - started
-
-    small = min(seconds(20_000) for _ in range(3))
-    large = min(seconds(200_000) for _ in range(3))
-    assert large < small * 11 * 1.5  # 10x the chunks; slack for a noisy machine
 
 
 # -- one batch or one chunk at a time: the same rows ------------------------------------------
