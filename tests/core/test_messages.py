@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import time
 
+from llmstream_tui.core.accumulate import ChunkAccumulator
+from llmstream_tui.core.message_io import message_dicts, to_messages
 from llmstream_tui.core.messages import (
     AIMessage,
     AIMessageChunk,
-    ChunkAccumulator,
     HumanMessage,
     ToolMessage,
-    message_dicts,
     parse_tool_args,
-    to_messages,
 )
 
 

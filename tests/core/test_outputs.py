@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from langchain_core.messages import AIMessageChunk as LCChunk
 
-from llmstream_tui.core.messages import sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
 from llmstream_tui.core.outputs import GenerationInfo, part_to_chunk
 from llmstream_tui.core.parts import META, REASONING, REFUSAL, TOOL_CALL, StreamPart
 

@@ -179,7 +179,7 @@ async def test_chat_accepts_messages_dicts_tuples() -> None:
 
 
 async def test_text_llm_takes_message_list_as_buffer_string() -> None:
-    from llmstream_tui.core.messages import to_prompt
+    from llmstream_tui.core.message_io import to_prompt
 
     assert to_prompt([("system", "s"), ("human", "h"), ("ai", "a")]) == "System: s\nHuman: h\nAI: a"
 

@@ -14,7 +14,8 @@ import anthropic
 import httpx
 import pytest
 
-from llmstream_tui.core.messages import AIMessage, AIMessageChunk, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessage, AIMessageChunk
 from llmstream_tui.errors import (
     AuthError,
     HTTPStatusError,

@@ -15,7 +15,8 @@ import httpx
 import pydantic
 import pytest
 
-from llmstream_tui.core.messages import AIMessageChunk, HumanMessage, ToolMessage, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from llmstream_tui.core.parts import META
 from llmstream_tui.providers.anthropic import AnthropicModel, message_parts
 from llmstream_tui.providers.http_errors import PlainErrors

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.errors import (
     AuthError,
     ConnectError,

@@ -13,7 +13,8 @@ import httpx
 import ollama
 import pytest
 
-from llmstream_tui.core.messages import AIMessage, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessage
 from llmstream_tui.core.metrics import StreamTimeline
 from llmstream_tui.core.runnable import RunnableConfig
 from llmstream_tui.errors import (

@@ -15,7 +15,8 @@ import openai
 import pytest
 
 from llmstream_tui.cli import main
-from llmstream_tui.core.messages import AIMessageChunk, HumanMessage, SystemMessage, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from llmstream_tui.core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from llmstream_tui.core.runnable import RunContext
 from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamError

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from llmstream_tui.core.messages import sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
 from llmstream_tui.errors import StreamTruncated
 from llmstream_tui.providers.openai import OpenAIChatModel, OpenAIChatParser
 from llmstream_tui.providers.registry import build_llm

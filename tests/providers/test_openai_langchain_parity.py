@@ -23,7 +23,8 @@ from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import _convert_dict_to_message
 from pydantic import SecretStr
 
-from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.narrowing import stream_chunks

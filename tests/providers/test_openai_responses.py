@@ -12,7 +12,8 @@ import httpx
 import openai
 import pytest
 
-from llmstream_tui.core.messages import AIMessageChunk, sum_chunks
+from llmstream_tui.core.accumulate import sum_chunks
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL
 from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamError
 from llmstream_tui.providers.openai_responses import OpenAIResponsesModel, OpenAIResponsesParser

@@ -19,7 +19,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing as _aclosing
 from typing import Any, ClassVar, Literal, TypedDict, TypeVar, cast
 
-from .messages import BaseMessage, to_messages, to_prompt
+from .message_io import to_messages, to_prompt
+from .messages import BaseMessage
 from .metrics import StreamTimeline
 from .parts import StreamPart
 

@@ -31,6 +31,7 @@ from typing import Any, Generic, Literal, cast
 from typing_extensions import TypeVar
 
 from ..errors import ProviderError
+from .accumulate import ChunkAccumulator, TextAccumulator
 from .backend import (
     Backend,
     Flavor,
@@ -44,13 +45,7 @@ from .backend import (
 )
 from .batch import Batching
 from .events import EventFilter, StreamEvent
-from .messages import (
-    LC_ID_PREFIX,
-    AIMessage,
-    AIMessageChunk,
-    ChunkAccumulator,
-    TextAccumulator,
-)
+from .messages import LC_ID_PREFIX, AIMessage, AIMessageChunk
 from .outputs import GenerationInfo, llm_result, merge_generation_info, part_to_chunk
 from .parts import META, REFUSAL, TEXT, StreamPart
 from .syncbridge import iterate_sync, run_sync

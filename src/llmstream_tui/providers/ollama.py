@@ -31,7 +31,8 @@ from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from ..core.messages import BaseMessage, UsageMetadata, message_dicts
+from ..core.message_io import message_dicts
+from ..core.messages import BaseMessage, UsageMetadata
 from ..core.parts import META, REASONING, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import Flavor, ModelRequest, RunContext
 from .http import HTTPModel

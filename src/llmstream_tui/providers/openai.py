@@ -28,7 +28,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
-from ..core.messages import message_dicts
+from ..core.message_io import message_dicts
 from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..errors import StreamProtocolError

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
-from ..core.messages import AIMessage, BaseMessage, ToolMessage, arguments_json
+from ..core.message_io import arguments_json
+from ..core.messages import AIMessage, BaseMessage, ToolMessage
 from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart
 from ..core.runnable import ModelRequest, RunContext
 from ..wire.jsonload import json_loads as _loads

@@ -21,8 +21,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
+from ..core.accumulate import ChunkAccumulator
 from ..core.inert import escape_controls
-from ..core.messages import AIMessageChunk, ChunkAccumulator, parse_tool_args
+from ..core.messages import AIMessageChunk, parse_tool_args
 from ..core.recording import dump_line
 from .history import History
 from .records import ProviderRecord, RunRecord, SessionRecord
