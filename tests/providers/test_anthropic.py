@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from llmstream_tui.core.accumulate import sum_chunks
-from llmstream_tui.core.messages import AIMessage, AIMessageChunk
+from llmstream_tui.core.messages import AIMessageChunk
 from llmstream_tui.errors import (
     AuthError,
     HTTPStatusError,
@@ -26,6 +26,7 @@ from llmstream_tui.errors import (
 from llmstream_tui.providers.anthropic import AnthropicModel
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
+from tests.support.narrowing import chat_message, stream_chunks
 from tests.support.paths import WIRE as FIXTURE_WIRE
 
 WIRE = FIXTURE_WIRE / "anthropic"
@@ -44,22 +45,6 @@ def make(server: LoopbackServer, client: httpx.AsyncClient, **table: Any) -> Ant
     model = build_llm(spec, name="claude", client=client)
     assert isinstance(model, AnthropicModel)
     return model
-
-
-async def stream_chunks(model: AnthropicModel, prompt: Any = "hi") -> list[AIMessageChunk]:
-    """Every chunk of one run. ``astream``'s type admits a text LLM's ``str`` too; this is a
-    chat model, so each is checked to be a chunk (which also narrows the type)."""
-    chunks: list[AIMessageChunk] = []
-    async for chunk in model.astream(prompt):
-        assert isinstance(chunk, AIMessageChunk)
-        chunks.append(chunk)
-    return chunks
-
-
-def chat_message(result: AIMessage | str) -> AIMessage:
-    """``result`` checked to be a chat model's answer (the type admits a text LLM's ``str``)."""
-    assert isinstance(result, AIMessage)
-    return result
 
 
 async def collect(model: AnthropicModel, prompt: Any = "hi") -> AIMessageChunk:
