@@ -106,6 +106,7 @@ def rss() -> int:
         return int(f.read().split()[1]) * 4096
 
 
+@pytest.mark.slow
 async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_keys() -> None:
     app = make_app(load_settings_8x())
     expected = [digest("".join(pane_chunks(i)) * (CHUNKS // DISTINCT)) for i in range(PANES)]
