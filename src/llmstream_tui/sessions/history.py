@@ -190,38 +190,25 @@ class History:
     def iter_chunks(self, run_id: int, *, batch: int = 2048) -> Iterator[dict[str, Any]]:
         """A run's chunks as recording ``chunk`` lines (without ``provider``), in order,
         read in pages so a huge run costs constant memory."""
-        after = -1
-        while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    "SELECT idx, t, text, extra FROM chunks WHERE run_id = ? AND idx > ? "
-                    "ORDER BY idx LIMIT ?",
-                    (run_id, after, batch),
-                ).fetchall()
-            for idx, t, text, extra in rows:
-                line: dict[str, Any] = {"index": idx, "t": t, "text": text}
-                if extra:
-                    line.update(json.loads(extra))
-                yield line
-            if len(rows) < batch:
-                return
-            after = rows[-1][0]
+        return self._chunk_pages(run_id, batch, side_only=False)
 
     def iter_side_chunks(self, run_id: int, *, batch: int = 2048) -> Iterator[dict[str, Any]]:
         """A run's chunks that are not plain answer text (reasoning, tool calls, refusal,
         stop reason or usage), as ``iter_chunks`` gives them: what an export adds to the
         answer, read without walking the answer's chunks."""
+        return self._chunk_pages(run_id, batch, side_only=True)
+
+    def _chunk_pages(self, run_id: int, batch: int, *, side_only: bool) -> Iterator[dict[str, Any]]:
+        where = "run_id = ? AND idx > ?" + (" AND extra IS NOT NULL" if side_only else "")
+        query = f"SELECT idx, t, text, extra FROM chunks WHERE {where} ORDER BY idx LIMIT ?"
         after = -1
         while True:
             with self._lock:
-                rows = self._conn.execute(
-                    "SELECT idx, t, text, extra FROM chunks WHERE run_id = ? AND idx > ? "
-                    "AND extra IS NOT NULL ORDER BY idx LIMIT ?",
-                    (run_id, after, batch),
-                ).fetchall()
+                rows = self._conn.execute(query, (run_id, after, batch)).fetchall()
             for idx, t, text, extra in rows:
                 line: dict[str, Any] = {"index": idx, "t": t, "text": text}
-                line.update(json.loads(extra))
+                if extra:
+                    line.update(json.loads(extra))
                 yield line
             if len(rows) < batch:
                 return
