@@ -212,3 +212,72 @@ async def test_a_click_selects_an_event_and_a_second_click_expands_it() -> None:
         screen = app.screen
         assert isinstance(screen, EventDetailScreen)
         assert ("reasoning", "Hmm") in screen.sections
+
+
+async def test_a_follow_up_after_a_tool_call_carries_the_call_and_answers_it(
+    monkeypatch: Any,
+) -> None:
+    """The second prompt goes back with the assistant's tool calls (and, for Anthropic, its
+    ``tool_use`` block) in history, and is sent as the calls' result: OpenAI and Anthropic
+    both refuse a new user turn after an unanswered call."""
+    from tests.support.loopback import LoopbackServer, Reply
+    from tests.support.paths import WIRE
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    openai_server = LoopbackServer(
+        Reply.sse_file(WIRE / "openai-chat" / "tool-calls-a.sse"),
+        Reply.sse_file(WIRE / "openai-chat" / "content-short.sse"),
+    )
+    anthropic_server = LoopbackServer(
+        Reply.sse_file(WIRE / "anthropic" / "tool-use-response.sse"),
+        Reply.sse_file(WIRE / "anthropic" / "basic-response.sse"),
+    )
+    async with openai_server as o, anthropic_server as a:
+        settings = make_settings(
+            providers={
+                "oa": {"kind": "openai-chat", "model": "gpt-4o", "base_url": f"{o.url}/v1"},
+                "an": {"kind": "anthropic", "model": "claude-x", "base_url": a.url},
+            },
+            default_providers=["oa", "an"],
+        )
+        app = make_app(settings)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await send(app, "weather in Paris?")
+            await app.settle()
+            await pilot.pause()
+            for pane in app.panes:
+                assert pane.session.state == "done", pane.session.error
+                assert pane.session.pending_tool_calls(), pane.session.name
+            await send(app, "18C and sunny")
+            await app.settle()
+            await pilot.pause()
+            assert [p.session.state for p in app.panes] == ["done", "done"]
+
+    first_call = o.requests[0].json()
+    messages = o.requests[1].json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
+    (call,) = messages[1]["tool_calls"]
+    assert call["id"] == "call_4XzlGBLtUe9dy3GVNV4jhq7h"
+    assert call["function"]["name"] == "get_weather"
+    assert messages[2] == {
+        "role": "tool",
+        "content": "18C and sunny",
+        "tool_call_id": "call_4XzlGBLtUe9dy3GVNV4jhq7h",
+    }
+    assert first_call["messages"] == messages[:1]
+
+    sent = a.requests[1].json()["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    blocks = sent[1]["content"]
+    tool_use = [b for b in blocks if b["type"] == "tool_use"]
+    assert [b["id"] for b in tool_use] == ["toolu_01NRLabsLyVHZPKxbKvkfSMn"]
+    assert sent[2]["content"] == [
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_01NRLabsLyVHZPKxbKvkfSMn",
+            "content": "18C and sunny",
+        }
+    ]
+    # and the pane's conversation now ends with an ordinary answer: the next prompt is a user turn
+    assert not app.panes[0].session.pending_tool_calls()

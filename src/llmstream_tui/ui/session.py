@@ -30,7 +30,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from ..core.inert import escape_controls
-from ..core.messages import AIMessage, BaseMessage, HumanMessage
+from ..core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from ..core.metrics import StreamTimeline
 from ..core.runnable import LanguageModel
 from ..errors import ProviderError
@@ -137,6 +137,13 @@ class PaneSession:
         #: the current run's reasoning, refusal, tool calls and usage details (channels.py)
         self.channels = RunChannels()
         self._answer_final = False
+        #: the summed output of the current run's model (its ``on_*_end`` event): what the
+        #: conversation keeps of the answer besides its text (tool calls, reasoning, signed
+        #: thinking blocks), since a tool-use conversation must send them back
+        self._final: AIMessageChunk | None = None
+        #: messages the last run's prompt added to ``conversation`` before its answer (one
+        #: ``HumanMessage``, or one ``ToolMessage`` per tool call it answered)
+        self._turn_messages = 0
 
     @property
     def describe(self) -> str:
@@ -197,10 +204,28 @@ class PaneSession:
         A run that left nothing in the conversation (failed before any text) drops nothing."""
         if self.prompt is None:
             return None
-        if self.recorded and len(self.conversation) >= 2:
-            del self.conversation[-2:]
+        added = self._turn_messages + 1
+        if self.recorded and len(self.conversation) >= added:
+            del self.conversation[-added:]
             self.recorded = False
         return self.prompt
+
+    def pending_tool_calls(self) -> list[dict[str, Any]]:
+        """The tool calls the conversation's last answer made and nothing answered yet: the
+        next prompt is sent as their result (a ``ToolMessage`` per call), since a provider
+        refuses a new user turn after an unanswered call."""
+        if not self.conversation:
+            return []
+        last = self.conversation[-1]
+        return list(last.tool_calls) if isinstance(last, AIMessage) else []
+
+    def turn_messages(self, prompt: str) -> list[BaseMessage]:
+        """What ``prompt`` adds to the conversation: the user's turn, or the result of each
+        pending tool call (the same text for each: one prompt answers them all)."""
+        calls = self.pending_tool_calls()
+        if not calls:
+            return [HumanMessage(prompt)]
+        return [ToolMessage(prompt, tool_call_id=str(c.get("id") or "")) for c in calls]
 
     def restore(self, conversation: list[BaseMessage], prompt: str | None, recorded: bool) -> None:
         """Take a saved conversation (reopened from the history) as this pane's own, ready
@@ -209,6 +234,12 @@ class PaneSession:
         self.conversation = list(conversation)
         self.prompt = prompt
         self.recorded = recorded
+        tail = 0
+        for message in reversed(self.conversation[:-1] if recorded else ()):
+            if not isinstance(message, ToolMessage):
+                break
+            tail += 1
+        self._turn_messages = max(tail, 1)
 
     def _save_upto(self, end: int) -> None:
         """Hand the plain text chunks ``pending[_unsaved:end]`` to the run's recorder."""
@@ -272,7 +303,10 @@ class PaneSession:
         self.timeline = timeline
         chat = llm.flavor == "chat"
         stream_name = "on_chat_model_stream" if chat else "on_llm_stream"
-        messages: list[BaseMessage] = [*self.conversation, HumanMessage(prompt)]
+        turn = self.turn_messages(prompt)
+        messages: list[BaseMessage] = [*self.conversation, *turn]
+        self._final = None
+        end_name = "on_chat_model_end" if chat else ""
         model_input: Any = messages if (chat or self.conversation) else prompt
         name = self.name
         n = 0
@@ -339,6 +373,10 @@ class PaneSession:
                     else:
                         if saved is not None:
                             self._observe(saved, ev, False)
+                        if ev["event"] == end_name and not ev.get("parent_ids"):
+                            output = ev["data"].get("output")
+                            if isinstance(output, AIMessageChunk):
+                                self._final = output
                         run_id = self.run_id = ev.get("run_id", self.run_id)
                         first = timeline.start_ns
                         rel = timeline.clock() - first if first is not None else 0
@@ -364,21 +402,42 @@ class PaneSession:
             timeline.finish()
             if generation == self.generation:  # a newer run has not taken over the pane
                 self._saved = None
-                self._record(prompt, outcome)
+                self._record(turn, outcome)
                 self.state = outcome
 
-    def _record(self, prompt: str, outcome: State) -> None:
+    def _record(self, turn: list[BaseMessage], outcome: State) -> None:
         """Keep the exchange in the conversation; a failed or cancelled one is kept with the
-        text that arrived, and dropped only when nothing arrived at all."""
+        text that arrived, and dropped only when nothing arrived at all. A finished answer
+        keeps its tool calls, reasoning and response metadata (Anthropic's signed thinking
+        blocks among them): the next turn sends them back, as the APIs require."""
         text = self.answer_text()
         # one string, shared with the conversation: no second copy of a long answer (chunks still
         # pending are drawn by the next frame but no longer added to the answer)
         self.answer_parts = [text]
         self._answer_final = True
-        self.recorded = kept_in_conversation(outcome, text)
+        final = self._final if outcome == "done" else None
+        self._final = None
+        self.recorded = kept_in_conversation(outcome, text) or final is not None
+        self._turn_messages = len(turn)
         if self.recorded:
-            self.conversation.append(HumanMessage(prompt))
-            self.conversation.append(AIMessage(text))
+            self.conversation.extend(turn)
+            self.conversation.append(answer_message(text, final))
+
+
+def answer_message(text: str, final: AIMessageChunk | None) -> AIMessage:
+    """The conversation's copy of an answer: its shown ``text`` (never a refusal), with
+    what the summed output ``final`` carries besides (tool calls parsed, reasoning, metadata)."""
+    if final is None:
+        return AIMessage(text)
+    whole = final.to_message()
+    return AIMessage(
+        text,
+        id=whole.id,
+        tool_calls=whole.tool_calls,
+        additional_kwargs=whole.additional_kwargs,
+        response_metadata=whole.response_metadata,
+        usage_metadata=whole.usage_metadata,
+    )
 
 
 def build_session(
