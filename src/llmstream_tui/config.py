@@ -43,6 +43,9 @@ class UISettings(BaseModel):
     events_open: Literal["auto", "yes", "no"] = "auto"
     events_max_lines: int = Field(default=5000, ge=100)
     fold_stream_events: bool = False
+    #: What the chunk counts and the gap sparkline count: the answer's chunks only, or every
+    #: channel's (reasoning, tool-call and refusal chunks too). F10 switches.
+    chunk_scope: Literal["answer", "all"] = "answer"
     #: Frames per second at which panes draw what arrived (chunks are coalesced per frame).
     fps: int = Field(default=30, ge=5, le=60)
     #: Wrapped rows of scrollback each pane keeps on screen (the conversation keeps all text).

@@ -281,3 +281,22 @@ async def test_a_follow_up_after_a_tool_call_carries_the_call_and_answers_it(
     ]
     # and the pane's conversation now ends with an ordinary answer: the next prompt is a user turn
     assert not app.panes[0].session.pending_tool_calls()
+
+
+async def test_f10_counts_every_channel_in_the_metrics_and_the_sparkline_and_says_so() -> None:
+    app = make_app(one(THINK))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await send(app)
+        await app.settle()
+        await pilot.pause()
+        pane = app.panes[0]
+        assert "answer chunks 2" in pane.metrics.plain
+        assert len(pane.spark.data or []) == 1  # two answer chunks: one gap
+        await pilot.press("f10")
+        await pilot.pause()
+        assert "all chunks 4" in pane.metrics.plain
+        assert len(pane.spark.data or []) == 3  # two reasoning + two answer chunks
+        assert app.ui.chunk_scope == "answer"  # the setting is the start value only
+        await pilot.press("f10")
+        await pilot.pause()
+        assert "answer chunks 2" in pane.metrics.plain

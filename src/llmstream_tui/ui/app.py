@@ -97,6 +97,7 @@ class LLMStreamApp(AppHost):
             whitespace=self.ui.show_whitespace,
             markdown=self.ui.markdown,
             max_rows=self.ui.max_rows,
+            chunk_scope=self.ui.chunk_scope,
             id="panes",
         )
         self._events_log = EventsLog(
@@ -128,7 +129,7 @@ class LLMStreamApp(AppHost):
         with Horizontal(id="main"):
             with Vertical(id="workspace"):
                 yield self._grid
-                yield CompareSummary(id="summary")
+                yield CompareSummary(id="summary", chunk_scope=self.ui.chunk_scope)
                 with Vertical(id="prompt-box"):
                     yield Static("", id="targets", markup=False)
                     yield PromptArea(
@@ -304,7 +305,7 @@ class LLMStreamApp(AppHost):
     def _on_finished(self, message: StreamPane.Finished) -> None:
         if self._grid.running:
             return
-        ran = [p.session for p in self.panes if p.session.timeline is not None]
+        ran = self._ran()
         if len(ran) >= 2:
             self.query_one("#summary", CompareSummary).show_runs(ran)
 
@@ -313,7 +314,7 @@ class LLMStreamApp(AppHost):
         if summary.display:
             summary.display = False
             return
-        ran = [p.session for p in self.panes if p.session.timeline is not None]
+        ran = self._ran()
         if ran:
             summary.show_runs(ran)
 
@@ -384,6 +385,31 @@ class LLMStreamApp(AppHost):
     def action_toggle_whitespace(self) -> None:
         shown = self._grid.toggle_whitespace()
         self.notify(f"whitespace {'shown' if shown else 'plain'} (from new chunks on)")
+
+    def action_toggle_chunk_scope(self) -> None:
+        scope = self._grid.toggle_chunk_scope()
+        summary = self.query_one("#summary", CompareSummary)
+        summary.chunk_scope = scope
+        if summary.display:
+            summary.show_runs(self._ran())
+        which = (
+            "all channels (answer, reasoning, tool calls, refusal)"
+            if scope == "all"
+            else "the answer only"
+        )
+        self.notify(f"chunk counts and gaps: {which}", markup=False)
+
+    def action_compare_rank(self, column: str) -> None:
+        """Order the compare summary by ``column`` (its rank), and show it."""
+        summary = self.query_one("#summary", CompareSummary)
+        summary.sort_by = column
+        ran = self._ran()
+        if ran:
+            summary.show_runs(ran)
+
+    def _ran(self) -> list[PaneSession]:
+        """The sessions whose last run the compare summary ranks."""
+        return [p.session for p in self.panes if p.session.timeline is not None]
 
     def action_toggle_tints(self) -> None:
         self._grid.toggle_tints()

@@ -14,6 +14,7 @@ A chunk is read the way LangChain's chat models shape it: reasoning in
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 #: usage details shown in the metrics line: (where, key) -> label
@@ -22,6 +23,9 @@ USAGE_DETAILS: tuple[tuple[str, str, str], ...] = (
     ("input_token_details", "cache_read", "cached in"),
     ("input_token_details", "cache_creation", "cache write"),
 )
+#: Arrival times kept of side chunks for the all-channels gap sparkline (as many as the
+#: answer's: ``session.STAMPS``).
+SIDE_STAMPS = 160
 
 
 class RunChannels:
@@ -33,6 +37,7 @@ class RunChannels:
         "reasoning",
         "reasoning_chunks",
         "refusal",
+        "side_stamps",
         "tool_chunks",
         "usage_details",
     )
@@ -50,6 +55,9 @@ class RunChannels:
         self.reasoning_chunks = 0
         self.first_reasoning_ns: int | None = None
         self.last_reasoning_ns: int | None = None
+        #: arrival times (ns since the run started) of the last reasoning, refusal and
+        #: tool-call chunks: the all-channels sparkline merges them with the answer's
+        self.side_stamps: deque[int] = deque(maxlen=SIDE_STAMPS)
 
     def clear(self) -> None:
         self.reasoning = []
@@ -59,6 +67,7 @@ class RunChannels:
         self.reasoning_chunks = 0
         self.first_reasoning_ns = None
         self.last_reasoning_ns = None
+        self.side_stamps.clear()
 
     def observe(self, chunk: Any, rel_ns: int) -> bool:
         """Take what ``chunk`` carries besides its ``content``; ``rel_ns`` is when it arrived.
@@ -86,6 +95,8 @@ class RunChannels:
         usage = chunk.usage_metadata
         if usage:
             self._add_usage(usage)
+        if produced:
+            self.side_stamps.append(rel_ns)
         return produced
 
     def _add_usage(self, usage: Any) -> None:

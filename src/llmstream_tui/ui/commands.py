@@ -20,6 +20,7 @@ from ..core.inert import escape_controls
 from ..providers.registry import KINDS, backend_class, build_llm
 from .screens.ad_hoc import AdHocProviderScreen
 from .session import error_summary
+from .widgets.compare import RANKABLE
 
 if TYPE_CHECKING:
     from .host import AppHost
@@ -199,6 +200,19 @@ SYSTEM_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Whitespace", "Show whitespace chunks and newlines", "toggle_whitespace"),
     ("Tints", "Alternate chunk tints on or off", "toggle_tints"),
     ("Compare summary", "Rank the finished providers", "toggle_summary"),
+    *(
+        (
+            f"Compare: rank by {label}",
+            f"Order the compare summary by {label}",
+            f"compare_rank({label!r})",
+        )
+        for label in RANKABLE
+    ),
+    (
+        "Chunk scope",
+        "Chunk counts and gaps: answer only or all channels (F10)",
+        "toggle_chunk_scope",
+    ),
     ("Providers", "Add or remove panes", "providers"),
     ("New conversation", "Forget every pane's history", "new_conversation"),
     ("History", "Browse saved sessions, reopen one to continue it", "history"),

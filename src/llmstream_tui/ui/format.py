@@ -7,7 +7,7 @@ in ``rich.text.Text`` and style whole spans, so no markup parser ever reads mode
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.inert import escape_controls
 from ..core.metrics import MetricsSnapshot
@@ -44,11 +44,32 @@ def rate(per_s: float | None) -> str:
     return f"{per_s:.1f}/s"
 
 
-def metrics_parts(snap: MetricsSnapshot) -> list[tuple[str, str]]:
+ChunkScope = Literal["answer", "all"]
+
+
+def side_chunks(snap: MetricsSnapshot) -> int:
+    """The run's chunks on other channels than the answer (reasoning, tool calls, refusal)."""
+    return snap.reasoning_chunks + snap.tool_call_chunks + snap.refusal_chunks
+
+
+def counted_chunks(snap: MetricsSnapshot, scope: ChunkScope) -> int:
+    """The chunk count ``scope`` asks for: the answer's, or every channel's."""
+    return snap.chunks + side_chunks(snap) if scope == "all" else snap.chunks
+
+
+def chunks_label(snap: MetricsSnapshot, scope: ChunkScope) -> str:
+    """``chunks`` when the run streamed only an answer (both scopes agree); otherwise the
+    label says which chunks are counted, so a count is never read as the other one."""
+    if not side_chunks(snap):
+        return "chunks"
+    return "all chunks" if scope == "all" else "answer chunks"
+
+
+def metrics_parts(snap: MetricsSnapshot, scope: ChunkScope = "answer") -> list[tuple[str, str]]:
     """(label, value) pairs for a pane's footer, in reading order."""
     parts = [
         ("TTFT", duration(snap.ttft_s)),
-        ("chunks", str(snap.chunks)),
+        (chunks_label(snap, scope), str(counted_chunks(snap, scope))),
         ("rate", rate(snap.chunks_per_s)),
         ("gap p50", duration(snap.itl_p50_s)),
         ("p95", duration(snap.itl_p95_s)),

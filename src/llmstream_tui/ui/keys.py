@@ -85,6 +85,12 @@ KEYS: tuple[KeySpec, ...] = (
         "toggle_whitespace", "f4", "toggle_whitespace", "Show whitespace chunks and newlines (␣ ↵)"
     ),
     KeySpec("toggle_tints", "f5", "toggle_tints", "Alternate chunk tints on or off"),
+    KeySpec(
+        "chunk_scope",
+        "f10",
+        "toggle_chunk_scope",
+        "Chunk counts and gap sparkline: answer only, or all channels",
+    ),
     KeySpec("toggle_summary", "ctrl+s", "toggle_summary", "Show or hide the compare summary"),
     KeySpec("history", "f3", "history", "Browse saved sessions; reopen one to continue it"),
     KeySpec(

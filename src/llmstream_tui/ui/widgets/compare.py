@@ -1,5 +1,7 @@
 """``CompareSummary``: when every pane has finished, providers ranked on TTFT, chunks/s and
-total time, the best of each column highlighted."""
+total time (and, when some model reasoned, time to first reasoning chunk, reasoning time and
+reasoning tokens), the best of each column highlighted; the rows can be ordered by any of
+them (the palette's "Compare: rank by ...")."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from textual.widgets import Static
 
 from ...core.inert import escape_controls
 from ...core.metrics import MetricsSnapshot
-from ..format import DASH, duration, rate
+from ..format import DASH, ChunkScope, counted_chunks, duration, rate
 from ._styles import blended_style
 
 if TYPE_CHECKING:
@@ -40,24 +42,64 @@ def _total(s: MetricsSnapshot) -> float | None:
     return s.total_s
 
 
-#: column label, metric getter, whether lower is better
-COLUMNS: tuple[tuple[str, Callable[[MetricsSnapshot], float | None], bool], ...] = (
-    ("TTFT", _ttft, True),
-    ("chunks/s", _rate, False),
-    ("total", _total, True),
+def _ttfr(s: MetricsSnapshot) -> float | None:
+    return s.ttfr_s
+
+
+def _reasoning(s: MetricsSnapshot) -> float | None:
+    return s.reasoning_s
+
+
+def _reasoning_tokens(s: MetricsSnapshot) -> float | None:
+    return s.reasoning_tokens
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    get: Callable[[MetricsSnapshot], float | None]
+    #: whether a lower value ranks better
+    lower: bool
+    #: how a value is written
+    shown: Callable[[float | None], str]
+    #: shown only when some run has a value (reasoning figures: a table of models that do
+    #: not reason keeps its width for the figures they have)
+    optional: bool = False
+
+
+def _count(value: float | None) -> str:
+    return DASH if value is None else str(int(value))
+
+
+#: The ranked figures, in table order.
+COLUMNS: tuple[Column, ...] = (
+    Column("TTFT", _ttft, True, duration),
+    Column("TTFR", _ttfr, True, duration, optional=True),
+    Column("reasoning", _reasoning, True, duration, optional=True),
+    Column("reason tok", _reasoning_tokens, True, _count, optional=True),
+    Column("chunks/s", _rate, False, rate),
+    Column("total", _total, True, duration),
 )
+RANKABLE: tuple[str, ...] = tuple(c.label for c in COLUMNS)
 
 
-def ranks(entries: Sequence[Entry]) -> list[dict[str, int]]:
+def shown_columns(entries: Sequence[Entry]) -> list[Column]:
+    """The columns worth a place: every figure, and a reasoning figure when some run has it."""
+    snaps = [e.snapshot for e in entries if e.snapshot is not None]
+    return [c for c in COLUMNS if not c.optional or any(c.get(s) is not None for s in snaps)]
+
+
+def ranks(entries: Sequence[Entry], columns: Sequence[Column] = COLUMNS) -> list[dict[str, int]]:
     """Per entry, its rank (1 = best) in each column it has a value for. Only finished
     (``done``) runs are ranked: a cancelled run's total says nothing about the provider."""
     out: list[dict[str, int]] = [{} for _ in entries]
-    for label, get, lower in COLUMNS:
+    for column in columns:
         valued: list[tuple[float, int]] = []
         for i, e in enumerate(entries):
-            value = get(e.snapshot) if e.state == "done" and e.snapshot is not None else None
+            snap = e.snapshot
+            value = column.get(snap) if e.state == "done" and snap is not None else None
             if value is not None:
-                valued.append((value if lower else -value, i))
+                valued.append((value if column.lower else -value, i))
         valued.sort()
         rank = 0
         previous = None
@@ -65,7 +107,7 @@ def ranks(entries: Sequence[Entry]) -> list[dict[str, int]]:
             if value != previous:
                 rank = position
                 previous = value
-            out[i][label] = rank
+            out[i][column.label] = rank
     return out
 
 
@@ -77,11 +119,21 @@ class CompareSummary(Static):
     CompareSummary > .compare--muted { color: $text-muted; }
     """
 
+    def __init__(self, *, id: str | None = None, chunk_scope: ChunkScope = "answer") -> None:
+        super().__init__(id=id)
+        self.entries: list[Entry] = []
+        #: the figure the rows are ordered by (its rank); None keeps the panes' order
+        self.sort_by: str | None = None
+        #: what the chunks column counts (F10): the answer's chunks, or every channel's
+        self.chunk_scope: ChunkScope = chunk_scope
+
     def show_entries(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
         best = blended_style(self, "compare--best")
         muted = blended_style(self, "compare--muted")
-        self.update(build_table(entries, best, muted))
+        self.update(build_table(entries, best, muted, self.sort_by, self.chunk_scope))
+        title = "compare" if self.sort_by is None else f"compare · ranked by {self.sort_by}"
+        self.border_title = Text(title)
 
     def show_runs(self, sessions: Iterable[PaneSession]) -> None:
         """Rank the last run of each of ``sessions`` and show the table."""
@@ -91,35 +143,47 @@ class CompareSummary(Static):
                 for s in sessions
             ]
         )
-        self.border_title = Text("compare")
         self.display = True
 
 
-def build_table(entries: Sequence[Entry], best: Style, muted: Style) -> Table:
+def build_table(
+    entries: Sequence[Entry],
+    best: Style,
+    muted: Style,
+    sort_by: str | None = None,
+    chunk_scope: ChunkScope = "answer",
+) -> Table:
     table = Table(
         box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold", title=None
     )
+    columns = shown_columns(entries)
     table.add_column("provider", no_wrap=True)
-    for label, _, _ in COLUMNS:
-        table.add_column(label, justify="right", no_wrap=True)
-    table.add_column("chunks", justify="right", no_wrap=True)
+    for column in columns:
+        table.add_column(column.label, justify="right", no_wrap=True)
+    table.add_column(
+        "all chunks" if chunk_scope == "all" else "chunks", justify="right", no_wrap=True
+    )
     table.add_column("tokens", justify="right", no_wrap=True)
     table.add_column("state", no_wrap=True)
-    all_ranks = ranks(entries)
-    for entry, rank in zip(entries, all_ranks, strict=True):
+    all_ranks = ranks(entries, columns)
+    order = list(range(len(entries)))
+    if sort_by is not None:
+        order.sort(key=lambda i: all_ranks[i].get(sort_by, len(entries) + 1))
+    for i in order:
+        entry, rank = entries[i], all_ranks[i]
         snap = entry.snapshot
         cells: list[Text] = [Text(escape_controls(entry.name))]
-        for label, get, _ in COLUMNS:
-            value = get(snap) if snap is not None else None
-            shown = rate(value) if label == "chunks/s" else duration(value)
-            r = rank.get(label)
+        for column in columns:
+            value = column.get(snap) if snap is not None else None
+            r = rank.get(column.label)
+            shown = column.shown(value)
             cell = Text(shown if r is None else f"{shown} #{r}")
             if r == 1:
                 cell.stylize(best)
             elif r is None:
                 cell.stylize(muted)
             cells.append(cell)
-        cells.append(Text(str(snap.chunks) if snap else DASH))
+        cells.append(Text(str(counted_chunks(snap, chunk_scope)) if snap else DASH))
         tokens = snap.tokens if snap is not None and snap.token_source == "usage" else None
         cells.append(Text(str(tokens) if tokens is not None else DASH))
         cells.append(Text(entry.state, style=muted if entry.state != "done" else Style()))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from textual import on
 from textual.containers import Container
 
+from ..format import ChunkScope
 from ..session import RUNNING, PaneSession
 from .stream_pane import StreamPane
 
@@ -45,9 +46,11 @@ class PaneGrid(Container):
         whitespace: bool,
         markdown: bool,
         max_rows: int,
+        chunk_scope: ChunkScope = "answer",
         id: str | None = None,  # Textual's name
     ) -> None:
         super().__init__(id=id)
+        self.chunk_scope: ChunkScope = chunk_scope
         self.delimiter = delimiter
         self.tints = tints
         self.whitespace = whitespace
@@ -91,6 +94,7 @@ class PaneGrid(Container):
             whitespace=self.whitespace,
             markdown=self.markdown,
             max_rows=self.max_rows,
+            chunk_scope=self.chunk_scope,
             id=f"pane-{self._serial}",
         )
         self._panes.append(pane)
@@ -190,6 +194,14 @@ class PaneGrid(Container):
             pane.body.set_whitespace(self.whitespace)
             pane.reasoning.set_whitespace(self.whitespace)
         return self.whitespace
+
+    def toggle_chunk_scope(self) -> ChunkScope:
+        """Chunk counts and gap sparklines of every pane: answer only, or all channels;
+        returns the new scope."""
+        self.chunk_scope = "all" if self.chunk_scope == "answer" else "answer"
+        for pane in self.panes:
+            pane.set_chunk_scope(self.chunk_scope)
+        return self.chunk_scope
 
     def toggle_tints(self) -> None:
         """Alternating chunk tints on or off in every pane (redrawn at once)."""

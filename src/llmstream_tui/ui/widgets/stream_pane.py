@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
+from heapq import merge
 from itertools import pairwise
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -22,9 +23,9 @@ from textual.worker import Worker
 
 from ...core.inert import escape_controls
 from ...core.messages import HumanMessage
-from ..format import channel_metrics, metrics_parts
+from ..format import ChunkScope, channel_metrics, metrics_parts
 from ..line_runs import NOTE, PROMPT, REFUSAL, REFUSAL_LABEL
-from ..session import FINISHED, RUNNING, PaneSession
+from ..session import FINISHED, RUNNING, STAMPS, PaneSession
 from .chunk_view import ChunkView
 from .metrics_bar import MetricsBar
 from .reasoning import ReasoningSection
@@ -81,10 +82,12 @@ class StreamPane(Vertical, can_focus=False):
         whitespace: bool,
         markdown: bool,
         max_rows: int,
+        chunk_scope: ChunkScope = "answer",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
         self.session = session
+        self.chunk_scope: ChunkScope = chunk_scope
         self.body = ChunkView(
             delimiter=delimiter,
             tints=tints,
@@ -337,16 +340,26 @@ class StreamPane(Vertical, can_focus=False):
         s = self.session
         tl = s.timeline
         snap = tl.snapshot() if tl is not None else None
-        parts = metrics_parts(snap) if snap is not None else []
+        scope = self.chunk_scope
+        parts = metrics_parts(snap, scope) if snap is not None else []
         if snap is not None:
             ttfr, details = channel_metrics(s.channels, snap)
             parts[1:1] = ttfr  # beside TTFT
             parts += details
         self.metrics.show(parts)
-        stamps = list(s.stamps)
+        stamps: list[int] = list(s.stamps)
+        side = s.channels.side_stamps
+        if scope == "all" and side and tl is not None and tl.start_ns is not None:
+            start = tl.start_ns
+            stamps = list(merge(stamps, (start + rel for rel in side)))[-STAMPS:]
         room = max(1, self.size.width - 4)
         gaps = [(b - a) / 1e6 for a, b in pairwise(stamps)][-room:]
         self._show_gaps(gaps)
+
+    def set_chunk_scope(self, scope: ChunkScope) -> None:
+        """Count the answer's chunks only, or every channel's, in the metrics and sparkline."""
+        self.chunk_scope = scope
+        self._refresh_metrics()
 
     def _show_gaps(self, gaps: list[float]) -> None:
         """One cell per gap (the latest ones): a sparkline stretched over a few points would
