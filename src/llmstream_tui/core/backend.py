@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing as _aclosing
 from typing import Any, ClassVar, Literal, TypedDict, TypeVar, cast
 
-from .message_io import to_messages, to_prompt
+from .message_io import PromptValueLike, to_messages, to_prompt
 from .messages import BaseMessage
 from .metrics import StreamTimeline
 from .parts import StreamPart
@@ -38,9 +38,9 @@ __all__ = [
 
 Flavor = Literal["llm", "chat"]
 
-#: What a model takes: a string, or (chat models) messages, ``{"role", "content"}`` dicts or
-#: ``(role, content)`` tuples.
-ModelInput = str | Sequence[Any]
+#: What a model takes: a string, a LangChain prompt value, or (chat models) messages (ours
+#: or LangChain's), ``{"role", "content"}`` dicts or ``(role, content)`` tuples.
+ModelInput = str | Sequence[Any] | PromptValueLike
 
 _T = TypeVar("_T")
 
@@ -180,8 +180,6 @@ class Backend:
         if self.flavor == "chat":
             messages = to_messages(value)
             return ModelRequest("", messages, stop, kw)
-        if not isinstance(value, str | Sequence):
-            raise TypeError(f"a text LLM takes a string, not {type(value).__name__}")
         return ModelRequest(to_prompt(value), [], stop, kw)
 
     def ls_params(self, stop: list[str] | None) -> dict[str, Any]:

@@ -34,8 +34,16 @@ puts the key in a message):
 Guarantees:
 
 - One ``httpx.AsyncClient`` per backend: the injected one (never closed by us), or one made
-  lazily on first use in the running event loop and closed by ``aclose()`` (a different
-  loop gets a fresh one, as an httpx client cannot cross loops). Never a client per request.
+  lazily on first use in the running event loop (a different loop gets a fresh one, as an
+  httpx client cannot cross loops). Never a client per request.
+- A client we made is closed on the loop it belongs to, so no pooled connection is left
+  for the garbage collector to find (``unclosed <socket>``): by ``aclose()`` / ``close()`` /
+  leaving ``with`` or ``async with``; when the backend moves to another loop (the old one is
+  closed on its own loop, if that still runs); when the backend is collected unclosed (the
+  same); and, for the sync methods' shared loop, at interpreter exit
+  (``core.syncbridge``). A loop that was closed with the client's connections still open
+  (``asyncio.run`` around a backend never closed) is past saving: close the backend inside
+  it.
 - Every request gets ``spec.timeout`` as httpx's connect/read/write/pool timeout, so "no
   byte for ``timeout`` seconds" is a read timeout → ``StreamTimeout``.
 - 429/503/529 are retried before any byte of the body is read (so never after a chunk was
@@ -54,13 +62,23 @@ import asyncio
 import json
 import os
 import random
+import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, ClassVar
+from types import TracebackType
+from typing import Any, ClassVar, Self
 
 import httpx
 from pydantic import SecretStr
 
 from ..core.runnable import Flavor, LanguageModel, RunContext
+from ..core.syncbridge import (
+    AsyncCloseable,
+    close_at_exit,
+    close_soon,
+    forget,
+    is_background_loop,
+    run_sync,
+)
 from ..errors import (
     ProviderError,
     RateLimitError,
@@ -76,6 +94,17 @@ from .spec import ProviderSpec
 __all__ = ["USER_AGENT", "HTTPModel"]
 
 USER_AGENT = f"llmstream-tui/{VERSION}"
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _closed(client: httpx.AsyncClient) -> None:
+    await client.aclose()
 
 
 class HTTPModel(LanguageModel):
@@ -111,6 +140,10 @@ class HTTPModel(LanguageModel):
         self._injected = client
         self._own: httpx.AsyncClient | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
+        #: closes ``_own`` on its loop if this backend is collected without being closed
+        self._own_finalizer: (
+            weakref.finalize[[asyncio.AbstractEventLoop, AsyncCloseable], HTTPModel] | None
+        ) = None
         self._timeout = httpx.Timeout(spec.timeout)
         self._key_env, key = self._resolve_key(spec)
         self._api_key: SecretStr | None = SecretStr(key) if key else None
@@ -168,18 +201,69 @@ class HTTPModel(LanguageModel):
         if self._injected is not None:
             return self._injected
         loop = asyncio.get_running_loop()
-        if self._own is None or self._own_loop is not loop or self._own.is_closed:
-            # An httpx client is bound to the loop its connections were made in; the old
-            # one (if any) belongs to another loop and is left to that loop's shutdown.
-            self._own = httpx.AsyncClient(timeout=self._timeout)
-            self._own_loop = loop
-        return self._own
+        own = self._own
+        if own is None or self._own_loop is not loop or own.is_closed:
+            # An httpx client is bound to the loop its connections were made in: the old
+            # one (if any) is closed there, and this loop gets its own.
+            self._release_own()
+            own = httpx.AsyncClient(timeout=self._timeout)
+            self._own, self._own_loop = own, loop
+            finalizer = weakref.finalize(self, close_soon, loop, own)
+            finalizer.atexit = False  # at exit, the shared loop's hook closes what is left
+            self._own_finalizer = finalizer
+            if is_background_loop(loop):
+                close_at_exit(own)
+        return own
+
+    def _release_own(self) -> tuple[httpx.AsyncClient, asyncio.AbstractEventLoop] | None:
+        """Take our client back from every safety net: (client, its loop), or None."""
+        own, loop, finalizer = self._own, self._own_loop, self._own_finalizer
+        self._own = self._own_loop = self._own_finalizer = None
+        if finalizer is not None:
+            finalizer.detach()
+        if own is None or loop is None:
+            return None
+        forget(own)
+        if own.is_closed:
+            return None
+        if loop is not _running_loop():
+            close_soon(loop, own)  # its connections belong to that loop
+            return None
+        return own, loop
 
     async def aclose(self) -> None:
-        """Close the client we made ourselves; an injected one belongs to its owner."""
-        own, self._own, self._own_loop = self._own, None, None
-        if own is not None:
-            await own.aclose()
+        """Close the client we made ourselves; an injected one belongs to its owner. A client
+        of another loop is closed on that loop: awaited when it is the sync methods' shared
+        loop (``close()`` waits for it), else scheduled there."""
+        loop, own = self._own_loop, self._own
+        if own is not None and loop is not None and loop is not _running_loop():
+            self._release_own()  # scheduled on its own loop
+            if is_background_loop(loop) and loop.is_running():
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_closed(own), loop))
+            return
+        released = self._release_own()
+        if released is not None:
+            await released[0].aclose()
+
+    def close(self) -> None:
+        """``aclose()`` from sync code (on the shared loop the sync methods run on)."""
+        run_sync(self.aclose())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
     # -- errors ------------------------------------------------------------------------------
 
