@@ -2,7 +2,9 @@
 
 A backend subclasses ``LanguageModel`` (``core.runnable``) and implements the async generator
 ``_astream(request, ctx)``, yielding ``StreamPart``s; optionally ``_agenerate(request, ctx)``
-(a non-streaming call) and ``aclose()``. It is given:
+(a non-streaming call) and ``aclose()``. The caller owns the backend's lifetime:
+``aclose()`` / ``close()``, or leaving ``with`` / ``async with``, release what it holds (its
+HTTP client). It is given:
 
 - ``ModelRequest``: what to answer (``prompt`` for a text LLM, ``messages`` for a chat model),
   the stop sequences and the per-call overrides of its configured parameters;
@@ -17,12 +19,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing as _aclosing
-from typing import Any, ClassVar, Literal, TypedDict, TypeVar, cast
+from typing import Any, ClassVar, Literal, Self, TypedDict, TypeVar, cast
 
 from .message_io import PromptValueLike, to_messages, to_prompt
 from .messages import BaseMessage
 from .metrics import StreamTimeline
 from .parts import StreamPart
+from .syncbridge import run_sync
 
 __all__ = [
     "Backend",
@@ -167,6 +170,22 @@ class Backend:
 
     async def aclose(self) -> None:
         """Release what the backend holds (HTTP clients it created itself)."""
+
+    def close(self) -> None:
+        """``aclose()`` from sync code, on the loop the sync methods run on."""
+        run_sync(self.aclose())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -37,13 +37,13 @@ Guarantees:
   lazily on first use in the running event loop (a different loop gets a fresh one, as an
   httpx client cannot cross loops). Never a client per request.
 - A client we made is closed on the loop it belongs to, so no pooled connection is left
-  for the garbage collector to find (``unclosed <socket>``): by ``aclose()`` / ``close()`` /
-  leaving ``with`` or ``async with``; when the backend moves to another loop (the old one is
-  closed on its own loop, if that still runs); when the backend is collected unclosed (the
-  same); and, for the sync methods' shared loop, at interpreter exit
-  (``core.syncbridge``). A loop that was closed with the client's connections still open
-  (``asyncio.run`` around a backend never closed) is past saving: close the backend inside
-  it.
+  for the garbage collector to find (``unclosed <socket>``): by ``aclose()`` (or the
+  ``close()`` / ``with`` / ``async with`` every backend has, ``core.backend``); when the
+  backend moves to another loop (the old one is closed on its own loop, if that still
+  runs); when the backend is collected unclosed (the same); and, for the sync methods'
+  shared loop, at interpreter exit (``core.syncbridge``). A loop that was closed with the
+  client's connections still open (``asyncio.run`` around a backend never closed) is past
+  saving: close the backend inside it.
 - Every request gets ``spec.timeout`` as httpx's connect/read/write/pool timeout, so "no
   byte for ``timeout`` seconds" is a read timeout → ``StreamTimeout``.
 - 429/503/529 are retried before any byte of the body is read (so never after a chunk was
@@ -64,8 +64,7 @@ import os
 import random
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import SecretStr
@@ -77,7 +76,6 @@ from ..core.syncbridge import (
     close_soon,
     forget,
     is_background_loop,
-    run_sync,
 )
 from ..errors import (
     ProviderError,
@@ -244,26 +242,6 @@ class HTTPModel(LanguageModel):
         released = self._release_own()
         if released is not None:
             await released[0].aclose()
-
-    def close(self) -> None:
-        """``aclose()`` from sync code (on the shared loop the sync methods run on)."""
-        run_sync(self.aclose())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     # -- errors ------------------------------------------------------------------------------
 
