@@ -300,3 +300,47 @@ async def test_f10_counts_every_channel_in_the_metrics_and_the_sparkline_and_say
         await pilot.press("f10")
         await pilot.pause()
         assert "answer chunks 2" in pane.metrics.plain
+
+
+async def test_a_reopened_session_shows_reasoning_cards_and_refusal_and_so_does_markdown() -> None:
+    from llmstream_tui.ui.screens.history import HistoryScreen
+
+    parts = [*THINK[:2], *CALLS]
+    refusal = [{"channel": "refusal", "text": "No.", "at_ms": 10}]
+    settings = make_settings(
+        providers={
+            "m": {"kind": "channeled", "parts": parts},
+            "r": {"kind": "channeled", "parts": refusal},
+        },
+        default_providers=["m", "r"],
+    )
+    first = make_app(settings)
+    async with first.run_test(size=(120, 36)) as pilot:
+        await send(first, "weather and time?")
+        await first.settle()
+        await pilot.pause()
+    app = make_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane, refused = app.panes
+        assert "▸ reasoning · 2 chunks" in pane.reasoning.header.label.plain
+        assert pane.reasoning.view.plain_rows == ["|Hmm|, water.|"]
+        cards = pane.tools.cards
+        assert [(c.name_, c.call_id) for c in cards] == [
+            ("get_weather", "call_a"),
+            ("get_time", "call_b"),
+        ]
+        assert cards[0].valid and not cards[1].valid  # '{"tz"' never completed
+        assert any("⊘ refusal No." in row for row in refused.body.plain_rows)
+        (call_a, call_b) = pane.session.pending_tool_calls()
+        assert call_a["args"] == {"city": "Paris"} and call_b["args"] == {"__raw__": '{"tz"'}
+        document, _ = pane._markdown_document()
+        assert "**Reasoning**" in document and "> Hmm, water." in document
+        assert "**Tool call** `get_weather` (id `call_a`)" in document
+        assert '"city": "Paris"' in document
+        assert "**Refusal**:" in refused._markdown_document()[0]

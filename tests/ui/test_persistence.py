@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from llmstream_tui.core.messages import AIMessage, HumanMessage
+from llmstream_tui.core.messages import AIMessage, HumanMessage, ToolMessage
 from llmstream_tui.errors import RecordingError
 from llmstream_tui.sessions.history import History
 from llmstream_tui.sessions.recorder import SessionRecorder
@@ -97,12 +97,17 @@ class SavedChunks:
     def iter_chunks(self, run_id: int) -> Iterator[dict[str, Any]]:
         return iter(self.chunks.get(run_id, []))
 
+    def iter_side_chunks(self, run_id: int) -> Iterator[dict[str, Any]]:
+        """The chunks that are more than answer text, as ``History`` selects them (a row
+        with an ``extra`` column: any key besides ``text``)."""
+        return (c for c in self.chunks.get(run_id, []) if set(c) - {"text"})
+
 
 def as_history(chunks: dict[int, list[dict[str, Any]]]) -> History:
     return cast(History, SavedChunks(chunks))
 
 
-def test_an_answer_is_its_text_and_refusal_chunks_in_order() -> None:
+def test_an_answer_is_its_text_chunks_in_order_without_reasoning_or_refusal() -> None:
     history = as_history(
         {
             7: [
@@ -113,7 +118,7 @@ def test_an_answer_is_its_text_and_refusal_chunks_in_order() -> None:
             ]
         }
     )
-    assert answer_chunks(history, 7) == ["Spark", "ling"]
+    assert answer_chunks(history, 7) == ["Spark"]
 
 
 async def test_a_reopened_pane_gets_its_conversation_and_its_chunks_back() -> None:
@@ -134,11 +139,52 @@ async def test_a_reopened_pane_gets_its_conversation_and_its_chunks_back() -> No
     ]
     # the last run failed before any text: a retry sends "three" again, and replaces nothing
     assert restored.last_prompt == "three" and restored.recorded is False
-    assert restored.shown == [
-        ("one", ["A", "1"], None),
-        ("two", ["A"], "(cancelled)"),
-        ("three", [], "(error)"),
+    assert [(e.prompt, e.chunks, e.note, e.side) for e in restored.shown] == [
+        ("one", ["A", "1"], None, None),
+        ("two", ["A"], "(cancelled)", None),
+        ("three", [], "(error)", None),
     ]
+
+
+async def test_a_reopened_tool_call_is_back_in_the_conversation_and_the_next_prompt_answers_it() -> (
+    None
+):
+    alpha = ProviderRecord("alpha", {"kind": "anthropic", "model": "m"})
+    record = saved_session(
+        ["weather?", "18C", "refuse this"],
+        [(0, "alpha", "done", ""), (1, "alpha", "done", "Sunny."), (2, "alpha", "done", "")],
+        [alpha],
+    )
+    thinking = {"type": "thinking", "thinking": "Need the tool.", "signature": "sig=="}
+    chunks = {
+        0: [
+            {"text": "Need", "channel": "reasoning"},
+            {"text": " the tool.", "channel": "reasoning"},
+            {"text": "", "channel": "meta", "metadata": {"thinking_blocks": [thinking]}},
+            {"text": "", "channel": "tool_call", "tool_call": {"name": "get_weather", "id": "toolu_1", "index": 1, "args": '{"city": '}},
+            {"text": "", "channel": "tool_call", "tool_call": {"index": 1, "args": '"Paris"}'}},
+            {"text": "", "channel": "meta", "metadata": {"finish_reason": "tool_use"}},
+        ],
+        1: [{"text": "Sunny."}],
+        2: [{"text": "I can't", "channel": "refusal"}, {"text": " help.", "channel": "refusal"}],
+    }  # fmt: skip
+    restored = await restore_pane(record, alpha, as_history(chunks), configured={"alpha"})
+    first, result, second, _, third = restored.conversation[1:6]
+    assert isinstance(first, AIMessage)
+    assert first.tool_calls == [
+        {"name": "get_weather", "args": {"city": "Paris"}, "id": "toolu_1", "type": "tool_call"}
+    ]
+    assert first.response_metadata["thinking_blocks"] == [thinking]
+    assert first.additional_kwargs["reasoning_content"] == "Need the tool."
+    assert isinstance(result, ToolMessage) and result.tool_call_id == "toolu_1"
+    assert result.content == "18C"
+    assert isinstance(second, AIMessage) and second.content == "Sunny." and not second.tool_calls
+    assert isinstance(third, AIMessage) and third.additional_kwargs["refusal"] == "I can't help."
+    shown = restored.shown
+    assert shown[0].side is not None and shown[0].side.reasoning_chunks == ["Need", " the tool."]
+    assert shown[0].chunks == [] and shown[1].side is None
+    assert shown[2].chunks == [] and shown[2].side is not None
+    assert shown[2].side.refusal == "I can't help."
 
 
 async def test_a_provider_not_in_the_config_is_rebuilt_from_what_the_session_saved() -> None:

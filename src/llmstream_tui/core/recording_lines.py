@@ -1,7 +1,9 @@
-"""The recording lines built from live objects: a ``provider`` line from a validated spec
-(never a key: header values, secret-looking options and the key's own value are left out) and
-an ``error`` line from a failed run. ``core/recording.py`` documents both lines; this module
-only builds them, so the format's reader and writer stay apart from the scrubbing rules.
+"""The recording lines built from live objects, and back: a ``provider`` line from a
+validated spec (never a key: header values, secret-looking options and the key's own value are
+left out), an ``error`` line from a failed run, and the ``StreamPart`` a saved ``chunk`` line
+stands for (replay, reopened sessions and exports read chunks back through it).
+``core/recording.py`` documents the lines; this module only converts, so the format's reader
+and writer stay apart from the scrubbing rules.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["describe_provider", "error_line"]
+from .parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+
+__all__ = ["describe_provider", "error_line", "line_part"]
 
 
 def error_line(
@@ -116,3 +120,31 @@ def _scrub(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [_scrub(v, secret) for v in value]
     return value
+
+
+#: A chunk line's ``channel`` (absent for answer text) as a part's channel.
+LINE_CHANNELS: Final[dict[str | None, str]] = {
+    None: TEXT,
+    "reasoning": REASONING,
+    "refusal": REFUSAL,
+    "tool_call": TOOL_CALL,
+    "meta": META,
+}
+
+
+def line_part(line: Mapping[str, Any]) -> StreamPart:
+    """The part a ``chunk`` line was recorded from: its channel, tool-call delta, stop reason
+    (kept in ``metadata``), other metadata and usage delta."""
+    meta = line.get("metadata")
+    finish = None
+    if meta:
+        meta = dict(meta)
+        finish = meta.pop("finish_reason", None)
+    return StreamPart(
+        line.get("text", ""),
+        LINE_CHANNELS.get(line.get("channel"), TEXT),
+        tool_call=line.get("tool_call"),
+        finish_reason=finish,
+        metadata=meta or None,
+        usage=line.get("usage") or None,
+    )

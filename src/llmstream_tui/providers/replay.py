@@ -25,8 +25,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..core.backend import ModelRequest, RunContext
-from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from ..core.parts import META, StreamPart
 from ..core.recording import RecordingReader
+from ..core.recording_lines import line_part
 from ..core.runnable import LanguageModel
 from ..errors import (
     ConfigError,
@@ -38,14 +39,6 @@ from ..errors import (
     UpstreamError,
 )
 from .spec import ProviderSpec
-
-_CHANNELS = {
-    None: TEXT,
-    "reasoning": REASONING,
-    "refusal": REFUSAL,
-    "tool_call": TOOL_CALL,
-    "meta": META,
-}
 
 
 class ReplaySpec(ProviderSpec):
@@ -76,23 +69,6 @@ def recorded_provider(reader: RecordingReader, wanted: str | None) -> dict[str, 
         raise RecordingError(f"{reader.path}: the recording holds no provider stream")
     have = ", ".join(seen) or "none"
     raise RecordingError(f"{reader.path}: no provider {wanted!r} in the recording (it has: {have})")
-
-
-def _part(obj: dict[str, Any]) -> StreamPart:
-    """A chunk line with a channel, metadata or usage as the part it was recorded from."""
-    meta = obj.get("metadata")
-    finish = None
-    if meta:
-        meta = dict(meta)
-        finish = meta.pop("finish_reason", None)
-    return StreamPart(
-        obj.get("text", ""),
-        _CHANNELS.get(obj.get("channel"), TEXT),
-        tool_call=obj.get("tool_call"),
-        finish_reason=finish,
-        metadata=meta or None,
-        usage=obj.get("usage") or None,
-    )
 
 
 def _error_class(kind: str | None) -> type[ProviderError]:
@@ -183,7 +159,7 @@ class ReplayModel(LanguageModel):
                         yield StreamPart(obj["text"])
                         continue
                     meta_seen = True if "metadata" in obj or "usage" in obj else meta_seen
-                    yield _part(obj)
+                    yield line_part(obj)
                 elif kind == "end":
                     finish, usage = obj.get("finish_reason"), obj.get("usage")
                     if not meta_seen and (finish is not None or usage):

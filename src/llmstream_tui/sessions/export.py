@@ -18,15 +18,16 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from ..core.accumulate import ChunkAccumulator
 from ..core.inert import escape_controls
-from ..core.messages import AIMessageChunk, parse_tool_args
+from ..core.message_io import arguments_json
+from ..core.messages import parse_tool_args
 from ..core.recording import dump_line
 from .history import History
 from .records import ProviderRecord, RunRecord, SessionRecord
+from .side_channels import SideChannels
 
 #: (metrics key, column title, format) of the Markdown metrics table.
 METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -94,27 +95,6 @@ def _metrics_table(run: RunRecord) -> list[str]:
     return lines
 
 
-class SideChannels:
-    """What a run streamed besides its answer, assembled from its saved chunks."""
-
-    __slots__ = ("reasoning", "refusal", "tool_calls")
-
-    def __init__(self, history: History, run: RunRecord) -> None:
-        total = ChunkAccumulator()
-        for line in history.iter_side_chunks(run.id):
-            channel, text = line.get("channel"), line.get("text") or ""
-            if channel == "reasoning":
-                total.add(AIMessageChunk("", additional_kwargs={"reasoning_content": text}))
-            elif channel == "refusal":
-                total.add(AIMessageChunk("", additional_kwargs={"refusal": text}))
-            elif channel == "tool_call" and isinstance(line.get("tool_call"), dict):
-                total.add(AIMessageChunk("", tool_call_chunks=[line["tool_call"]]))
-        extra = total.additional_kwargs()
-        self.reasoning: str = extra.get("reasoning_content") or ""
-        self.refusal: str | None = extra.get("refusal")
-        self.tool_calls = total.tool_call_chunks()
-
-
 def _fence(text: str, lang: str) -> list[str]:
     """``text`` in a code fence longer than any run of backticks inside it."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -124,18 +104,37 @@ def _fence(text: str, lang: str) -> list[str]:
 
 def _side_sections(side: SideChannels) -> tuple[list[str], list[str]]:
     """(what goes before the answer: the reasoning; after it: tool calls, refusal)."""
+    return side_markdown(side.reasoning, side.tool_calls, side.refusal)
+
+
+def side_markdown(
+    reasoning: str,
+    tool_calls: Sequence[Mapping[str, Any]],
+    refusal: str | None,
+    *,
+    collapsible: bool = True,
+) -> tuple[list[str], list[str]]:
+    """Markdown lines for what an answer streamed besides its text: (before the answer: the
+    reasoning, in a ``<details>`` block when ``collapsible``, else under a bold label for
+    renderers without HTML; after it: each tool call, its ``args`` a string as streamed or
+    parsed arguments, and the refusal). Shared by exports and the app's Markdown view."""
     before: list[str] = []
-    if side.reasoning:
-        # a closing tag in the model's text must not end the block early
-        reasoning = re.sub(r"(?i)</details", "&lt;/details", escape_controls(side.reasoning))
-        before += ["<details><summary>Reasoning</summary>", "", reasoning, "", "</details>", ""]
+    if reasoning:
+        if collapsible:
+            # a closing tag in the model's text must not end the block early
+            text = re.sub(r"(?i)</details", "&lt;/details", escape_controls(reasoning))
+            before += ["<details><summary>Reasoning</summary>", "", text, "", "</details>", ""]
+        else:
+            before += ["**Reasoning**", "", _quote(reasoning), ""]
     after: list[str] = []
-    for call in side.tool_calls:
+    for call in tool_calls:
         name = escape_controls(str(call.get("name") or "?"))
         head = f"**Tool call** `{name}`"
         if call.get("id"):
             head += f" (id `{escape_controls(str(call['id']))}`)"
         raw = call.get("args") or ""
+        if not isinstance(raw, str):
+            raw = arguments_json(raw)
         args, valid = parse_tool_args(raw)
         if valid:
             after += [head, "", *_fence(json.dumps(args, indent=2, ensure_ascii=False), "json"), ""]
@@ -146,10 +145,10 @@ def _side_sections(side: SideChannels) -> tuple[list[str], list[str]]:
                 *_fence(escape_controls(raw), "text"),
                 "",
             ]
-    if side.refusal is not None:
-        after += ["**Refusal**" + (":" if side.refusal else " (no reason given)"), ""]
-        if side.refusal:
-            after += [_quote(side.refusal), ""]
+    if refusal is not None:
+        after += ["**Refusal**" + (":" if refusal else " (no reason given)"), ""]
+        if refusal:
+            after += [_quote(refusal), ""]
     return before, after
 
 
@@ -197,7 +196,7 @@ def export_markdown(history: History, ref: int | str) -> str:
         out += ["**Prompt**", "", _quote(prompt), ""]
         for run in record.runs:
             if run.turn == turn:
-                out += _run_section(record, run, level, SideChannels(history, run))
+                out += _run_section(record, run, level, SideChannels(history, run.id))
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -222,4 +221,4 @@ def iter_jsonl(history: History, ref: int | str) -> Iterator[str]:
         yield dump_line(line) + "\n"
 
 
-__all__ = ["export_jsonl", "export_markdown", "iter_jsonl"]
+__all__ = ["export_jsonl", "export_markdown", "iter_jsonl", "side_markdown"]

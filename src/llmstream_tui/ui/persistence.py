@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.inert import escape_controls
-from ..core.messages import AIMessage, BaseMessage, HumanMessage
+from ..core.messages import BaseMessage
 from ..sessions.history import History
 from ..sessions.recorder import SessionRecorder
 from ..sessions.records import ProviderRecord, RunRecord, SessionRecord
-from .session import error_summary, kept_in_conversation
+from ..sessions.side_channels import SideChannels
+from .session import answer_message, error_summary, kept_in_conversation, turn_messages
 
 #: Where the record key writes, under the data dir.
 RECORDINGS_DIR = "recordings"
@@ -38,8 +39,18 @@ ENDED_NOTE = {
     "streaming": "(still streaming elsewhere)",
 }
 
-#: One exchange as a reopened pane shows it: (prompt, answer chunk texts, note or None).
-ShownExchange = tuple[str, list[str], str | None]
+
+@dataclass
+class ShownExchange:
+    """One exchange as a reopened pane shows it."""
+
+    prompt: str
+    #: the answer's chunk texts, as they arrived
+    chunks: list[str]
+    #: how a run that did not finish ended, shown below its answer (None: it finished)
+    note: str | None = None
+    #: its reasoning, refusal and tool calls (None: it streamed nothing besides its answer)
+    side: SideChannels | None = None
 
 
 # -- saving the conversation -----------------------------------------------------------------
@@ -164,12 +175,10 @@ def reopened_exchanges(record: SessionRecord, provider: str) -> list[tuple[str, 
 
 
 def answer_chunks(history: History, run_id: int) -> list[str]:
-    """A saved run's answer as it arrived: the texts of its answer chunks, in order."""
-    return [
-        c["text"]
-        for c in history.iter_chunks(run_id)
-        if c["text"] and c.get("channel") in (None, "refusal")
-    ]
+    """A saved run's answer as it arrived: the texts of its answer chunks, in order (a
+    refusal is not the answer: it comes back with the side channels)."""
+    chunks = history.iter_chunks(run_id)
+    return [c["text"] for c in chunks if c["text"] and c.get("channel") is None]
 
 
 @dataclass
@@ -201,10 +210,16 @@ async def restore_pane(
     restored = RestoredPane(name, None if name in configured else provider.table())
     exchanges = reopened_exchanges(record, name)
     for prompt, run in exchanges:
-        restored.recorded = kept_in_conversation(run.status, run.text)
+        saved = SideChannels(history, run.id)
+        side = saved if saved.total is not None else None
+        final = saved.total if run.status == "done" else None
+        # the prompt after a tool call was sent as each call's result, as it is live
+        turn = turn_messages(restored.conversation, prompt)
+        restored.recorded = kept_in_conversation(run.status, run.text) or final is not None
         if restored.recorded:
-            restored.conversation += [HumanMessage(prompt), AIMessage(run.text)]
-        restored.shown.append((prompt, answer_chunks(history, run.id), ENDED_NOTE.get(run.status)))
+            restored.conversation += [*turn, answer_message(run.text, final)]
+        chunks = answer_chunks(history, run.id)
+        restored.shown.append(ShownExchange(prompt, chunks, ENDED_NOTE.get(run.status), side))
         await asyncio.sleep(0)
     restored.last_prompt = exchanges[-1][0] if exchanges else None
     return restored

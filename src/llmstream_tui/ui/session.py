@@ -211,21 +211,12 @@ class PaneSession:
         return self.prompt
 
     def pending_tool_calls(self) -> list[dict[str, Any]]:
-        """The tool calls the conversation's last answer made and nothing answered yet: the
-        next prompt is sent as their result (a ``ToolMessage`` per call), since a provider
-        refuses a new user turn after an unanswered call."""
-        if not self.conversation:
-            return []
-        last = self.conversation[-1]
-        return list(last.tool_calls) if isinstance(last, AIMessage) else []
+        """The tool calls of the conversation's last answer (see :func:`pending_tool_calls`)."""
+        return pending_tool_calls(self.conversation)
 
     def turn_messages(self, prompt: str) -> list[BaseMessage]:
-        """What ``prompt`` adds to the conversation: the user's turn, or the result of each
-        pending tool call (the same text for each: one prompt answers them all)."""
-        calls = self.pending_tool_calls()
-        if not calls:
-            return [HumanMessage(prompt)]
-        return [ToolMessage(prompt, tool_call_id=str(c.get("id") or "")) for c in calls]
+        """What ``prompt`` adds to the conversation (see :func:`turn_messages`)."""
+        return turn_messages(self.conversation, prompt)
 
     def restore(self, conversation: list[BaseMessage], prompt: str | None, recorded: bool) -> None:
         """Take a saved conversation (reopened from the history) as this pane's own, ready
@@ -422,6 +413,25 @@ class PaneSession:
         if self.recorded:
             self.conversation.extend(turn)
             self.conversation.append(answer_message(text, final))
+
+
+def pending_tool_calls(conversation: list[BaseMessage]) -> list[dict[str, Any]]:
+    """The tool calls the conversation's last answer made and nothing answered yet: the
+    next prompt is sent as their result (a ``ToolMessage`` per call), since a provider
+    refuses a new user turn after an unanswered call."""
+    if not conversation:
+        return []
+    last = conversation[-1]
+    return list(last.tool_calls) if isinstance(last, AIMessage) else []
+
+
+def turn_messages(conversation: list[BaseMessage], prompt: str) -> list[BaseMessage]:
+    """What ``prompt`` adds to ``conversation``: the user's turn, or the result of each
+    pending tool call (the same text for each: one prompt answers them all)."""
+    calls = pending_tool_calls(conversation)
+    if not calls:
+        return [HumanMessage(prompt)]
+    return [ToolMessage(prompt, tool_call_id=str(c.get("id") or "")) for c in calls]
 
 
 def answer_message(text: str, final: AIMessageChunk | None) -> AIMessage:

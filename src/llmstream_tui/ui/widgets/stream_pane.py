@@ -22,7 +22,8 @@ from textual.widgets import Markdown, Sparkline, Static
 from textual.worker import Worker
 
 from ...core.inert import escape_controls
-from ...core.messages import HumanMessage
+from ...core.messages import AIMessage, HumanMessage, ToolMessage
+from ...sessions.export import side_markdown
 from ..format import ChunkScope, channel_metrics, metrics_parts
 from ..line_runs import NOTE, PROMPT, REFUSAL, REFUSAL_LABEL
 from ..session import FINISHED, RUNNING, STAMPS, PaneSession
@@ -33,6 +34,7 @@ from .tool_cards import ToolCards
 
 if TYPE_CHECKING:
     from ...sessions.recorder import SessionRecorder
+    from ..persistence import ShownExchange
 
 STATE_ICONS = {
     "idle": "○",
@@ -226,24 +228,43 @@ class StreamPane(Vertical, can_focus=False):
         if self.markdown_on:
             self._render_markdown_full()
 
-    def restore(self, exchanges: Sequence[tuple[str, Sequence[str], str | None]]) -> None:
-        """Show a reopened conversation: each ``(prompt, chunk texts, note)`` with the chunk
-        boundaries it was received with, and ``note`` (how a run that did not finish ended)
-        below its answer. The conversation itself is given to the session
-        (``PaneSession.restore``); a retry then replaces the last exchange shown here."""
+    def restore(self, exchanges: Sequence[ShownExchange]) -> None:
+        """Show a reopened conversation: each exchange's prompt, its answer with the chunk
+        boundaries it was received with, its refusal (labelled, as live) and a note on how
+        a run that did not finish ended. The last exchange's reasoning (collapsed) and tool
+        calls (as cards) come back too, as they were when the pane was left. The
+        conversation itself is given to the session (``PaneSession.restore``); a retry then
+        replaces the last exchange shown here."""
         body = self.body
         body.clear()
         self._mark = None
-        self.call_later(self._reset_channels)
-        for prompt, chunks, note in exchanges:
-            self._open_exchange(prompt)
-            if chunks:
-                body.append_chunks(chunks)
-            if note:
+        for shown in exchanges:
+            self._open_exchange(shown.prompt)
+            self._refused = False
+            if shown.chunks:
+                body.append_chunks(shown.chunks)
+            side = shown.side
+            if side is not None and side.refusal is not None:
+                self._draw_refusal([side.refusal])
+            if shown.note:
                 body.newline()
-                body.add_text(note, NOTE)
+                body.add_text(shown.note, NOTE)
         if not exchanges and self.session.llm is not None:
             body.add_text(EMPTY_HINT, NOTE)
+        last = exchanges[-1] if exchanges else None
+        self.call_later(self._restore_channels, last)
+
+    async def _restore_channels(self, last: ShownExchange | None) -> None:
+        await self._reset_channels()
+        side = last.side if last is not None else None
+        if side is None:
+            return
+        if side.reasoning_chunks:
+            self.reasoning.add(side.reasoning_chunks)
+            self.reasoning.answer_started()
+        if side.tool_calls:
+            await self.tools.feed(side.tool_calls)
+            self.tools.finish(last is not None and last.note is None)
 
     def cancel(self) -> bool:
         """Cancel this pane's run; what arrived stays. Returns whether a run was cancelled."""
@@ -325,16 +346,20 @@ class StreamPane(Vertical, can_focus=False):
         if answering or refusal or tools:
             self.reasoning.answer_started()
         if refusal:
-            body = self.body
-            if not self._refused:
-                self._refused = True
-                if body.chunk_text.chunks > self._answer_from:
-                    body.newline()
-                body.add_text("⊘ refusal", REFUSAL_LABEL)
-                body.add_text(" ", REFUSAL)
-            body.add_text("".join(refusal), REFUSAL)
+            self._draw_refusal(refusal)
         if tools:
             await self.tools.feed(tools)
+
+    def _draw_refusal(self, texts: Sequence[str]) -> None:
+        """Refusal text in the body, after the answer, under its label (once per run)."""
+        body = self.body
+        if not self._refused:
+            self._refused = True
+            if body.chunk_text.chunks > self._answer_from:
+                body.newline()
+            body.add_text("⊘ refusal", REFUSAL_LABEL)
+            body.add_text(" ", REFUSAL)
+        body.add_text("".join(texts), REFUSAL)
 
     def _refresh_metrics(self) -> None:
         s = self.session
@@ -393,6 +418,22 @@ class StreamPane(Vertical, can_focus=False):
         for msg in s.conversation:
             if isinstance(msg, HumanMessage):
                 parts.append("> " + msg.content.replace("\n", "\n> "))
+            elif isinstance(msg, ToolMessage):
+                parts.append(
+                    f"> *tool result* `{msg.tool_call_id}`\n>\n> "
+                    + msg.content.replace("\n", "\n> ")
+                )
+            elif isinstance(msg, AIMessage):
+                extra = msg.additional_kwargs
+                reasoning = extra.get("reasoning_content")
+                refusal = extra.get("refusal")
+                before, after = side_markdown(
+                    reasoning if isinstance(reasoning, str) else "",
+                    msg.tool_calls,
+                    refusal if isinstance(refusal, str) else None,
+                    collapsible=False,  # Textual's Markdown shows no HTML
+                )
+                parts.append("\n".join([*before, msg.content, "", *after]).strip())
             else:
                 parts.append(msg.content)
         written = 0
