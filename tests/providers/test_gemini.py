@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from llmstream_tui.core.accumulate import sum_chunks
-from llmstream_tui.core.messages import AIMessageChunk
+from llmstream_tui.core.messages import AIMessageChunk, HumanMessage
 from llmstream_tui.errors import (
     AuthError,
     HTTPStatusError,
@@ -456,3 +456,39 @@ async def test_summed_chunks_keep_every_calls_thought_signature(
     assert total is not None
     assert total.response_metadata["thought_signatures"] == {"0": "s1", "1": "s2"}
     assert [c["name"] for c in total.tool_call_chunks] == ["a", "b"]
+
+
+async def test_a_text_parts_thought_signature_is_kept_and_sent_back_on_the_answers_text(
+    client: httpx.AsyncClient,
+) -> None:
+    """A thinking model signs the last part of an answer without calls; the next turn sends
+    the signature back on that answer's text part (as Google's SDK does with the part)."""
+    events = [
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}}]},
+        {
+            "candidates": [
+                {
+                    "content": {
+                        "role": "model",
+                        "parts": [{"text": "lo", "thoughtSignature": "sig-t"}],
+                    },
+                    "finishReason": "STOP",
+                }
+            ]
+        },
+    ]
+    body = "".join(f"data: {json.dumps(e)}\r\n\r\n" for e in events)
+    async with LoopbackServer(Reply.sse(body)) as server:
+        llm = make(server, client)
+        chunks = [c async for c in llm.astream("hi")]
+        total = sum_chunks(c for c in chunks if isinstance(c, AIMessageChunk))
+        assert total is not None and total.content == "Hello"
+        assert total.response_metadata["thought_signatures"] == {"text": "sig-t"}
+        answer = total.to_message()
+        [c async for c in llm.astream([HumanMessage("hi"), answer, HumanMessage("again")])]
+    contents = server.requests[1].json()["contents"]
+    assert contents[1] == {
+        "role": "model",
+        "parts": [{"text": "Hello", "thoughtSignature": "sig-t"}],
+    }
+    assert contents[2] == {"role": "user", "parts": [{"text": "again"}]}

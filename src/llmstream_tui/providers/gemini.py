@@ -9,7 +9,9 @@ Every event is a whole ``GenerateContentResponse``. Guarantees:
   goes to REASONING, ``functionCall`` to TOOL_CALL (whole calls, JSON-encoded ``args``);
   a call's ``thoughtSignature`` rides on its part as ``{"thought_signatures": {"<call
   index>": signature}}`` metadata, so it lands in ``response_metadata`` and is sent back
-  with the call in a follow-up (``gemini_contents``).
+  with the call in a follow-up (``gemini_contents``); a text part's (thinking models sign
+  the last part of an answer without calls) is kept under ``"text"`` and sent back on the
+  answer's text part.
 - ``finishReason`` is the finish reason as Gemini spells it (``STOP``, ``MAX_TOKENS``...);
   ``promptFeedback.blockReason`` (the prompt itself was blocked) ends the run on the REFUSAL
   channel with that reason.
@@ -126,6 +128,8 @@ class GeminiStreamParser:
             meta = {**(meta or {}), "model_name": payload["modelVersion"]}
         if out and channel == META and out[-1].channel == TEXT:
             last = out[-1]  # ride on the last text part: one chunk, as the wire had it
+            if last.metadata:  # a signed text part keeps its signature
+                meta = {**last.metadata, **(meta or {})}
             last.usage, last.finish_reason, last.metadata = usage, finish, meta
         else:
             out.append(
@@ -147,7 +151,11 @@ class GeminiStreamParser:
                 if part.get("thought"):
                     out.append(StreamPart(text, REASONING, id=self.response_id))
                 else:
-                    out.append(StreamPart(text, id=self.response_id))
+                    signature = part.get("thoughtSignature")
+                    meta = (
+                        {"thought_signatures": {TEXT_SIGNATURE: signature}} if signature else None
+                    )
+                    out.append(StreamPart(text, metadata=meta, id=self.response_id))
             elif "functionCall" in part:
                 out.append(self._tool_call(part["functionCall"], part.get("thoughtSignature")))
 
@@ -192,6 +200,11 @@ class GeminiStreamParser:
         return delta
 
 
+#: Where a text part's ``thoughtSignature`` is kept in ``thought_signatures`` (the calls'
+#: are kept under their positions, ``"0"``, ``"1"``...).
+TEXT_SIGNATURE: Final = "text"
+
+
 def gemini_contents(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     """The conversation as ``contents`` (roles ``user`` / ``model``; system messages go to
     ``systemInstruction``).
@@ -224,23 +237,23 @@ def gemini_contents(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             previous_tool = True
             continue
         previous_tool = False
-        parts = _call_parts(m) if isinstance(m, AIMessage) and m.tool_calls else None
-        out.append(
-            {
-                "role": "model" if m.role == "assistant" else "user",
-                "parts": parts if parts is not None else [{"text": m.content}],
-            }
-        )
+        parts = _call_parts(m) if isinstance(m, AIMessage) else [{"text": m.content}]
+        out.append({"role": "model" if m.role == "assistant" else "user", "parts": parts})
     return out
 
 
 def _call_parts(m: AIMessage) -> list[dict[str, Any]]:
-    """An assistant message's text, then a ``functionCall`` part per call (with its
-    ``thoughtSignature`` when one was kept)."""
-    parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+    """An assistant message's text (with the ``thoughtSignature`` a text part came with),
+    then a ``functionCall`` part per call (with its own, when one was kept)."""
     signatures = m.response_metadata.get("thought_signatures")
     if not isinstance(signatures, dict):
         signatures = {}
+    parts: list[dict[str, Any]] = []
+    if m.content or not m.tool_calls:
+        text: dict[str, Any] = {"text": m.content}
+        if signatures.get(TEXT_SIGNATURE):
+            text["thoughtSignature"] = signatures[TEXT_SIGNATURE]
+        parts.append(text)
     for position, call in enumerate(m.tool_calls):
         args = call.get("args")
         function: dict[str, Any] = {
