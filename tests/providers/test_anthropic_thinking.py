@@ -245,7 +245,7 @@ def test_a_whole_response_keeps_its_thinking_blocks() -> None:
     ]
 
 
-async def test_server_tool_use_streams_as_a_tool_call_and_is_not_sent_back_as_ours(
+async def test_server_tool_use_streams_as_a_tool_call_and_goes_back_with_its_result_blocks(
     client: httpx.AsyncClient,
 ) -> None:
     done = sse(message_start()) + message_end("end_turn", 2)
@@ -262,4 +262,32 @@ async def test_server_tool_use_streams_as_a_tool_call_and_is_not_sent_back_as_ou
     assert total.tool_call_chunks == [
         {"name": "web_search", "args": '{"query": "paris"}', "id": "srvtoolu_1", "index": 0}
     ]
-    assert messages[1] == {"role": "assistant", "content": "Sunny."}
+    assert total.response_metadata["server_blocks"] == [
+        {**expected.content[1].model_dump(exclude_unset=True), "index": 1}
+    ]
+    # the follow-up carries the server's call and its result, as the server's own blocks
+    assert messages[1] == {
+        "role": "assistant",
+        "content": [
+            {
+                "type": "server_tool_use",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "input": {"query": "paris"},
+            },
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "srvtoolu_1",
+                "content": [
+                    {
+                        "type": "web_search_result",
+                        "url": "https://example.com",
+                        "title": "Paris",
+                        "encrypted_content": "abc",
+                        "page_age": None,
+                    }
+                ],
+            },
+            {"type": "text", "text": "Sunny."},
+        ],
+    }

@@ -166,6 +166,13 @@ CALL_ITEM = {
     "status": "in_progress",
 }
 DONE_CALL = {**CALL_ITEM, "arguments": '{"city":"Paris"}', "status": "completed"}
+REASONING_ITEM = {
+    "id": "rs_1",
+    "type": "reasoning",
+    "summary": [{"type": "summary_text", "text": "Need the weather."}],
+    "encrypted_content": "gAAAA-opaque",
+}
+
 HAND_MADE = {
     "function-call": sse(
         CREATED,
@@ -230,6 +237,34 @@ HAND_MADE = {
                 }
             ]
         ),
+    ),
+    "reasoning-then-call": sse(
+        CREATED,
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**REASONING_ITEM, "summary": []},
+        },
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": "rs_1",
+            "output_index": 0,
+            "summary_index": 0,
+            "delta": "Need the weather.",
+        },
+        {"type": "response.output_item.done", "output_index": 0, "item": REASONING_ITEM},
+        {
+            "type": "response.output_item.added",
+            "output_index": 1,
+            "item": {**DONE_CALL, "arguments": "", "status": "in_progress"},
+        },
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 1,
+            "delta": '{"city":"Paris"}',
+        },
+        completed([REASONING_ITEM, DONE_CALL]),
     ),
     "incomplete": sse(
         CREATED,
@@ -430,3 +465,33 @@ async def test_without_streaming_one_json_request(client: httpx.AsyncClient) -> 
     assert message.response_metadata["finish_reason"] == "completed"
     assert message.usage_metadata == {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}
     assert message.tool_calls[0]["args"] == {"city": "Paris"}
+
+
+async def test_reasoning_items_go_back_before_the_calls_they_preceded(
+    client: httpx.AsyncClient,
+) -> None:
+    """A reasoning model's function calls must be sent back with the reasoning items of
+    the same response (``encrypted_content`` included), or the API rejects the turn."""
+    from llmstream_tui.core.messages import HumanMessage, ToolMessage
+
+    done = sse(CREATED, delta("response.output_text.delta", "Sunny."), completed([]))
+    async with LoopbackServer(
+        Reply.sse(HAND_MADE["reasoning-then-call"]), Reply.sse(done)
+    ) as server:
+        llm = make(server, client)
+        answer = chat_message(await llm.ainvoke("weather?"))
+        assert answer.response_metadata["reasoning_items"] == [REASONING_ITEM]
+        follow_up = [HumanMessage("weather?"), answer, ToolMessage("18C", tool_call_id="call_9")]
+        await llm.ainvoke(follow_up)
+    sent = server.requests[1].json()["input"]
+    assert sent == [
+        {"role": "user", "content": "weather?"},
+        REASONING_ITEM,
+        {
+            "type": "function_call",
+            "call_id": "call_9",
+            "name": "get_weather",
+            "arguments": '{"city": "Paris"}',
+        },
+        {"type": "function_call_output", "call_id": "call_9", "output": "18C"},
+    ]

@@ -24,9 +24,10 @@ What the parser guarantees, event by event:
   (langchain-anthropic keeps them as list content blocks; our ``content`` is a string), and
   ``request_body`` sends them back as the assistant message's first content blocks, as the
   API requires when a tool-use conversation continues.
-- ``server_tool_use`` blocks come out as TOOL_CALL chunks like ``tool_use`` (their results,
-  ``*_tool_result`` blocks, are the server's and are not parsed); they are not sent back as
-  calls of ours in a follow-up.
+- ``server_tool_use`` blocks come out as TOOL_CALL chunks like ``tool_use``; their results,
+  ``*_tool_result`` blocks (web search, web fetch, code execution...), arrive whole and are
+  kept as they came in ``response_metadata["server_blocks"]`` (a META part). A follow-up
+  sends both back as the server's own blocks, never as calls of ours.
 - ``ping``, ``content_block_stop``, ``citations_delta`` and any event we do not know are
   ignored; ``event: error`` (``overloaded_error``...) raises
   ``UpstreamError`` with the provider's own message.
@@ -213,6 +214,9 @@ class AnthropicStreamParser:
             data = block.get("data") or ""
             index = payload.get("index")
             return self._block_part({"type": "redacted_thinking", "data": data, "index": index})
+        if isinstance(kind, str) and kind.endswith("_tool_result"):
+            kept = {**block, "index": payload.get("index")}
+            return StreamPart("", META, metadata={"server_blocks": [kept]}, id=self.message_id)
         if kind in ("tool_use", "server_tool_use"):
             call = {
                 "name": block.get("name"),
@@ -332,6 +336,8 @@ def message_parts(data: Any, errors: ErrorBuilder) -> list[StreamPart]:
 
 #: What a thinking block sent back keeps (``index`` is where it was in the stream).
 _BLOCK_KEYS: Final = {"thinking": ("thinking", "signature"), "redacted_thinking": ("data",)}
+#: The id prefix of the server's own tool calls (web search, code execution...).
+SERVER_TOOL_PREFIX: Final = "srvtoolu_"
 
 
 def anthropic_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
@@ -339,8 +345,10 @@ def anthropic_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
     An assistant message with tool calls or kept thinking blocks becomes content blocks:
     its ``thinking`` / ``redacted_thinking`` blocks (``response_metadata["thinking_blocks"]``)
-    first, then its text, then one ``tool_use`` block per call (server tool calls,
-    ``srvtoolu_`` ids, are the server's and left out). A tool result is a ``tool_result``
+    first, then each server tool call (``srvtoolu_`` ids) as a ``server_tool_use`` block
+    followed by its kept result blocks (``response_metadata["server_blocks"]``: the API needs
+    them, ``encrypted_content`` included, to continue), then its text, then one
+    ``tool_use`` block per call of ours. A tool result is a ``tool_result``
     block in a user message; consecutive results (parallel calls), and a user message after
     them, share one user message, as the API wants every result of a turn in the next one.
     """
@@ -369,14 +377,33 @@ def anthropic_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 def _assistant_blocks(m: AIMessage) -> list[dict[str, Any]] | None:
     kept = m.response_metadata.get("thinking_blocks")
-    calls = [c for c in m.tool_calls if not str(c.get("id") or "").startswith("srvtoolu_")]
-    if not kept and not calls:
+    calls, server = [], []
+    for c in m.tool_calls:
+        (server if str(c.get("id") or "").startswith(SERVER_TOOL_PREFIX) else calls).append(c)
+    if not kept and not calls and not server:
         return None
     blocks: list[dict[str, Any]] = []
     for block in kept if isinstance(kept, list) else ():
         keys = _BLOCK_KEYS.get(str(block.get("type"))) if isinstance(block, dict) else None
         if keys is not None:
             blocks.append({"type": block["type"], **{k: block.get(k) or "" for k in keys}})
+    results = m.response_metadata.get("server_blocks")
+    by_call: dict[str, list[dict[str, Any]]] = {}
+    for block in results if isinstance(results, list) else ():
+        if isinstance(block, dict):
+            result = {k: v for k, v in block.items() if k != "index"}
+            by_call.setdefault(str(block.get("tool_use_id")), []).append(result)
+    for call in server:
+        args = call.get("args")
+        blocks.append(
+            {
+                "type": "server_tool_use",
+                "id": call.get("id"),
+                "name": call.get("name"),
+                "input": args if isinstance(args, dict) else {},
+            }
+        )
+        blocks += by_call.get(str(call.get("id")), [])
     if m.content:
         blocks.append({"type": "text", "text": m.content})
     for call in calls:

@@ -6,12 +6,15 @@ thin adapter, as in ``openai.py``.
 Events understood: ``response.output_text.delta`` (TEXT), ``response.refusal.delta``
 (REFUSAL), ``response.reasoning_summary_text.delta`` and ``response.reasoning_text.delta``
 (REASONING), a ``function_call`` output item and its ``response.function_call_arguments.delta``
-(TOOL_CALL, indexed by ``output_index``), ``response.created`` (the response id), and the
+(TOOL_CALL, indexed by ``output_index``), a finished ``reasoning`` output item (kept whole in
+``response_metadata["reasoning_items"]``, sent back with the calls it preceded),
+``response.created`` (the response id), and the
 terminal events: ``response.completed`` (usage; stop reason ``completed``),
 ``response.incomplete`` (usage; the stop reason is ``incomplete_details.reason``, e.g.
 ``max_output_tokens``, like Chat's ``length``: an answer cut short, not an error),
 ``response.failed`` and ``error`` (UpstreamError). Other events (``*.done``, ``*.added``,
-annotations, ``in_progress``...) carry nothing new and are ignored. The bytes ending before a
+annotations, ``in_progress``, other ``output_item.done``...) carry nothing new and are
+ignored. The bytes ending before a
 terminal event is StreamTruncated.
 
 The request's ``input`` is the conversation as Responses input items (``response_input``):
@@ -79,6 +82,11 @@ class OpenAIResponsesParser:
             if item.get("type") == "function_call":
                 return [_function_call(item, obj.get("output_index"), self._id)]
             return []
+        if kind == "response.output_item.done":
+            item = obj.get("item") or {}
+            if item.get("type") == "reasoning":
+                return [_reasoning_item(item, self._id)]
+            return []
         if kind == "response.created":
             response = obj.get("response") or {}
             self._id = response.get("id") or None
@@ -143,9 +151,18 @@ def response_parts(data: Any, errors: ErrorBuilder | None = None) -> list[Stream
             for summary in item.get("summary") or []:
                 if summary.get("text"):
                     parts.append(StreamPart(summary["text"], REASONING, id=id_))
+            parts.append(_reasoning_item(item, id_))
         elif kind == "function_call":
             parts.append(_function_call(item, index, id_))
     return parts + terminal_parts(data, id_)
+
+
+def _reasoning_item(item: dict[str, Any], id_: str | None) -> StreamPart:
+    """A finished ``reasoning`` output item, kept whole in ``response_metadata
+    ["reasoning_items"]`` (a list the chunk sum extends): a reasoning model's function calls
+    must go back with the reasoning items before them, ``encrypted_content`` included when
+    the request asked for it."""
+    return StreamPart("", META, metadata={"reasoning_items": [item]}, id=id_)
 
 
 def _function_call(item: dict[str, Any], index: int | None, id_: str | None) -> StreamPart:
@@ -156,10 +173,11 @@ def _function_call(item: dict[str, Any], index: int | None, id_: str | None) -> 
 
 
 def response_input(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """The conversation as Responses ``input`` items. An assistant message's text (when it
-    has any) comes first, then one ``function_call`` item per tool call (``call_id``,
-    ``name``, ``arguments`` as a JSON string); a tool result is a ``function_call_output``
-    answering its ``call_id``."""
+    """The conversation as Responses ``input`` items. An assistant message that made tool
+    calls starts with the reasoning items its response produced (``reasoning_items``, as the
+    API requires them back with the calls), then its text (when it has any), then one
+    ``function_call`` item per tool call (``call_id``, ``name``, ``arguments`` as a JSON
+    string); a tool result is a ``function_call_output`` answering its ``call_id``."""
     out: list[dict[str, Any]] = []
     for m in messages:
         if isinstance(m, ToolMessage):
@@ -168,6 +186,10 @@ def response_input(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             )
             continue
         calls = m.tool_calls if isinstance(m, AIMessage) else None
+        if calls:
+            items = m.response_metadata.get("reasoning_items")
+            if isinstance(items, list):
+                out.extend(i for i in items if isinstance(i, dict) and i.get("type") == "reasoning")
         if m.content or not calls:
             out.append({"role": m.role, "content": m.content})
         for call in calls or ():
