@@ -377,7 +377,8 @@ def anthropic_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 def _assistant_blocks(m: AIMessage) -> list[dict[str, Any]] | None:
     kept = m.response_metadata.get("thinking_blocks")
-    calls, server = [], []
+    calls: list[dict[str, Any]] = []
+    server: list[dict[str, Any]] = []
     for c in m.tool_calls:
         (server if str(c.get("id") or "").startswith(SERVER_TOOL_PREFIX) else calls).append(c)
     if not kept and not calls and not server:
