@@ -23,7 +23,7 @@ def llm(attribute: str, **table: Any) -> Any:
 
 
 async def test_chat_model_factory_streams_its_chunks_unchanged() -> None:
-    model = llm("poem_model")
+    model = llm("poem_model()")
     chunks = [c async for c in model.astream("hi")]
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
     assert "".join(c.content for c in chunks) == POEM
@@ -40,7 +40,7 @@ async def test_runnable_instance_attribute_is_used_as_is() -> None:
 
 
 async def test_reasoning_and_tool_deltas_stay_out_of_the_answer() -> None:
-    model = llm("rich_model")
+    model = llm("rich_model()")
     message = await model.ainvoke("weather?")
     assert isinstance(message, AIMessage)
     assert message.content == "Hello world"
@@ -53,39 +53,36 @@ async def test_reasoning_and_tool_deltas_stay_out_of_the_answer() -> None:
     assert message.id == "msg-rich"
 
 
-async def test_astream_events_trace_the_wrapped_stream() -> None:
-    model = llm("rich_model")
+async def test_astream_events_are_the_wrapped_models_own() -> None:
+    """No chunk added or changed: a wrapped chat model's events are its own (LangChain's
+    ``AIMessageChunk``s, the closing ``chunk_position="last"`` one included, no second one)."""
+    model = llm("rich_model()")
     events = [e async for e in model.astream_events("weather?", version="v2")]
-    names = [e["event"] for e in events]
-    assert names[0] == "on_chat_model_start" and names[-1] == "on_chat_model_end"
+    own = [e async for e in langchain_fakes.rich_model().astream_events("weather?")]
+    assert [(e["event"], e["name"]) for e in events] == [(e["event"], e["name"]) for e in own]
     streamed = [e["data"]["chunk"] for e in events if e["event"] == "on_chat_model_stream"]
-    tool_chunks = [c.tool_call_chunks[0] for c in streamed if c.tool_call_chunks]
-    assert [t["args"] for t in tool_chunks] == ['{"city": ', '"Paris"}']
-    reasoning = [
-        c.additional_kwargs["reasoning_content"]
-        for c in streamed
-        if "reasoning_content" in c.additional_kwargs
-    ]
-    assert reasoning == ["Think ", "first.", " Blocks too."]
-    assert events[-1]["data"]["output"].content == "Hello world"
-    assert events[0]["metadata"]["ls_provider"] == "langchain"
+    expected = [e["data"]["chunk"] for e in own if e["event"] == "on_chat_model_stream"]
+    assert [c.content for c in streamed] == [c.content for c in expected]
+    assert [c.tool_call_chunks for c in streamed] == [c.tool_call_chunks for c in expected]
+    assert sum(1 for c in streamed if c.chunk_position == "last") == 1
+    assert events[0]["name"] == "ScriptedChunksChatModel"  # the runnable's own run
 
 
 async def test_chain_of_strings_streams_text_llm_style() -> None:
-    model = llm("poem_chain", flavor="llm")
+    model = llm("poem_chain()", flavor="llm")
     chunks = [c async for c in model.astream("hi")]
     assert all(isinstance(c, str) for c in chunks) and "".join(chunks) == POEM
     assert len(chunks) > 5
 
 
 async def test_text_llm_gets_the_prompt_string() -> None:
-    model = llm("poem_llm", flavor="llm")
+    model = llm("poem_llm()", flavor="llm")
     chunks = [c async for c in model.astream("hi")]
     assert chunks[:3] == ["S", "p", "a"] and "".join(chunks) == POEM
 
 
 async def test_stream_false_calls_ainvoke_once_and_yields_one_chunk() -> None:
-    model = llm("rich_model", stream=False)
+    model = llm("rich_model()", stream=False)
     chunks = [c async for c in model.astream("weather?")]
     assert len(chunks) == 1
     assert chunks[0].content == "Hello world"
@@ -94,13 +91,13 @@ async def test_stream_false_calls_ainvoke_once_and_yields_one_chunk() -> None:
 
 
 def test_invoke_and_batch_work_synchronously() -> None:
-    model = llm("poem_model")
+    model = llm("poem_model()")
     assert model.invoke("hi").content == POEM
     assert [m.content for m in model.batch(["a", "b", "c"])] == [POEM] * 3
 
 
 async def test_system_prompt_and_stop_reach_the_runnable() -> None:
-    model = llm("rich_model", params={"system": "Be brief.", "stop": ["\n"]})
+    model = llm("rich_model()", params={"system": "Be brief.", "stop": ["\n"]})
     await model.ainvoke([("user", "hi"), ("assistant", "yo"), ("user", "again")])
     sent = model.runnable.requests[-1]
     assert [(m.type, m.content) for m in sent] == [
@@ -113,7 +110,7 @@ async def test_system_prompt_and_stop_reach_the_runnable() -> None:
 
 
 async def test_failure_mid_stream_is_upstream_error_with_partial_text() -> None:
-    model = llm("failing_model")
+    model = llm("failing_model()")
     with pytest.raises(UpstreamError) as info:
         _ = [c async for c in model.astream("hi")]
     assert info.value.partial_text == "Hello there"
@@ -135,10 +132,10 @@ async def test_closing_our_stream_closes_the_wrapped_one() -> None:
 @pytest.mark.parametrize(
     ("target", "words"),
     [
-        (f"{FAKES}_missing:poem_model", "cannot import"),
+        (f"{FAKES}_missing:poem_model()", "no module named"),
         (f"{FAKES}:nope", "no attribute 'nope'"),
-        (f"{FAKES}:broken_factory", "the factory failed: ValueError"),
-        (f"{FAKES}:not_a_runnable", "neither a runnable nor a factory"),
+        (f"{FAKES}:broken_factory()", "the factory failed: ValueError"),
+        (f"{FAKES}:not_a_runnable", "is int, not a runnable"),
     ],
 )
 def test_bad_target_is_a_config_error_at_build_time(target: str, words: str) -> None:

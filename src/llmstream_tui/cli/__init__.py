@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 from ..config import load_settings
 from ..errors import ConfigError, LLMStreamError, RecordingError
+from ..providers.registry import ProviderTables, resolve, validate_table
 from .parsers import COMMANDS, build_parsers
 from .providers import providers_command
 from .sessions import SESSION_COMMANDS
@@ -51,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = run_app(settings, providers=args.providers, prompt=args.prompt)
             return code
         if args.command == "stream":
-            return asyncio.run(stream_command(args, settings))
+            from ..providers.langchain import targets_loaded_once
+
+            with targets_loaded_once():
+                check_targets(args.providers or settings.default_providers[:1], settings)
+                return asyncio.run(stream_command(args, settings))
         if args.command in SESSION_COMMANDS:
             return SESSION_COMMANDS[args.command](args, settings)
         return asyncio.run(providers_command(args, settings))
@@ -67,6 +73,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except LLMStreamError as exc:
         return _fail(str(exc), 1)
+
+
+def check_targets(refs: Sequence[str], settings: ProviderTables) -> None:
+    """A ``langchain`` provider's target is loaded before ``stream`` runs anything, so a
+    target that is missing, not a runnable or whose factory raises is a bad configuration
+    (``ConfigError``: one line, exit 2) rather than a failed run. Called inside
+    ``targets_loaded_once``, so the run uses what was loaded (a factory is called once).
+    Other references fail as runs do (exit 1), as before."""
+    for ref in refs:
+        try:
+            display, table = resolve(ref, settings)
+        except ConfigError:
+            continue  # not a provider at all: reported by its run, as before
+        if table.get("kind") != "langchain":
+            continue
+        from ..providers.langchain import LangChainSpec, load_target  # imports no LangChain
+
+        spec = validate_table(table, where=f"provider {display!r}")
+        load_target(cast(LangChainSpec, spec).target)
 
 
 def _first_word(args: list[str]) -> str | None:

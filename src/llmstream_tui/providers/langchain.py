@@ -1,15 +1,31 @@
-"""``langchain``: any LangChain runnable, named ``"module:attribute"``, as a backend.
+"""``langchain``: any LangChain runnable (a chain, a chat model, a LangGraph graph) as a backend.
 
-The app then shows a LangChain chain or model exactly as it shows our own providers: our
-``astream``/``astream_events`` drive the wrapped runnable's ``astream`` and turn what it
-yields into ``StreamPart`` values. Nothing here imports ``langchain_core``: the wrapped
-object is used through its public methods (duck typing), so the optional extra costs nothing
-until a ``langchain`` provider is configured, and the import of ``target`` happens at the
-first run, not when the config is read.
+The reference names the user's own object as uvicorn names an app: ``langchain:MODULE:ATTR``
+(``langchain:my_app.chains:qa_chain``, the attribute is the runnable) or
+``langchain:MODULE:FACTORY()`` (``langchain:my_app.graph:build()``, called once with no
+arguments when the provider is built); in a config table ``kind = "langchain"``,
+``target = "my_app.chains:qa_chain"``. The current directory is put on ``sys.path`` first, so
+an app beside the user's shell is found. A target that cannot be loaded (no such module, no
+such attribute, not a runnable, a factory that raises) is one ``ConfigError`` line naming it.
 
-Conversion of each item the runnable yields:
+``astream_events`` is the wrapped runnable's own: our config (callbacks, tags, metadata,
+run name, run id) and the include/exclude filters are handed to it, so every nested run
+(prompts, chat models, LLMs, tools, retrievers, parsers, LangGraph nodes) arrives exactly as
+LangChain emits it, v1 and v2: same events, names, run ids, parent ids, tags, metadata, data;
+the root run has the target's own name. Nothing is added. The only thing of ours is the
+timeline: a ``timeline`` in the config gets the start, the first byte (the first stream
+event of any run inside) and the root run's chunks (what the application outputs).
 
-- ``str`` (a text LLM, a chain ending in ``StrOutputParser``): the answer text.
+``flavor`` says what the application takes, since a pane sends its conversation:
+``chat`` (the default) sends the conversation as langchain-core messages, wrapped as
+``{input_key: messages}`` when ``input_key`` is set or the runnable's input schema is a
+mapping with a ``messages`` field (a LangGraph ``MessagesState`` graph, a prompt with a
+``messages`` placeholder); ``llm`` sends the prompt as one string (a conversation flattened,
+as for our text LLMs). Any other input a caller passes goes to the runnable as given, but our
+own message objects, which become langchain-core's. What the application outputs may be
+anything; as text (the pane, ``astream``, the CLI) it reads:
+
+- ``str`` (a text LLM, a chain ending in ``StrOutputParser``): the text itself.
 - a message chunk (``AIMessageChunk``): ``content`` (a string, or a list of content blocks
   whose ``text`` blocks are the answer and ``thinking``/``reasoning`` blocks the REASONING
   channel); ``additional_kwargs["reasoning_content"]`` (or ``reasoning``) to REASONING and
@@ -17,26 +33,44 @@ Conversion of each item the runnable yields:
   as the usage delta (LangChain chunks already carry deltas: they add up with ``+``);
   ``response_metadata``'s ``finish_reason`` (or ``stop_reason``/``done_reason``, as the
   Anthropic and Ollama integrations name it) as the finish reason, the rest as metadata.
-- anything else: its ``str()`` as text, so a chain of any output type still shows something.
+- anything else (a dict of a graph's state update, a list): compact JSON (messages inside
+  as their content), so a chain of any output type shows something readable.
 
-With ``stream = false`` the runnable's ``ainvoke`` is called once and its result converted
-the same way (a whole ``AIMessage``'s ``tool_calls`` become one tool-call chunk each).
-An exception from the runnable becomes an ``UpstreamError`` naming its type.
+``astream``/``ainvoke`` give the runnable's ``astream``/``ainvoke`` items converted so
+(``stream = false``: ``ainvoke`` once; a whole ``AIMessage``'s ``tool_calls`` become one
+tool-call chunk each). An exception from the runnable becomes an ``UpstreamError`` naming
+its type, with the root's text so far as its partial text.
+
+Nothing here imports ``langchain_core`` at import time (an optional extra): the wrapped
+object is used through its public methods, and the message classes are imported only when
+our messages have to be handed over, by which time the user's runnable has imported them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal, cast
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import Field
 
-from ..core.backend import ModelRequest, RunContext
+from ..core.backend import ModelInput, ModelRequest, RunContext, RunnableConfig, aclosing
+from ..core.events import StreamEvent
 from ..core.inert import escape_controls
-from ..core.messages import LC_AUTO_PREFIX, BaseMessage, UsageMetadata
+from ..core.message_io import to_prompt
+from ..core.messages import (
+    LC_AUTO_PREFIX,
+    AIMessage,
+    BaseMessage,
+    SystemMessage,
+    ToolMessage,
+    UsageMetadata,
+)
+from ..core.metrics import StreamTimeline
 from ..core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
 from ..core.runnable import LanguageModel
 from ..errors import ConfigError, ProviderError, UpstreamError
@@ -44,55 +78,126 @@ from .spec import ProviderSpec
 
 #: Keys of ``response_metadata`` that name the stop reason, by integration.
 _FINISH_KEYS = ("finish_reason", "stop_reason", "done_reason")
-#: LangChain's own message roles for our ``BaseMessage.type`` values.
-_LC_ROLES = {"system": "system", "human": "human", "ai": "ai"}
+#: Longest piece of a user exception's message put in a one-line error.
+_MESSAGE_MAX = 300
 
 
 class LangChainSpec(ProviderSpec):
     """Options of the ``langchain`` kind."""
 
     kind: Literal["langchain"] = "langchain"
-    #: ``"package.module:attribute"``: a runnable, or a callable taking no argument that
-    #: returns one (a factory, so building the runnable may read its own settings).
-    target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-    #: ``chat``: the input is a message list and the output message chunks; ``llm``: the
-    #: input is a prompt string and the output text.
+    #: ``"package.module:attribute"`` (the runnable) or ``"package.module:factory()"`` (a
+    #: callable taking no argument that returns one, so building it may read its settings).
+    target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(\(\))?$")
+    #: ``chat``: a pane sends its conversation as messages; ``llm``: as one prompt string.
     flavor: Literal["llm", "chat"] = "chat"
+    #: Send the messages as ``{input_key: messages}`` (default: ``"messages"`` when the
+    #: runnable's input schema is a mapping with that field, else the bare list).
+    input_key: str | None = None
+
+    #: A reference's part after ``langchain:`` is the target, not a model name.
+    reference_field: ClassVar[str] = "target"
+
+
+def one_line(exc: BaseException) -> str:
+    """``TypeName: message`` of a user exception, on one line, inert and bounded."""
+    message = escape_controls(" ".join(str(exc).split()))[:_MESSAGE_MAX]
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def is_runnable(value: object) -> bool:
+    """Whether ``value`` streams events as a LangChain runnable does (duck typing: no
+    ``langchain_core`` import needed to tell)."""
+    return callable(getattr(value, "astream_events", None)) and callable(
+        getattr(value, "astream", None)
+    )
+
+
+#: target -> the runnable it named, inside ``targets_loaded_once`` (else None: no memo)
+_loaded: dict[str, Any] | None = None
+
+
+@contextmanager
+def targets_loaded_once() -> Iterator[None]:
+    """Inside, each target is loaded (imported, its factory called) once and reused: the
+    command line checks its references before running them, and the run must get what the
+    check loaded, not call a factory a second time. Outside, every build loads afresh, so
+    each pane gets its own runnable from a factory."""
+    global _loaded
+    outer = _loaded
+    _loaded = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _loaded = outer
 
 
 def load_target(target: str) -> Any:
-    """Import ``module:attribute`` (dotted attributes allowed) and return the runnable.
+    """Import ``module:attribute`` (dotted attributes allowed) and return the runnable; with
+    a trailing ``()`` the attribute is a factory, called with no arguments. The current
+    directory goes first on ``sys.path``, as uvicorn does for ``module:app``.
 
-    A value without ``astream`` is called with no arguments (a factory). ``ConfigError``
-    names the target when the import, the attribute or the factory fails.
-    """
+    Inside ``targets_loaded_once`` a target already loaded is reused.
+
+    ``ConfigError``, one line naming the target, when the module cannot be imported, the
+    attribute does not exist, the factory raises, or what is found is not a runnable."""
+    memo = _loaded
+    if memo is None:
+        return _load(target)
+    if target not in memo:
+        memo[target] = _load(target)
+    return memo[target]
+
+
+def _load(target: str) -> Any:
+    where = f"langchain target {target!r}"
     module_name, _, attribute = target.partition(":")
+    factory = attribute.endswith("()")
+    attribute = attribute.removesuffix("()")
+    here = os.getcwd()
+    if here not in sys.path:
+        sys.path.insert(0, here)
     try:
         value: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(
-            f"langchain target {target!r}: cannot import {module_name!r}: {exc}"
-        ) from None
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"{where}: no module named {exc.name or module_name!r}") from None
+    except Exception as exc:  # noqa: BLE001  # importing user code: whatever it raises, one line
+        raise ConfigError(f"{where}: importing {module_name!r} failed: {one_line(exc)}") from None
     for name in attribute.split("."):
         try:
             value = getattr(value, name)
         except AttributeError:
-            raise ConfigError(f"langchain target {target!r}: no attribute {name!r}") from None
-    if not hasattr(value, "astream"):
+            raise ConfigError(f"{where}: no attribute {name!r}") from None
+    if factory:
         if not callable(value):
-            raise ConfigError(f"langchain target {target!r} is neither a runnable nor a factory")
+            raise ConfigError(f"{where}: {attribute} is {type(value).__name__}, not a factory")
         try:
             value = value()
-        except Exception as exc:  # the factory is user code: report it, whatever it raised
-            raise ConfigError(
-                f"langchain target {target!r}: the factory failed: {type(exc).__name__}"
-            ) from exc
-        if not hasattr(value, "astream"):
-            raise ConfigError(
-                f"langchain target {target!r}: the factory returned "
-                f"{type(value).__name__}, not a runnable"
-            )
+        except Exception as exc:  # noqa: BLE001  # the factory is user code: one line, any error
+            raise ConfigError(f"{where}: the factory failed: {one_line(exc)}") from None
+    if not is_runnable(value):
+        what = "the factory returned" if factory else "is"
+        hint = " (write it with () to call a factory)" if callable(value) and not factory else ""
+        raise ConfigError(f"{where}: {what} {type(value).__name__}, not a runnable{hint}")
     return value
+
+
+def compact_text(value: Any) -> str:
+    """An output that is neither text nor a message, as one compact JSON text (messages
+    inside as their content, anything else JSON cannot hold as its ``str``)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_leaf)
+    except ValueError:  # a circular structure: its str is all that can be shown
+        return str(value)
+
+
+def _json_leaf(value: Any) -> Any:
+    content = getattr(value, "content", None)
+    if content is not None:
+        return content
+    return str(value)
 
 
 def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:  # noqa: C901  # per chunk: one flat pass over a chunk's fields
@@ -102,7 +207,7 @@ def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:  # noqa: C90
         return [StreamPart(item)]
     content = getattr(item, "content", None)
     if content is None:
-        return [StreamPart(str(item))] if item is not None else []
+        return [StreamPart(compact_text(item))] if item is not None else []
     out: list[StreamPart] = []
     part_id = getattr(item, "id", None)
     if part_id and part_id.startswith(LC_AUTO_PREFIX):
@@ -188,10 +293,49 @@ def _block(block: Any, part_id: str | None) -> list[StreamPart]:
     return []
 
 
-def _lc_messages(messages: list[BaseMessage]) -> list[tuple[str, str]]:
-    """Our messages as ``(role, content)`` tuples, which every LangChain chat model accepts
-    (so no ``langchain_core`` import is needed here)."""
-    return [(_LC_ROLES.get(m.type, m.role), m.content) for m in messages]
+def output_text(chunk: Any) -> str:
+    """The answer text one output item shows (its TEXT parts), as the pane and the CLI
+    read an application's chunks."""
+    if type(chunk) is str:
+        return chunk
+    return "".join(p.text for p in convert(chunk) if p.channel == TEXT)
+
+
+def lc_message(message: BaseMessage) -> Any:
+    """One of our messages as langchain-core's (imported now: only a LangChain runnable is
+    handed messages, so langchain-core is there)."""
+    from langchain_core import messages as lc
+
+    kind = message.type
+    if kind == "system":
+        return lc.SystemMessage(message.content)
+    if kind == "human":
+        return lc.HumanMessage(message.content)
+    if isinstance(message, ToolMessage):
+        return lc.ToolMessage(message.content, tool_call_id=message.tool_call_id)
+    if isinstance(message, AIMessage):
+        return lc.AIMessage(
+            message.content,
+            id=message.id,
+            tool_calls=[
+                {"name": c.get("name") or "", "args": c.get("args") or {}, "id": c.get("id")}
+                for c in message.tool_calls
+            ],
+            additional_kwargs=dict(message.additional_kwargs),
+            response_metadata=dict(message.response_metadata),
+        )
+    return lc.ChatMessage(content=message.content, role=message.role or kind)
+
+
+def _input_key_of(runnable: Any) -> str | None:
+    """``"messages"`` when the runnable takes a mapping with a ``messages`` field."""
+    try:
+        schema = runnable.get_input_jsonschema()
+    except Exception:  # noqa: BLE001  # a schema that cannot be built: send the bare list
+        return None
+    if not isinstance(schema, Mapping) or schema.get("type") != "object":
+        return None
+    return "messages" if "messages" in (schema.get("properties") or {}) else None
 
 
 class LangChainModel(LanguageModel):
@@ -211,47 +355,131 @@ class LangChainModel(LanguageModel):
         )
         self.spec = spec
         self.runnable = runnable if runnable is not None else load_target(spec.target)
+        self._input_key: str | None | Literal[False] = spec.input_key or False
 
     @classmethod
     def from_spec(cls, name: str, spec: LangChainSpec, client: Any = None) -> LangChainModel:
         """Imports ``target`` now, so a wrong name is a ``ConfigError`` before any run."""
         return cls(spec, name=name)
 
+    @property
+    def runs_nested(self) -> bool:
+        """Always: the events are a whole application's run tree, whose root is the
+        runnable's own run (the pane shows the root's output, see ``ui.session``)."""
+        return True
+
+    # -- input -------------------------------------------------------------------------------
+
+    def app_input(self, value: Any) -> Any:
+        """What the runnable is handed for ``value`` (see the module docstring): our messages
+        become langchain-core's, a conversation a prompt for ``flavor = "llm"``, and a
+        message list goes under ``input_key``; anything else as given."""
+        if isinstance(value, BaseMessage):
+            value = [value]
+        if not (isinstance(value, list | tuple) and value and isinstance(value[0], BaseMessage)):
+            return value
+        if self.flavor == "llm":
+            return to_prompt(list(value))
+        return self._keyed([lc_message(m) for m in value])
+
+    def _keyed(self, messages: list[Any]) -> Any:
+        key = self._input_key
+        if key is False:
+            key = self._input_key = _input_key_of(self.runnable)
+        return {key: messages} if key else messages
+
     def _input(self, request: ModelRequest) -> Any:
         if self.flavor == "chat":
             messages = list(request.messages)
             system = self.params.get("system")
             if system and not any(m.type == "system" for m in messages):
-                return [("system", system), *_lc_messages(messages)]
-            return _lc_messages(messages)
+                messages.insert(0, SystemMessage(system))
+            return self._keyed([lc_message(m) for m in messages])
         return request.prompt
 
-    def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
-        stop = request.stop or self.params.get("stop")
+    def _kwargs(self, stop: list[str] | None) -> dict[str, Any]:
+        stop = stop or self.params.get("stop")
         return {"stop": stop} if stop else {}
+
+    # -- events: the runnable's own ----------------------------------------------------------
+
+    async def astream_events(
+        self,
+        input: ModelInput | Mapping[str, Any],
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v1", "v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[StreamEvent[Any]]:
+        """The runnable's ``astream_events`` with our config: its events as they come."""
+        lc_config: dict[str, Any] = dict(config or {})
+        timeline = cast("StreamTimeline | None", lc_config.pop("timeline", None))
+        if self.tags:
+            lc_config["tags"] = [*(lc_config.get("tags") or []), *self.tags]
+        events = self.runnable.astream_events(
+            self.app_input(input),
+            config=lc_config,
+            version=version,
+            include_names=include_names,
+            include_types=include_types,
+            include_tags=include_tags,
+            exclude_names=exclude_names,
+            exclude_types=exclude_types,
+            exclude_tags=exclude_tags,
+            **self._kwargs(stop),
+            **kwargs,
+        )
+        received: list[str] = []
+        if timeline is not None and timeline.start_ns is None:
+            timeline.start()
+        root: str | None = None
+        try:
+            async with aclosing(events):
+                async for ev in events:
+                    if root is None and not ev.get("parent_ids"):
+                        root = ev["run_id"]  # the first run at the top: the root's start
+                    if ev["event"].endswith("_stream"):
+                        if timeline is not None:
+                            timeline.first_byte()
+                        if ev["run_id"] == root:
+                            _root_chunk(ev["data"]["chunk"], timeline, received)
+                    yield ev
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise _upstream(exc, self.name, "".join(received)) from exc
+        finally:
+            if timeline is not None:
+                timeline.finish()
+
+    # -- astream / ainvoke: the runnable's items as our parts --------------------------------
 
     async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         first = True
-        stream = self.runnable.astream(self._input(request), **self._kwargs(request))
+        stream = self.runnable.astream(self._input(request), **self._kwargs(request.stop))
         try:
-            async for item in stream:
-                if first:
-                    ctx.first_byte()
-                    first = False
-                for part in convert(item):
-                    yield part
-        except (ProviderError, asyncio.CancelledError, GeneratorExit):
+            async with aclosing(stream):  # closing ours closes the runnable's at once
+                async for item in stream:
+                    if first:
+                        ctx.first_byte()
+                        first = False
+                    for part in convert(item):
+                        yield part
+        except ProviderError:
             raise
         except Exception as exc:
             raise _upstream(exc) from exc
-        finally:
-            close = getattr(stream, "aclose", None)
-            if close is not None:  # closing our iterator closes the runnable's at once
-                await close()
 
     async def _agenerate(self, request: ModelRequest, ctx: RunContext) -> list[StreamPart]:
         try:
-            result = await self.runnable.ainvoke(self._input(request), **self._kwargs(request))
+            result = await self.runnable.ainvoke(self._input(request), **self._kwargs(request.stop))
         except ProviderError:
             raise
         except Exception as exc:
@@ -260,8 +488,28 @@ class LangChainModel(LanguageModel):
         return convert(result, whole=True)
 
 
-def _upstream(exc: BaseException) -> UpstreamError:
+def _root_chunk(chunk: Any, timeline: StreamTimeline | None, received: list[str]) -> None:
+    """One chunk of the root run (what the application outputs): its text kept for a
+    failure's partial text and, as the core stamps a backend's parts, on the timeline:
+    answer text as a chunk, other channels as side parts, usage added."""
+    for part in convert(chunk):
+        channel = part.channel
+        if channel == TEXT:
+            received.append(part.text)
+            if timeline is not None:
+                timeline.chunk(part.text)
+        elif timeline is None:
+            continue
+        elif channel != META:
+            timeline.side(channel, part.text)
+        usage = part.usage
+        if usage is not None and timeline is not None:
+            details = usage.get("output_token_details")
+            timeline.add_usage(
+                usage.get("output_tokens"), details.get("reasoning") if details else None
+            )
+
+
+def _upstream(exc: BaseException, provider: str = "", partial: str = "") -> UpstreamError:
     """The runnable's exception as one line: its type and the start of its message."""
-    message = escape_controls(" ".join(str(exc).split()))[:300]
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return UpstreamError(text)
+    return UpstreamError(one_line(exc), provider=provider, partial_text=partial)

@@ -1,7 +1,9 @@
 """Provider kinds, references and ``build_llm``.
 
 A *provider reference* is a configured name (``fast``), or ad hoc ``KIND:MODEL[@BASE_URL]``
-(``openai-chat:gpt-4o-mini@http://127.0.0.1:8000/v1``, ``simulated:swift``). Kinds are
+(``openai-chat:gpt-4o-mini@http://127.0.0.1:8000/v1``, ``simulated:swift``); a kind whose
+``Spec.reference_field`` is not ``model`` takes the rest whole as that option
+(``langchain:my_app.graph:build()`` is the ``langchain`` kind's ``target``). Kinds are
 imported only when used, so ``langchain`` and the HTTP kinds cost nothing until needed.
 
 Kinds come from three places, in this order of precedence: the built-in table below, kinds
@@ -229,13 +231,17 @@ def validate_table(table: Mapping[str, Any], *, where: str = "provider") -> Prov
 
 
 def parse_reference(ref: str) -> dict[str, Any]:
-    """``KIND:MODEL[@BASE_URL]`` as a provider table."""
+    """``KIND:MODEL[@BASE_URL]`` as a provider table (``KIND:REST`` with ``REST`` as the
+    kind's ``reference_field`` when that is not ``model``)."""
     kind, sep, rest = ref.partition(":")
     if not sep or kind not in KINDS:
         raise ConfigError(
             f"unknown provider {ref!r}: not a configured name, and not KIND:MODEL[@BASE_URL]"
             f" with KIND one of {', '.join(kind_names())}"
         )
+    field = backend_class(kind).Spec.reference_field
+    if field != "model":
+        return {"kind": kind, field: rest}
     model, at, base = rest.partition("@")
     table: dict[str, Any] = {"kind": kind, "model": model}
     if at:

@@ -8,7 +8,7 @@ tables as plain dicts, so an unknown key in any table is reported with its full 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,6 +51,12 @@ class ProviderSpec(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     headers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+
+    #: The option an ad hoc reference ``KIND:REST`` sets to ``REST``: ``model`` (then
+    #: ``REST`` is ``MODEL[@BASE_URL]``). A kind whose reference names something else (the
+    #: ``langchain`` kind's ``target``, ``module:attribute``) names that option here, and
+    #: ``REST`` is taken whole.
+    reference_field: ClassVar[str] = "model"
 
 
 def describe_validation_error(exc: ValidationError) -> str:
