@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import AsyncIterator, Mapping
+from itertools import repeat
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -28,7 +29,7 @@ TICK = 1_000_000
 
 def sequence(answer: str = "hello there world") -> Runnable[Any, Any]:
     """``ChatPromptTemplate | GenericFakeChatModel | StrOutputParser``: 3 runs under one."""
-    model = GenericFakeChatModel(messages=iter([AIMessage(answer)]))
+    model = GenericFakeChatModel(messages=repeat(AIMessage(answer)))
     prompt = ChatPromptTemplate.from_messages([("human", "{q}")])
     return (prompt | model | StrOutputParser()).with_config(tags=["qa"])
 
@@ -36,11 +37,12 @@ def sequence(answer: str = "hello there world") -> Runnable[Any, Any]:
 def parallel() -> Runnable[Any, Any]:
     """A ``RunnableParallel`` of a streaming generator and a model, then a join."""
 
-    async def gen(inputs: dict[str, Any]) -> AsyncIterator[str]:
-        for word in str(inputs["q"]).split():
+    async def gen(inputs: Any) -> AsyncIterator[str]:
+        text = inputs["q"] if isinstance(inputs, dict) else str(inputs)
+        for word in str(text).split():
             yield word.upper() + " "
 
-    model = GenericFakeChatModel(messages=iter([AIMessage("a b c")]))
+    model = GenericFakeChatModel(messages=repeat(AIMessage("a b c")))
     prompt = ChatPromptTemplate.from_messages([("human", "{q}")])
     both = RunnableParallel(shout=RunnableLambda(gen), answer=prompt | model | StrOutputParser())
     return both | RunnableLambda(lambda d: f"{d['shout']}/{d['answer']}", name="join")
@@ -54,7 +56,7 @@ class GraphState(TypedDict):
 def graph(answer: str = "from the graph") -> Runnable[Any, Any]:
     """A LangGraph ``StateGraph``: ``plan`` then, by a conditional edge, ``answer`` (a model
     call inside a node) or the end."""
-    model = GenericFakeChatModel(messages=iter([AIMessage(answer)]))
+    model = GenericFakeChatModel(messages=repeat(AIMessage(answer)))
 
     def plan(state: GraphState) -> dict[str, Any]:
         return {"steps": ["plan"]}

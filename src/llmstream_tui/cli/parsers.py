@@ -38,7 +38,17 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     add_common_options(stream)
     stream.add_argument("--delimiter", help="printed between chunks (default: config, '|')")
     stream.add_argument("--format", choices=("text", "jsonl"), default="text")
-    stream.add_argument("--events", choices=("v1", "v2"), help="print astream_events as JSON lines")
+    stream.add_argument(
+        "--events",
+        choices=("v1", "v2"),
+        help="print astream_events as JSON lines, each with its run's depth in the run tree",
+    )
+    stream.add_argument(
+        "--tree",
+        action="store_true",
+        help="after the run, print its run tree (every nested run with its duration); "
+        "JSON with --format jsonl or --events",
+    )
     stream.add_argument(
         "--show",
         type=show_list,

@@ -1,8 +1,8 @@
 """What ``stream`` prints, apart from how it runs the providers: answer text with its
 delimiter, the other channels marked (dim on a terminal, a ``[channel] `` prefix when piped),
-usage lines and JSON lines; and the pure helpers that cut a chunk into channel pieces and
-assemble the final tool calls. One ``Printer`` is shared by every provider of a run, so
-several panes' lines interleave whole.
+usage lines, JSON lines and the run tree (``--tree``); and the pure helpers that cut a chunk
+into channel pieces and assemble the final tool calls. One ``Printer`` is shared by every
+provider of a run, so several panes' lines interleave whole.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Final, TextIO
 
 from ..core.inert import escape_controls
 from ..core.messages import AIMessage, AIMessageChunk, BaseMessage, parse_tool_args
+from ..core.run_tree import RunTree, node_dict, tree_lines
 
 #: SGR faint on / off: how a terminal marks what is not the answer.
 DIM: Final = "\x1b[2m"
@@ -274,6 +275,20 @@ class Printer:
         if rest:
             self.out.write(f"[{name}] {''.join(rest)}\n")
             self.out.flush()
+
+    def tree(self, name: str, tree: RunTree, *, as_json: bool) -> None:
+        """The finished run tree (``stream --tree``): one ``tree`` record, or indented text
+        lines (each after ``[name]`` when several providers run; names are made inert by
+        the tree itself)."""
+        if as_json:
+            self.line(
+                {"type": "tree", "provider": name, "runs": [node_dict(r) for r in tree.roots]}
+            )
+            return
+        prefix = f"[{name}] " if self.many else ""
+        for text in tree_lines(tree):
+            self.out.write(prefix + text + "\n")
+        self.out.flush()
 
     def line(self, obj: dict[str, Any]) -> None:
         self.out.write(_dump(obj) + "\n")

@@ -6,12 +6,17 @@ refusal, usage), each marked: dim on a terminal, a ``[reasoning] `` prefix on ev
 piped (so ``grep -v '^\['`` leaves the answer). A chunk with no text prints nothing, not
 even a delimiter. JSON lines always carry every channel (``channel`` on each chunk record)
 and the assembled tool calls, reasoning and refusal in the ``end`` record.
+
+``--events`` prints every event with ``depth``, its run's level in the run tree (0 for the
+root; v1 events, which name no parents, are 0 or 1: see ``core.run_tree``). ``--tree``
+prints the finished tree after the run (or after its failure, which it shows).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from typing import Any, Literal, cast
@@ -21,6 +26,7 @@ from ..core.events import summarise_output
 from ..core.inert import escape_controls
 from ..core.messages import AIMessageChunk
 from ..core.metrics import StreamTimeline
+from ..core.run_tree import RunTree
 from ..errors import ConfigError, ProviderError
 from ..providers.registry import build_llm
 from ..sessions.recorder import RunRecorder, SessionRecorder
@@ -117,8 +123,10 @@ async def _run_one(
     printer: Printer,
     events: str | None,
     recorder: SessionRecorder | None = None,
+    tree: RunTree | None = None,
 ) -> bool:
-    """Stream one provider; True on success. Failures are reported, never raised."""
+    """Stream one provider; True on success. Failures are reported, never raised. With
+    ``tree``, every event also builds the run tree (depths for ``--events``, ``--tree``)."""
     name = ref
     received: list[str] = []
     try:
@@ -137,17 +145,19 @@ async def _run_one(
     final: Any = None
     text_mode = printer.fmt == "text"
     write = _ChunkWriter(printer, name, timeline)
+    root = ""  # the root run: its chunks are the answer (a nested app's inner runs are not)
     try:
         async for ev in llm.astream_events(prompt, {"timeline": timeline}, version=version):
             if run is not None:
                 run.observe(ev)
-            if events:
-                printer.line(cast(dict[str, Any], ev))
             kind = ev["event"]
+            _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
+            root = root or ev["run_id"]
+            if ev["run_id"] != root:
+                continue
             if kind.endswith("_stream"):
                 streamed = True
-                chunk = ev["data"]["chunk"]
-                text = chunk if isinstance(chunk, str) else chunk.content
+                chunk, text = _chunk_text(ev["data"]["chunk"])
                 if isinstance(chunk, str) or text:
                     received.append(text)
                 if events:
@@ -165,12 +175,14 @@ async def _run_one(
                 final = ev["data"]["output"]
     except ProviderError as exc:
         _fail(run, printer, name, exc.partial_text or "".join(received), exc, events)
+        _failed_tree(tree, timeline, exc)
         return False
     except BrokenPipeError:
         raise
     except Exception as exc:  # noqa: BLE001  # a bug must still end in one line, no traceback
         err = ProviderError(f"internal error: {type(exc).__name__}: {exc}", provider=name)
         _fail(run, printer, name, "".join(received), err, events)
+        _failed_tree(tree, timeline, err)
         return False
     finally:
         if run is not None:
@@ -178,6 +190,44 @@ async def _run_one(
         await llm.aclose()
     _finish(printer, name, final, timeline, write, streamed=streamed, events=events)
     return True
+
+
+def _chunk_text(chunk: Any) -> tuple[Any, str]:
+    """A root chunk and its text: a string or a message as is; anything else (a nested
+    app's dict or list output) as compact JSON, so it prints as text."""
+    if isinstance(chunk, str):
+        return chunk, chunk
+    content = getattr(chunk, "content", None)
+    if isinstance(content, str):
+        return chunk, content
+    if content is not None:  # a message with content blocks: the chunk writer reads them
+        return chunk, ""
+    text = json.dumps(chunk, ensure_ascii=False, default=str, separators=(",", ":"))
+    return text, text
+
+
+def _since_start(timeline: StreamTimeline) -> int:
+    """Nanoseconds since the run started (the tree's clock, as the app's log has it)."""
+    now = time.perf_counter_ns()
+    return now - (timeline.start_ns or now)
+
+
+def _trace(
+    ev: dict[str, Any], tree: RunTree | None, timeline: StreamTimeline, printer: Printer | None
+) -> None:
+    """One event into the run tree and, for ``--events``, printed with ``depth``: its run's
+    level in the tree."""
+    if tree is not None:
+        tree.add(_since_start(timeline), ev["event"], ev["run_id"], ev)
+    if printer is not None:
+        node = tree.nodes.get(ev["run_id"]) if tree is not None else None
+        printer.line({**ev, "depth": node.depth if node is not None else 0})
+
+
+def _failed_tree(tree: RunTree | None, timeline: StreamTimeline, exc: ProviderError) -> None:
+    """The run failed: its open runs (the failing one and its ancestors) are marked."""
+    if tree is not None:
+        tree.add(_since_start(timeline), "error", "", {"data": {"error": str(exc)}})
 
 
 def _finish(
@@ -267,10 +317,18 @@ async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
             events=bool(args.events),
         )
         recorder.begin_turn(prompt)
+    trees = {ref: RunTree() for ref in refs} if (args.tree or args.events) else {}
     try:
         results = await asyncio.gather(
-            *(_run_one(ref, prompt, settings, printer, args.events, recorder) for ref in refs)
+            *(
+                _run_one(ref, prompt, settings, printer, args.events, recorder, trees.get(ref))
+                for ref in refs
+            )
         )
+        if args.tree:
+            as_json = args.format == "jsonl" or bool(args.events)
+            for ref, tree in trees.items():
+                printer.tree(ref, tree, as_json=as_json)
     finally:
         if recorder is not None:
             recorder.close()

@@ -23,7 +23,7 @@ hundred characters per run, and at most ``max_nodes`` nodes (the oldest roots go
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from .events import EventFilter
@@ -38,7 +38,9 @@ __all__ = [
     "brief",
     "event_run_type",
     "node_dict",
+    "shown",
     "tree_lines",
+    "walk",
 ]
 
 #: ``cancelled``: left open when its pane's run was cut short (seen when the next one starts).
@@ -56,6 +58,8 @@ RUN_TYPES: Final = (
     "custom",
 )
 
+#: Characters kept of a run's name (the app's own names: short, but not trusted).
+NAME_CHARS: Final = 120
 #: Characters kept of a node's inputs, outputs, metadata or error (each).
 BRIEF_CHARS: Final = 600
 #: Items of a dict or list a summary shows before ``…``, and how deep it goes.
@@ -243,7 +247,8 @@ class RunTree:
         (or the event), of any other event the event dict."""
         get = self.nodes.get
         for _provider, rel, name, run_id, payload in entries:
-            if name.endswith("_stream"):
+            # only a stream event's payload is not a dict (its text or chunk): the hot path
+            if type(payload) is not dict:
                 node = get(run_id)
                 if node is not None:
                     node.streams += 1
@@ -295,9 +300,8 @@ class RunTree:
                 self._stop_open()
             else:  # v1: flat under the open root
                 parent, inferred = self.roots[-1], True
-        node = RunNode(
-            run_id, str(ev.get("name") or "?"), event_run_type(name) or "chain", parent, rel
-        )
+        label = escape_controls(str(ev.get("name") or "?")[:NAME_CHARS])
+        node = RunNode(run_id, label, event_run_type(name) or "chain", parent, rel)
         node.inferred = inferred
         self._describe(node, ev)
         self.nodes[run_id] = node
@@ -344,8 +348,8 @@ class RunTree:
         so every run still open is failed with it; a tool's ``on_tool_error`` fails only
         the tool (its agent may recover)."""
         data = ev.get("data")
-        message = brief(data.get("error"), 300) if isinstance(data, Mapping) else "error"
-        message = message.strip("'\"")
+        error = data.get("error") if isinstance(data, Mapping) else None
+        message = escape_controls(error[:300]) if isinstance(error, str) else brief(error, 300)
         failed = [node] if node is not None else []
         if whole:  # the pane's run itself failed
             failed += [n for n in self._open.values() if n is not node]
@@ -417,18 +421,22 @@ def tree_lines(tree: RunTree, flt: EventFilter | None = None) -> list[str]:
     return [f"{'  ' * depth}{node_label(n)}  {node_timing(n)}" for n, depth in shown(tree, flt)]
 
 
-def shown(tree: RunTree, flt: EventFilter | None = None) -> Iterator[tuple[RunNode, int]]:
+def shown(
+    tree: RunTree, flt: EventFilter | None = None, folded: Container[str] = ()
+) -> Iterator[tuple[RunNode, int]]:
     """The nodes ``flt`` admits with the depth each is drawn at: a run the filter hides
     takes no level, its admitted descendants hang under its nearest admitted ancestor (the
-    tree ``astream_events`` would give with the same include/exclude arguments)."""
+    tree ``astream_events`` would give with the same include/exclude arguments). The
+    descendants of a run whose id is in ``folded`` are left out."""
     stack: list[tuple[RunNode, int]] = [(r, 0) for r in reversed(tree.roots)]
     while stack:
         node, depth = stack.pop()
         admitted = node.admitted(flt)
         if admitted:
             yield node, depth
-        below = depth + 1 if admitted else depth
-        stack.extend((c, below) for c in reversed(node.children))
+        if node.children and not (admitted and node.run_id in folded):
+            below = depth + 1 if admitted else depth
+            stack.extend((c, below) for c in reversed(node.children))
 
 
 def node_dict(node: RunNode, *, children: bool = True) -> dict[str, Any]:

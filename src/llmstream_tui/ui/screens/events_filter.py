@@ -1,4 +1,9 @@
-"""``EventsFilterScreen``: pick which providers and event phases the events log shows."""
+"""``EventsFilterScreen``: pick which providers, event phases and runs the events log shows.
+
+Runs are picked as ``astream_events`` picks them: include and exclude lists of names, run
+types and tags (comma separated). An event passes when any include matches (or none is
+given) and no exclude does; the flat log and the tree view both apply it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,32 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Label, SelectionList
+from textual.widgets import Button, Checkbox, Input, Label, SelectionList
 
+from ...core.events import EventFilter
+from ...core.run_tree import RUN_TYPES
 from ..widgets.events_log import EVENT_PHASES, LogFilter
+
+#: The include/exclude fields: (EventFilter attribute suffix, label, placeholder).
+RUN_FIELDS = (
+    ("names", "names", "e.g. agent, ChatOpenAI"),
+    ("types", "types", ", ".join(RUN_TYPES[:4]) + ", …"),
+    ("tags", "tags", "e.g. graph:step:2"),
+)
+
+
+def comma_list(text: str) -> tuple[str, ...] | None:
+    """``a, b`` -> ``("a", "b")``; nothing -> None (no such filter)."""
+    values = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+    return values or None
+
+
+def runs_filter(values: dict[str, str]) -> EventFilter | None:
+    """The runs filter the fields say (keys ``include_names``...), None when all are empty."""
+    lists = {key: comma_list(text) for key, text in values.items()}
+    if not any(lists.values()):
+        return None
+    return EventFilter(**lists)
 
 
 class EventsFilterScreen(ModalScreen[LogFilter | None]):
@@ -34,6 +62,9 @@ class EventsFilterScreen(ModalScreen[LogFilter | None]):
     EventsFilterScreen SelectionList:focus { border: round $primary; }
     EventsFilterScreen Horizontal { height: auto; }
     EventsFilterScreen Checkbox { margin: 1 0 0 0; }
+    EventsFilterScreen .runs { height: 3; margin-top: 1; }
+    EventsFilterScreen .runs Label { width: 7; padding-top: 1; }
+    EventsFilterScreen .runs Input { width: 1fr; }
     EventsFilterScreen #buttons { margin-top: 1; align-horizontal: right; }
     EventsFilterScreen Button { margin-left: 1; }
     """
@@ -57,6 +88,16 @@ class EventsFilterScreen(ModalScreen[LogFilter | None]):
                     id="phases",
                 )
             yield Checkbox("Fold stream events into counts", self.current.fold, id="fold")
+            runs = self.current.runs
+            for kind, label, hint in RUN_FIELDS:
+                with Horizontal(classes="runs"):
+                    yield Label(label)
+                    for which in ("include", "exclude"):
+                        key = f"{which}_{kind}"
+                        now = getattr(runs, key) if runs is not None else None
+                        field = Input(", ".join(now or ()), placeholder=hint, id=key)
+                        field.border_title = which
+                        yield field
             yield Label("Space toggles · Enter on Apply · ctrl+s applies · Esc cancels")
             with Horizontal(id="buttons"):
                 yield Button("Apply", variant="primary", id="apply")
@@ -71,7 +112,11 @@ class EventsFilterScreen(ModalScreen[LogFilter | None]):
         providers = None if chosen >= set(self.providers) else frozenset(chosen)
         phases = frozenset(self.query_one("#phases", SelectionList).selected)
         fold = self.query_one("#fold", Checkbox).value
-        return LogFilter(providers=providers, phases=phases, fold=fold)
+        fields = [
+            f"{which}_{kind}" for kind, _, _ in RUN_FIELDS for which in ("include", "exclude")
+        ]
+        runs = runs_filter({key: self.query_one(f"#{key}", Input).value for key in fields})
+        return LogFilter(providers=providers, phases=phases, fold=fold, runs=runs)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply":

@@ -6,6 +6,13 @@ frame when nothing filters it. A filter (providers, event phases) or folding kee
 also bounded, view that is updated incrementally and rebuilt only when the filter changes.
 The view follows the bottom unless the user has scrolled up.
 
+A key (``toggle_tree``) switches to the tree view: the runs of every pane nested as they ran
+(``run_tree.RunTreeView`` over ``core.run_tree``), live, foldable, the selected run's inputs,
+outputs, tags and metadata in a side panel. Both views are fed from the same entries: every
+event goes to its pane's run tree as it is added (a stream event: one lookup, one count), so
+the tree is complete whichever view is open, and the filter's include/exclude names, types
+and tags (``LogFilter.runs``, as ``astream_events`` takes them) apply to both.
+
 A line can be selected (Up/Down while the log has focus, or a click) and expanded to its
 full data (Enter, or a click on the selected line): ``EventDetailScreen``, untruncated and
 still inert.
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -28,10 +35,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...core.events import EventFilter
 from ..format import event_data, event_phase, quote, relative, short_id
 from ..keys import bindings
 from ..session import EventEntry
 from ._styles import blended_style
+from .run_tree import BOTTOM_PANEL_LINES, SIDE_PANEL_WIDTH, RunTreeView, TreeRow
 
 #: The phases of a run's events (``on_*_start``, ``on_*_stream``, ``on_*_end``, an error),
 #: as the log filters and colours them (see ``format.event_phase``).
@@ -46,11 +55,19 @@ class LogFilter:
     providers: frozenset[str] | None = None
     phases: frozenset[str] = field(default_factory=lambda: frozenset(EVENT_PHASES))
     fold: bool = False
+    #: which runs' events show, by name, run type and tag, as ``astream_events``'
+    #: ``include_*``/``exclude_*`` arguments decide (None: every run)
+    runs: EventFilter | None = None
 
     @property
     def is_open(self) -> bool:
         """True when every event is shown as is (no second view needed)."""
-        return self.providers is None and self.phases == frozenset(EVENT_PHASES) and not self.fold
+        return (
+            self.providers is None
+            and self.phases == frozenset(EVENT_PHASES)
+            and not self.fold
+            and self.runs is None
+        )
 
     def describe(self) -> str:
         """The filter in a few words for the log's title ("" when it shows everything)."""
@@ -61,7 +78,20 @@ class LogFilter:
             bits.append("+".join(p for p in EVENT_PHASES if p in self.phases) or "no events")
         if self.fold:
             bits.append("stream folded")
+        if self.runs is not None:
+            bits.append(describe_runs(self.runs))
         return "; ".join(bits)
+
+
+def describe_runs(flt: EventFilter) -> str:
+    """``+name:a,b -tag:x``: the runs filter in a few words (+ includes, - excludes)."""
+    bits = []
+    for sign, which in (("+", "include"), ("-", "exclude")):
+        for kind in ("names", "types", "tags"):
+            values = getattr(flt, f"{which}_{kind}")
+            if values:
+                bits.append(f"{sign}{kind[:-1]}:{','.join(values)}")
+    return " ".join(bits) or "all runs"
 
 
 class FoldRow:
@@ -156,6 +186,12 @@ class EventsLog(ScrollView, can_focus=True):
         self._dirty = False
         #: the selected line, as an absolute view index (None: none selected)
         self.cursor: int | None = None
+        #: every pane's runs as trees, fed whichever view is shown
+        self.runs = RunTreeView()
+        #: the tree view is shown instead of the flat log
+        self.tree_mode = False
+        self._version = "v2"
+        self._details_cache: tuple[object, list[list[tuple[str, str]]]] | None = None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -167,6 +203,7 @@ class EventsLog(ScrollView, can_focus=True):
         if width > self._name_width:
             self._name_width = min(width, 12)
             self._cache.clear()
+        self.runs.feed(batch)
         self.entries.extend(batch)
         if self.view is self.entries:
             self._view_total += len(batch)
@@ -180,12 +217,21 @@ class EventsLog(ScrollView, can_focus=True):
         if not self._dirty:
             return
         self._dirty = False
-        self.virtual_size = Size(self.size.width, len(self.view))
+        if self.tree_mode:
+            self.runs.layout(self.filter.providers, self.filter.runs)
+        self.virtual_size = Size(self.size.width, self._height())
         self.refresh()
+
+    def _height(self) -> int:
+        """Lines of content: the view's, or the tree's rows (and the panel under them)."""
+        if not self.tree_mode:
+            return len(self.view)
+        return len(self.runs.rows) + self._panel_lines()
 
     def clear(self) -> None:
         self.cursor = None
         self.entries.clear()
+        self.runs.clear()
         self._folds.clear()
         self._cache.clear()
         if self.view is not self.entries:
@@ -205,19 +251,32 @@ class EventsLog(ScrollView, can_focus=True):
         else:
             self.view = deque(maxlen=self.max_lines)
             self._extend_view(self.entries)
-        self.virtual_size = Size(self.size.width, len(self.view))
+        if self.tree_mode:
+            self.runs.layout(flt.providers, flt.runs)
+        self.virtual_size = Size(self.size.width, self._height())
         self.anchor()
         self.refresh()
 
     def toggle_fold(self) -> None:
         """Fold stream events into one counting line per run, or list them again."""
-        f = self.filter
-        self.set_filter(LogFilter(providers=f.providers, phases=f.phases, fold=not f.fold))
+        self.set_filter(replace(self.filter, fold=not self.filter.fold))
+
+    def action_toggle_tree(self) -> None:
+        """Show the runs as a tree, or the flat log again (the filter stays)."""
+        self.tree_mode = not self.tree_mode
+        self._cache.clear()
+        if self.tree_mode:
+            self.runs.layout(self.filter.providers, self.filter.runs)
+        self.virtual_size = Size(self.size.width, self._height())
+        self.show_title(self._version)
+        self.anchor()
+        self.refresh()
 
     def show_title(self, version: str) -> None:
-        """The border title: the events schema ``version`` and the filter, if any."""
+        """The border title: the events schema ``version``, the view and the filter."""
+        self._version = version
         described = self.filter.describe()
-        title = f"events {version}"
+        title = f"events {version}" + (" · tree" if self.tree_mode else "")
         self.border_title = Text(f"{title} · {described}" if described else title)
 
     def _extend_view(self, batch: Iterable[EventEntry]) -> None:
@@ -228,10 +287,16 @@ class EventsLog(ScrollView, can_focus=True):
         show_stream = "stream" in phases
         view = self.view
         folds = self._folds
+        runs = flt.runs
+        trees = self.runs.trees
         for entry in batch:
             provider, rel, name, run_id, payload = entry
             if providers is not None and provider not in providers:
                 continue
+            if runs is not None:
+                node = trees[provider].nodes.get(run_id) if provider in trees else None
+                if node is not None and not node.admitted(runs):
+                    continue
             if name.endswith("_stream"):
                 if not show_stream:
                     continue
@@ -305,19 +370,41 @@ class EventsLog(ScrollView, can_focus=True):
         return entry
 
     def action_event_prev(self) -> None:
+        if self.tree_mode:
+            cursor = self.runs.cursor
+            self.select_run(len(self.runs.rows) - 1 if cursor is None else cursor - 1)
+            return
         self.select(self._view_total - 1 if self.cursor is None else self.cursor - 1)
 
     def action_event_next(self) -> None:
+        if self.tree_mode:
+            cursor = self.runs.cursor
+            self.select_run(len(self.runs.rows) - 1 if cursor is None else cursor + 1)
+            return
         self.select(self._view_total - 1 if self.cursor is None else self.cursor + 1)
 
     def action_expand_event(self) -> None:
-        """Show the selected line's full data."""
+        """Show the selected line's full data; in the tree, fold or unfold the selected run."""
+        if self.tree_mode:
+            node = self.runs.selected
+            if node is not None:
+                self.runs.toggle_fold(node)
+                self.runs.layout(self.filter.providers, self.filter.runs)
+                self.virtual_size = Size(self.size.width, self._height())
+                self.refresh()
+            return
         entry = self.selected_entry
         if entry is not None:
             self.post_message(self.Expanded(entry))
 
     def on_click(self, event: events.Click) -> None:
-        """A click selects a line; a click on the selected line expands it."""
+        """A click selects a line; a click on the selected line expands it (in the tree:
+        folds or unfolds its run)."""
+        if self.tree_mode:
+            inside = event.get_content_offset(self)
+            if inside is not None:
+                self._click_tree(inside.x, inside.y)
+            return
         index = int(self.scroll_offset.y) + event.y
         if not 0 <= index < len(self.view):
             return
@@ -326,6 +413,104 @@ class EventsLog(ScrollView, can_focus=True):
             self.action_expand_event()
         else:
             self.select(absolute)
+
+    # -- the tree view ------------------------------------------------------------------------
+
+    def _panel_width(self) -> int:
+        """Columns of the side panel beside the tree (0: the panel goes under it)."""
+        width = self.scrollable_content_region.width
+        return width * 2 // 5 if width >= SIDE_PANEL_WIDTH else 0
+
+    def _panel_lines(self) -> int:
+        """Lines of the panel under the tree (0: it is beside it)."""
+        if self._panel_width():
+            return 0
+        return min(BOTTOM_PANEL_LINES, max(3, self.size.height // 2))
+
+    def select_run(self, index: int | None) -> None:
+        """Select the tree's row ``index`` (clamped), scrolled into view; its run shows in
+        the panel."""
+        self.runs.select_row(index)
+        cursor = self.runs.cursor
+        if cursor is not None:
+            top = int(self.scroll_offset.y)
+            height = max(1, self.scrollable_content_region.height - self._panel_lines())
+            if cursor < top:
+                self.scroll_to(y=cursor, animate=False)
+            elif cursor >= top + height:
+                self.scroll_to(y=cursor - height + 1, animate=False)
+        self.refresh()
+
+    def _click_tree(self, x: int, y: int) -> None:
+        panel_width = self._panel_width()
+        tree_height = self.scrollable_content_region.height - self._panel_lines()
+        if y >= tree_height or (
+            panel_width and x >= self.scrollable_content_region.width - panel_width
+        ):
+            return  # a click in the panel
+        index = int(self.scroll_offset.y) + y
+        if not 0 <= index < len(self.runs.rows):
+            return
+        if index == self.runs.cursor:
+            self.action_expand_event()
+        else:
+            self.select_run(index)
+
+    @property
+    def shown_tree(self) -> list[str]:
+        """Plain text of every row of the tree view, 80 columns wide (tests, and copy)."""
+        many = len(self.runs.trees) > 1
+        return [
+            "".join(t for t, _ in self.runs.row_pieces(row, 80, many=many)).rstrip()
+            for row in self.runs.rows
+        ]
+
+    def _render_tree_line(self, y: int, width: int, base: Style) -> Strip:
+        panel_width = self._panel_width()
+        tree_height = self.scrollable_content_region.height - self._panel_lines()
+        index = int(self.scroll_offset.y) + y
+        if panel_width:  # beside: tree | panel
+            tree_width = width - panel_width - 1
+            details = self._details(panel_width)
+            return Strip.join(
+                [
+                    self._tree_row(index, tree_width, base),
+                    Strip([Segment("│", base + self._style("time"))]),
+                    self._strip(details[y] if y < len(details) else [], panel_width, base),
+                ]
+            )
+        if y < tree_height:
+            return self._tree_row(index, width, base)
+        line = y - tree_height
+        if line == 0:
+            return self._strip([("─" * width, "time")], width, base)
+        details = self._details(width)
+        return self._strip(details[line - 1] if line - 1 < len(details) else [], width, base)
+
+    def _tree_row(self, index: int, width: int, base: Style) -> Strip:
+        rows = self.runs.rows
+        if not 0 <= index < len(rows):
+            return Strip.blank(width, base)
+        row: TreeRow = rows[index]
+        strip = self._strip(
+            self.runs.row_pieces(row, width, many=len(self.runs.trees) > 1), width, base
+        )
+        if row[1] is self.runs.selected:
+            strip = strip.apply_style(self._style("cursor"))
+        return strip
+
+    def _details(self, width: int) -> list[list[tuple[str, str]]]:
+        """The panel's lines for the selected run (built once per change, not per line)."""
+        node = self.runs.selected
+        key = (
+            width,
+            node,
+            None if node is None else (node.state, node.streams, node.end_ns, node.last_ns),
+        )
+        cached = self._details_cache
+        if cached is None or cached[0] != key:
+            cached = self._details_cache = (key, self.runs.detail_lines(width))
+        return cached[1]
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -376,6 +561,8 @@ class EventsLog(ScrollView, can_focus=True):
         base = self._base
         if base is None:
             base = self._base = self.rich_style
+        if self.tree_mode:
+            return self._render_tree_line(y, width, base)
         view = self.view
         index = scroll_y + y
         if index >= len(view):
@@ -383,17 +570,7 @@ class EventsLog(ScrollView, can_focus=True):
         key = self._view_total - len(view) + index
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
-            segments = []
-            used = 0
-            for text, style_name in self._line_pieces(view[index]):
-                if used >= width:
-                    break
-                if used + len(text) > width:
-                    text = text[: max(0, width - used - 1)] + "…"
-                style = base + self._style(style_name) if style_name else base
-                segments.append(Segment(text, style))
-                used += len(text)
-            strip = Strip(segments).crop_extend(0, width, base)
+            strip = self._strip(self._line_pieces(view[index]), width, base)
             if key == self.cursor:
                 strip = strip.apply_style(self._style("cursor"))
             if len(self._cache) > 512:
@@ -401,9 +578,23 @@ class EventsLog(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
+    def _strip(self, pieces: Iterable[tuple[str, str]], width: int, base: Style) -> Strip:
+        """(text, style name) pieces as one line ``width`` cells wide, cut with ``…``."""
+        segments = []
+        used = 0
+        for text, style_name in pieces:
+            if used >= width:
+                break
+            if used + len(text) > width:
+                text = text[: max(0, width - used - 1)] + "…"
+            style = base + self._style(style_name) if style_name else base
+            segments.append(Segment(text, style))
+            used += len(text)
+        return Strip(segments).crop_extend(0, width, base)
+
     def on_mount(self) -> None:
         self.anchor()  # follow the bottom until the user scrolls up
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(self.view))
+        self.virtual_size = Size(self.size.width, self._height())
