@@ -74,6 +74,9 @@ KEYS: tuple[KeySpec, ...] = (
         "event_next", "down", "event_next", "Select the next event (events log)", scope="events"
     ),
     KeySpec(
+        "toggle_tree", "t", "toggle_tree", "Runs as a tree, or flat (events log)", scope="events"
+    ),
+    KeySpec(
         "expand_event",
         "enter",
         "expand_event",
