@@ -8,15 +8,17 @@ providers (and our recordings, replays and simulated models) in its own chains::
 A chat backend becomes a ``BaseChatModel`` (:class:`BackendChatModel`), a text backend a
 ``BaseLLM`` (:class:`BackendLLM`). Both stream token by token (``_stream``/``_astream``),
 so ``stream``, ``astream``, ``astream_events`` v1/v2 and callbacks see every chunk as it
-arrives, and LangChain's run id becomes ours (chunk ids read ``lc_run-<LangChain's run id>``,
-as LangChain's own models number them).
+arrives. A chunk or message keeps the provider's id; one without (our ``lc_run-`` ids) is
+left for LangChain to name after its run, as it names its own integrations' chunks.
 
 How our chunks map onto langchain-core's ``AIMessageChunk``: ``content``,
 ``additional_kwargs`` (``reasoning_content``, ``refusal``), ``response_metadata``
 (``finish_reason``, ``model_name``...), ``id`` and ``chunk_position`` as they are;
 ``tool_call_chunks`` as LangChain's ``ToolCallChunk``; ``usage_metadata`` as its
-``UsageMetadata``. Our stream already ends with the empty ``chunk_position="last"`` chunk
-LangChain 1.x ends a stream with, so LangChain adds none.
+``UsageMetadata``. Our stream's closing empty ``chunk_position="last"`` chunk is not passed
+on: LangChain 1.x adds that chunk itself after a model's last one (and leaves it out of the
+end event's output, which it would not do for a chunk the model yielded), so the stream
+and events are those of LangChain's own integrations.
 
 ``bind_tools`` converts LangChain's tools with ``convert_to_openai_tool`` and sends them in
 the request format of the backend's kind (``TOOL_FORMATS``): they reach the provider as
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, Final, TypeVar, cast, overload
@@ -65,7 +68,7 @@ except ImportError:  # pragma: no cover  # exercised in a subprocess without lan
 
 from .core.backend import RunnableConfig, aclosing
 from .core.message_io import arguments_json
-from .core.messages import AIMessage, AIMessageChunk, UsageMetadata
+from .core.messages import LC_ID_PREFIX, AIMessage, AIMessageChunk, UsageMetadata
 from .core.outputs import merge_generation_info
 from .core.runnable import LanguageModel
 from .core.syncbridge import iterate_sync, run_sync
@@ -79,6 +82,10 @@ ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 #: LangChain's ``tool_choice``: a tool's name, ``"auto"``/``"none"``/``"any"``/
 #: ``"required"``, ``True`` (some tool must be called), or a provider-shaped dict.
 ToolChoice = str | bool | Mapping[str, Any] | None
+
+
+#: ``user:password@`` in a URL (an ad hoc reference may carry one).
+_USERINFO = re.compile(r"//[^/@\s]*@")
 
 
 def _kind(backend: LanguageModel[Any, Any]) -> str:
@@ -225,9 +232,28 @@ def _lc_usage(usage: UsageMetadata | None) -> LCUsageMetadata | None:
     return out
 
 
+def _provider_id(id_: str | None) -> str | None:
+    """The provider's message id, or None for the ``lc_run-`` id our runnable made up: then
+    LangChain names the message after its own run, as it does for its integrations."""
+    return None if id_ is None or id_.startswith(LC_ID_PREFIX) else id_
+
+
+def is_closing_marker(chunk: AIMessageChunk | AIMessage) -> bool:
+    """Our stream's closing ``chunk_position="last"`` chunk, carrying nothing else."""
+    return (
+        isinstance(chunk, AIMessageChunk)
+        and chunk.chunk_position == "last"
+        and not chunk.content
+        and not chunk.tool_call_chunks
+        and chunk.usage_metadata is None
+        and not chunk.additional_kwargs
+        and not chunk.response_metadata
+    )
+
+
 def lc_chunk(chunk: AIMessageChunk | AIMessage) -> LCAIMessageChunk:
     """LangChain's chunk for one of ours. A whole ``AIMessage`` (a backend that does not
-    stream yields one) becomes one last chunk carrying its tool calls as chunks."""
+    stream yields one) becomes one chunk carrying its tool calls as chunks."""
     if isinstance(chunk, AIMessageChunk):
         if (
             not chunk.tool_call_chunks
@@ -236,7 +262,9 @@ def lc_chunk(chunk: AIMessageChunk | AIMessage) -> LCAIMessageChunk:
             and not chunk.response_metadata
         ):
             return LCAIMessageChunk(
-                content=chunk.content, id=chunk.id, chunk_position=chunk.chunk_position
+                content=chunk.content,
+                id=_provider_id(chunk.id),
+                chunk_position=chunk.chunk_position,
             )
         calls = [
             ToolCallChunk(
@@ -260,10 +288,10 @@ def lc_chunk(chunk: AIMessageChunk | AIMessage) -> LCAIMessageChunk:
             )
             for i, c in enumerate(chunk.tool_calls)
         ]
-        position = "last"
+        position = None
     return LCAIMessageChunk(
         content=chunk.content,
-        id=chunk.id,
+        id=_provider_id(chunk.id),
         additional_kwargs=dict(chunk.additional_kwargs),
         response_metadata=dict(chunk.response_metadata),
         tool_call_chunks=calls,
@@ -297,7 +325,7 @@ def lc_message(message: AIMessage) -> LCAIMessage:
             )
     return LCAIMessage(
         content=message.content,
-        id=message.id,
+        id=_provider_id(message.id),
         additional_kwargs=dict(message.additional_kwargs),
         response_metadata=dict(message.response_metadata),
         tool_calls=calls,
@@ -321,12 +349,12 @@ class _BackendFields:
     @property
     def _identifying_params(self) -> dict[str, Any]:
         """What tells two such models apart (LangChain's cache key, tracing): the kind, our
-        name, the model and the configured parameters. Never a key, nor the base URL (it
-        may carry credentials)."""
+        name (an ad hoc reference names the server; credentials in its URL are taken out),
+        the model and the configured parameters. Never a key."""
         backend = self.backend
         return {
             "kind": _kind(backend),
-            "name": backend.name,
+            "name": _USERINFO.sub("//", backend.name),
             "model": backend.model,
             **backend.params,
         }
@@ -345,6 +373,9 @@ class BackendChatModel(_BackendFields, BaseChatModel):
     docstring). Build it with :func:`as_langchain`."""
 
     backend: LanguageModel[AIMessage, AIMessageChunk]
+    #: Stream even for ``invoke`` (so callbacks see every token), as the integrations'
+    #: ``streaming=True`` does: our backends stream whole answers anyway, at no extra cost.
+    streaming: bool = False
 
     async def _astream(
         self,
@@ -357,6 +388,8 @@ class BackendChatModel(_BackendFields, BaseChatModel):
         stream = self.backend.astream(messages, config, stop=stop, **_call_kwargs(kwargs))
         async with aclosing(stream) as chunks:
             async for chunk in chunks:
+                if is_closing_marker(chunk):
+                    continue
                 generation = ChatGenerationChunk(message=lc_chunk(chunk))
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
@@ -373,6 +406,8 @@ class BackendChatModel(_BackendFields, BaseChatModel):
         stream = self.backend.astream(messages, config, stop=stop, **_call_kwargs(kwargs))
         with _sync(stream) as chunks:
             for chunk in chunks:
+                if is_closing_marker(chunk):
+                    continue
                 generation = ChatGenerationChunk(message=lc_chunk(chunk))
                 if run_manager is not None:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
@@ -510,13 +545,8 @@ class BackendLLM(_BackendFields, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        run_id = run_manager.run_id if run_manager and len(prompts) == 1 else None
-        kw = _call_kwargs(kwargs)
-
-        async def generate() -> list[Generation]:
-            return list(await asyncio.gather(*(self._whole(p, run_id, stop, kw) for p in prompts)))
-
-        return LLMResult(generations=[[g] for g in run_sync(generate())])
+        # the async callback manager is not needed: nothing streams to callbacks here
+        return run_sync(self._agenerate(prompts, stop, None, **kwargs))
 
 
 @overload
@@ -527,8 +557,9 @@ def as_langchain(llm: LanguageModel[str, str]) -> BackendLLM: ...
 def as_langchain(llm: LanguageModel[Any, Any]) -> BackendChatModel | BackendLLM: ...
 def as_langchain(llm: LanguageModel[Any, Any]) -> BackendChatModel | BackendLLM:
     """``llm`` as a langchain-core model: a ``BaseChatModel`` for a chat backend, a
-    ``BaseLLM`` for a text one. A backend that does not stream (``stream = false``) is
-    called once per run, as LangChain does with models that cannot stream. The backend's
+    ``BaseLLM`` for a text one. A streaming chat backend streams in ``invoke`` too (callbacks
+    see every token); one that does not stream (``stream = false``) is called once per run,
+    as LangChain does with models that cannot stream. The backend's
     tags become the model's; its HTTP client stays the backend's to close."""
     common: dict[str, Any] = {
         "backend": llm,
@@ -536,5 +567,6 @@ def as_langchain(llm: LanguageModel[Any, Any]) -> BackendChatModel | BackendLLM:
         "metadata": dict(llm.metadata) or None,
     }
     if llm.flavor == "chat":
-        return BackendChatModel(**common, disable_streaming=not (llm.streaming and llm.can_stream))
+        streams = llm.streaming and llm.can_stream
+        return BackendChatModel(**common, streaming=streams, disable_streaming=not streams)
     return BackendLLM(**common)
