@@ -96,25 +96,29 @@ async def sdk_run(server: LoopbackServer, chat_kind: bool) -> tuple[str, Any, Ex
     last: Any = None
     error: Exception | None = None
     try:
-        # two loops: the two streams' parts are different types (ChatResponse, GenerateResponse)
-        if chat_kind:
-            chat = await sdk.chat(
-                model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True
-            )
-            async for chat_part in chat:
-                content = chat_part.message.content
-                assert content is not None  # the client's type allows None; a stream sends ""
-                text.append(content)
-                last = chat_part
-        else:
-            generated = await sdk.generate(model="gemma4", prompt="hi", stream=True)
-            async for generate_part in generated:
-                response = generate_part.response
-                assert response is not None  # the client's type allows None; a stream sends ""
-                text.append(response)
-                last = generate_part
-    except ollama.ResponseError as exc:
-        error = exc
+        try:
+            # two loops: the two streams' parts are different types (ChatResponse, GenerateResponse)
+            if chat_kind:
+                chat = await sdk.chat(
+                    model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True
+                )
+                async for chat_part in chat:
+                    content = chat_part.message.content
+                    assert content is not None  # the client's type allows None; a stream sends ""
+                    text.append(content)
+                    last = chat_part
+            else:
+                generated = await sdk.generate(model="gemma4", prompt="hi", stream=True)
+                async for generate_part in generated:
+                    response = generate_part.response
+                    assert response is not None  # the client's type allows None; a stream sends ""
+                    text.append(response)
+                    last = generate_part
+        except ollama.ResponseError as exc:
+            error = exc
+    finally:
+        # its pooled connection is closed here, not left to the garbage collector
+        await sdk.close()
     return "".join(text), last, error
 
 

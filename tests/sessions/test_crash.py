@@ -73,6 +73,7 @@ def _kill_mid_stream(tmp_path: Path, data_dir: Path) -> list[dict[str, Any]]:
     finally:
         proc.kill()
         proc.wait(timeout=30)
+        proc.stdout.close()  # the pipe is ours to close (an unclosed file warns at GC)
     assert proc.returncode == -signal.SIGKILL
     assert all(x["type"] == "chunk" for x in printed) and len(printed) < CHUNKS
     return printed
