@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -61,6 +61,13 @@ Clock = Callable[[], int]
 
 #: The events log is redrawn every this many frames while runs stream (see EventsLog.show).
 EVENTS_EVERY = 3
+
+
+#: ``events_open = "auto"``: the events log is shown from this terminal width on.
+EVENTS_AUTO_WIDTH = 120
+#: Lines a row of panes keeps beside the compare summary: border, two text rows, two
+#: metrics lines and the sparkline.
+PANE_MIN_HEIGHT = 7
 
 
 class LLMStreamApp(AppHost):
@@ -105,6 +112,11 @@ class LLMStreamApp(AppHost):
         )
         #: saves the current conversation; opened at its first prompt
         self.saving = CurrentRecorder(history=settings.history, warn=self._warn)
+        #: the events log follows the terminal's width (``events_open = "auto"``) until the
+        #: user toggles it; then the user's choice holds
+        self._events_follow_width = self.ui.events_open == "auto"
+        #: the user hid the compare summary (Ctrl+S): it stays hidden until shown again
+        self._summary_hidden = False
         #: what went wrong while starting, shown once the screen is up
         self._problems = install_themes(
             self,
@@ -161,7 +173,7 @@ class LLMStreamApp(AppHost):
         self.hide_summary()
         open_events = self.ui.events_open
         self.query_one("#events").display = open_events == "yes" or (
-            open_events == "auto" and self.size.width >= 120
+            open_events == "auto" and self.size.width >= EVENTS_AUTO_WIDTH
         )
         self._update_events_title()
         for ref in self.refs:
@@ -182,8 +194,26 @@ class LLMStreamApp(AppHost):
             self.prompt_area.load_text(self.initial_prompt)
             await self.send(self.initial_prompt)
 
-    def on_resize(self) -> None:
-        self._grid.fit_grid()
+    def on_resize(self, event: events.Resize) -> None:
+        self._grid.fit_grid(event.size.width)
+        if self._events_follow_width:
+            self.events_log.display = event.size.width >= EVENTS_AUTO_WIDTH
+        self._fit_summary(event.size.height)
+
+    def _fit_summary(self, height: int | None = None) -> None:
+        """Size the compare summary to its rows, but leave every row of panes at least
+        ``PANE_MIN_HEIGHT`` lines: on a short terminal it drops its border first, then
+        scrolls."""
+        summary = self.query_one("#summary", CompareSummary)
+        if not summary.display:
+            return
+        height = height if height is not None else self.size.height
+        prompt = self.query_one("#prompt-box").outer_size.height or 5
+        room = height - 1 - prompt - self._grid.grid_rows * PANE_MIN_HEIGHT
+        rows = len(summary.entries) + 1  # the header
+        compact = room < rows + 2
+        summary.set_class(compact, "-compact")
+        summary.styles.max_height = max(3, room if compact else rows + 2)
 
     # -- panes --------------------------------------------------------------------------------
 
@@ -306,17 +336,21 @@ class LLMStreamApp(AppHost):
         if self._grid.running:
             return
         ran = self._ran()
-        if len(ran) >= 2:
+        if len(ran) >= 2 and not self._summary_hidden:
             self.query_one("#summary", CompareSummary).show_runs(ran)
+            self._fit_summary()
 
     def action_toggle_summary(self) -> None:
         summary = self.query_one("#summary", CompareSummary)
         if summary.display:
             summary.display = False
+            self._summary_hidden = True
             return
+        self._summary_hidden = False
         ran = self._ran()
         if ran:
             summary.show_runs(ran)
+            self._fit_summary()
 
     def hide_summary(self) -> None:
         """The compare summary goes when anything new starts (it ranks the last runs)."""
@@ -344,6 +378,7 @@ class LLMStreamApp(AppHost):
     def action_toggle_events(self) -> None:
         log = self.events_log
         log.display = not log.display
+        self._events_follow_width = False
 
     def action_events_filter(self) -> None:
         log = self.events_log
@@ -353,6 +388,7 @@ class LLMStreamApp(AppHost):
             if flt is not None:
                 log.set_filter(flt)
                 log.display = True
+                self._events_follow_width = False
                 self._update_events_title()
 
         self.push_screen(EventsFilterScreen(log.filter, seen), chosen)
@@ -403,9 +439,11 @@ class LLMStreamApp(AppHost):
         """Order the compare summary by ``column`` (its rank), and show it."""
         summary = self.query_one("#summary", CompareSummary)
         summary.sort_by = column
+        self._summary_hidden = False
         ran = self._ran()
         if ran:
             summary.show_runs(ran)
+            self._fit_summary()
 
     def _ran(self) -> list[PaneSession]:
         """The sessions whose last run the compare summary ranks."""

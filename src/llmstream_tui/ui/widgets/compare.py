@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...core.inert import escape_controls
@@ -111,27 +113,35 @@ def ranks(entries: Sequence[Entry], columns: Sequence[Column] = COLUMNS) -> list
     return out
 
 
-class CompareSummary(Static):
+class CompareSummary(VerticalScroll, can_focus=False):
+    """The table in a scrolling box: on a short terminal the app caps its height (the panes
+    keep their rows) and the rest of the table scrolls, with a scrollbar showing it."""
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {"compare--best", "compare--muted"}
 
     DEFAULT_CSS = """
     CompareSummary > .compare--best { color: $best; text-style: bold; }
     CompareSummary > .compare--muted { color: $text-muted; }
+    CompareSummary > Static { width: auto; height: auto; }
     """
 
     def __init__(self, *, id: str | None = None, chunk_scope: ChunkScope = "answer") -> None:
         super().__init__(id=id)
+        self.table = Static("", markup=False)
         self.entries: list[Entry] = []
         #: the figure the rows are ordered by (its rank); None keeps the panes' order
         self.sort_by: str | None = None
         #: what the chunks column counts (F10): the answer's chunks, or every channel's
         self.chunk_scope: ChunkScope = chunk_scope
 
+    def compose(self) -> ComposeResult:
+        yield self.table
+
     def show_entries(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
         best = blended_style(self, "compare--best")
         muted = blended_style(self, "compare--muted")
-        self.update(build_table(entries, best, muted, self.sort_by, self.chunk_scope))
+        self.table.update(build_table(entries, best, muted, self.sort_by, self.chunk_scope))
         title = "compare" if self.sort_by is None else f"compare · ranked by {self.sort_by}"
         self.border_title = Text(title)
 

@@ -59,6 +59,8 @@ class PaneGrid(Container):
         self.selected: StreamPane | None = None
         self._panes: list[StreamPane] = []
         self._serial = 0
+        #: rows of panes in the grid (``fit_grid``)
+        self.grid_rows = 1
 
     @property
     def panes(self) -> list[StreamPane]:
@@ -138,12 +140,13 @@ class PaneGrid(Container):
     def _on_pane_selected(self, message: StreamPane.Selected) -> None:
         self.select(message.pane)
 
-    def fit_grid(self) -> None:
-        """Size the grid for the panes it holds, by the width of the whole screen."""
+    def fit_grid(self, width: int | None = None) -> None:
+        """Size the grid for the panes it holds, by the width of the whole screen (``width``:
+        the new one, during a resize, when the app's own size is not updated yet)."""
         n = len(self._panes)
-        cols = grid_columns(n, self.app.size.width)
+        cols = grid_columns(n, width if width is not None else self.app.size.width)
         self.styles.grid_size_columns = cols
-        self.styles.grid_size_rows = max(1, -(-n // cols))
+        self.styles.grid_size_rows = self.grid_rows = max(1, -(-n // cols))
 
     # -- every pane at once ---------------------------------------------------------------------
 

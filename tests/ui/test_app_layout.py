@@ -1,0 +1,67 @@
+"""Pilot tests: what the app shows follows the terminal and the user's choices (issue 14):
+the events log that opened on a wide terminal follows resizes until it is toggled; a
+compare summary the user hid stays hidden; at 80x24 the summary leaves the panes their rows."""
+
+from __future__ import annotations
+
+from llmstream_tui.ui.app import make_app
+from llmstream_tui.ui.widgets.compare import CompareSummary
+from tests.ui.conftest import make_settings, scripted
+from tests.ui.test_app import two_scripted, type_and_send
+
+
+async def test_the_auto_events_log_follows_resizes_until_the_user_toggles_it() -> None:
+    app = make_app(two_scripted(events_open="auto"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert app.events_log.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.events_log.display  # the panes get the width back
+        assert all(p.size.width >= 30 for p in app.panes)
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        assert app.events_log.display
+        await pilot.press("ctrl+l")  # the user's choice now holds, whatever the width
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        assert not app.events_log.display
+
+
+async def test_a_configured_events_log_ignores_the_width() -> None:
+    app = make_app(two_scripted(events_open="yes"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.events_log.display
+
+
+async def test_a_hidden_compare_summary_stays_hidden_after_later_runs() -> None:
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        summary = app.query_one("#summary", CompareSummary)
+        await type_and_send(pilot, "one")
+        assert summary.display
+        await pilot.press("ctrl+s")
+        assert not summary.display
+        await type_and_send(pilot, "two")
+        assert not summary.display  # hidden until the user shows it again
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert summary.display
+        await type_and_send(pilot, "three")
+        assert summary.display
+
+
+async def test_at_80x24_four_panes_keep_their_text_rows_beside_the_summary() -> None:
+    settings = make_settings(
+        providers={n: scripted(["a", "b"]) for n in ("p1", "p2", "p3", "p4")},
+        default_providers=["p1", "p2", "p3", "p4"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_send(pilot, "go")
+        summary = app.query_one("#summary", CompareSummary)
+        assert summary.display
+        assert summary.size.height <= 24 // 3
+        assert all(p.body.size.height >= 2 for p in app.panes), [p.body.size for p in app.panes]
