@@ -182,10 +182,15 @@ async def test_new_conversation_forgets_the_conversations_and_clears_the_panes()
     app = make_app(two_scripted())
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "one")
+        assert app.panes[0].spark.data  # the run drew its gaps
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert all(p.session.conversation == [] for p in app.panes)
         assert rows(app, 0) == [""]
+        for pane in app.panes:  # every per-run display is reset, the sparkline too
+            assert not pane.spark.data, pane.spark.data
+            assert pane.metrics.plain == "" and not pane.error_label.display
+            assert not pane.tools.cards and not pane.reasoning.has_reasoning
         await type_and_send(pilot, "two")
         starts = [len(p.session.conversation) for p in app.panes]
         assert starts == [2, 2]

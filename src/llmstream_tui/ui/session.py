@@ -191,9 +191,14 @@ class PaneSession:
         return "".join(self.answer_parts) + "".join(self.pending)
 
     def new_conversation(self) -> None:
+        """Forget the conversation and every figure of the last run (its sparkline stamps
+        and side channels too: nothing of it may linger on screen)."""
         self.conversation.clear()
         self.prompt = None
         self.recorded = False
+        self.stamps.clear()
+        self.channels.clear()
+        self.answer_parts = []
         if self.state != "error" or self.llm is not None:
             self.state = "idle"
             self.error = None
