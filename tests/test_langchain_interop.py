@@ -44,8 +44,9 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI, OpenAI
 from pydantic import BaseModel, Field, SecretStr
 
+from llmstream_tui.core import messages as core
 from llmstream_tui.core.runnable import LanguageModel
-from llmstream_tui.langchain import BackendChatModel, BackendLLM, as_langchain
+from llmstream_tui.langchain import BackendChatModel, BackendLLM, as_langchain, lc_message
 from llmstream_tui.providers.registry import build_llm
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.paths import WIRE
@@ -333,6 +334,49 @@ async def test_bind_tools_sends_what_chat_openai_sends(
     assert sent_mine.get("tool_choice") == sent_theirs.get("tool_choice")
     assert isinstance(mine, AIMessage) and isinstance(theirs, AIMessage)
     assert tool_calls(mine) == tool_calls(theirs) and mine.tool_calls
+
+
+@pytest.mark.parametrize("tool_choice", [None, "auto", "any", "GetWeather"])
+async def test_openai_responses_bind_tools_sends_what_chat_openai_sends(
+    tool_choice: str | None,
+) -> None:
+    async with served(WIRE / "openai-responses" / "basic.sse") as server:
+        oracle = openai_oracle(server, use_responses_api=True)
+        theirs = await oracle.bind_tools([GetWeather], tool_choice=tool_choice).ainvoke("hi")
+        async with ours(f"openai-responses:gpt-4o@{server.url}/v1") as llm:
+            mine = await chat(llm).bind_tools([GetWeather], tool_choice=tool_choice).ainvoke("hi")
+    theirs_sent, mine_sent = server.requests[0].json(), server.requests[1].json()
+    assert server.requests[1].path == "/v1/responses"
+    assert mine_sent["tools"] == theirs_sent["tools"]
+    assert mine_sent.get("tool_choice") == theirs_sent.get("tool_choice")
+    assert mine.text == theirs.text and mine.text
+
+
+def test_gemini_tools_are_function_declarations_with_a_calling_config() -> None:
+    model = chat(build_llm("gemini:gemini-2.5-flash@http://127.0.0.1:9"))
+    bound = model.bind_tools([GetWeather], tool_choice="GetWeather")
+    kwargs = bound.kwargs  # type: ignore[attr-defined]  # a RunnableBinding's call options
+    (declaration,) = kwargs["tools"][0]["functionDeclarations"]
+    assert declaration["name"] == "GetWeather"
+    assert declaration["parameters"]["properties"]["city"]["type"] == "string"
+    assert kwargs["toolConfig"] == {
+        "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["GetWeather"]}
+    }
+    auto = model.bind_tools([GetWeather], tool_choice="auto").kwargs  # type: ignore[attr-defined]
+    assert auto["toolConfig"] == {"functionCallingConfig": {"mode": "AUTO"}}
+
+
+def test_arguments_that_never_were_json_are_an_invalid_tool_call() -> None:
+    cut = core.AIMessage(
+        "",
+        tool_calls=[
+            {"name": "f", "args": {"__raw__": '{"city": "Par'}, "id": "c1", "type": "tool_call"},
+            {"name": "g", "args": {"x": 1}, "id": "c2", "type": "tool_call"},
+        ],
+    )
+    message = lc_message(cut)
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [("g", {"x": 1})]
+    assert [(c["name"], c["args"]) for c in message.invalid_tool_calls] == [("f", '{"city": "Par')]
 
 
 def test_identity_never_shows_the_key() -> None:

@@ -73,9 +73,9 @@ from .core.outputs import merge_generation_info
 from .core.runnable import LanguageModel
 from .core.syncbridge import iterate_sync, run_sync
 
-_T = TypeVar("_T")
-
 __all__ = ["TOOL_FORMATS", "BackendChatModel", "BackendLLM", "ToolFormat", "as_langchain"]
+
+_T = TypeVar("_T")
 
 #: What ``bind_tools`` accepts, as LangChain's ``BaseChatModel.bind_tools`` types it.
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
@@ -96,7 +96,8 @@ def _kind(backend: LanguageModel[Any, Any]) -> str:
 
 
 def _config(run_id: uuid.UUID | None) -> RunnableConfig:
-    """Our run takes LangChain's run id, so chunk and message ids match LangChain's."""
+    """Our run takes LangChain's run id when LangChain hands one over, so what of ours
+    names the run names LangChain's."""
     return {"run_id": run_id} if run_id is not None else {}
 
 
@@ -238,16 +239,23 @@ def _provider_id(id_: str | None) -> str | None:
     return None if id_ is None or id_.startswith(LC_ID_PREFIX) else id_
 
 
+def _text_only(chunk: AIMessageChunk) -> bool:
+    """A chunk with nothing besides its content (most are: the hot path)."""
+    return (
+        not chunk.tool_call_chunks
+        and chunk.usage_metadata is None
+        and not chunk.additional_kwargs
+        and not chunk.response_metadata
+    )
+
+
 def is_closing_marker(chunk: AIMessageChunk | AIMessage) -> bool:
     """Our stream's closing ``chunk_position="last"`` chunk, carrying nothing else."""
     return (
         isinstance(chunk, AIMessageChunk)
         and chunk.chunk_position == "last"
         and not chunk.content
-        and not chunk.tool_call_chunks
-        and chunk.usage_metadata is None
-        and not chunk.additional_kwargs
-        and not chunk.response_metadata
+        and _text_only(chunk)
     )
 
 
@@ -255,12 +263,7 @@ def lc_chunk(chunk: AIMessageChunk | AIMessage) -> LCAIMessageChunk:
     """LangChain's chunk for one of ours. A whole ``AIMessage`` (a backend that does not
     stream yields one) becomes one chunk carrying its tool calls as chunks."""
     if isinstance(chunk, AIMessageChunk):
-        if (
-            not chunk.tool_call_chunks
-            and chunk.usage_metadata is None
-            and not chunk.additional_kwargs
-            and not chunk.response_metadata
-        ):
+        if _text_only(chunk):
             return LCAIMessageChunk(
                 content=chunk.content,
                 id=_provider_id(chunk.id),
