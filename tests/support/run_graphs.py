@@ -127,3 +127,23 @@ async def collect(
 def raw_events(entries: list[Entry]) -> list[dict[str, Any]]:
     """The event dicts among ``entries`` (start, end and dict-payload stream events)."""
     return [e[4] for e in entries if isinstance(e[4], dict) and "run_id" in e[4]]
+
+
+def stable_ids(entries: list[Entry]) -> list[Entry]:
+    """``entries`` with every run id (and parent id) replaced by a counter's, in order of
+    first appearance: the same on every run, for snapshots."""
+    ids: dict[str, str] = {}
+
+    def stable(run_id: str) -> str:
+        return ids.setdefault(run_id, f"run-{len(ids) + 1:04d}")
+
+    out: list[Entry] = []
+    for provider, rel, name, run_id, payload in entries:
+        if isinstance(payload, dict) and "run_id" in payload:
+            payload = {
+                **payload,
+                "run_id": stable(payload["run_id"]),
+                "parent_ids": [stable(p) for p in payload.get("parent_ids", [])],
+            }
+        out.append((provider, rel, name, stable(run_id) if run_id else run_id, payload))
+    return out

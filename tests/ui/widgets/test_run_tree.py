@@ -196,3 +196,24 @@ def test_a_row_always_fits_its_width(width: int) -> None:
     view.layout()
     pieces = view.row_pieces(view.rows[0], width, many=False)
     assert sum(len(t) for t, _ in pieces) == width
+
+
+async def test_the_selected_line_is_highlighted_in_both_views() -> None:
+    """The cursor's background shows over each line's own (it used to be applied under it,
+    so a selected event looked like any other)."""
+    app = one_pane()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await arrive(app, await run_graphs.collect(run_graphs.sequence(), {"q": "hi"}))
+        log = app.events_log
+        log.focus()
+        await pilot.press("up")
+        last = len(log.view) - 1 - int(log.scroll_offset.y)
+        cursor = log._style("cursor").bgcolor
+        assert {s.style.bgcolor for s in log.render_line(last)} == {cursor}
+        assert cursor not in {s.style.bgcolor for s in log.render_line(last - 1)}
+        await pilot.press("t", "up")
+        row = log.runs.cursor
+        assert row is not None
+        tree_width = log.scrollable_content_region.width
+        selected = list(log.render_line(row - int(log.scroll_offset.y)).crop(0, tree_width))
+        assert {s.style.bgcolor for s in selected} == {cursor}

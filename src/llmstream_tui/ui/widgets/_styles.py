@@ -16,7 +16,12 @@ def blended_style(widget: Widget, component: str) -> Style:
     _, base = widget.background_colors
     bg = base + styles.background if styles.has_rule("background") else None
     under = bg if bg is not None else base
-    fg = under + styles.color if styles.has_rule("color") else None
+    fg = None
+    if styles.has_rule("color"):
+        color = styles.color
+        # an ``auto`` colour (``$text-muted`` is ``auto 60%``) is the contrasting text colour of
+        # what is under it; blended as is, it was white on any background (unreadable on light)
+        fg = under + (under.get_contrast_text(color.a) if styles.auto_color else color)
     style = Style(
         color=fg.rich_color if fg is not None else None,
         bgcolor=bg.rich_color if bg is not None else None,

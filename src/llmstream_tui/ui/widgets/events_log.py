@@ -419,7 +419,7 @@ class EventsLog(ScrollView, can_focus=True):
     def _panel_width(self) -> int:
         """Columns of the side panel beside the tree (0: the panel goes under it)."""
         width = self.scrollable_content_region.width
-        return width * 2 // 5 if width >= SIDE_PANEL_WIDTH else 0
+        return width * 3 // 8 if width >= SIDE_PANEL_WIDTH else 0
 
     def _panel_lines(self) -> int:
         """Lines of the panel under the tree (0: it is beside it)."""
@@ -496,7 +496,7 @@ class EventsLog(ScrollView, can_focus=True):
             self.runs.row_pieces(row, width, many=len(self.runs.trees) > 1), width, base
         )
         if row[1] is self.runs.selected:
-            strip = strip.apply_style(self._style("cursor"))
+            strip = self._highlight(strip)
         return strip
 
     def _details(self, width: int) -> list[list[tuple[str, str]]]:
@@ -509,7 +509,8 @@ class EventsLog(ScrollView, can_focus=True):
         )
         cached = self._details_cache
         if cached is None or cached[0] != key:
-            cached = self._details_cache = (key, self.runs.detail_lines(width))
+            field_lines = 8 if self._panel_width() else 3  # beside the tree: its whole height
+            cached = self._details_cache = (key, self.runs.detail_lines(width, field_lines))
         return cached[1]
 
     # -- drawing ------------------------------------------------------------------------------
@@ -572,11 +573,17 @@ class EventsLog(ScrollView, can_focus=True):
         if strip is None or strip.cell_length != width:
             strip = self._strip(self._line_pieces(view[index]), width, base)
             if key == self.cursor:
-                strip = strip.apply_style(self._style("cursor"))
+                strip = self._highlight(strip)
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip
         return strip
+
+    def _highlight(self, strip: Strip) -> Strip:
+        """The selected line: the cursor's background over every segment's own (applied
+        under them, as ``Strip.apply_style`` does, the line's base background hid it)."""
+        cursor = self._style("cursor")
+        return Strip(Segment.apply_style(list(strip), post_style=cursor), strip.cell_length)
 
     def _strip(self, pieces: Iterable[tuple[str, str]], width: int, base: Style) -> Strip:
         """(text, style name) pieces as one line ``width`` cells wide, cut with ``…``."""

@@ -148,13 +148,17 @@ class RunTreeView:
             (f" ×{node.streams:<5}" if node.streams else "       ", "stream"),
         ]
         used = sum(len(t) for t, _ in right)
-        if width - used < 16:  # narrow: the duration alone on the right
-            right = right[1:2]
+        if width - used < 44:  # narrow: the start offset goes (the panel has it)
+            right = right[1:]
+            used = sum(len(t) for t, _ in right)
+        if width - used < 16:  # narrower: the duration alone
+            right = right[:1]
             used = len(right[0][0])
         return fit(left, max(0, width - used)) + right
 
-    def detail_lines(self, width: int, provider_of: str = "") -> list[Pieces]:
-        """The side panel: the selected run's fields, labelled, wrapped to ``width``."""
+    def detail_lines(self, width: int, field_lines: int = 3) -> list[Pieces]:
+        """The side panel: the selected run's fields, labelled, wrapped to ``width``, at
+        most ``field_lines`` lines each."""
         node = self.selected
         if node is None:
             hint = "↑/↓ select a run: its inputs, outputs, tags and metadata show here"
@@ -179,7 +183,8 @@ class RunTreeView:
         ]
         for label, value in fields:
             if value:
-                lines.extend(labelled(label, value, width, "error" if label == "error" else ""))
+                style = "error" if label == "error" else ""
+                lines.extend(labelled(label, value, width, style, field_lines))
         return lines
 
 
@@ -201,9 +206,11 @@ def fit(pieces: Iterable[tuple[str, str]], width: int) -> Pieces:
     return out
 
 
-def labelled(label: str, value: str, width: int, style: str = "") -> list[Pieces]:
-    """``label: value``, wrapped with the rest indented (at most 3 lines: the panel is a
-    glance; the flat log's detail screen shows a whole event)."""
+def labelled(
+    label: str, value: str, width: int, style: str = "", max_lines: int = 3
+) -> list[Pieces]:
+    """``label: value``, wrapped with the rest indented, in at most ``max_lines`` lines (the
+    panel is a glance; the flat log's detail screen shows a whole event)."""
     head = label + ": "
     room = max(8, width - 2)
     wrapped = textwrap.wrap(
@@ -211,7 +218,7 @@ def labelled(label: str, value: str, width: int, style: str = "") -> list[Pieces
         room,
         initial_indent=" " * len(head),
         subsequent_indent="  ",
-        max_lines=3,
+        max_lines=max_lines,
         placeholder=" …",
     )
     if not wrapped:
