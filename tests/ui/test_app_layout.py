@@ -4,6 +4,8 @@ compare summary the user hid stays hidden; at 80x24 the summary leaves the panes
 
 from __future__ import annotations
 
+from typing import Any
+
 from llmstream_tui.ui.app import make_app
 from llmstream_tui.ui.widgets.compare import CompareSummary
 from tests.ui.conftest import make_settings, scripted
@@ -65,3 +67,37 @@ async def test_at_80x24_four_panes_keep_their_text_rows_beside_the_summary() -> 
         assert summary.display
         assert summary.size.height <= 24 // 3
         assert all(p.body.size.height >= 2 for p in app.panes), [p.body.size for p in app.panes]
+
+
+async def test_a_long_error_is_readable_to_its_end_in_a_narrow_pane(monkeypatch: Any) -> None:
+    """The actionable part of an error is at its end (the hint): a pane's error area shows
+    the whole line, wrapped, not its first three rows."""
+    from tests.support.loopback import LoopbackServer, Reply
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+    body = {
+        "error": {
+            "message": "Incorrect API key provided: sk-wrong. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    }
+    async with LoopbackServer(Reply.json(body, status=401)) as server:
+        settings = make_settings(
+            providers={
+                "oa": {"kind": "openai-chat", "model": "gpt-4o", "base_url": f"{server.url}/v1"},
+                "fine": scripted(["ok"]),
+            },
+            default_providers=["oa", "fine"],
+        )
+        app = make_app(settings)
+        async with app.run_test(size=(80, 30)) as pilot:
+            await type_and_send(pilot, "go")
+            pane = app.panes[0]
+            error = pane.session.error
+            assert error is not None and error.endswith("OPENAI_API_KEY)"), error
+            label = pane.error_label
+            assert label.content_region.width * 3 < len(error)  # more than three rows
+            rows = [line.text for line in label.render_lines(label.region.reset_offset)]
+            assert "".join(r.strip() for r in rows).endswith("OPENAI_API_KEY)"), rows
