@@ -509,6 +509,19 @@ async def test_ollama_bind_tools_sends_tools_the_ollama_client_accepts(
     assert "city" in (parsed.function.parameters.properties or {})
 
 
+def test_reasoning_tool_calls_and_usage_are_langchains_content_blocks() -> None:
+    chunks = list(chat(build_llm("scripted:channels")).stream("hi"))
+    total = summed(chunks)
+    assert [b["type"] for b in total.content_blocks] == ["reasoning", "text", "tool_call"]
+    reasoning = total.content_blocks[0]
+    assert reasoning["type"] == "reasoning"
+    assert reasoning.get("reasoning") == total.additional_kwargs["reasoning_content"]
+    assert tool_calls(total) == [("get_weather", {"city": "Paris"}, "call_1")]
+    assert total.usage_metadata is not None
+    assert total.usage_metadata["output_token_details"] == {"reasoning": 18}
+    assert [c.chunk_position for c in chunks].count("last") == 1
+
+
 def test_a_kind_without_tools_says_so() -> None:
     with pytest.raises(NotImplementedError, match="'simulated' takes no tools"):
         chat(build_llm("swift")).bind_tools([GetWeather])
