@@ -194,3 +194,30 @@ async def test_ten_thousand_sessions_open_on_one_page() -> None:
         assert len(screen.rows) == screen.page_size == 100
         assert screen.rows[0].title == "prompt number 10000"
     history.close()
+
+
+async def test_typing_with_the_list_focused_searches_and_enter_reopens_the_match() -> None:
+    """The list has the focus when the screen opens: typing still goes to the search box,
+    and Enter (at once, before the search pause) reopens the session the search narrowed
+    to, not the one highlighted before."""
+    save("about water", {"a": "bubbles"})
+    wanted = save("about tea", {"a": "green"})
+    save("about coffee", {"a": "black"})
+    history = History()
+    app = Host(history)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen_
+        assert isinstance(screen.focused, DataTable)
+        await pilot.press("down")  # "about tea" is second: move off the first row
+        await pilot.press(*"water")
+        assert screen.query_one("#history-search").value == "water"  # type: ignore[attr-defined]
+        await pilot.press("enter")  # runs the search now, selects its first match
+        await pilot.pause()
+        assert titles(screen) == ["about water"]
+        assert screen.highlighted is not None and screen.highlighted.title == "about water"
+        await pilot.press("enter")
+        await pilot.pause()
+    (record,) = app.results
+    assert record is not None and record.title == "about water" and record.uid != wanted
+    history.close()

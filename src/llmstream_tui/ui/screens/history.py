@@ -8,8 +8,10 @@ substring of titles, prompts and answers) after a short pause. Text from the dat
 untrusted model output: it is shown as ``rich.text.Text`` with control characters escaped,
 never through markup.
 
-Keys: ``enter`` reopens the highlighted session (the screen is dismissed with its
-``SessionRecord``), ``delete`` twice deletes it, ``escape`` closes (dismissed with ``None``).
+Typing goes to the search box wherever the focus is; ``enter`` there runs the search at once
+and moves to the list, its first match selected. Keys: ``enter`` reopens the highlighted
+session (the screen is dismissed with its ``SessionRecord``), ``delete`` twice deletes it,
+``escape`` closes (dismissed with ``None``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -82,14 +85,21 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "History"
-            yield Input(placeholder="Search prompts and answers…", id="history-search")
+            yield Input(
+                placeholder="Search prompts and answers…",
+                id="history-search",
+                select_on_focus=False,  # a key typed in the list lands here: keep it
+            )
             table: DataTable[Text] = DataTable(
                 id="history-table", cursor_type="row", zebra_stripes=True
             )
             yield table
             yield Static(id="history-preview")
             yield Static(
-                Text("enter reopen · delete (twice) delete · esc close"), id="history-hint"
+                Text(
+                    "type to search · ↑↓ choose · enter reopen · delete (twice) delete · esc close"
+                ),
+                id="history-hint",
             )
 
     @property
@@ -116,8 +126,11 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         self.rows = []
         self.exhausted = False
         self._pending_delete = None
-        self.table.clear()
+        table = self.table
+        table.clear()
         self.load_more()
+        if self.rows:
+            table.move_cursor(row=0)  # the selection follows the list shown
         self._show_preview()
 
     def load_more(self) -> None:
@@ -148,6 +161,17 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         return self.rows[index] if 0 <= index < len(self.rows) else None
 
     # -- events ----------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing anywhere in the screen types into the search box (the table has the focus
+        for the arrow keys, but it has no use for letters)."""
+        search = self.query_one("#history-search", Input)
+        if self.focused is search or not event.is_printable or not event.character:
+            return
+        event.stop()
+        event.prevent_default()
+        search.focus()
+        search.insert_text_at_cursor(event.character)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -208,6 +232,8 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
 
     def action_reopen(self) -> None:
         if isinstance(self.focused, Input):
+            if self._search_timer is not None:
+                self._search_timer.stop()
             self._apply_search(self.focused.value.strip())
             self.table.focus()
             return
