@@ -9,6 +9,7 @@ whitespace; ``FakeMessagesListChatModel`` answers whole (the tool calls a planne
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -118,3 +119,28 @@ def broken() -> Any:
 
 
 not_a_runnable = 42
+
+
+class Gate:
+    """Holds ``gated``'s stream half way until a test lets it go on (events made by the
+    test, in its own event loop)."""
+
+    held: asyncio.Event | None = None
+    go_on: asyncio.Event | None = None
+
+
+def gated() -> Runnable[Any, AIMessageChunk]:
+    """The writer's answer as the application's output, held after five chunks at
+    ``Gate`` (when the test has set it up)."""
+    write = writer(SUNNY)
+
+    async def stream(messages: list[BaseMessage]) -> AsyncIterator[AIMessageChunk]:
+        n = 0
+        async for chunk in write.astream(messages):
+            if n == 5 and Gate.held is not None and Gate.go_on is not None:
+                Gate.held.set()
+                await Gate.go_on.wait()
+            n += 1
+            yield chunk
+
+    return RunnableLambda(stream, name="gated")

@@ -362,11 +362,10 @@ class LangChainModel(LanguageModel):
         """Imports ``target`` now, so a wrong name is a ``ConfigError`` before any run."""
         return cls(spec, name=name)
 
-    @property
-    def runs_nested(self) -> bool:
-        """Always: the events are a whole application's run tree, whose root is the
-        runnable's own run (the pane shows the root's output, see ``ui.session``)."""
-        return True
+    def output_text(self, chunk: Any) -> str:
+        """The text a chunk of any run inside shows (see the module docstring). Having it
+        says this backend's events are a whole run tree (``ui.run_sources.RunsNested``)."""
+        return output_text(chunk)
 
     # -- input -------------------------------------------------------------------------------
 

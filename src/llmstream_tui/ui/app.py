@@ -258,6 +258,17 @@ class LLMStreamApp(AppHost):
     def action_next_pane(self) -> None:
         self._grid.select_next()
 
+    async def action_next_source(self) -> None:
+        """The selected pane of a LangChain application shows its next run (its output,
+        then each chat model inside, then its output again)."""
+        pane = self.selected
+        label = await pane.next_source() if pane is not None else None
+        if pane is None or label is None:
+            self.notify("no other run to show (only applications with chat models inside)")
+        else:
+            shown = f"{escape_controls(pane.session.name)}: showing {escape_controls(label)}"
+            self.notify(shown, markup=False)
+
     # -- runs ---------------------------------------------------------------------------------
 
     @on(PromptArea.Submitted)

@@ -56,6 +56,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("retry", "ctrl+r", "retry", "Retry the selected pane's last prompt", True),
     KeySpec("new_conversation", "ctrl+n", "new_conversation", "Start a new conversation", True),
     KeySpec("next_pane", "ctrl+f", "next_pane", "Select the next pane"),
+    KeySpec(
+        "next_source",
+        "f7",
+        "next_source",
+        "LangChain app pane: show its output, or the next chat model inside",
+        priority=True,  # the prompt's TextArea binds F7 (select all); this one wins
+    ),
     KeySpec("providers", "ctrl+o", "providers", "Add or remove panes", True),
     KeySpec("toggle_events", "ctrl+l", "toggle_events", "Show or hide the events log", True),
     KeySpec("events_filter", "f8", "events_filter", "Filter the events log"),

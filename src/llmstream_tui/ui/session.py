@@ -36,6 +36,7 @@ from ..core.runnable import LanguageModel
 from ..errors import ProviderError
 from ..providers.registry import ProviderTables, build_llm
 from .channels import RunChannels
+from .run_sources import RunsNested, RunSources
 
 if TYPE_CHECKING:
     from ..providers.spec import ProviderSpec
@@ -144,6 +145,9 @@ class PaneSession:
         #: messages the last run's prompt added to ``conversation`` before its answer (one
         #: ``HumanMessage``, or one ``ToolMessage`` per tool call it answered)
         self._turn_messages = 0
+        #: a nested application's run (``RunsNested`` backends): which of its runs the pane
+        #: shows, and what each streamed (None for our own backends)
+        self.sources: RunSources | None = None
 
     @property
     def describe(self) -> str:
@@ -152,7 +156,12 @@ class PaneSession:
             return self.ref
         llm = self.llm
         kind = llm.spec.kind if isinstance(llm, BuiltFromSpec) else llm.ls_provider
-        return f"{kind}:{llm.model}" if llm.model else str(kind)
+        what = f"{kind}:{llm.model}" if llm.model else str(kind)
+        sources = self.sources
+        shown = sources.shown_source if sources is not None else None
+        if shown is not None and sources is not None and shown is not sources.root:
+            what += f" ▸ {shown.label}"
+        return what
 
     @property
     def running(self) -> bool:
@@ -176,6 +185,29 @@ class PaneSession:
         if not self._answer_final:
             self.answer_parts.append("".join(batch))
         return batch
+
+    def next_source(self) -> str | None:
+        """Switch the pane of a nested application to its next run: from the application's
+        output to each chat model seen so far, and back. What that run streamed is queued
+        again whole (the pane redraws the answer from it), its side channels replayed and its
+        timeline becomes the one the metrics read. Returns the run's label, or None when
+        there is nothing to switch to (our own backends, a run with no model inside)."""
+        sources = self.sources
+        chosen = sources.next() if sources is not None else None
+        if chosen is None:
+            return None
+        # in place: the worker holds these lists' ``append``
+        self.pending[:] = chosen.texts
+        self.arrivals[:] = chosen.arrivals
+        self._unsaved = 0
+        if not self._answer_final:
+            self.answer_parts = []
+        self.stamps.clear()
+        self.channels.clear()
+        for chunk, rel_ns in chosen.sides:
+            self.channels.observe(chunk, rel_ns)
+        self.timeline = chosen.timeline
+        return chosen.label
 
     def take_events(self) -> list[EventEntry]:
         events = self.events
@@ -299,6 +331,14 @@ class PaneSession:
         self.timeline = timeline
         chat = llm.flavor == "chat"
         stream_name = "on_chat_model_stream" if chat else "on_llm_stream"
+        # a whole application: its root's stream is the answer, found by run id below
+        sources = self.sources = (
+            RunSources(timeline, llm.output_text, self.clock)
+            if isinstance(llm, RunsNested)
+            else None
+        )
+        if sources is not None:
+            stream_name = ""
         turn = self.turn_messages(prompt)
         messages: list[BaseMessage] = [*self.conversation, *turn]
         self._final = None
@@ -316,7 +356,10 @@ class PaneSession:
         start = 0
         run_id = ""
         saved = self._start_recording(llm, recorder, timeline) if recorder is not None else None
+        # an application's run is saved from its root's chunks (whatever the pane shows)
+        app_saved, saved = (saved, None) if sources is not None else (None, saved)
         self._saved = saved
+        keeper = saved if saved is not None else app_saved
         # a chunk goes through observe when it is more than text, or when the recorder
         # keeps every event (then the batches stay empty)
         observe_all = recorder is not None and recorder.events
@@ -327,7 +370,8 @@ class PaneSession:
             )
             async with aclosing(events) as stream:
                 async for ev in stream:
-                    if ev["event"] == stream_name:
+                    kind = ev["event"]
+                    if kind == stream_name:
                         chunk = ev["data"]["chunk"]
                         if waiting:
                             start = timeline.start_ns or 0
@@ -346,49 +390,70 @@ class PaneSession:
                             )
                         else:
                             text = payload = chunk
-                        if text and payload is text:  # plain answer text: the hot path
-                            at = timeline.last_ns or 0  # the core stamped it on arrival
-                        else:
-                            at = timeline.clock()  # no text stamp: its own arrival
-                            if payload is not text and self._side(chunk, text, at - start):
-                                text = ""  # a refusal, not the answer
-                        if text:
-                            pending_append(text)
-                            arrive(at)
-                            if waiting:
-                                waiting = False
-                                self.state = "streaming"
-                            if saved is not None and (payload is not text or observe_all):
-                                self._observe(saved, ev, True)
-                        elif saved is not None:
-                            self._observe(saved, ev, False)
-                        events_append((name, at - start, stream_name, run_id, payload))
-                        n += 1
-                        if n % YIELD_EVERY == 0:
-                            await asyncio.sleep(0)
+                        # plain answer text: the hot path, stamped by the core on arrival;
+                        # anything else has no text stamp: its own arrival
+                        plain = text and payload is text
+                        at = (timeline.last_ns or 0) if plain else timeline.clock()
+                    elif sources is not None and kind[-7:] == "_stream":
+                        run_id = ev["run_id"]
+                        chunk = ev["data"]["chunk"]
+                        text, payload, at = sources.chunk(run_id, chunk)
+                        if waiting:
+                            start = timeline.start_ns or 0
+                            waiting = False
+                            self.state = "streaming"  # something inside is streaming
+                        if app_saved is not None and text and run_id == sources.root_id:
+                            app_saved.chunk(text)
+                        if run_id != sources.shown:
+                            events_append((name, at - start, kind, run_id, payload))
+                            n += 1
+                            if n % YIELD_EVERY == 0:
+                                await asyncio.sleep(0)
+                            continue
                     else:
                         if saved is not None:
                             self._observe(saved, ev, False)
-                        if ev["event"] == end_name and not ev.get("parent_ids"):
+                        if sources is not None:
+                            self._observe_app(sources, ev, app_saved)
+                        elif kind == end_name and not ev.get("parent_ids"):
                             output = ev["data"].get("output")
                             if isinstance(output, AIMessageChunk):
                                 self._final = output
                         run_id = self.run_id = ev.get("run_id", self.run_id)
                         first = timeline.start_ns
                         rel = timeline.clock() - first if first is not None else 0
-                        events_append((name, rel, ev["event"], run_id, ev))
+                        events_append((name, rel, kind, run_id, ev))
+                        continue
+                    if payload is not text and self._side(chunk, text, at - start):
+                        text = ""  # a refusal, not the answer
+                    if text:
+                        pending_append(text)
+                        arrive(at)
+                        if waiting:
+                            waiting = False
+                            self.state = "streaming"
+                        if saved is not None and (payload is not text or observe_all):
+                            self._observe(saved, ev, True)
+                    elif saved is not None:
+                        self._observe(saved, ev, False)
+                    events_append((name, at - start, kind, run_id, payload))
+                    n += 1
+                    if n % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
         except asyncio.CancelledError:
             outcome = "cancelled"
             if saved is not None:
                 self._save_upto(len(self.pending))
-                saved.cancel(self.answer_text())
+            if keeper is not None:
+                keeper.cancel(self.kept_text())
             raise
         except Exception as exc:  # noqa: BLE001  # a pane shows any failure as one line
             outcome = "error"
             self.error = error_summary(exc)
             if saved is not None:
                 self._save_upto(len(self.pending))
-                saved.error(exc, self.answer_text())
+            if keeper is not None:
+                keeper.error(exc, self.kept_text())
             first = timeline.start_ns
             rel = (timeline.clock() - first) if first is not None else 0
             self.events.append(
@@ -396,17 +461,34 @@ class PaneSession:
             )
         finally:
             timeline.finish()
+            if sources is not None:
+                sources.finish()
             if generation == self.generation:  # a newer run has not taken over the pane
                 self._saved = None
                 self._record(turn, outcome)
                 self.state = outcome
+
+    def kept_text(self) -> str:
+        """The answer the conversation and the recording keep: what the pane shows, but for
+        a nested application always its own output (the root's), whichever run is shown."""
+        sources = self.sources
+        return sources.root_text() if sources is not None else self.answer_text()
+
+    def _observe_app(
+        self, sources: RunSources, ev: dict[str, Any], saved: RunRecorder | None
+    ) -> None:
+        """A nested application's start or end event: sources learn of its runs, and the
+        root's end ends the saved run (with the root's text: the application's answer)."""
+        sources.observe(ev)
+        if saved is not None and ev["run_id"] == sources.root_id and ev["event"].endswith("_end"):
+            saved.end(sources.root_text())
 
     def _record(self, turn: list[BaseMessage], outcome: State) -> None:
         """Keep the exchange in the conversation; a failed or cancelled one is kept with the
         text that arrived, and dropped only when nothing arrived at all. A finished answer
         keeps its tool calls, reasoning and response metadata (Anthropic's signed thinking
         blocks among them): the next turn sends them back, as the APIs require."""
-        text = self.answer_text()
+        text = self.kept_text()
         # one string, shared with the conversation: no second copy of a long answer (chunks still
         # pending are drawn by the next frame but no longer added to the answer)
         self.answer_parts = [text]

@@ -115,6 +115,9 @@ class StreamPane(Vertical, can_focus=False):
         self._shown_state = ""
         self._frames = 0
         self._mark: tuple[int, int, int] | None = None
+        #: where the current answer starts (before its opening delimiter): switching a
+        #: nested application's pane to another of its runs redraws the answer from there
+        self._answer_mark: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield self.reasoning.header
@@ -189,6 +192,7 @@ class StreamPane(Vertical, can_focus=False):
         self._mark = body.chunk_text.mark()
         body.add_text("› " + prompt, PROMPT)
         body.newline()
+        self._answer_mark = body.chunk_text.mark()
         body.begin_answer()
         self._answer_from = body.chunk_text.chunks
 
@@ -265,6 +269,24 @@ class StreamPane(Vertical, can_focus=False):
         if side.tool_calls:
             await self.tools.feed(side.tool_calls)
             self.tools.finish(last is not None and last.note is None)
+
+    async def next_source(self) -> str | None:
+        """Show the next run of a nested application (``PaneSession.next_source``): the
+        answer is redrawn from that run's chunks, its reasoning and tool calls replace the
+        ones shown. Returns its label, or None when there is nothing else to show."""
+        label = self.session.next_source()
+        if label is None:
+            return None
+        if self._answer_mark is not None:
+            self.body.truncate(self._answer_mark)
+            self.body.begin_answer()
+        await self._reset_channels()
+        self._update_title()
+        await self.flush()
+        self._refresh_metrics()
+        if self.markdown_on:
+            self._render_markdown_full()
+        return label
 
     def cancel(self) -> bool:
         """Cancel this pane's run; what arrived stays. Returns whether a run was cancelled."""
