@@ -9,7 +9,9 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
 - ``startup``: first frame and a one-chunk ``stream`` against the bare imports
   (``startup.py``);
 - ``linearity``: decoder cost against input size, and the simulated model's build time
-  (``linearity.py``).
+  (``linearity.py``);
+- ``run_tree``: the run tree of a 200-run graph streaming 100,000 events, into the model and
+  through the app's events log, flat and as a tree (``run_tree.py``).
 
 ``--smoke`` runs everything with tiny sizes and one repeat (the test suite does, so the
 benchmarks keep working); its figures say nothing about speed. ``--update-readme`` rewrites
@@ -38,7 +40,7 @@ from .common import RESULTS, Row, format_table, machine
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- figures:start (python -m bench --update-readme rewrites this block) -->"
 END = "<!-- figures:end -->"
-SECTIONS = ("wire", "ui", "memory", "startup", "linearity")
+SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree")
 
 
 class Missing(Exception):
@@ -81,12 +83,19 @@ def _linearity(smoke: bool) -> list[Row]:
     return linearity.run(smoke)
 
 
+def _run_tree(smoke: bool) -> list[Row]:
+    from . import run_tree
+
+    return run_tree.run(smoke)
+
+
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": _wire,
     "ui": _ui,
     "memory": _memory,
     "startup": _startup,
     "linearity": _linearity,
+    "run_tree": _run_tree,
 }
 
 

@@ -14,7 +14,8 @@ is not timed.
 - ``frame``: the whole app (``make_app``, events log open, 160x48), each batch through
   ``EventsLog.add`` + ``show`` + drawing every visible line of the log, flat and with the
   tree open (the selected run in the side panel). Target: the tree's median frame within
-  1.5x of the flat log's, and its slowest frame under one 60 Hz frame (16.7 ms).
+  1.5x of the flat log's, and its slowest frame within one of the app's frames (``ui.fps``
+  = 30: 33.3 ms; the app draws the log every third frame, this draws it every frame).
 - ``Textual Tree``: the widget the tree view did not use: a ``Tree`` of the same 200 nodes
   whose running nodes are relabelled (count and duration) once per frame and drawn, against
   ``RunTreeView`` laying out and drawing the same rows. Why the view draws its own rows.
@@ -210,6 +211,13 @@ async def textual_tree_case(frames: list[list[Entry]]) -> tuple[list[float], lis
     return ours, theirs
 
 
+def verdict(smoke: bool, target: str, met: bool) -> str:
+    """``target: met`` or ``MISSED``; a smoke run's tiny sizes judge nothing."""
+    if smoke:
+        return f"{target}: smoke run, no verdict"
+    return f"{target}: {'met' if met else 'MISSED'}"
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -244,7 +252,7 @@ def run_bench(smoke: bool = False, repeats: int = 5) -> list[Row]:
             "ms",
             None,
             None,
-            "target <= 50 ms: " + ("met" if model_ms * 100_000 / events <= 50 else "MISSED"),
+            verdict(smoke, "target <= 50 ms", model_ms * 100_000 / events <= 50),
         ),
     ]
     flat_frames: list[float] = []
@@ -282,7 +290,7 @@ def run_bench(smoke: bool = False, repeats: int = 5) -> list[Row]:
             "x",
             None,
             None,
-            "target <= 1.5x: " + ("met" if tree_med / flat_med <= 1.5 else "MISSED"),
+            verdict(smoke, "target <= 1.5x", tree_med / flat_med <= 1.5),
         ),
         Row(
             section,
@@ -291,7 +299,7 @@ def run_bench(smoke: bool = False, repeats: int = 5) -> list[Row]:
             "ms",
             None,
             None,
-            "target < 16.7 ms: " + ("met" if tree_max < 16.7 else "MISSED"),
+            verdict(smoke, "target < 33.3 ms", tree_max < 1000 / 30),
         ),
     ]
     ours, theirs = asyncio.run(textual_tree_case(frames))
