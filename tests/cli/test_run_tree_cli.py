@@ -29,6 +29,7 @@ def test_events_v2_carry_each_runs_depth(capsys: pytest.CaptureFixture[str]) -> 
         assert e["depth"] == len(e["parent_ids"])  # v2: depth is the parents named
     starts = {e["name"]: e["depth"] for e in events if e["event"].endswith("_start")}
     assert starts["RunnableParallel<shout,answer>"] == 1 and starts["GenericFakeChatModel"] == 3
+    assert starts["question"] == 1
     assert len(set(depth.values())) == 4
 
 
@@ -49,6 +50,7 @@ def test_tree_prints_the_finished_tree_after_the_answer(capsys: pytest.CaptureFi
     shape = [(len(line) - len(line.lstrip()), line.split()[1]) for line in tree]
     assert shape == [
         (0, "RunnableSequence"),
+        (2, "question"),
         (2, "RunnableParallel<shout,answer>"),
         (4, "gen"),
         (4, "RunnableSequence"),
@@ -58,7 +60,7 @@ def test_tree_prints_the_finished_tree_after_the_answer(capsys: pytest.CaptureFi
         (2, "join"),
     ]
     assert all(line.lstrip().startswith("✓ ") and "s " in line for line in tree)
-    assert "×5" in tree[5]  # the model's five stream events
+    assert "×5" in tree[6]  # the model's five stream events
 
 
 def test_tree_as_json_with_format_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,8 +70,12 @@ def test_tree_as_json_with_format_jsonl(capsys: pytest.CaptureFixture[str]) -> N
     assert record["type"] == "tree" and record["provider"] == PARALLEL
     (root,) = record["runs"]
     assert root["name"] == "RunnableSequence" and root["state"] == "done"
-    assert [c["name"] for c in root["children"]] == ["RunnableParallel<shout,answer>", "join"]
-    assert root["duration_s"] >= root["children"][0]["duration_s"] > 0
+    assert [c["name"] for c in root["children"]] == [
+        "question",
+        "RunnableParallel<shout,answer>",
+        "join",
+    ]
+    assert root["duration_s"] >= root["children"][1]["duration_s"] > 0
 
 
 def test_a_failed_run_prints_its_tree_with_the_failure_marked(
@@ -80,6 +86,7 @@ def test_a_failed_run_prints_its_tree_with_the_failure_marked(
     tree = [line for line in out.splitlines() if line.strip()]
     assert [line.split()[:2] for line in tree] == [
         ["✗!", "RunnableSequence"],
+        ["✓", "question"],
         ["✓", "ChatPromptTemplate"],
         ["✗", "boom"],
     ]

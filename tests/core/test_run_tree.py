@@ -74,6 +74,7 @@ async def test_a_parallel_nests_each_branch_by_parent_ids() -> None:
     names = [(n.depth, n.name) for n in tree.walk()]
     assert names == [
         (0, "RunnableSequence"),
+        (1, "question"),
         (1, "RunnableParallel<shout,answer>"),
         (2, "gen"),
         (2, "RunnableSequence"),
@@ -117,7 +118,7 @@ async def test_v1_has_no_parents_so_every_run_hangs_flat_under_its_root() -> Non
 
 async def test_an_error_marks_the_failing_run_and_its_ancestors_inertly() -> None:
     tree = built(await run_graphs.collect(run_graphs.failing(), {"q": "x"}))
-    root, prompt, boom = tree.walk()
+    root, _question, prompt, boom = tree.walk()
     assert (root.state, prompt.state, boom.state) == ("error", "done", "error")
     assert root.error_below and not prompt.error_below
     assert boom.error is not None and "\x1b" not in boom.error and "\\x1b[2J" in boom.error

@@ -34,18 +34,31 @@ def sequence(answer: str = "hello there world") -> Runnable[Any, Any]:
     return (prompt | model | StrOutputParser()).with_config(tags=["qa"])
 
 
-def parallel() -> Runnable[Any, Any]:
-    """A ``RunnableParallel`` of a streaming generator and a model, then a join."""
+def question(inputs: Any) -> dict[str, Any]:
+    """``{"q": ...}`` from what an app is handed: the dict itself, the last message's text
+    (a pane, or ``stream``, hands a chat application the conversation), or a string."""
+    if isinstance(inputs, dict):
+        return inputs
+    if isinstance(inputs, list) and inputs:
+        return {"q": str(getattr(inputs[-1], "content", inputs[-1]))}
+    return {"q": str(inputs)}
 
-    async def gen(inputs: Any) -> AsyncIterator[str]:
-        text = inputs["q"] if isinstance(inputs, dict) else str(inputs)
-        for word in str(text).split():
+
+def parallel() -> Runnable[Any, Any]:
+    """The question, then a ``RunnableParallel`` of a streaming generator and a model, then
+    a join."""
+
+    async def gen(inputs: dict[str, Any]) -> AsyncIterator[str]:
+        for word in str(inputs["q"]).split():
             yield word.upper() + " "
 
     model = GenericFakeChatModel(messages=repeat(AIMessage("a b c")))
     prompt = ChatPromptTemplate.from_messages([("human", "{q}")])
     both = RunnableParallel(shout=RunnableLambda(gen), answer=prompt | model | StrOutputParser())
-    return both | RunnableLambda(lambda d: f"{d['shout']}/{d['answer']}", name="join")
+    join: Runnable[dict[str, Any], str] = RunnableLambda(
+        lambda d: f"{d['shout']}/{d['answer']}", name="join"
+    )
+    return RunnableLambda(question, name="question") | both | join
 
 
 class GraphState(TypedDict):
@@ -84,7 +97,7 @@ def failing() -> Runnable[Any, Any]:
         raise ValueError("no answer \x1b[2J today")
 
     prompt = ChatPromptTemplate.from_messages([("human", "{q}")])
-    return prompt | RunnableLambda(boom, name="boom")
+    return RunnableLambda(question, name="question") | prompt | RunnableLambda(boom, name="boom")
 
 
 def payload_of(ev: Mapping[str, Any]) -> Any:

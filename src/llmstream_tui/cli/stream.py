@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from typing import Any, Literal, cast
@@ -24,12 +23,13 @@ from typing import Any, Literal, cast
 from ..config import Settings
 from ..core.events import summarise_output
 from ..core.inert import escape_controls
-from ..core.messages import AIMessageChunk
+from ..core.messages import AIMessageChunk, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.run_tree import RunTree
 from ..errors import ConfigError, ProviderError
 from ..providers.registry import build_llm
 from ..sessions.recorder import RunRecorder, SessionRecorder
+from ..ui.run_sources import RunsNested
 from .printer import Piece, Printer, assembled_tool_calls, chunk_pieces, final_side_channels
 
 #: Metrics keys of the jsonl ``end`` line, in order.
@@ -146,8 +146,11 @@ async def _run_one(
     text_mode = printer.fmt == "text"
     write = _ChunkWriter(printer, name, timeline)
     root = ""  # the root run: its chunks are the answer (a nested app's inner runs are not)
+    app = llm if isinstance(llm, RunsNested) else None  # a whole application's run tree
     try:
-        async for ev in llm.astream_events(prompt, {"timeline": timeline}, version=version):
+        async for ev in llm.astream_events(
+            _model_input(llm, prompt, app), {"timeline": timeline}, version=version
+        ):
             if run is not None:
                 run.observe(ev)
             kind = ev["event"]
@@ -157,7 +160,8 @@ async def _run_one(
                 continue
             if kind.endswith("_stream"):
                 streamed = True
-                chunk, text = _chunk_text(ev["data"]["chunk"])
+                chunk = _root_chunk(ev["data"]["chunk"], app)
+                text = chunk if isinstance(chunk, str) else chunk.content
                 if isinstance(chunk, str) or text:
                     received.append(text)
                 if events:
@@ -172,7 +176,7 @@ async def _run_one(
                     continue
                 write.chunk(chunk)
             elif kind.endswith("_end"):
-                final = ev["data"]["output"]
+                final = ev["data"]["output"] if app is None else "".join(received)
     except ProviderError as exc:
         _fail(run, printer, name, exc.partial_text or "".join(received), exc, events)
         _failed_tree(tree, timeline, exc)
@@ -192,18 +196,19 @@ async def _run_one(
     return True
 
 
-def _chunk_text(chunk: Any) -> tuple[Any, str]:
-    """A root chunk and its text: a string or a message as is; anything else (a nested
-    app's dict or list output) as compact JSON, so it prints as text."""
-    if isinstance(chunk, str):
-        return chunk, chunk
-    content = getattr(chunk, "content", None)
-    if isinstance(content, str):
-        return chunk, content
-    if content is not None:  # a message with content blocks: the chunk writer reads them
-        return chunk, ""
-    text = json.dumps(chunk, ensure_ascii=False, default=str, separators=(",", ":"))
-    return text, text
+def _root_chunk(chunk: Any, app: RunsNested | None) -> Any:
+    """A chunk of the root run: as it came, or an application's output as its pane shows
+    it (text: a string, a message's text, compact JSON for anything else)."""
+    return chunk if app is None else app.output_text(chunk)
+
+
+def _model_input(llm: Any, prompt: str, app: RunsNested | None) -> Any:
+    """What the run is handed: the prompt; for a chat application (the ``langchain`` kind),
+    the prompt as the user's message, as its pane sends it (a ``MessagesState`` graph takes
+    messages, not a string)."""
+    if app is not None and llm.flavor == "chat":
+        return [HumanMessage(prompt)]
+    return prompt
 
 
 def _since_start(timeline: StreamTimeline) -> int:
