@@ -205,3 +205,26 @@ async def test_a_failing_application_is_one_upstream_line_with_the_roots_text() 
         _ = [e async for e in model.astream_events("x")]
     assert str(info.value) == "app: RuntimeError: app exploded"
     assert info.value.partial_text == "partial "
+
+
+async def test_a_prompt_string_reaches_a_messages_graph_as_one_human_message() -> None:
+    """``stream`` sends a prompt string: a graph taking ``messages`` gets it as one."""
+    events = [e async for e in app("graph").astream_events("Weather in Paris?")]
+    sent: Any = events[0]["data"]["input"]
+    assert [(m.type, m.content) for m in sent["messages"]] == [("human", "Weather in Paris?")]
+    assert output_text(events[-1]["data"]["output"]).endswith(f'"{lc_apps.SUNNY}"]}}')
+
+
+def test_an_applications_end_output_summarises_as_its_json() -> None:
+    from llmstream_tui.core.events import summarise_output
+
+    assert summarise_output({"short": "Yes.", "long": "No."}) == (
+        '{"short":"Yes.","long":"No."}',
+        None,
+        None,
+    )
+    from langchain_core.prompts import ChatPromptTemplate
+
+    prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+    text, _, _ = summarise_output(prompt.invoke({"question": "q"}))
+    assert "q" in text  # a prompt value (an inner run's output) is no failure either

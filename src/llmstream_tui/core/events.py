@@ -7,6 +7,7 @@ includes everything passes), then excludes are AND-ed and win.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict
@@ -87,11 +88,16 @@ def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None
         return "", None, None
     if isinstance(final, str):
         return final, None, None
-    if isinstance(final, dict):
+    if isinstance(final, dict) and final.get("generations"):
         gen = final["generations"][0][0]
         info = gen.get("generation_info") or {}
         usage = info.get("usage")
         return gen["text"], info.get("finish_reason"), dict(usage) if usage else None
+    content = getattr(final, "content", None)
+    if not isinstance(content, str):
+        # a LangChain application's own output (a graph's state, a dict of branches): its
+        # JSON, as the pane and the CLI show its chunks
+        return json.dumps(final, ensure_ascii=False, separators=(",", ":"), default=str), None, None
     usage = getattr(final, "usage_metadata", None)
-    finish = final.response_metadata.get("finish_reason")
-    return final.content, finish, dict(usage) if usage else None
+    finish = (getattr(final, "response_metadata", None) or {}).get("finish_reason")
+    return content, finish, dict(usage) if usage else None

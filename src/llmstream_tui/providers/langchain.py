@@ -20,9 +20,10 @@ event of any run inside) and the root run's chunks (what the application outputs
 ``chat`` (the default) sends the conversation as langchain-core messages, wrapped as
 ``{input_key: messages}`` when ``input_key`` is set or the runnable's input schema is a
 mapping with a ``messages`` field (a LangGraph ``MessagesState`` graph, a prompt with a
-``messages`` placeholder); ``llm`` sends the prompt as one string (a conversation flattened,
-as for our text LLMs). Any other input a caller passes goes to the runnable as given, but our
-own message objects, which become langchain-core's. What the application outputs may be
+``messages`` placeholder), where a prompt string (``stream``'s) goes as one human message;
+``llm`` sends the prompt as one string (a conversation flattened, as for our text LLMs). Any
+other input a caller passes goes to the runnable as given, but our own message objects,
+which become langchain-core's. What the application outputs may be
 anything; as text (the pane, ``astream``, the CLI) it reads:
 
 - ``str`` (a text LLM, a chain ending in ``StrOutputParser``): the text itself.
@@ -66,6 +67,7 @@ from ..core.messages import (
     LC_AUTO_PREFIX,
     AIMessage,
     BaseMessage,
+    HumanMessage,
     SystemMessage,
     ToolMessage,
     UsageMetadata,
@@ -372,7 +374,12 @@ class LangChainModel(LanguageModel):
     def app_input(self, value: Any) -> Any:
         """What the runnable is handed for ``value`` (see the module docstring): our messages
         become langchain-core's, a conversation a prompt for ``flavor = "llm"``, and a
-        message list goes under ``input_key``; anything else as given."""
+        message list goes under ``input_key``, as does a prompt string (one human message)
+        when the runnable takes messages that way; anything else as given."""
+        if isinstance(value, str):
+            if self.flavor == "chat" and self._key() is not None:
+                return self._keyed([lc_message(HumanMessage(value))])
+            return value
         if isinstance(value, BaseMessage):
             value = [value]
         if not (isinstance(value, list | tuple) and value and isinstance(value[0], BaseMessage)):
@@ -381,10 +388,15 @@ class LangChainModel(LanguageModel):
             return to_prompt(list(value))
         return self._keyed([lc_message(m) for m in value])
 
-    def _keyed(self, messages: list[Any]) -> Any:
+    def _key(self) -> str | None:
+        """``input_key``, or the one the runnable's input schema asks for (read once)."""
         key = self._input_key
         if key is False:
             key = self._input_key = _input_key_of(self.runnable)
+        return key
+
+    def _keyed(self, messages: list[Any]) -> Any:
+        key = self._key()
         return {key: messages} if key else messages
 
     def _input(self, request: ModelRequest) -> Any:
