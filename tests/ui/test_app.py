@@ -251,6 +251,21 @@ async def test_add_and_remove_panes_from_the_providers_key() -> None:
         assert "beta" in str(app.query_one("#targets").render())
 
 
+async def test_a_typed_kind_model_works_in_the_providers_key_as_in_the_palette() -> None:
+    for key in ("ctrl+o", "ctrl+p"):
+        app = make_app(two_scripted(), providers=["alpha"])
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.press(*"simulated:steady")
+            await pilot.pause(0.3)  # the palette searches after a short debounce
+            await pilot.press("enter")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert [p.session.describe for p in app.panes][1:] == ["simulated:steady"], key
+
+
 async def test_ad_hoc_kind_model_reference_adds_a_pane() -> None:
     app = make_app(two_scripted(), providers=["alpha"])
     async with app.run_test(size=(120, 30)) as pilot:

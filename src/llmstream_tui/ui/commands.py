@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import App, SystemCommand
-from textual.command import DiscoveryHit, Hit, Hits, Provider, SimpleCommand
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider, SimpleCommand
 from textual.markup import escape as markup_escape
 
 from ..core.capabilities import ModelLister
@@ -94,11 +94,13 @@ def provider_commands(app: AppHost) -> list[Command]:
 
 
 def show_provider_commands(app: AppHost) -> None:
-    """The providers key: the palette with only the pane entries."""
-    commands = [
-        SimpleCommand(name, cb, help_text) for name, cb, help_text in provider_commands(app)
-    ]
-    app.search_commands(commands, placeholder="Add or remove panes…")
+    """The providers key: the palette with only the pane entries, the same provider as the
+    full palette's, so a typed ``KIND:MODEL`` is offered here too."""
+    app.push_screen(
+        CommandPalette(
+            providers=[ProviderCommands], placeholder="Add or remove panes, or type KIND:MODEL…"
+        )
+    )
 
 
 def ask_ad_hoc_provider(app: AppHost) -> None:
