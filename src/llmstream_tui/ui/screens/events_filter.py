@@ -62,9 +62,14 @@ class EventsFilterScreen(ModalScreen[LogFilter | None]):
     EventsFilterScreen SelectionList:focus { border: round $primary; }
     EventsFilterScreen Horizontal { height: auto; }
     EventsFilterScreen Checkbox { margin: 1 0 0 0; }
-    EventsFilterScreen .runs { height: 3; margin-top: 1; }
-    EventsFilterScreen .runs Label { width: 7; padding-top: 1; }
-    EventsFilterScreen .runs Input { width: 1fr; }
+    EventsFilterScreen #runs-head { margin-top: 1; color: $text-muted; }
+    EventsFilterScreen .runs { height: 1; margin-top: 1; }
+    EventsFilterScreen .runs Label { width: 7; }
+    EventsFilterScreen .runs Input {
+        width: 1fr; height: 1; border: none; padding: 0 1; margin-right: 1;
+        background: $boost;
+    }
+    EventsFilterScreen .runs Input:focus { background: $primary 30%; }
     EventsFilterScreen #buttons { margin-top: 1; align-horizontal: right; }
     EventsFilterScreen Button { margin-left: 1; }
     """
@@ -89,15 +94,14 @@ class EventsFilterScreen(ModalScreen[LogFilter | None]):
                 )
             yield Checkbox("Fold stream events into counts", self.current.fold, id="fold")
             runs = self.current.runs
+            yield Label("runs   include (any)                 exclude (all)", id="runs-head")
             for kind, label, hint in RUN_FIELDS:
                 with Horizontal(classes="runs"):
                     yield Label(label)
                     for which in ("include", "exclude"):
                         key = f"{which}_{kind}"
                         now = getattr(runs, key) if runs is not None else None
-                        field = Input(", ".join(now or ()), placeholder=hint, id=key)
-                        field.border_title = which
-                        yield field
+                        yield Input(", ".join(now or ()), placeholder=hint, id=key)
             yield Label("Space toggles · Enter on Apply · ctrl+s applies · Esc cancels")
             with Horizontal(id="buttons"):
                 yield Button("Apply", variant="primary", id="apply")

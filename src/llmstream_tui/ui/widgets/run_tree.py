@@ -139,8 +139,9 @@ class RunTreeView:
             ("  " * depth + fold + " ", "time"),
             (mark + " ", STATE_STYLES[node.state]),
         ]
-        if many and node.parent is None:
-            left.append((provider + " ", "provider"))
+        if many and node.parent is None:  # a pane's name, as short as the flat log's
+            label = provider if len(provider) <= 16 else provider[:15] + "…"
+            left.append((label + " ", "provider"))
         left += [(node.name, ""), (" " + node.run_type, "id")]
         right: Pieces = [
             (f" +{seconds(node.start_ns)}", "time"),
