@@ -73,7 +73,16 @@ from .core.outputs import merge_generation_info
 from .core.runnable import LanguageModel
 from .core.syncbridge import iterate_sync, run_sync
 
-__all__ = ["TOOL_FORMATS", "BackendChatModel", "BackendLLM", "ToolFormat", "as_langchain"]
+__all__ = [
+    "TOOL_FORMATS",
+    "BackendChatModel",
+    "BackendLLM",
+    "ToolFormat",
+    "as_langchain",
+    "is_closing_marker",
+    "lc_chunk",
+    "lc_message",
+]
 
 _T = TypeVar("_T")
 
@@ -380,6 +389,21 @@ class BackendChatModel(_BackendFields, BaseChatModel):
     #: ``streaming=True`` does: our backends stream whole answers anyway, at no extra cost.
     streaming: bool = False
 
+    async def _generations(
+        self,
+        messages: list[LCBaseMessage],
+        run_id: uuid.UUID | None,
+        stop: list[str] | None,
+        kw: dict[str, Any],
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """Our run's chunks as LangChain's, without our closing marker (LangChain adds its
+        own); closing this generator closes our stream and its connection."""
+        stream = self.backend.astream(messages, _config(run_id), stop=stop, **kw)
+        async with aclosing(stream) as chunks:
+            async for chunk in chunks:
+                if not is_closing_marker(chunk):
+                    yield ChatGenerationChunk(message=lc_chunk(chunk))
+
     async def _astream(
         self,
         messages: list[LCBaseMessage],
@@ -387,13 +411,10 @@ class BackendChatModel(_BackendFields, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        config = _config(run_manager.run_id if run_manager else None)
-        stream = self.backend.astream(messages, config, stop=stop, **_call_kwargs(kwargs))
-        async with aclosing(stream) as chunks:
-            async for chunk in chunks:
-                if is_closing_marker(chunk):
-                    continue
-                generation = ChatGenerationChunk(message=lc_chunk(chunk))
+        run_id = run_manager.run_id if run_manager else None
+        generations = self._generations(messages, run_id, stop, _call_kwargs(kwargs))
+        async with aclosing(generations) as stream:
+            async for generation in stream:
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -405,13 +426,9 @@ class BackendChatModel(_BackendFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        config = _config(run_manager.run_id if run_manager else None)
-        stream = self.backend.astream(messages, config, stop=stop, **_call_kwargs(kwargs))
-        with _sync(stream) as chunks:
-            for chunk in chunks:
-                if is_closing_marker(chunk):
-                    continue
-                generation = ChatGenerationChunk(message=lc_chunk(chunk))
+        run_id = run_manager.run_id if run_manager else None
+        with _sync(self._generations(messages, run_id, stop, _call_kwargs(kwargs))) as stream:
+            for generation in stream:
                 if run_manager is not None:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -434,9 +451,8 @@ class BackendChatModel(_BackendFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        config = _config(run_manager.run_id if run_manager else None)
-        answer = self.backend.invoke(messages, config, stop=stop, **_call_kwargs(kwargs))
-        return ChatResult(generations=[ChatGeneration(message=lc_message(answer))])
+        # nothing streams to callbacks here: the run id is all _agenerate would take
+        return run_sync(self._agenerate(messages, stop, None, **kwargs))
 
     def bind_tools(
         self,
@@ -548,7 +564,7 @@ class BackendLLM(_BackendFields, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        # the async callback manager is not needed: nothing streams to callbacks here
+        # nothing streams to callbacks here: the run id is all _agenerate would take
         return run_sync(self._agenerate(prompts, stop, None, **kwargs))
 
 
