@@ -228,3 +228,18 @@ def test_an_applications_end_output_summarises_as_its_json() -> None:
     prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
     text, _, _ = summarise_output(prompt.invoke({"question": "q"}))
     assert "q" in text  # a prompt value (an inner run's output) is no failure either
+
+
+async def test_astream_and_ainvoke_hand_the_input_over_as_given() -> None:
+    """A string to a chat-flavoured generator stays a string; a graph's state dict is
+    passed whole, and the answer is what it streamed: its state updates, as JSON."""
+    chunks: list[Any] = [c async for c in app("gen_app").astream("hi")]
+    assert [c.content for c in chunks if c.content] == ["echo:", " ", "hi"]
+    state: Any = {"messages": [LCHuman("Weather?")]}  # ModelInput has no mappings: apps take them
+    answer: Any = await app("graph").ainvoke(state)
+    updates = [
+        {"agent": {"messages": [""]}},
+        {"tools": {"messages": ["sunny in Paris"]}},
+        {"agent": {"messages": [lc_apps.SUNNY]}},
+    ]
+    assert answer.content == "".join(compact_text(u) for u in updates)

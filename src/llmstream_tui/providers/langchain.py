@@ -62,7 +62,7 @@ from pydantic import Field
 from ..core.backend import ModelInput, ModelRequest, RunContext, RunnableConfig, aclosing
 from ..core.events import StreamEvent
 from ..core.inert import escape_controls
-from ..core.message_io import to_prompt
+from ..core.message_io import to_messages, to_prompt
 from ..core.messages import (
     LC_AUTO_PREFIX,
     AIMessage,
@@ -340,6 +340,16 @@ def _input_key_of(runnable: Any) -> str | None:
     return "messages" if "messages" in (schema.get("properties") or {}) else None
 
 
+class AppRequest(ModelRequest):
+    """A request to an application: the caller's input as given (``value``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any, stop: list[str] | None, overrides: dict[str, Any]) -> None:
+        super().__init__("", [], stop, overrides)
+        self.value = value
+
+
 class LangChainModel(LanguageModel):
     """A LangChain runnable behind our interface (``target`` imported when built)."""
 
@@ -399,14 +409,26 @@ class LangChainModel(LanguageModel):
         key = self._key()
         return {key: messages} if key else messages
 
+    def _request(self, value: ModelInput, stop: list[str] | None, kw: dict[str, Any]) -> AppRequest:
+        """The caller's input kept as given: an application's input need not be a prompt
+        or messages (a graph takes its state), so nothing is converted up front."""
+        return AppRequest(value, stop, kw)
+
     def _input(self, request: ModelRequest) -> Any:
-        if self.flavor == "chat":
-            messages = list(request.messages)
-            system = self.params.get("system")
-            if system and not any(m.type == "system" for m in messages):
+        """What ``astream``/``ainvoke`` hand the runnable: as ``astream_events`` does, but a
+        chat app's message list (ours, LangChain's, tuples or dicts) gets the configured
+        ``system`` prompt first when it has none."""
+        value = request.value if isinstance(request, AppRequest) else request.prompt
+        system = self.params.get("system")
+        if self.flavor == "chat" and system and isinstance(value, list | tuple):
+            try:
+                messages = to_messages(value)
+            except TypeError:  # not messages: the app's own kind of input
+                return self.app_input(value)
+            if not any(m.type == "system" for m in messages):
                 messages.insert(0, SystemMessage(system))
-            return self._keyed([lc_message(m) for m in messages])
-        return request.prompt
+            return self.app_input(messages)
+        return self.app_input(value)
 
     def _kwargs(self, stop: list[str] | None) -> dict[str, Any]:
         stop = stop or self.params.get("stop")
