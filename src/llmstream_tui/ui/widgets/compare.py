@@ -129,6 +129,8 @@ class CompareSummary(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self.table = Static("", markup=False)
         self.entries: list[Entry] = []
+        #: the style of the best figures, as last resolved from the theme
+        self.best_style = Style()
         #: the figure the rows are ordered by (its rank); None keeps the panes' order
         self.sort_by: str | None = None
         #: what the chunks column counts (F10): the answer's chunks, or every channel's
@@ -137,9 +139,17 @@ class CompareSummary(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         yield self.table
 
+    def notify_style_update(self) -> None:
+        """A new theme: the table's colours are resolved when it is built, so build it again
+        (the best figures in a dark theme's green are unreadable on a light one)."""
+        super().notify_style_update()
+        if self.entries and self.is_attached:
+            # component styles are read again after this hook: build once they are
+            self.call_later(self.show_entries, self.entries)
+
     def show_entries(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
-        best = blended_style(self, "compare--best")
+        best = self.best_style = blended_style(self, "compare--best")
         muted = blended_style(self, "compare--muted")
         self.table.update(build_table(entries, best, muted, self.sort_by, self.chunk_scope))
         title = "compare" if self.sort_by is None else f"compare · ranked by {self.sort_by}"
