@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from llmstream_tui.config import Settings
-from llmstream_tui.core.messages import AIMessage
+from llmstream_tui.core.messages import AIMessage, HumanMessage
 from llmstream_tui.providers.langchain import compact_text
 from llmstream_tui.ui.app import LLMStreamApp, make_app
 from llmstream_tui.ui.session import PaneSession, build_session
@@ -157,3 +157,53 @@ async def test_an_application_run_is_saved_with_its_output(tmp_path: Any) -> Non
     text = path.read_text(encoding="utf-8")
     assert '"type": "end"' in text or '"type":"end"' in text
     assert text.count(lc_apps.ANSWER) == 1  # the root's answer once, not the model's too
+
+
+#: each app of ``lc_apps``, the chat model the key shows first (None: there is none) and
+#: the texts it may have streamed (the planner answers whole: nothing)
+FIRST_MODEL: list[tuple[str, str | None, tuple[str, ...]]] = [
+    ("qa_chain", "writer #1", (lc_apps.ANSWER,)),
+    ("gen_app", None, ()),
+    ("parallel_app", "writer #1", ("Yes.", lc_apps.ANSWER)),  # whichever branch starts first
+    ("tool_loop", "planner #1", ("",)),
+    ("graph", "planner #1", ("",)),
+]
+
+
+async def own_streams(model: Any, value: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """The application's own run: its root's chunk texts, and each run's by run id."""
+    texts: dict[str, list[str]] = {}
+    root = ""
+    async for ev in model.runnable.astream_events(model.app_input(value)):
+        root = root or ev["run_id"]
+        if ev["event"].endswith("_stream"):
+            text = model.output_text(ev["data"]["chunk"])
+            if text:
+                texts.setdefault(ev["run_id"], []).append(text)
+    return texts.get(root, []), texts
+
+
+@pytest.mark.parametrize(("name", "first", "texts"), FIRST_MODEL, ids=[c[0] for c in FIRST_MODEL])
+async def test_each_app_shows_its_output_then_its_first_model(
+    name: str, first: str | None, texts: tuple[str, ...]
+) -> None:
+    session = build_session(f"langchain:{APPS}:{name}()", make_settings())
+    await session.run("Is it sunny?")
+    assert session.state == "done", session.error
+    shown = session.take_pending()
+    root, _ = await own_streams(session.llm, [HumanMessage("Is it sunny?")])
+    assert sorted(shown) == sorted(root) and shown  # concurrent branches: any order
+    assert session.kept_text() == "".join(shown)
+    assert session.next_source() == first
+    if first is not None:
+        assert "".join(session.pending) in texts
+        assert session.next_source() is not None  # on to the next run, or back
+
+
+@pytest.mark.filterwarnings("ignore:astream_events version='v1' is deprecated")
+async def test_v1_events_name_no_parents_but_the_root_is_the_first_run() -> None:
+    session = build_session(f"langchain:{APPS}:qa_chain()", make_settings())
+    await session.run("q", version="v1")
+    assert "".join(session.take_pending()) == lc_apps.ANSWER  # once: not the model's too
+    assert session.next_source() == "writer #1"
+    assert "".join(session.pending) == lc_apps.ANSWER
