@@ -87,3 +87,24 @@ async def test_a_view_that_first_needs_a_scrollbar_gets_one() -> None:
         await pilot.pause()
         assert view.show_vertical_scrollbar
         assert view.scroll_y == view.max_scroll_y > 0
+
+
+async def test_rows_rewrap_when_the_scrollbar_takes_a_column_while_streaming() -> None:
+    """A 40-column view wraps at 40; once the scrollbar shows, the content is 39 wide and
+    the rows must wrap at 39 at once, not when the view is next resized (the last column
+    was hidden under the scrollbar: ``piece| take`` for ``piece| takes``)."""
+    async with _view(0) as (view, pilot):
+        assert not view.show_vertical_scrollbar and view.chunk_text.width == 40
+        words = [f"w{i:02d} " for i in range(200)]  # 4 columns each: rows fill exactly
+        for start in range(0, 200, 20):
+            view.append_chunks(words[start : start + 20])
+            await pilot.pause()
+        await pilot.pause()
+        assert view.show_vertical_scrollbar
+        width = view.scrollable_content_region.width
+        assert width == 39 and view.chunk_text.width == width
+        text = "".join(row for row in view.plain_rows)
+        assert text.replace(" ", "") == "".join(words).replace(" ", "")  # nothing lost
+        assert all(
+            len(row.rstrip()) <= width for row in view.plain_rows
+        )  # a trailing space may hang

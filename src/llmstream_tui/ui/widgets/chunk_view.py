@@ -161,6 +161,16 @@ class ChunkView(ScrollView, can_focus=True):
         self.vertical_scrollbar.refresh()
 
     def on_resize(self) -> None:
+        self._fit_width()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """The scrollbar took (or gave back) a column without the view changing size: no
+        resize comes, so the rows are wrapped again here, once the layout has the new
+        content width (else the last column streams under the scrollbar)."""
+        self.call_after_refresh(self._fit_width)
+
+    def _fit_width(self) -> None:
+        """Wrap at the content region's width (the view's, less a scrollbar)."""
         width = self.scrollable_content_region.width or self.size.width
         if width > 0 and width != self.chunk_text.width:
             self.chunk_text.set_width(width)
