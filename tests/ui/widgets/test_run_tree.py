@@ -217,3 +217,14 @@ async def test_the_selected_line_is_highlighted_in_both_views() -> None:
         tree_width = log.scrollable_content_region.width
         selected = list(log.render_line(row - int(log.scroll_offset.y)).crop(0, tree_width))
         assert {s.style.bgcolor for s in selected} == {cursor}
+
+
+@pytest.mark.filterwarnings("ignore:astream_events version='v1':DeprecationWarning")
+async def test_v1_events_show_flat_under_the_root_and_the_panel_says_why() -> None:
+    app = one_pane()
+    entries = await run_graphs.collect(run_graphs.graph(), {"q": "x", "steps": []}, version="v1")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await arrive(app, entries)
+        log = await open_tree(app, pilot, "up")
+        assert [d for _, _, d in log.runs.rows] == [0, 1, 1, 1, 1]
+        assert "(parent not known: v1)" in drawn(app)
