@@ -101,3 +101,17 @@ async def test_a_long_error_is_readable_to_its_end_in_a_narrow_pane(monkeypatch:
             assert label.content_region.width * 3 < len(error)  # more than three rows
             rows = [line.text for line in label.render_lines(label.region.reset_offset)]
             assert "".join(r.strip() for r in rows).endswith("OPENAI_API_KEY)"), rows
+
+
+async def test_the_targets_line_fits_the_prompt_box_at_80_columns() -> None:
+    names = [f"provider-number-{i}" for i in range(6)]
+    settings = make_settings(providers={n: scripted(["x"]) for n in names}, default_providers=names)
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        from textual.widgets import Static
+
+        targets = app.query_one("#targets", Static)
+        line = str(targets.render()).rstrip()
+        assert line.endswith(" more") and not line.rstrip(" more0123456789+").endswith(",,")
+        assert len(line) <= targets.content_region.width

@@ -149,7 +149,7 @@ async def test_record_key_writes_a_readable_recording_from_the_next_prompt(
         await type_and_send(pilot, "before")
         await pilot.press("f2")
         (note,) = [m for m in messages(app) if m.startswith("recording to ")]
-        path = Path(note.removeprefix("recording to ").removesuffix(" (from the next prompt)"))
+        path = Path(note.removeprefix("recording to ").partition(" (from the next prompt")[0])
         assert path.parent == data_dir / "recordings" and path.suffix == ".jsonl"
         await type_and_send(pilot, "recorded")
         drawn = {p.session.name: rows(app, app.panes.index(p))[-1] for p in app.panes}
@@ -161,6 +161,28 @@ async def test_record_key_writes_a_readable_recording_from_the_next_prompt(
         texts = [x["text"] for x in lines if x["type"] == "chunk" and x["provider"] == name]
         assert texts == chunks
         assert drawn[name] == "|" + "|".join(chunks) + "|"
+    assert sorted(x["provider"] for x in lines if x["type"] == "end") == ["alpha", "beta"]
+
+
+async def test_f2_toggles_recording_and_the_prompt_box_shows_it(data_dir: Path) -> None:
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        box = app.query_one("#prompt-box")
+        assert not box.has_class("-recording") and not box.border_title
+        await pilot.press("f2")
+        await pilot.pause()
+        assert box.has_class("-recording")
+        assert "● REC" in str(box.border_title)
+        await type_and_send(pilot, "recorded")
+        await pilot.press("f2")  # again: the file ends, the conversation goes on
+        await pilot.pause()
+        assert not box.has_class("-recording") and not box.border_title
+        (note,) = [m for m in messages(app) if m.startswith("recording saved: ")]
+        path = Path(note.removeprefix("recording saved: "))
+        await type_and_send(pilot, "not recorded")
+        assert app.recorder is not None and app.recorder.recording is None
+    lines = list(RecordingReader(path))
+    assert [x["text"] for x in lines if x["type"] == "prompt"] == ["recorded"]
     assert sorted(x["provider"] for x in lines if x["type"] == "end") == ["alpha", "beta"]
 
 

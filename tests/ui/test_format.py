@@ -78,3 +78,15 @@ def test_start_and_end_event_data() -> None:
 
 def test_relative_time_is_fixed_width() -> None:
     assert relative(0) == "  0.000s" and relative(1_234_000_000) == "  1.234s"
+
+
+def test_the_targets_line_never_cuts_a_name_or_ends_in_a_comma() -> None:
+    from llmstream_tui.ui.format import targets_line
+
+    names = ["local-plain", "local-plain:2", "openai-chat:gpt-4o", "anthropic"]
+    assert targets_line(names, 80) == "local-plain, local-plain:2, openai-chat:gpt-4o, anthropic"
+    assert targets_line(names, 40) == "local-plain, local-plain:2, +2 more"
+    for width in range(4, 60):
+        line = targets_line(names, width)
+        assert len(line) <= width and not line.endswith(",")
+    assert targets_line(["a\x1b[31m"], 20) == "a\\x1b[31m"

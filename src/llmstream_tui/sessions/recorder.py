@@ -232,6 +232,20 @@ class SessionRecorder:
             self.recording = writer
             self._sinks["recording"] = _one_line_per_chunk(from_next_prompt)
 
+    def stop_recording(self) -> Path | None:
+        """End the recording file (the record key again): everything reported so far is
+        written, the file closed; the history goes on. Returns its path (None: not
+        recording)."""
+        with self._flush_lock:
+            writer = self.recording
+            if writer is None:
+                return None
+            self._drain()
+            self._sinks.pop("recording", None)
+            self.recording = None
+        writer.close()
+        return Path(writer.path)
+
     # -- writing ---------------------------------------------------------------------------
 
     def _loop(self) -> None:

@@ -40,6 +40,7 @@ from ..config import Settings
 from ..core.inert import escape_controls
 from ..sessions.recorder import SessionRecorder
 from .commands import ProviderCommands, show_provider_commands, system_commands
+from .format import targets_line
 from .gcpace import GcPacer
 from .host import AppHost
 from .keys import bindings, keymap_problems
@@ -199,6 +200,7 @@ class LLMStreamApp(AppHost):
         if self._events_follow_width:
             self.events_log.display = event.size.width >= EVENTS_AUTO_WIDTH
         self._fit_summary(event.size.height)
+        self.call_after_refresh(self._update_targets)
 
     def _fit_summary(self, height: int | None = None) -> None:
         """Size the compare summary to its rows, but leave every row of panes at least
@@ -245,12 +247,25 @@ class LLMStreamApp(AppHost):
 
     def _update_targets(self) -> None:
         names = [p.session.name for p in self.panes if p.session.llm is not None]
+        targets = self.query_one("#targets", Static)
         text = Text("→ ", style="bold")
         if names:
-            text.append(", ".join(escape_controls(n) for n in names))
+            room = (targets.content_region.width or self.size.width) - len(text)
+            text.append(targets_line(names, max(8, room)))
         else:
             text.append("no provider: add one with ctrl+o", style="italic")
-        self.query_one("#targets", Static).update(text)
+        targets.update(text)
+
+    def show_recording(self) -> None:
+        """The prompt box's title says when the conversation is being recorded (F2)."""
+        recorder = self.saving.recorder
+        recording = recorder.recording if recorder is not None else None
+        box = self.query_one("#prompt-box")
+        if recording is None:
+            box.border_title = None
+        else:
+            box.border_title = Text(f"● REC {recording.path.name}", style="bold")
+        box.set_class(recording is not None, "-recording")
 
     def action_providers(self) -> None:
         show_provider_commands(self)
@@ -319,6 +334,7 @@ class LLMStreamApp(AppHost):
             self.notify(f"new conversation; recording ended: {recording.path}", markup=False)
         else:
             self.notify("new conversation")
+        self.show_recording()
 
     async def settle(self) -> None:
         """Wait until no pane is running, then draw everything (tests, scripts, benchmarks:

@@ -237,3 +237,15 @@ def short_id(run_id: str) -> str:
 def relative(ns: int) -> str:
     """Seconds since the run started, fixed width: ``  0.230s``."""
     return f"{ns / 1e9:.3f}s".rjust(8)
+
+
+def targets_line(names: Sequence[str], width: int) -> str:
+    """The names a prompt goes to, as many as fit in ``width`` columns, then ``+N more``:
+    never a name or a comma cut in the middle."""
+    shown = [escape_controls(n) for n in names]
+    for count in range(len(shown), 0, -1):
+        rest = f", +{len(shown) - count} more" if count < len(shown) else ""
+        line = ", ".join(shown[:count]) + rest
+        if len(line) <= width:
+            return line
+    return f"{len(shown)} providers"[:width]

@@ -52,3 +52,7 @@ class AppHost(App[int]):
     def hide_summary(self) -> None:
         """Hide the compare summary (something new starts)."""
         raise NotImplementedError
+
+    def show_recording(self) -> None:
+        """Show whether the conversation is being recorded to a file (the record key)."""
+        raise NotImplementedError

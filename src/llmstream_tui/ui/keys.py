@@ -107,7 +107,7 @@ KEYS: tuple[KeySpec, ...] = (
         "record",
         "f2",
         "record",
-        "Record the conversation from the next prompt to a file in the data dir",
+        "Record the conversation from the next prompt to a file in the data dir; again: end it",
     ),
     KeySpec("help", "f1", "help", "List every key", True),
     KeySpec("command_palette", "ctrl+p", "command_palette", "Command palette", False, True),

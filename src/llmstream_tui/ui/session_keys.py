@@ -24,11 +24,21 @@ if TYPE_CHECKING:
 
 
 def record_conversation(app: AppHost) -> None:
-    """Start recording the conversation to ``<data dir>/recordings/<timestamp>.jsonl``
-    (from the next prompt on, see ``SessionRecorder.start_recording``)."""
+    """The record key: start recording the conversation to
+    ``<data dir>/recordings/<timestamp>.jsonl`` (from the next prompt on, see
+    ``SessionRecorder.start_recording``), or, when recording, end the file."""
     recorder = app.saving.get()
     if recorder.recording is not None:
-        app.notify(f"already recording to {recorder.recording.path}", markup=False)
+        try:
+            path = recorder.stop_recording()
+        except (OSError, RecordingError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) else str(exc)
+            app.notify(
+                f"recording: {escape_controls(str(message))}", severity="error", markup=False
+            )
+        else:
+            app.notify(f"recording saved: {path}", markup=False)
+        app.show_recording()
         return
     folder = locations.data_dir() / RECORDINGS_DIR
     try:
@@ -39,7 +49,8 @@ def record_conversation(app: AppHost) -> None:
             f"cannot record: {escape_controls(str(message))}", severity="error", markup=False
         )
         return
-    app.notify(f"recording to {path} (from the next prompt)", markup=False)
+    app.notify(f"recording to {path} (from the next prompt; F2 again ends it)", markup=False)
+    app.show_recording()
 
 
 def browse_history(app: AppHost) -> None:
