@@ -115,3 +115,23 @@ async def test_the_targets_line_fits_the_prompt_box_at_80_columns() -> None:
         line = str(targets.render()).rstrip()
         assert line.endswith(" more") and not line.rstrip(" more0123456789+").endswith(",,")
         assert len(line) <= targets.content_region.width
+
+
+async def test_five_panes_fill_the_grid_without_an_empty_cell() -> None:
+    names = [f"p{i}" for i in range(5)]
+    settings = make_settings(providers={n: scripted(["x"]) for n in names}, default_providers=names)
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        grid = app.query_one("#panes")
+        first, last = app.panes[:3], app.panes[3:]
+        assert len({p.region.y for p in first}) == 1 and len({p.region.y for p in last}) == 1
+        # the last row's two panes share the whole width the first row's three take
+        right = max(p.region.right for p in first)
+        assert max(p.region.right for p in last) == right
+        assert min(p.region.x for p in last) == min(p.region.x for p in first)
+        assert all(p.region.width > first[0].region.width for p in last)
+        assert grid.region.right >= right
+        await app.remove_pane(app.panes[-1])  # four: a 2x2 grid again, no spans left
+        await pilot.pause()
+        assert {p.region.width for p in app.panes} == {app.panes[0].region.width}

@@ -145,8 +145,16 @@ class PaneGrid(Container):
         the new one, during a resize, when the app's own size is not updated yet)."""
         n = len(self._panes)
         cols = grid_columns(n, width if width is not None else self.app.size.width)
-        self.styles.grid_size_columns = cols
-        self.styles.grid_size_rows = self.grid_rows = max(1, -(-n // cols))
+        rows = self.grid_rows = max(1, -(-n // cols))
+        last = n - (rows - 1) * cols  # panes in the last row
+        # a short last row is spread over the whole width (five panes: three, then two
+        # of half the width, no empty cell): the grid has cols * last cells a row, a pane
+        # spans ``last`` of them, one in the last row ``cols``
+        spread = last if 0 < last < cols else 1
+        self.styles.grid_size_columns = cols * spread
+        self.styles.grid_size_rows = rows
+        for i, pane in enumerate(self._panes):
+            pane.styles.column_span = cols if spread > 1 and i >= (rows - 1) * cols else spread
 
     # -- every pane at once ---------------------------------------------------------------------
 
