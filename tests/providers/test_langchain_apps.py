@@ -153,6 +153,14 @@ async def test_timeline_counts_the_roots_chunks() -> None:
     assert snap.ttfb_s is not None and snap.ttft_s is not None and snap.total_s is not None
 
 
+def test_the_flavor_is_read_from_the_input_schema_unless_set() -> None:
+    """A runnable taking a string (or a one-variable prompt) gets the prompt (``llm``);
+    one taking messages or a state with ``messages`` gets the conversation (``chat``)."""
+    assert [app(n).flavor for n in ("gen_app", "qa_chain", "parallel_app")] == ["llm"] * 3
+    assert [app(n).flavor for n in ("tool_loop", "graph")] == ["chat"] * 2
+    assert app("gen_app", flavor="chat").flavor == "chat"
+
+
 async def test_our_messages_reach_a_graph_under_its_messages_key() -> None:
     """A pane sends its conversation as our messages: a ``MessagesState`` graph gets them as
     langchain-core's under ``messages`` (found in its input schema)."""
@@ -233,7 +241,7 @@ def test_an_applications_end_output_summarises_as_its_json() -> None:
 async def test_astream_and_ainvoke_hand_the_input_over_as_given() -> None:
     """A string to a chat-flavoured generator stays a string; a graph's state dict is
     passed whole, and the answer is what it streamed: its state updates, as JSON."""
-    chunks: list[Any] = [c async for c in app("gen_app").astream("hi")]
+    chunks: list[Any] = [c async for c in app("gen_app", flavor="chat").astream("hi")]
     assert [c.content for c in chunks if c.content] == ["echo:", " ", "hi"]
     state: Any = {"messages": [LCHuman("Weather?")]}  # ModelInput has no mappings: apps take them
     answer: Any = await app("graph").ainvoke(state)

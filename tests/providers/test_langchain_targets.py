@@ -154,7 +154,7 @@ def test_the_cli_prints_what_the_application_outputs(tmp_path: Path) -> None:
 def test_the_cli_finds_an_app_beside_the_user(tmp_path: Path) -> None:
     (tmp_path / "their_app.py").write_text(
         "from langchain_core.runnables import RunnableLambda\n"
-        "async def words(text):\n"
+        "async def words(text: str):\n"
         "    for word in text.split():\n"
         "        yield word.upper()\n"
         "def build():\n"

@@ -191,7 +191,10 @@ async def test_each_app_shows_its_output_then_its_first_model(
     await session.run("Is it sunny?")
     assert session.state == "done", session.error
     shown = session.take_pending()
-    root, _ = await own_streams(session.llm, [HumanMessage("Is it sunny?")])
+    llm = session.llm
+    assert llm is not None
+    sent = [HumanMessage("Is it sunny?")] if llm.flavor == "chat" else "Is it sunny?"
+    root, _ = await own_streams(llm, sent)
     assert sorted(shown) == sorted(root) and shown  # concurrent branches: any order
     assert session.kept_text() == "".join(shown)
     assert session.next_source() == first
@@ -207,3 +210,20 @@ async def test_v1_events_name_no_parents_but_the_root_is_the_first_run() -> None
     assert "".join(session.take_pending()) == lc_apps.ANSWER  # once: not the model's too
     assert session.next_source() == "writer #1"
     assert "".join(session.pending) == lc_apps.ANSWER
+
+
+async def test_an_application_failing_mid_stream_is_one_line_and_keeps_its_output() -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    async def boom(_: Any) -> Any:
+        yield "partial "
+        raise RuntimeError("app\nexploded")
+
+    llm = build_session(f"langchain:{APPS}:gen_app()", make_settings()).llm
+    assert llm is not None
+    llm.runnable = RunnableLambda(boom)  # type: ignore[attr-defined]  # a LangChainModel
+    session = PaneSession("app", "app", llm)
+    await session.run("x")
+    assert session.state == "error"
+    assert session.error == "upstream: RuntimeError: app exploded"
+    assert session.conversation[-1] == AIMessage("partial ")

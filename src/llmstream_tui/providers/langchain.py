@@ -16,9 +16,10 @@ the root run has the target's own name. Nothing is added. The only thing of ours
 timeline: a ``timeline`` in the config gets the start, the first byte (the first stream
 event of any run inside) and the root run's chunks (what the application outputs).
 
-``flavor`` says what the application takes, since a pane sends its conversation:
-``chat`` (the default) sends the conversation as langchain-core messages, wrapped as
-``{input_key: messages}`` when ``input_key`` is set or the runnable's input schema is a
+``flavor`` says what the application takes, since a pane sends its conversation (unset, it
+is read from the runnable's input schema: ``llm`` for a string, or a prompt with one
+variable; ``chat`` otherwise): ``chat`` sends the conversation as langchain-core messages,
+wrapped as ``{input_key: messages}`` when ``input_key`` is set or the runnable's input schema is a
 mapping with a ``messages`` field (a LangGraph ``MessagesState`` graph, a prompt with a
 ``messages`` placeholder), where a prompt string (``stream``'s) goes as one human message;
 ``llm`` sends the prompt as one string (a conversation flattened, as for our text LLMs). Any
@@ -92,7 +93,9 @@ class LangChainSpec(ProviderSpec):
     #: callable taking no argument that returns one, so building it may read its settings).
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(\(\))?$")
     #: ``chat``: a pane sends its conversation as messages; ``llm``: as one prompt string.
-    flavor: Literal["llm", "chat"] = "chat"
+    #: Unset: ``llm`` when the runnable's input schema is a string (or a mapping of one
+    #: string field, which a one-variable prompt fills from a bare string), else ``chat``.
+    flavor: Literal["llm", "chat"] | None = None
     #: Send the messages as ``{input_key: messages}`` (default: ``"messages"`` when the
     #: runnable's input schema is a mapping with that field, else the bare list).
     input_key: str | None = None
@@ -329,15 +332,36 @@ def lc_message(message: BaseMessage) -> Any:
     return lc.ChatMessage(content=message.content, role=message.role or kind)
 
 
-def _input_key_of(runnable: Any) -> str | None:
-    """``"messages"`` when the runnable takes a mapping with a ``messages`` field."""
+def _input_schema(runnable: Any) -> Mapping[str, Any]:
+    """The runnable's input JSON schema, or an empty one when it cannot be built (a type
+    hint pydantic cannot resolve: nothing is then known of the input)."""
     try:
         schema = runnable.get_input_jsonschema()
-    except Exception:  # noqa: BLE001  # a schema that cannot be built: send the bare list
-        return None
-    if not isinstance(schema, Mapping) or schema.get("type") != "object":
+    except Exception:  # noqa: BLE001  # user code's schema: whatever fails, nothing known
+        return {}
+    return schema if isinstance(schema, Mapping) else {}
+
+
+def _input_key_of(runnable: Any) -> str | None:
+    """``"messages"`` when the runnable takes a mapping with a ``messages`` field."""
+    schema = _input_schema(runnable)
+    if schema.get("type") != "object":
         return None
     return "messages" if "messages" in (schema.get("properties") or {}) else None
+
+
+def _flavor_of(runnable: Any) -> Literal["llm", "chat"]:
+    """``llm`` for a runnable taking a string (or a one-string-field mapping, as a prompt
+    with one variable does, which LangChain fills from a bare string), else ``chat``."""
+    schema = _input_schema(runnable)
+    if schema.get("type") == "string":
+        return "llm"
+    fields = schema.get("properties") or {}
+    if schema.get("type") == "object" and len(fields) == 1 and "messages" not in fields:
+        (field,) = fields.values()
+        if isinstance(field, Mapping) and field.get("type") == "string":
+            return "llm"
+    return "chat"
 
 
 class AppRequest(ModelRequest):
@@ -357,16 +381,17 @@ class LangChainModel(LanguageModel):
     Spec = LangChainSpec
 
     def __init__(self, spec: LangChainSpec, *, name: str, runnable: Any = None) -> None:
+        runnable = runnable if runnable is not None else load_target(spec.target)
         super().__init__(
             name=name,
             model=spec.model or spec.target,
-            flavor=spec.flavor,
+            flavor=spec.flavor or _flavor_of(runnable),
             streaming=spec.stream,
             tags=spec.tags,
             params=spec.params.model_dump(),
         )
         self.spec = spec
-        self.runnable = runnable if runnable is not None else load_target(spec.target)
+        self.runnable = runnable
         self._input_key: str | None | Literal[False] = spec.input_key or False
 
     @classmethod

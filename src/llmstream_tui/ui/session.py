@@ -5,6 +5,12 @@ only *appends* what arrives (chunk texts, events) to lists; the app's frame time
 lists once per frame and draws them. So a chunk costs the worker a few list appends, however
 fast chunks come, and the screen is updated at most once per frame per pane.
 
+A whole LangChain application (a backend that is ``run_sources.RunsNested``) streams its
+run tree: the pane's chunks are then its root run's (what the application outputs), found by
+run id, not every ``*_stream`` event; ``next_source`` switches the pane to one chat model
+inside and back (``run_sources.RunSources`` keeps each run's chunks). Our own backends never
+take that branch: their chunks are matched by event name first, as before.
+
 A zero-latency provider never suspends, so the run yields to the event loop every
 ``YIELD_EVERY`` events: keys, timers and frames keep flowing during the fastest stream.
 
@@ -54,9 +60,10 @@ STAMPS = 160
 Clock = Callable[[], int]
 #: One events-log entry: (provider name, nanoseconds since the run started, event name,
 #: run id, payload). The payload of a stream event is its chunk's text, or the chunk itself
-#: when it carries more than text (usage, tool call, reasoning...); of any other event, the
-#: event dict. Keeping text rather than event dicts per chunk matters: a million retained
-#: dicts keep the garbage collector busy; strings and integers it never looks at.
+#: when it carries more than text (usage, tool call, reasoning...; a nested application's
+#: dict or list chunk: its compact JSON); of any other event, the event dict. Keeping text
+#: rather than event dicts per chunk matters: a million retained dicts keep the garbage
+#: collector busy; strings and integers it never looks at.
 EventEntry = tuple[str, int, str, str, Any]
 
 
