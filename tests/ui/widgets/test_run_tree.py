@@ -6,7 +6,11 @@ frame hands them to the log, as during a run; no widget is fed by hand.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
+from rich.color import Color
+from rich.segment import Segment
 from textual.pilot import Pilot
 
 from llmstream_tui.core.events import EventFilter
@@ -42,6 +46,11 @@ async def open_tree(app: LLMStreamApp, pilot: Pilot[int], *keys: str) -> EventsL
     await pilot.press("t", *keys)
     await pilot.pause()
     return log
+
+
+def backgrounds(segments: Iterable[Segment]) -> set[Color | None]:
+    """The background colours a drawn line uses."""
+    return {seg.style.bgcolor if seg.style is not None else None for seg in segments}
 
 
 def state_of(node: RunNode) -> str:
@@ -209,14 +218,14 @@ async def test_the_selected_line_is_highlighted_in_both_views() -> None:
         await pilot.press("up")
         last = len(log.view) - 1 - int(log.scroll_offset.y)
         cursor = log._style("cursor").bgcolor
-        assert {s.style.bgcolor for s in log.render_line(last)} == {cursor}
-        assert cursor not in {s.style.bgcolor for s in log.render_line(last - 1)}
+        assert backgrounds(log.render_line(last)) == {cursor}
+        assert cursor not in backgrounds(log.render_line(last - 1))
         await pilot.press("t", "up")
         row = log.runs.cursor
         assert row is not None
         tree_width = log.scrollable_content_region.width
         selected = list(log.render_line(row - int(log.scroll_offset.y)).crop(0, tree_width))
-        assert {s.style.bgcolor for s in selected} == {cursor}
+        assert backgrounds(selected) == {cursor}
 
 
 @pytest.mark.filterwarnings("ignore:astream_events version='v1':DeprecationWarning")
