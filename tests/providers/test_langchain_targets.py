@@ -4,6 +4,7 @@ directory; and what a bad target gives: one line naming it, exit code 2."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,9 +14,14 @@ import pytest
 
 from llmstream_tui.config import load_settings
 from llmstream_tui.errors import ConfigError
-from llmstream_tui.providers.langchain import LangChainModel, load_target, targets_loaded_once
+from llmstream_tui.providers.langchain import (
+    LangChainModel,
+    compact_text,
+    load_target,
+    targets_loaded_once,
+)
 from llmstream_tui.providers.registry import build_llm, parse_reference
-from tests.providers import langchain_fakes
+from tests.providers import langchain_fakes, lc_apps
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = "tests.providers.lc_apps"
@@ -140,14 +146,36 @@ def test_the_cli_exits_2_with_one_line_for_each_bad_target() -> None:
 
 @pytest.mark.slow  # whole processes
 def test_the_cli_prints_what_the_application_outputs(tmp_path: Path) -> None:
-    qa, loop = cli(
-        ("-p", f"langchain:{APPS}:qa_chain()", "--delimiter", "|", "hi"),
+    """The root run's chunks are the answer, printed once; the recording keeps them and the
+    application's end (not an inner run's: the prompt ends first)."""
+    record = tmp_path / "qa.jsonl"
+    qa, loop, graph = cli(
+        ("-p", f"langchain:{APPS}:qa_chain()", "--delimiter", "|", "--record", str(record), "hi"),
         ("-p", f"langchain:{APPS}:tool_loop()", "--delimiter", "/", "hi"),
+        ("-p", f"langchain:{APPS}:graph()", "--delimiter", "|", "hi"),
     )
     assert qa.returncode == 0, qa.stderr
     assert qa.stdout == "Bubbles| |dancing,| |without| |fear|\n"  # the root's, once
+    lines = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    assert [line["text"] for line in lines if line.get("type") == "chunk"] == [
+        "Bubbles",
+        " ",
+        "dancing,",
+        " ",
+        "without",
+        " ",
+        "fear",
+    ]
+    assert [line["text"] for line in lines if line.get("type") == "end"] == [lc_apps.ANSWER]
     assert loop.returncode == 0, loop.stderr
     assert loop.stdout == "It/ /is/ /sunny/ /in/ /Paris/ /today./\n"
+    assert graph.returncode == 0, graph.stderr
+    updates = [
+        {"agent": {"messages": [""]}},
+        {"tools": {"messages": ["sunny in Paris"]}},
+        {"agent": {"messages": [lc_apps.SUNNY]}},
+    ]
+    assert graph.stdout == "|".join(compact_text(u) for u in updates) + "|\n"
 
 
 @pytest.mark.slow  # whole processes

@@ -151,13 +151,13 @@ async def _run_one(
         async for ev in llm.astream_events(
             _model_input(llm, prompt, app), {"timeline": timeline}, version=version
         ):
-            if run is not None:
-                run.observe(ev)
             kind = ev["event"]
             _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
             root = root or ev["run_id"]
             if ev["run_id"] != root:
                 continue
+            if run is not None:
+                run.observe(ev)  # the root's: a nested app's inner ends are not the answer's
             if kind.endswith("_stream"):
                 streamed = True
                 chunk = _root_chunk(ev["data"]["chunk"], app)

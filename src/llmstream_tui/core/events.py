@@ -16,7 +16,7 @@ from typing_extensions import TypeVar
 
 from .messages import AIMessageChunk
 
-__all__ = ["EventData", "EventFilter", "StreamEvent", "summarise_output"]
+__all__ = ["EventData", "EventFilter", "StreamEvent", "compact_json", "summarise_output"]
 
 #: What a stream event's ``data.chunk`` holds: ``AIMessageChunk`` for a chat model, ``str``
 #: for a text LLM (the default: either).
@@ -81,6 +81,21 @@ class EventFilter:
         return include
 
 
+def compact_json(value: Any) -> str:
+    """A LangChain application's output that is neither text nor a message (a graph's
+    state, a dict of branches) as one compact JSON text: messages inside as their content,
+    anything else JSON cannot hold as its ``str``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_leaf)
+    except ValueError:  # a circular structure: its str is all that can be shown
+        return str(value)
+
+
+def _json_leaf(value: Any) -> Any:
+    content = getattr(value, "content", None)
+    return content if content is not None else str(value)
+
+
 def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None]:
     """(text, finish reason, usage) from an ``on_*_end`` event's output (a string, a text
     LLM's ``generations`` dict, or a message)."""
@@ -97,7 +112,7 @@ def summarise_output(final: Any) -> tuple[str, str | None, dict[str, Any] | None
     if not isinstance(content, str):
         # a LangChain application's own output (a graph's state, a dict of branches): its
         # JSON, as the pane and the CLI show its chunks
-        return json.dumps(final, ensure_ascii=False, separators=(",", ":"), default=str), None, None
+        return compact_json(final), None, None
     usage = getattr(final, "usage_metadata", None)
     finish = (getattr(final, "response_metadata", None) or {}).get("finish_reason")
     return content, finish, dict(usage) if usage else None

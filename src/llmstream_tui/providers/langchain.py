@@ -61,7 +61,7 @@ from typing import Any, ClassVar, Literal, cast
 from pydantic import Field
 
 from ..core.backend import ModelInput, ModelRequest, RunContext, RunnableConfig, aclosing
-from ..core.events import StreamEvent
+from ..core.events import StreamEvent, compact_json
 from ..core.inert import escape_controls
 from ..core.message_io import to_messages, to_prompt
 from ..core.messages import (
@@ -189,20 +189,8 @@ def _load(target: str) -> Any:
 
 def compact_text(value: Any) -> str:
     """An output that is neither text nor a message, as one compact JSON text (messages
-    inside as their content, anything else JSON cannot hold as its ``str``)."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_leaf)
-    except ValueError:  # a circular structure: its str is all that can be shown
-        return str(value)
-
-
-def _json_leaf(value: Any) -> Any:
-    content = getattr(value, "content", None)
-    if content is not None:
-        return content
-    return str(value)
+    inside as their content; see ``core.events.compact_json``)."""
+    return value if isinstance(value, str) else compact_json(value)
 
 
 def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:  # noqa: C901  # per chunk: one flat pass over a chunk's fields

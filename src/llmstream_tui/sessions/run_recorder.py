@@ -137,7 +137,10 @@ class RunRecorder:
             if type(chunk) is str:
                 self.chunk(chunk)
                 return
-            content = chunk.content
+            content = getattr(chunk, "content", None)
+            if content is None:  # a LangChain application's own output (a dict): its JSON
+                self.chunk(summarise_output(chunk)[0])
+                return
             extra = chunk.additional_kwargs
             meta = chunk.response_metadata
             usage = chunk.usage_metadata
