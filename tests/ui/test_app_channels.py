@@ -145,7 +145,7 @@ async def test_a_refusal_has_its_own_label_and_is_not_the_answer() -> None:
         await app.settle()
         await pilot.pause()
         pane = app.panes[0]
-        assert pane.body.plain_rows[-1] == "|⊘ refusal I can't help."
+        assert pane.body.plain_rows[-1] == "⊘ refusal I can't help."  # no lone opening delimiter
         assert pane.session.conversation[-1].content == ""
 
 

@@ -180,3 +180,12 @@ def test_batches_lay_out_exactly_as_single_chunks(
     assert _rows(batched) == _rows(single)
     assert batched.parity == single.parity
     assert batched.chunks == single.chunks
+
+
+def test_an_answer_without_a_chunk_draws_no_lone_delimiter() -> None:
+    text = ChunkText(40)
+    text.begin_answer()
+    text.add_chunks(["", ""])  # empty chunks carry nothing to show
+    assert text.plain_rows() == [""]
+    text.add_chunks(["a"])
+    assert text.plain_rows() == ["|a|"]

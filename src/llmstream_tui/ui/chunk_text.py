@@ -76,6 +76,8 @@ class ChunkText:
         self.dropped_lines = 0
         #: parity of the next chunk (0 = A, 1 = B)
         self.parity = 0
+        #: an answer began and its opening delimiter waits for its first chunk
+        self.opening = False
         #: total chunks and characters ever added (for tests and the bench)
         self.chunks = 0
         self._changed_from = 0
@@ -150,6 +152,7 @@ class ChunkText:
         self.lines = [Line()]
         self.rows = [(self.lines[0], 0, 0)]
         self.parity = 0
+        self.opening = False
         self._changed_from = 0
 
     def set_width(self, width: int) -> None:
@@ -170,11 +173,10 @@ class ChunkText:
         self.delimiter = escape_controls(delimiter.replace("\n", "").replace("\t", " "))
 
     def begin_answer(self) -> None:
-        """Start an answer: the opening delimiter, and tints restart at A."""
+        """Start an answer: tints restart at A, and the opening delimiter comes with the
+        first chunk (an answer that never gets one shows nothing, not a lone ``|``)."""
         self.parity = 0
-        if self.delimiter:
-            self._current().add(self.delimiter, DELIM)
-        self._rewrap_last()
+        self.opening = bool(self.delimiter)
 
     def add_text(self, text: str, kind: int) -> None:
         """Plain text (the echoed prompt, a note), escaped, newlines honoured."""
@@ -217,6 +219,8 @@ class ChunkText:
         n = len(texts)
         if not n:
             return
+        if self.opening:
+            self._open()
         d = self.delimiter
         a = TEXT_A if self.parity == 0 else TEXT_B
         b = TEXT_B if a == TEXT_A else TEXT_A
@@ -277,7 +281,14 @@ class ChunkText:
         line.ends.extend(new_ends)
         line.kinds.extend(new_kinds)
 
+    def _open(self) -> None:
+        """The answer's opening delimiter, drawn with its first chunk."""
+        self.opening = False
+        self._current().add(self.delimiter, DELIM)
+
     def _add_one(self, t: str) -> None:
+        if self.opening:
+            self._open()
         kind = TEXT_A + self.parity
         glyph = GLYPH_A + self.parity
         ws = self.whitespace
