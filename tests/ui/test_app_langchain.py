@@ -81,6 +81,11 @@ async def test_the_key_switches_to_each_chat_model_inside_and_back() -> None:
             compact_text({"agent": {"messages": [lc_apps.SUNNY]}}) + "|"
         )
         assert session.conversation[-1] == AIMessage(output)  # the view never changes it
+        await pilot.press("f7", "f7")
+        assert "▸ writer #1" in title(pane)
+        await answered(app, "And tomorrow?")  # a new run shows the output again
+        assert "▸" not in title(pane)
+        assert len(session.conversation) == 4
 
 
 async def test_our_own_backends_have_nothing_to_switch_to() -> None:

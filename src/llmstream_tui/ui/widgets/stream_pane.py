@@ -227,7 +227,9 @@ class StreamPane(Vertical, can_focus=False):
             name=f"stream {s.name}",
         )
         s.state = "waiting"
+        s.sources = None  # a new run shows an application's output again: its view goes
         self._show_state()
+        self._update_title()
         self._refresh_metrics()
         if self.markdown_on:
             self._render_markdown_full()
