@@ -135,3 +135,14 @@ async def test_five_panes_fill_the_grid_without_an_empty_cell() -> None:
         await app.remove_pane(app.panes[-1])  # four: a 2x2 grid again, no spans left
         await pilot.pause()
         assert {p.region.width for p in app.panes} == {app.panes[0].region.width}
+
+
+def test_one_frames_events_of_several_panes_are_merged_in_arrival_order() -> None:
+    from llmstream_tui.ui.app import interleaved
+
+    # pane a's run started at 1000 ns, b's at 1500: b's event at +100 came before a's at +700
+    a = [("a", 0, "on_chat_model_start", "ra", {}), ("a", 700, "on_chat_model_stream", "ra", "x")]
+    b = [("b", 100, "on_chat_model_start", "rb", {}), ("b", 150, "on_chat_model_stream", "rb", "y")]
+    merged = interleaved([(1000, a), (1500, b)])
+    assert [(e[0], e[1]) for e in merged] == [("a", 0), ("b", 100), ("b", 150), ("a", 700)]
+    assert interleaved([(0, a)]) == a
