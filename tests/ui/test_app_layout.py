@@ -138,7 +138,7 @@ async def test_five_panes_fill_the_grid_without_an_empty_cell() -> None:
 
 
 def test_one_frames_events_of_several_panes_are_merged_in_arrival_order() -> None:
-    from llmstream_tui.ui.app import interleaved
+    from llmstream_tui.ui.widgets.events_log import interleaved
 
     # pane a's run started at 1000 ns, b's at 1500: b's event at +100 came before a's at +700
     a = [("a", 0, "on_chat_model_start", "ra", {}), ("a", 700, "on_chat_model_stream", "ra", "x")]

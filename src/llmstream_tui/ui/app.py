@@ -23,7 +23,6 @@ history that cannot be opened or written costs the history, with one notificatio
 from __future__ import annotations
 
 import contextlib
-import heapq
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal
@@ -63,13 +62,6 @@ Clock = Callable[[], int]
 
 #: The events log is redrawn every this many frames while runs stream (see EventsLog.show).
 EVENTS_EVERY = 3
-
-
-def interleaved(batches: list[tuple[int, list[EventEntry]]]) -> list[EventEntry]:
-    """One frame's events of several panes in the order they arrived: each pane's batch is
-    in order, its times relative to its run's start (the batch's first item here)."""
-    keyed = [((start + e[1], e) for e in events) for start, events in batches]
-    return [e for _, e in heapq.merge(*keyed, key=lambda pair: pair[0])]
 
 
 #: ``events_open = "auto"``: the events log is shown from this terminal width on.
@@ -363,10 +355,8 @@ class LLMStreamApp(AppHost):
                 timeline = pane.session.timeline
                 start = timeline.start_ns if timeline is not None else None
                 batches.append((start or 0, events))
-        if len(batches) == 1:
-            log.add(batches[0][1])
-        elif batches:
-            log.add(interleaved(batches))
+        if batches:
+            log.add_frame(batches)
         self._frames += 1
         streaming = self._grid.running
         if self._frames % EVENTS_EVERY == 0 or not streaming:

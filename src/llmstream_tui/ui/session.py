@@ -163,7 +163,8 @@ class PaneSession:
             return self.ref
         llm = self.llm
         kind = llm.spec.kind if isinstance(llm, BuiltFromSpec) else llm.ls_provider
-        what = f"{kind}:{llm.model}" if llm.model else str(kind)
+        # a kind with no model names itself as the model (scripted): say it once
+        what = f"{kind}:{llm.model}" if llm.model and llm.model != kind else str(kind)
         sources = self.sources
         shown = sources.shown_source if sources is not None else None
         if shown is not None and sources is not None and shown is not sources.root:

@@ -20,6 +20,7 @@ still inert.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ from ...core.events import EventFilter
 from ..format import event_data, event_phase, quote, relative, short_id
 from ..keys import bindings
 from ..session import EventEntry
+from ..text_search import fold_case
 from ._styles import blended_style
 from .run_tree import BOTTOM_PANEL_LINES, SIDE_PANEL_WIDTH, RunTreeView, TreeRow
 
@@ -122,6 +124,66 @@ class FoldRow:
 Row = Any  # EventEntry | FoldRow
 
 
+def interleaved(batches: list[tuple[int, list[EventEntry]]]) -> list[EventEntry]:
+    """One frame's events of several panes in the order they arrived: each pane's batch is
+    in order, its times relative to its run's start (the batch's first item here)."""
+    keyed = [((start + e[1], e) for e in events) for start, events in batches]
+    return [e for _, e in heapq.merge(*keyed, key=lambda pair: pair[0])]
+
+
+class LogSearch:
+    """The events log's matches of one query: ``(absolute view index, start, end)`` in each
+    line's full text, in order, and which one is current. Rebuilt once per query (the log
+    holds at most ``max_lines`` lines); lines added later are searched at the next step."""
+
+    def __init__(self) -> None:
+        self.query = ""
+        self.matches: list[tuple[int, int, int]] = []
+        #: absolute view index -> [(start, end, is_current)] for drawing
+        self.by_line: dict[int, list[tuple[int, int, bool]]] = {}
+        self.current = -1
+        self.seen: tuple[int, int] = (-1, -1)
+
+    def run(self, query: str, lines: Iterable[tuple[int, str]]) -> None:
+        """Find ``query`` (literal, case-insensitive) in ``lines`` (absolute index, text);
+        the current match stays at or after the line of the previous one."""
+        previous = self.matches[self.current][0] if self.current >= 0 else -1
+        self.query = query
+        self.matches = []
+        self.current = -1
+        if query:
+            needle = fold_case(query)
+            n = len(needle)
+            for absolute, text in lines:
+                hay = fold_case(text)
+                at = hay.find(needle)
+                while at >= 0:
+                    self.matches.append((absolute, at, at + n))
+                    at = hay.find(needle, at + n)
+        if self.matches:
+            self.current = next(
+                (i for i, m in enumerate(self.matches) if m[0] >= previous), 0
+            )
+        self._index()
+
+    def step(self, delta: int) -> None:
+        if self.matches:
+            self.current = (self.current + delta) % len(self.matches)
+            self._index()
+
+    def clear(self) -> None:
+        self.query = ""
+        self.matches = []
+        self.by_line = {}
+        self.current = -1
+
+    def _index(self) -> None:
+        by_line: dict[int, list[tuple[int, int, bool]]] = {}
+        for i, (absolute, start, end) in enumerate(self.matches):
+            by_line.setdefault(absolute, []).append((start, end, i == self.current))
+        self.by_line = by_line
+
+
 class EventsLog(ScrollView, can_focus=True):
     """A bounded, filterable, lazily formatted log of run events."""
 
@@ -134,6 +196,8 @@ class EventsLog(ScrollView, can_focus=True):
         "events-log--end",
         "events-log--error",
         "events-log--cursor",
+        "events-log--match",
+        "events-log--match-current",
     }
 
     class Expanded(Message):
@@ -161,6 +225,10 @@ class EventsLog(ScrollView, can_focus=True):
     EventsLog > .events-log--end { color: $event-end; }
     EventsLog > .events-log--error { color: $event-error; text-style: bold; }
     EventsLog > .events-log--cursor { background: $accent 35%; }
+    EventsLog > .events-log--match { background: $warning-muted; color: $text; }
+    EventsLog > .events-log--match-current {
+        background: $warning; color: auto 90%; text-style: bold;
+    }
     """
 
     def __init__(
@@ -192,18 +260,29 @@ class EventsLog(ScrollView, can_focus=True):
         self.tree_mode = False
         self._version = "v2"
         self._details_cache: tuple[object, list[list[tuple[str, str]]]] | None = None
+        self._search = LogSearch()
 
     # -- content ------------------------------------------------------------------------------
 
     def add(self, batch: list[EventEntry]) -> None:
         """Add a frame's events (of one provider)."""
-        if not batch:
+        if batch:
+            self.add_frame([(0, batch)])
+
+    def add_frame(self, batches: list[tuple[int, list[EventEntry]]]) -> None:
+        """Add a frame's events of several panes, each ``(its run's start in ns, its events
+        in order)``: each pane's go to its run tree, and the log lists them all in the order
+        they arrived (``interleaved``), not pane after pane."""
+        batches = [b for b in batches if b[1]]
+        if not batches:
             return
-        width = len(batch[0][0])
-        if width > self._name_width:
-            self._name_width = min(width, 12)
-            self._cache.clear()
-        self.runs.feed(batch)
+        for _, pane_events in batches:
+            width = len(pane_events[0][0])
+            if width > self._name_width:
+                self._name_width = min(width, 12)
+                self._cache.clear()
+            self.runs.feed(pane_events)
+        batch = batches[0][1] if len(batches) == 1 else interleaved(batches)
         self.entries.extend(batch)
         if self.view is self.entries:
             self._view_total += len(batch)
@@ -513,6 +592,81 @@ class EventsLog(ScrollView, can_focus=True):
             cached = self._details_cache = (key, self.runs.detail_lines(width, field_lines))
         return cached[1]
 
+    # -- search (the flat view) --------------------------------------------------------------
+
+    def _search_lines(self) -> Iterable[tuple[int, str]]:
+        first = self._first_index()
+        for i, row in enumerate(self.view):
+            yield first + i, "".join(text for text, _ in self._line_pieces(row))
+
+    def search(self, query: str) -> tuple[int, int]:
+        """Highlight the lines' matches of ``query`` and scroll to the current one (the
+        search bar's :class:`~.search_bar.Searchable`)."""
+        found = self._search
+        found.run(query, self._search_lines())
+        found.seen = (id(self.view), self._view_total)
+        return self._show_match()
+
+    def search_step(self, delta: int) -> tuple[int, int]:
+        found = self._search
+        if found.seen != (id(self.view), self._view_total):
+            found.run(found.query, self._search_lines())
+            found.seen = (id(self.view), self._view_total)
+        found.step(delta)
+        return self._show_match()
+
+    def clear_search(self) -> None:
+        self._search.clear()
+        self._cache.clear()
+        self.refresh()
+
+    def _show_match(self) -> tuple[int, int]:
+        found = self._search
+        self._cache.clear()
+        if found.current >= 0:
+            self.release_anchor()
+            self.scroll_to_region_row(found.matches[found.current][0] - self._first_index())
+        self.refresh()
+        return found.current, len(found.matches)
+
+    def _matched_strip(
+        self,
+        pieces: list[tuple[str, str]],
+        spans: list[tuple[int, int, bool]],
+        width: int,
+        base: Style,
+    ) -> Strip:
+        """A line with its matches highlighted: the pieces cut at the spans (offsets in the
+        line's text), then drawn as :meth:`_strip` draws them, cut at ``width``."""
+        match, current = self._style("match"), self._style("match-current")
+        segments = []
+        used = 0
+        pos = 0
+        for text, style_name in pieces:
+            style = base + self._style(style_name) if style_name else base
+            end = pos + len(text)
+            cut = pos
+            cuts: list[tuple[str, Style]] = []
+            for a, b, is_current in spans:
+                a, b = max(a, pos), min(b, end)
+                if a >= b:
+                    continue
+                if a > cut:
+                    cuts.append((text[cut - pos : a - pos], style))
+                cuts.append((text[a - pos : b - pos], style + (current if is_current else match)))
+                cut = b
+            if cut < end:
+                cuts.append((text[cut - pos :], style))
+            pos = end
+            for piece, piece_style in cuts:
+                if used >= width:
+                    break
+                if used + len(piece) > width:
+                    piece = piece[: max(0, width - used - 1)] + "…"
+                segments.append(Segment(piece, piece_style))
+                used += len(piece)
+        return Strip(segments).crop_extend(0, width, base)
+
     # -- drawing ------------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
@@ -571,7 +725,12 @@ class EventsLog(ScrollView, can_focus=True):
         key = self._view_total - len(view) + index
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
-            strip = self._strip(self._line_pieces(view[index]), width, base)
+            pieces = self._line_pieces(view[index])
+            spans = self._search.by_line.get(key)
+            if spans:
+                strip = self._matched_strip(pieces, spans, width, base)
+            else:
+                strip = self._strip(pieces, width, base)
             if key == self.cursor:
                 strip = self._highlight(strip)
             if len(self._cache) > 512:
