@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Input, Static
 
 
 class AdHocProviderScreen(ModalScreen[str | None]):
@@ -19,9 +19,10 @@ class AdHocProviderScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AdHocProviderScreen { align: center middle; }
     AdHocProviderScreen > Vertical {
-        width: 70; height: auto; border: round $primary; background: $surface; padding: 0 1;
+        width: 90%; max-width: 80; height: auto;
+        border: round $primary; background: $surface; padding: 0 1;
     }
-    AdHocProviderScreen Label { color: $text-muted; }
+    AdHocProviderScreen .kinds { color: $text-muted; width: 100%; height: auto; }
     """
 
     def __init__(self, kinds: list[str]) -> None:
@@ -32,7 +33,8 @@ class AdHocProviderScreen(ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = "Add a pane"
             yield Input(placeholder="KIND:MODEL[@BASE_URL], e.g. simulated:steady", id="ref")
-            yield Label("kinds: " + ", ".join(self.kinds), markup=False)
+            # wrapped, every kind shown: a label of one line cut the list at the box's edge
+            yield Static("kinds: " + ", ".join(self.kinds), markup=False, classes="kinds")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
