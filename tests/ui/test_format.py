@@ -90,3 +90,12 @@ def test_the_targets_line_never_cuts_a_name_or_ends_in_a_comma() -> None:
         line = targets_line(names, width)
         assert len(line) <= width and not line.endswith(",")
     assert targets_line(["a\x1b[31m"], 20) == "a\\x1b[31m"
+
+
+def test_a_long_provider_name_is_cut_in_its_middle_so_similar_names_differ() -> None:
+    from llmstream_tui.ui.format import fit_name
+
+    assert fit_name("local-plain", 20) == "local-plain"
+    a, b = fit_name("openai-chat:gpt-4o-mini", 12), fit_name("openai-chat:gpt-4o-nano", 12)
+    assert a != b and len(a) == len(b) == 12 and "…" in a
+    assert fit_name("abcdef", 2) == "ab"

@@ -249,3 +249,14 @@ def targets_line(names: Sequence[str], width: int) -> str:
         if len(line) <= width:
             return line
     return f"{len(shown)} providers"[:width]
+
+
+def fit_name(name: str, width: int) -> str:
+    """``name`` in at most ``width`` columns: cut in the middle with ``…`` when longer, so
+    names that share a start (``local-plain``, ``local-plain:2``) still read apart."""
+    if len(name) <= width:
+        return name
+    if width < 3:
+        return name[:width]
+    tail = (width - 1) // 2
+    return name[: width - 1 - tail] + "…" + name[len(name) - tail :]

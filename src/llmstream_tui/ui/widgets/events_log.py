@@ -37,7 +37,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.events import EventFilter
-from ..format import event_data, event_phase, quote, relative, short_id
+from ..format import event_data, event_phase, fit_name, quote, relative, short_id
 from ..keys import bindings
 from ..session import EventEntry
 from ..text_search import fold_case
@@ -124,6 +124,11 @@ class FoldRow:
 Row = Any  # EventEntry | FoldRow
 
 
+#: The provider column's widest: a longer name is cut in its middle (``fit_name``), so
+#: ``local-plain`` and ``local-plain:2`` stay apart.
+NAME_WIDTH = 20
+
+
 def interleaved(batches: list[tuple[int, list[EventEntry]]]) -> list[EventEntry]:
     """One frame's events of several panes in the order they arrived: each pane's batch is
     in order, its times relative to its run's start (the batch's first item here)."""
@@ -161,9 +166,7 @@ class LogSearch:
                     self.matches.append((absolute, at, at + n))
                     at = hay.find(needle, at + n)
         if self.matches:
-            self.current = next(
-                (i for i, m in enumerate(self.matches) if m[0] >= previous), 0
-            )
+            self.current = next((i for i, m in enumerate(self.matches) if m[0] >= previous), 0)
         self._index()
 
     def step(self, delta: int) -> None:
@@ -279,7 +282,7 @@ class EventsLog(ScrollView, can_focus=True):
         for _, pane_events in batches:
             width = len(pane_events[0][0])
             if width > self._name_width:
-                self._name_width = min(width, 12)
+                self._name_width = min(width, NAME_WIDTH)
                 self._cache.clear()
             self.runs.feed(pane_events)
         batch = batches[0][1] if len(batches) == 1 else interleaved(batches)
@@ -698,7 +701,7 @@ class EventsLog(ScrollView, can_focus=True):
         pieces = [
             (relative(rel), "time"),
             (" ", ""),
-            (provider[: self._name_width].ljust(self._name_width), "provider"),
+            (fit_name(provider, self._name_width).ljust(self._name_width), "provider"),
             (" ", ""),
             (name, event_phase(name)),
         ]
