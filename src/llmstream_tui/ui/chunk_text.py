@@ -80,6 +80,9 @@ class ChunkText:
         self.opening = False
         #: total chunks and characters ever added (for tests and the bench)
         self.chunks = 0
+        #: absolute numbers of the lines that continue the one before (a soft split, not a
+        #: newline): search joins them without a break
+        self.soft_lines: set[int] = set()
         self._changed_from = 0
 
     # -- reading ------------------------------------------------------------------------------
@@ -135,6 +138,7 @@ class ChunkText:
             self.clear()
             return
         del self.lines[index + 1 :]
+        self.soft_lines = {n for n in self.soft_lines if n <= abs_line}
         line = self.lines[index]
         line.text = line.text[:text_len]
         del line.ends[runs:]
@@ -151,6 +155,7 @@ class ChunkText:
         self.dropped_lines += len(self.lines)
         self.lines = [Line()]
         self.rows = [(self.lines[0], 0, 0)]
+        self.soft_lines.clear()
         self.parity = 0
         self.opening = False
         self._changed_from = 0
@@ -327,7 +332,9 @@ class ChunkText:
         at_boundary = text[-1] == " " or (bool(d) and text.endswith(d))
         if not at_boundary and len(text) < SOFT_SPLIT * 4:
             return line
-        return self._start_line()
+        line = self._start_line()
+        self.soft_lines.add(self.dropped_lines + len(self.lines) - 1)
+        return line
 
     def _start_line(self) -> Line:
         """A new last line. The previous one is wrapped first, which keeps the invariant
@@ -387,4 +394,5 @@ class ChunkText:
         if li:
             del self.lines[:li]
             self.dropped_lines += li
+            self.soft_lines = {n for n in self.soft_lines if n >= self.dropped_lines}
         self._changed_from = 0
