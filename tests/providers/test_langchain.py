@@ -33,6 +33,18 @@ async def test_chat_model_factory_streams_its_chunks_unchanged() -> None:
     assert chunks[0].id == "run-poem"
 
 
+async def test_astream_adds_no_chunk_to_what_the_wrapped_model_yields() -> None:
+    """LangChain 1.x marks a model's own last chunk ``chunk_position="last"``; we keep that
+    mark where it is and add no closing chunk of ours (the stream had one chunk too many)."""
+    model = llm("poem_model()")
+    ours = [c async for c in model.astream("hi")]
+    own = [c async for c in langchain_fakes.poem_model().astream("hi")]
+    assert [(c.content, c.chunk_position) for c in ours] == [
+        (c.content, c.chunk_position) for c in own
+    ]
+    assert (await model.ainvoke("hi")).content == POEM  # the marked chunk is in the sum
+
+
 async def test_runnable_instance_attribute_is_used_as_is() -> None:
     model = llm("poem_instance")
     assert model.runnable is langchain_fakes.poem_instance

@@ -31,7 +31,16 @@ class StreamPart:
     the run's totals), so cumulative counters must be converted by the adapter.
     """
 
-    __slots__ = ("channel", "finish_reason", "id", "metadata", "text", "tool_call", "usage")
+    __slots__ = (
+        "channel",
+        "finish_reason",
+        "id",
+        "last",
+        "metadata",
+        "text",
+        "tool_call",
+        "usage",
+    )
 
     def __init__(
         self,
@@ -43,6 +52,7 @@ class StreamPart:
         metadata: dict[str, Any] | None = None,
         tool_call: dict[str, Any] | None = None,
         id: str | None = None,  # the provider's message id
+        last: bool = False,
     ) -> None:
         self.text = text
         self.channel = channel
@@ -51,6 +61,9 @@ class StreamPart:
         self.metadata = metadata
         self.tool_call = tool_call
         self.id = id
+        #: the stream's last chunk, as the source marked it (a wrapped LangChain model puts
+        #: ``chunk_position="last"`` on its last chunk): then no closing chunk is added
+        self.last = last
 
     def __repr__(self) -> str:
         return f"StreamPart({self.text!r}, {self.channel!r}, finish_reason={self.finish_reason!r})"

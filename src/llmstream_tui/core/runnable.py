@@ -56,6 +56,19 @@ OutT_co = TypeVar("OutT_co", covariant=True, default=AIMessage | str)
 ChunkT_co = TypeVar("ChunkT_co", covariant=True, default=AIMessageChunk | str)
 
 
+def closing_marker(chunk: AIMessageChunk) -> bool:
+    """The empty ``chunk_position="last"`` chunk that closes a chat stream: left out of the
+    sums (it carries nothing). A source's own last chunk with content is not one."""
+    return (
+        chunk.chunk_position == "last"
+        and not chunk.content
+        and not chunk.tool_call_chunks
+        and not chunk.additional_kwargs
+        and not chunk.response_metadata
+        and chunk.usage_metadata is None
+    )
+
+
 class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
     """Base of every backend: the contract of ``Backend`` plus the Runnable front.
     Unparameterised it stands for either flavour."""
@@ -87,6 +100,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
         default_id = f"{LC_ID_PREFIX}-{run_id}"
         keep = received.add
         refusal: list[str] = []
+        closed = False  # the source marked its own last chunk
         if timeline is not None and timeline.start_ns is None:
             timeline.start()
         try:
@@ -116,7 +130,11 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
                             details.get("reasoning") if details else None,
                         )
                     if chat:
-                        yield part_to_chunk(part, default_id)
+                        chunk = part_to_chunk(part, default_id)
+                        if part.last:
+                            chunk.chunk_position = "last"
+                            closed = True
+                        yield chunk
                         continue
                     if channel == TEXT:
                         yield part.text
@@ -136,7 +154,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
         finally:
             if timeline is not None:
                 timeline.finish()
-        if chat:
+        if chat and not closed:
             yield AIMessageChunk("", chunk_position="last", id=default_id)
 
     # -- invoke ------------------------------------------------------------------------------
@@ -173,7 +191,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
         ) as items:
             async for item in items:
                 if isinstance(item, AIMessageChunk):
-                    if item.chunk_position != "last":  # our closing marker: not in the sum
+                    if not closing_marker(item):  # our closing marker: not in the sum
                         chunks.add(item)
                 elif not isinstance(item, str):
                     info = merge_generation_info(info, item.info)
@@ -310,7 +328,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
             ) as items:
                 async for item in items:
                     if chat:
-                        if v1 or item.chunk_position != "last":
+                        if v1 or not closing_marker(item):
                             chunks.add(item)
                     elif type(item) is GenerationInfo:
                         info = merge_generation_info(info, item.info)

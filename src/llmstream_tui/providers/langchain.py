@@ -243,7 +243,8 @@ def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:  # noqa: C90
                 },
             )
         )
-    if not out and not chunks and getattr(item, "chunk_position", None) != "last":
+    last = getattr(item, "chunk_position", None) == "last"
+    if not out and not chunks:
         out.append(StreamPart("", id=part_id))  # an empty chunk is still a chunk boundary
     usage = getattr(item, "usage_metadata", None)
     meta = dict(getattr(item, "response_metadata", None) or {})
@@ -268,6 +269,8 @@ def convert(item: Any, *, whole: bool = False) -> list[StreamPart]:  # noqa: C90
                     id=part_id,
                 )
             )
+    if last:
+        out[-1].last = True  # the model closed its own stream: no closing chunk is added
     return out
 
 
