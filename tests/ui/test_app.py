@@ -558,7 +558,7 @@ async def test_help_screen_lists_every_binding_with_remapped_keys() -> None:
     settings = two_scripted()
     settings.keymap = {"retry": "f6"}
     app = make_app(settings)
-    async with app.run_test(size=(120, 60)) as pilot:  # tall enough for the whole list
+    async with app.run_test(size=(120, 90)) as pilot:  # tall enough for the whole list
         await pilot.press("f1")
         await pilot.pause()
         from llmstream_tui.ui.keys import KEYS

@@ -40,6 +40,15 @@ from ..config import Settings
 from ..core.inert import escape_controls
 from ..sessions.recorder import SessionRecorder
 from .commands import ProviderCommands, show_provider_commands, system_commands
+from .copy_export import (
+    ExportFormat,
+    ScrollMove,
+    copy_answer,
+    copy_code_block,
+    copy_selection,
+    export_conversation,
+    scroll_pane,
+)
 from .format import targets_line
 from .gcpace import GcPacer
 from .host import AppHost
@@ -404,6 +413,24 @@ class LLMStreamApp(AppHost):
 
     def action_history(self) -> None:
         browse_history(self)
+
+    # -- copy, export, scroll (copy_export.py) ------------------------------------------------
+
+    def action_copy_answer(self) -> None:
+        copy_answer(self, self.selected)
+
+    def action_copy_code(self) -> None:
+        copy_code_block(self, self.selected)
+
+    def action_copy_selection(self) -> None:
+        copy_selection(self)
+
+    def action_export(self, fmt: ExportFormat) -> None:
+        """Export in a worker (reading the history and writing the file leave the UI free)."""
+        self.run_worker(export_conversation(self, fmt), group="export", exit_on_error=False)
+
+    def action_scroll_pane(self, move: ScrollMove) -> None:
+        scroll_pane(self.selected, move)
 
     # -- views --------------------------------------------------------------------------------
 

@@ -219,6 +219,15 @@ SYSTEM_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New conversation", "Forget every pane's history", "new_conversation"),
     ("History", "Browse saved sessions, reopen one to continue it", "history"),
     ("Record", "Record the conversation to a file from the next prompt", "record"),
+    ("Copy answer", "Copy the selected pane's last answer (alt+a)", "copy_answer"),
+    ("Copy code block", "Copy a code block of the selected pane's answer (alt+c)", "copy_code"),
+    ("Copy selection", "Copy the text selected with the mouse (alt+s)", "copy_selection"),
+    (
+        "Export as Markdown",
+        "The conversation to a file in exports/ and the clipboard (alt+e)",
+        "export('markdown')",
+    ),
+    ("Export as recording", "The conversation as JSON lines to exports/", "export('jsonl')"),
     ("Help", "Every key binding", "help"),
 )
 

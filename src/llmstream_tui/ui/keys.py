@@ -102,6 +102,55 @@ KEYS: tuple[KeySpec, ...] = (
         "Chunk counts and gap sparkline: answer only, or all channels",
     ),
     KeySpec("toggle_summary", "ctrl+s", "toggle_summary", "Show or hide the compare summary"),
+    # Copy, export and scroll act on the selected pane while the prompt keeps the focus. A
+    # terminal sends alt+letter as the letter with an alt flag, which the prompt's TextArea
+    # would type: those bindings take priority. The scroll keys carry no character and no
+    # TextArea binding (it binds pageup/pagedown/home/end and their shift+ forms for
+    # selection), so they reach the app as they are.
+    KeySpec(
+        "copy_answer",
+        "alt+a",
+        "copy_answer",
+        "Copy the selected pane's last answer",
+        priority=True,
+    ),
+    KeySpec(
+        "copy_code",
+        "alt+c",
+        "copy_code",
+        "Copy a code block of the selected pane's last answer (pick one when several)",
+        priority=True,
+    ),
+    KeySpec(
+        "copy_selection",
+        "alt+s",
+        "copy_selection",
+        "Copy the text selected with the mouse (ctrl+c too, without the count)",
+        priority=True,
+    ),
+    KeySpec(
+        "export",
+        "alt+e",
+        "export('markdown')",
+        "Export the conversation as Markdown to the data dir's exports/ and the clipboard",
+        priority=True,
+    ),
+    KeySpec(
+        "scroll_up", "shift+pageup,ctrl+up", "scroll_pane('page_up')", "Scroll the selected pane up"
+    ),
+    KeySpec(
+        "scroll_down",
+        "shift+pagedown,ctrl+down",
+        "scroll_pane('page_down')",
+        "Scroll the selected pane down",
+    ),
+    KeySpec("scroll_top", "ctrl+home", "scroll_pane('top')", "Scroll the selected pane to its top"),
+    KeySpec(
+        "scroll_bottom",
+        "ctrl+end",
+        "scroll_pane('bottom')",
+        "Scroll the selected pane to its end (it follows new chunks again)",
+    ),
     KeySpec("history", "f3", "history", "Browse saved sessions; reopen one to continue it"),
     KeySpec(
         "record",

@@ -15,11 +15,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from ..chunk_text import ChunkText
 from ..line_runs import GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
 from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
+from ._row_selection import offset_strip, selection_text
 from ._styles import blended_style
 
 
@@ -216,5 +218,17 @@ class ChunkView(ScrollView, can_focus=True):
                 self._cache.clear()
             self._cache[key] = strip
         if scroll_x:
-            return strip.crop_extend(scroll_x, scroll_x + width, base)
-        return strip
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        return offset_strip(strip, index, self.text_selection, self._selection_style())
+
+    # -- mouse selection (``_row_selection.py``) -----------------------------------------------
+
+    def _selection_style(self) -> Style:
+        return self.screen.get_component_rich_style("screen--selection")
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text, delimiters left out (Textual's copy reads it)."""
+        return selection_text(self.chunk_text, selection), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()

@@ -1,0 +1,91 @@
+"""Mouse text selection for the chunk view: what Textual needs from a line-API widget.
+
+Textual selects text in any widget whose strips carry offsets (``Strip.apply_offsets``: the
+content column and row under each cell) and which answers ``get_selection`` with the text
+under a ``Selection``. ``ChunkView`` draws cached rows with ``render_line``, so it does both
+here: :func:`offset_strip` marks a drawn row with its offsets and paints the selected cells
+in the screen's selection style (after the row cache, so selecting never invalidates it),
+and :func:`selection_text` reads the selection back from the rows.
+
+What is copied is the text as shown, with two exceptions that make it useful elsewhere: the
+chunk delimiters are left out (they are drawing, not text), and rows that are one line
+wrapped by the view are joined without a line break.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.selection import Selection
+from textual.strip import Strip
+
+from ..line_runs import DELIM, cell_width
+
+if TYPE_CHECKING:
+    from ..chunk_text import ChunkText
+
+
+def offset_strip(strip: Strip, row: int, selection: Selection | None, style: Style) -> Strip:
+    """``strip`` (row ``row`` of the content) with its selection offsets, and the cells of
+    ``selection`` on it painted in ``style`` (on top of the chunk tints)."""
+    if selection is not None and (span := selection.get_span(row)) is not None:
+        start, end = span
+        length = strip.cell_length
+        end = length if end == -1 else min(end, length)
+        if start < end:
+            left, middle, right = strip.divide([start, end, length])
+            painted = Strip(
+                list(Segment.apply_style(list(middle), post_style=style)), middle.cell_length
+            )
+            strip = Strip.join([left, painted, right])
+    return strip.apply_offsets(0, row)
+
+
+def _cells_to_chars(text: str, start: int, end: int) -> tuple[int, int]:
+    """Character indices in ``text`` of the cells ``start`` to ``end`` (-1: to the end)."""
+    if end == -1:
+        end = cell_width(text)
+    first = last = len(text)
+    cells = 0
+    for i, ch in enumerate(text):
+        if cells >= start and first == len(text):
+            first = i
+        if cells >= end:
+            last = i
+            break
+        cells += cell_width(ch)
+    return first, max(first, last)
+
+
+def selection_text(model: ChunkText, selection: Selection) -> str:
+    """The text under ``selection`` (cell offsets of the rows shown), delimiters left out,
+    wrapped rows of one line joined without a break."""
+    count = model.row_count
+    first = 0 if selection.start is None else selection.start.y
+    last = count - 1 if selection.end is None else min(selection.end.y, count - 1)
+    out: list[str] = []
+    previous_line: object = None
+    for row in range(max(0, first), last + 1):
+        span = selection.get_span(row)
+        if span is None:
+            continue
+        line = model.rows[row][0]
+        if previous_line is not None and line is not previous_line:
+            out.append("\n")
+        previous_line = line
+        row_start, row_end = span
+        pos = 0
+        pieces = model.row_runs(row)
+        shown = "".join(text for text, _ in pieces)
+        lo, hi = _cells_to_chars(shown, row_start, row_end)
+        for text, kind in pieces:
+            a, b = max(lo, pos), min(hi, pos + len(text))
+            if a < b and kind != DELIM:
+                out.append(text[a - pos : b - pos])
+            pos += len(text)
+    return "".join(out)
+
+
+__all__ = ["offset_strip", "selection_text"]
