@@ -101,3 +101,26 @@ def test_our_own_backend_prints_a_one_node_tree(capsys: pytest.CaptureFixture[st
         ["[scripted:x]", "✓", "scripted:x"],
         ["[scripted:y]", "✓", "scripted:y"],
     ]
+
+
+def test_a_recording_with_events_keeps_every_inner_runs_events(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """``--record`` with ``--events``: the inner runs' events are event lines of the
+    recording (not the answer's chunks), as many as the CLI printed."""
+    from llmstream_tui.core.recording import RecordingReader
+
+    path = tmp_path / "run.jsonl"
+    code, out, _ = run(
+        ["-p", PARALLEL, "--events", "v2", "--record", str(path), "two words"], capsys
+    )
+    assert code == 0
+    printed = [json.loads(line) for line in out.splitlines()]
+    lines = list(RecordingReader(path))
+    recorded = [x["event"] for x in lines if x["type"] == "event"]
+    assert len(recorded) == len(printed)
+    assert {e["name"] for e in recorded} >= {"GenericFakeChatModel", "question"}
+    root = printed[0]["run_id"]
+    chunks = [x["text"] for x in lines if x["type"] == "chunk"]
+    root_chunks = [e for e in printed if e["event"] == "on_chain_stream" and e["run_id"] == root]
+    assert len(chunks) == len(root_chunks)  # the answer is still the root's chunks only

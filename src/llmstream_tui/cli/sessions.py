@@ -9,7 +9,7 @@ import time
 
 from ..config import Settings
 from ..core.inert import escape_controls
-from .parsers import SHOW_CHOICES
+from .parsers import build_parsers
 from .stream import stream_command
 
 
@@ -56,18 +56,13 @@ def replay_command(args: argparse.Namespace, settings: Settings) -> int:
             f"llmstream-tui: note: the app is not available ({exc}); replaying here",
             file=sys.stderr,
         )
-        headless = argparse.Namespace(
-            providers=list(tables),
-            prompt=prompt,
-            delimiter=None,
-            format="text",
-            events=None,
-            raw=False,
-            show=frozenset(SHOW_CHOICES),  # as the app would: every channel, marked
-            record=None,
-            overwrite=False,
-            no_history=True,
-        )
+        # the stream command's own parser: every option it has (now or later) gets its
+        # default, and every channel is shown, marked, as the app would show it
+        argv = ["stream", "--no-history", "--show", "all"]
+        for name in tables:
+            argv += ["-p", name]
+        headless = build_parsers()[1].parse_args([*argv, "--", prompt or ""])
+        headless.prompt = prompt
         return asyncio.run(stream_command(headless, settings))
     code: int = run_app(settings, providers=list(tables), prompt=prompt)
     return code

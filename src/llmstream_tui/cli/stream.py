@@ -147,6 +147,7 @@ async def _run_one(
     write = _ChunkWriter(printer, name, timeline)
     root = ""  # the root run: its chunks are the answer (a nested app's inner runs are not)
     app = llm if isinstance(llm, RunsNested) else None  # a whole application's run tree
+    inner = run.record_event if run is not None else _ignore
     try:
         async for ev in llm.astream_events(
             _model_input(llm, prompt, app), {"timeline": timeline}, version=version
@@ -155,6 +156,7 @@ async def _run_one(
             _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
             root = root or ev["run_id"]
             if ev["run_id"] != root:
+                inner(ev)  # an inner run's: in the recording's events only
                 continue
             if run is not None:
                 run.observe(ev)  # the root's: a nested app's inner ends are not the answer's
@@ -194,6 +196,10 @@ async def _run_one(
         await llm.aclose()
     _finish(printer, name, final, timeline, write, streamed=streamed, events=events)
     return True
+
+
+def _ignore(event: Any) -> None:
+    """Where an inner run's event goes when nothing records the run."""
 
 
 def _root_chunk(chunk: Any, app: RunsNested | None) -> Any:

@@ -125,13 +125,19 @@ class RunRecorder:
         )
         self._index += len(texts)
 
+    def record_event(self, event: Mapping[str, Any]) -> None:
+        """An inner run's event of a nested application: kept as an ``event`` line when the
+        recording keeps events (``--record-events``), never read as this run's chunks."""
+        if self._events and not self._done:
+            self._put({"type": "event", "provider": self.provider, "t": self._t(), "event": event})
+
     def observe(self, event: Mapping[str, Any]) -> None:
         """Record what an ``astream_events`` (v1 or v2) dict says about this run."""
         if self._done:
             return
         kind: str = event["event"]
         if self._events:
-            self._put({"type": "event", "provider": self.provider, "t": self._t(), "event": event})
+            self.record_event(event)
         if kind.endswith("_stream"):
             chunk = event["data"]["chunk"]
             if type(chunk) is str:
