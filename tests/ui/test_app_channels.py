@@ -303,7 +303,7 @@ async def test_f10_counts_every_channel_in_the_metrics_and_the_sparkline_and_say
 
 
 async def test_a_reopened_session_shows_reasoning_cards_and_refusal_and_so_does_markdown() -> None:
-    from llmstream_tui.ui.screens.history import HistoryScreen
+    from tests.ui.test_app_sessions import reopen_last
 
     parts = [*THINK[:2], *CALLS]
     refusal = [{"channel": "refusal", "text": "No.", "at_ms": 10}]
@@ -321,12 +321,7 @@ async def test_a_reopened_session_shows_reasoning_cards_and_refusal_and_so_does_
         await pilot.pause()
     app = make_app(settings)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause()
-        assert isinstance(app.screen, HistoryScreen)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await reopen_last(app, pilot)
         pane, refused = app.panes
         assert "▸ reasoning · 2 chunks" in pane.reasoning.header.label.plain
         assert pane.reasoning.view.plain_rows == ["|Hmm|, water.|"]
