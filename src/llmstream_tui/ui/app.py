@@ -57,6 +57,7 @@ from .persistence import CurrentRecorder
 from .screens.event_detail import EventDetailScreen
 from .screens.events_filter import EventsFilterScreen
 from .screens.help import HelpScreen
+from .search import open_search
 from .session import EventEntry, PaneSession, build_session
 from .session_keys import browse_history, record_conversation
 from .state import RECALL_FILE, Choices, PromptRecall
@@ -468,6 +469,17 @@ class LLMStreamApp(AppHost):
     def action_toggle_markdown(self) -> None:
         if self.selected is not None:
             self.selected.toggle_markdown()
+
+    def action_search(self, events: bool) -> None:
+        """Search the selected pane's answer, or the events log (its key, or F12 in it)."""
+        log = self.events_log
+        open_search(
+            self,
+            log,
+            self.selected,
+            events=events or log.has_focus,
+            cursor_blink=self.ui.cursor_blink,
+        )
 
     @on(EventsLog.Expanded)
     def _on_event_expanded(self, message: EventsLog.Expanded) -> None:

@@ -90,6 +90,40 @@ KEYS: tuple[KeySpec, ...] = (
         "Expand the selected event to its full data (events log; or click it twice)",
         scope="events",
     ),
+    KeySpec(
+        "search_events",
+        "slash",
+        "app.search(True)",
+        "Search the events log (flat view): type to find, as in a pane (events log)",
+        scope="events",
+    ),
+    KeySpec(
+        "search",
+        "f12",
+        "search(False)",
+        "Search the selected pane's answer (the events log's lines when it has focus)",
+    ),
+    KeySpec(
+        "search_next",
+        "down",
+        "search_next",
+        "Next match, wrapping (search bar; or enter)",
+        scope="search",
+    ),
+    KeySpec(
+        "search_prev",
+        "up,shift+enter",
+        "search_prev",
+        "Previous match, wrapping (search bar)",
+        scope="search",
+    ),
+    KeySpec(
+        "search_close",
+        "escape",
+        "search_close",
+        "Close the search bar and its highlights",
+        scope="search",
+    ),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
     KeySpec(
         "toggle_whitespace", "f4", "toggle_whitespace", "Show whitespace chunks and newlines (␣ ↵)"

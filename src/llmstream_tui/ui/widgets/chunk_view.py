@@ -19,7 +19,8 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from ..chunk_text import ChunkText
-from ..line_runs import GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
+from ..line_runs import DELIM, GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
+from ..text_search import TextSearch, split_at_spans
 from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
 from ._row_selection import offset_strip, selection_text
 from ._styles import blended_style
@@ -28,7 +29,10 @@ from ._styles import blended_style
 class ChunkView(ScrollView, can_focus=True):
     """Chunks with visible boundaries: delimiter glyphs and alternating tints."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"chunk-view--{name}" for name in KIND_NAMES}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"chunk-view--{name}" for name in KIND_NAMES} | {
+        "chunk-view--match",
+        "chunk-view--match-current",
+    }
 
     DEFAULT_CSS = """
     ChunkView {
@@ -47,6 +51,10 @@ class ChunkView(ScrollView, can_focus=True):
     ChunkView > .chunk-view--note { color: $text-muted; text-style: italic; }
     ChunkView > .chunk-view--refusal-label { color: $text-warning; text-style: bold reverse; }
     ChunkView > .chunk-view--refusal { color: $text-warning; text-style: italic; }
+    ChunkView > .chunk-view--match { background: $warning-muted; color: $text; }
+    ChunkView > .chunk-view--match-current {
+        background: $warning; color: auto 90%; text-style: bold;
+    }
     """
 
     def __init__(
@@ -68,6 +76,9 @@ class ChunkView(ScrollView, can_focus=True):
         self._cache: dict[int, Strip] = {}
         self._styles: list[Style] | None = None
         self._base: Style | None = None
+        #: the search shown (None: no search bar open); see :meth:`search`
+        self.text_search: TextSearch | None = None
+        self._match_styles: tuple[Style, Style] | None = None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -114,6 +125,54 @@ class ChunkView(ScrollView, can_focus=True):
     @property
     def plain_rows(self) -> list[str]:
         return self.chunk_text.plain_rows()
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(self, query: str) -> tuple[int, int]:
+        """Highlight the matches of ``query`` (literal, case-insensitive) in the text, and
+        scroll to the current one. Returns (current index, matches); (-1, 0) when none."""
+        if self.text_search is None:
+            self.text_search = TextSearch(self.chunk_text)
+        found = self.text_search.run(query)
+        self._cache.clear()
+        self._show_current()
+        self.refresh()
+        return self.text_search.current, found
+
+    def search_step(self, delta: int) -> tuple[int, int]:
+        """The next (``delta`` 1) or previous (-1) match, wrapping around. Text that arrived
+        since the search ran is searched first (at this key press, never per chunk)."""
+        found = self.text_search
+        if found is None:
+            return -1, 0
+        if found.stale:
+            found.run(found.query)
+        current = found.step(delta)
+        self._cache.clear()
+        self._show_current()
+        self.refresh()
+        return current, len(found.starts)
+
+    def clear_search(self) -> None:
+        """Remove every highlight (the search bar closed)."""
+        self.text_search = None
+        self._cache.clear()
+        self.refresh()
+
+    def _show_current(self) -> None:
+        """Scroll so the current match's row is on screen (the view stops following the
+        bottom, as it does when the user scrolls up)."""
+        found = self.text_search
+        if found is None or found.current < 0:
+            return
+        row = found.row_of(found.current)
+        if row is None:
+            return
+        top = int(self.scroll_offset.y)
+        height = self.scrollable_content_region.height or 1
+        if not top <= row < top + height:
+            self.release_anchor()
+            self.scroll_to(y=max(0, row - height // 2), animate=False)
 
     # -- Textual hooks ------------------------------------------------------------------------
 
@@ -183,6 +242,7 @@ class ChunkView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = None
         self._base = None
+        self._match_styles = None
         self._cache.clear()
 
     def _kind_styles(self) -> list[Style]:
@@ -211,7 +271,12 @@ class ChunkView(ScrollView, can_focus=True):
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
             styles = self._kind_styles()
-            segments = [Segment(text, base + styles[kind]) for text, kind in model.row_runs(index)]
+            runs = model.row_runs(index)
+            spans = self.text_search.row_spans(index) if self.text_search else []
+            if spans:
+                segments = self._matched_segments(runs, spans, model.rows[index][1], base)
+            else:
+                segments = [Segment(text, base + styles[kind]) for text, kind in runs]
             cells = sum(cell_width(s.text) for s in segments)
             strip = Strip(segments, cells).crop_extend(0, width, base)
             if len(self._cache) > 2048:
@@ -224,7 +289,9 @@ class ChunkView(ScrollView, can_focus=True):
     # -- mouse selection (``_row_selection.py``) -----------------------------------------------
 
     def _selection_style(self) -> Style:
-        return self.screen.get_component_rich_style("screen--selection")
+        """The screen's selection background; the text keeps its own colour (the default
+        selection foreground is transparent, which would paint the text away)."""
+        return Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text, delimiters left out (Textual's copy reads it)."""
@@ -232,3 +299,34 @@ class ChunkView(ScrollView, can_focus=True):
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
+
+    def _matched_segments(
+        self,
+        runs: list[tuple[str, int]],
+        spans: list[tuple[int, int, bool]],
+        start: int,
+        base: Style,
+    ) -> list[Segment]:
+        """A row's runs cut at the match spans (display offsets in the line; the row starts
+        at ``start``): text inside a match takes the match style, delimiters keep theirs so
+        a match across chunks still shows where the chunks meet."""
+        styles = self._kind_styles()
+        match_styles = self._match_styles
+        if match_styles is None:
+            match_styles = self._match_styles = (
+                blended_style(self, "chunk-view--match"),
+                blended_style(self, "chunk-view--match-current"),
+            )
+        segments: list[Segment] = []
+        pos = start
+        for text, kind in runs:
+            style = base + styles[kind]
+            if kind == DELIM:
+                segments.append(Segment(text, style))
+            else:
+                segments.extend(
+                    Segment(piece, style if current is None else style + match_styles[current])
+                    for piece, current in split_at_spans(text, pos, spans)
+                )
+            pos += len(text)
+        return segments

@@ -40,7 +40,7 @@ from ...core.events import EventFilter
 from ..format import event_data, event_phase, fit_name, quote, relative, short_id
 from ..keys import bindings
 from ..session import EventEntry
-from ..text_search import fold_case
+from ..text_search import fold_case, split_at_spans
 from ._styles import blended_style
 from .run_tree import BOTTOM_PANEL_LINES, SIDE_PANEL_WIDTH, RunTreeView, TreeRow
 
@@ -647,27 +647,17 @@ class EventsLog(ScrollView, can_focus=True):
         pos = 0
         for text, style_name in pieces:
             style = base + self._style(style_name) if style_name else base
-            end = pos + len(text)
-            cut = pos
-            cuts: list[tuple[str, Style]] = []
-            for a, b, is_current in spans:
-                a, b = max(a, pos), min(b, end)
-                if a >= b:
-                    continue
-                if a > cut:
-                    cuts.append((text[cut - pos : a - pos], style))
-                cuts.append((text[a - pos : b - pos], style + (current if is_current else match)))
-                cut = b
-            if cut < end:
-                cuts.append((text[cut - pos :], style))
-            pos = end
-            for piece, piece_style in cuts:
+            for piece, is_current in split_at_spans(text, pos, spans):
                 if used >= width:
                     break
                 if used + len(piece) > width:
                     piece = piece[: max(0, width - used - 1)] + "…"
-                segments.append(Segment(piece, piece_style))
+                if is_current is None:
+                    segments.append(Segment(piece, style))
+                else:
+                    segments.append(Segment(piece, style + (current if is_current else match)))
                 used += len(piece)
+            pos += len(text)
         return Strip(segments).crop_extend(0, width, base)
 
     # -- drawing ------------------------------------------------------------------------------
