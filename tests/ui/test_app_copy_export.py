@@ -155,9 +155,11 @@ async def test_a_mouse_selection_in_a_pane_is_copied_without_the_chunk_delimiter
         # the selected cells are drawn in the selection style, over the chunk tints
         selected = app.screen.get_component_rich_style("screen--selection")
         line = body.render_line(answer_row - int(body.scroll_y))
-        backgrounds = {seg.text: seg.style.bgcolor for seg in line if seg.style is not None}
-        assert backgrounds["Spark"] == selected.bgcolor
-        assert backgrounds[" so clear"] != selected.bgcolor
+        styles = {seg.text: seg.style for seg in line if seg.style is not None}
+        assert styles["Spark"].bgcolor == selected.bgcolor
+        assert styles[" so clear"].bgcolor != selected.bgcolor
+        # the text keeps its colour (Textual's selection foreground is transparent)
+        assert styles["Spark"].color == styles[" so clear"].color is not None
         terminal_key(app, "alt+s")
         await pilot.pause()
         assert app.clipboard == "Sparkling water"
