@@ -233,7 +233,7 @@ async def test_history_and_record_are_remappable_and_listed_in_help() -> None:
     # (not f6/f7: the prompt, a TextArea, selects with those while it has the focus)
     settings.keymap = {"history": "f10", "record": "f11"}
     app = make_app(settings)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 90)) as pilot:
         await pilot.press("f10")
         await pilot.pause()
         assert isinstance(app.screen, HistoryScreen)
