@@ -15,7 +15,7 @@ from textual import events
 from textual.command import CommandPalette
 from textual.geometry import Offset
 from textual.selection import Selection
-from textual.widgets import Markdown
+from textual.widgets import Markdown, OptionList
 
 from llmstream_tui.sessions.export import export_jsonl, export_markdown
 from llmstream_tui.sessions.history import History
@@ -118,7 +118,7 @@ async def test_alt_c_copies_the_only_code_block() -> None:
         terminal_key(app, "alt+c")
         await pilot.pause()
         assert app.clipboard == "x = 1\ny = 2\n"
-        assert messages(app)[-1] == "copied code block 1 python of alpha's answer (12 chars)"
+        assert messages(app)[-1] == "copied code block 1 (python) of alpha's answer (12 chars)"
 
 
 async def test_alt_c_lists_several_code_blocks_last_first_and_copies_the_one_picked() -> None:
@@ -129,12 +129,19 @@ async def test_alt_c_lists_several_code_blocks_last_first_and_copies_the_one_pic
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
         assert app.clipboard == ""
+        listed = app.screen.query_one(OptionList)
+        prompts = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+        assert [p.partition("\n")[0] for p in prompts] == [
+            "Copy code block 2 (sh): echo two",
+            "Copy code block 1 (python): print('one')",
+        ]
+        assert "1 line, 9 chars" in prompts[0]
         await pilot.press(*"block 1")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert app.clipboard == "print('one')\n"
-        assert messages(app)[-1] == "copied code block 1 python of alpha's answer (13 chars)"
+        assert messages(app)[-1] == "copied code block 1 (python) of alpha's answer (13 chars)"
         terminal_key(app, "alt+c")
         await pilot.pause()
         await pilot.press("enter")  # the first entry is the last block

@@ -79,8 +79,12 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
     ]
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
 def _chars(text: str) -> str:
-    return f"{len(text):,} char{'s' if len(text) != 1 else ''}"
+    return _count(len(text), "char")
 
 
 def _name(pane: StreamPane) -> str:
@@ -104,7 +108,7 @@ def copy_answer(app: AppHost, pane: StreamPane | None) -> bool:
 def copy_code(app: AppHost, pane: StreamPane, block: CodeBlock, number: int) -> None:
     """Copy one code block (``number`` counts from 1 in the answer) and say which."""
     app.copy_to_clipboard(block.text)
-    lang = f" {escape_controls(block.lang)}" if block.lang else ""
+    lang = f" ({escape_controls(block.lang)})" if block.lang else ""
     app.notify(
         f"copied code block {number}{lang} of {_name(pane)}'s answer ({_chars(block.text)})",
         markup=False,
@@ -123,7 +127,9 @@ def code_block_commands(
             SimpleCommand(
                 palette_text(f"Copy code block {number}{lang}: {block.preview}"),
                 partial(copy_code, app, pane, block, number),
-                palette_text(f"{len(block.text.splitlines())} lines, {_chars(block.text)}"),
+                palette_text(
+                    f"{_count(len(block.text.splitlines()), 'line')}, {_chars(block.text)}"
+                ),
             )
         )
     return entries
