@@ -195,9 +195,9 @@ class SessionRecorder:
             n += 1
             name = f"{base}#{n}"
         self._in_turn.add(name)
-        if name not in self._described:
-            line: dict[str, Any] = dict(description) if description is not None else {}
-            line.update(type="provider", provider=name)
+        line: dict[str, Any] = dict(description) if description is not None else {}
+        line.update(type="provider", provider=name)
+        if self._described.get(name) != line:  # new, or its settings changed mid-session
             self._described[name] = line
             self._put(line)
         self._put({"type": "run", "provider": name, "turn": self._turn})

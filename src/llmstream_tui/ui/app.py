@@ -53,10 +53,12 @@ from .format import targets_line
 from .gcpace import GcPacer
 from .host import AppHost
 from .keys import bindings, keymap_problems
+from .pane_params import ParamsError, current_values, rebuilt
 from .persistence import CurrentRecorder
 from .screens.event_detail import EventDetailScreen
 from .screens.events_filter import EventsFilterScreen
 from .screens.help import HelpScreen
+from .screens.params import ParamsChoice, ParamsScreen
 from .search import open_search
 from .session import EventEntry, PaneSession, build_session
 from .session_keys import browse_history, record_conversation
@@ -465,6 +467,46 @@ class LLMStreamApp(AppHost):
         self.events_version = version
         self._update_events_title()
         self.notify(f"astream_events {version} from the next run", markup=False)
+
+    def action_params(self, all_panes: bool = False) -> None:
+        """The selected pane's system prompt, parameters and model (or every pane's)."""
+        pane = self.selected
+        if pane is None or pane.session.llm is None:
+            self.notify("no pane with a provider to set parameters for", markup=False)
+            return
+        values = current_values(pane.session.llm)
+
+        def chosen(choice: ParamsChoice | None) -> None:
+            if choice is not None:
+                targets = self.panes if choice.all_panes else [pane]
+                self.run_worker(self._apply_params(targets, choice), exit_on_error=False)
+
+        self.push_screen(ParamsScreen(pane.session.name, values, all_panes=all_panes), chosen)
+
+    async def _apply_params(self, panes: list[StreamPane], choice: ParamsChoice) -> None:
+        """Rebuild each pane's backend with the chosen values; a pane that is running, or
+        whose kind refuses them, is one line and keeps its settings."""
+        changed: list[str] = []
+        for pane in panes:
+            session, llm = pane.session, pane.session.llm
+            if llm is None:
+                continue
+            if session.running:
+                self.notify(f"{session.name}: running; set its parameters when it ends")
+                continue
+            try:
+                new = rebuilt(llm, choice.params, choice.model, self.settings)
+            except ParamsError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                continue
+            old = session.reconfigure(new)
+            pane.reconfigured()
+            changed.append(session.name)
+            if old is not None:
+                with contextlib.suppress(Exception):  # closing the old one must not fail this
+                    await old.aclose()
+        if changed:
+            self.notify("parameters set: " + ", ".join(changed), markup=False)
 
     def action_toggle_markdown(self) -> None:
         if self.selected is not None:

@@ -201,6 +201,12 @@ SYSTEM_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Markdown view", "Toggle Markdown for the selected pane", "toggle_markdown"),
     ("Whitespace", "Show whitespace chunks and newlines", "toggle_whitespace"),
     ("Tints", "Alternate chunk tints on or off", "toggle_tints"),
+    (
+        "Parameters",
+        "System prompt, temperature, max tokens, top_p, seed, model: selected pane",
+        "params",
+    ),
+    ("Parameters for every pane", "The same, for every pane at once", "params(True)"),
     ("Compare summary", "Rank the finished providers", "toggle_summary"),
     *(
         (

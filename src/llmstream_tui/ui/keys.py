@@ -126,6 +126,12 @@ KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
     KeySpec(
+        "params",
+        "f11",
+        "params",
+        "System prompt, parameters and model of the selected pane (or every pane)",
+    ),
+    KeySpec(
         "toggle_whitespace", "f4", "toggle_whitespace", "Show whitespace chunks and newlines (␣ ↵)"
     ),
     KeySpec("toggle_tints", "f5", "toggle_tints", "Alternate chunk tints on or off"),

@@ -230,6 +230,16 @@ class PaneSession:
             return "".join(self.answer_parts)
         return "".join(self.answer_parts) + "".join(self.pending)
 
+    def reconfigure(self, llm: LanguageModel) -> LanguageModel | None:
+        """Use ``llm`` (the same provider with other parameters or another model) from the
+        next run on; the conversation goes on with it. Returns the backend it replaces (the
+        caller closes it). Its next run is saved with the new provider settings."""
+        old, self.llm = self.llm, llm
+        self._description = None
+        if self.state == "error" and old is None:
+            self.state, self.error = "idle", None
+        return old
+
     def new_conversation(self) -> None:
         """Forget the conversation and every figure of the last run (its sparkline stamps
         and side channels too: nothing of it may linger on screen)."""

@@ -26,6 +26,7 @@ from ...core.messages import AIMessage, HumanMessage, ToolMessage
 from ...sessions.export import side_markdown
 from ..format import ChunkScope, channel_metrics, metrics_parts
 from ..line_runs import NOTE, PROMPT, REFUSAL, REFUSAL_LABEL
+from ..pane_params import badge
 from ..session import FINISHED, RUNNING, STAMPS, PaneSession
 from .chunk_view import ChunkView
 from .metrics_bar import MetricsBar
@@ -145,7 +146,14 @@ class StreamPane(Vertical, can_focus=False):
         title = Text(escape_controls(s.name), style="bold")
         if s.describe != s.name:
             title.append("  " + escape_controls(s.describe), style="dim")
+        params = badge(s.llm)
+        if params:
+            title.append("  " + escape_controls(params), style="italic")
         self.border_title = title
+
+    def reconfigured(self) -> None:
+        """The session's backend changed (parameters, model): the header says so."""
+        self._update_title()
 
     def _show_state(self, force: bool = False) -> None:
         state = self.session.state
