@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -36,13 +36,19 @@ class ParamsScreen(ModalScreen[ParamsChoice | None]):
 
     DEFAULT_CSS = """
     ParamsScreen { align: center middle; }
-    ParamsScreen > Vertical {
+    ParamsScreen > VerticalScroll {
         width: 90%; max-width: 90; height: auto; max-height: 95%;
         border: round $primary; background: $surface; padding: 0 1;
     }
-    ParamsScreen Label { color: $text-muted; margin-top: 1; }
+    ParamsScreen Horizontal { height: 1; margin-top: 1; }
+    ParamsScreen Horizontal > Label { width: 24; color: $text-muted; }
+    ParamsScreen Horizontal > Input {
+        width: 1fr; height: 1; border: none; padding: 0 1; background: $panel;
+    }
+    ParamsScreen Horizontal > Input:focus { border: none; background: $primary 25%; }
+    ParamsScreen Checkbox { margin-top: 1; border: none; height: 1; padding: 0; }
     ParamsScreen #params-error { color: $state-error; height: auto; }
-    ParamsScreen #params-hint { color: $text-muted; }
+    ParamsScreen #params-hint { color: $text-muted; margin-top: 1; }
     """
 
     def __init__(self, pane: str, values: dict[str, str], *, all_panes: bool = False) -> None:
@@ -52,16 +58,22 @@ class ParamsScreen(ModalScreen[ParamsChoice | None]):
         self.all_panes = all_panes
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "Parameters"
-            yield Label("model (empty: keep it)")
-            yield Input(self.values.get("model", ""), id="param-model")
+        with VerticalScroll() as box:
+            box.border_title = f"Parameters · {self.pane}"
+            with Horizontal():
+                yield Label("model")
+                yield Input(self.values.get("model", ""), id="param-model")
             for name, label in FIELDS:
-                yield Label(f"{label} (empty: unset)")
-                yield Input(self.values.get(name, ""), id=f"param-{name}")
+                with Horizontal():
+                    yield Label(label)
+                    yield Input(self.values.get(name, ""), id=f"param-{name}")
             yield Checkbox(f"every pane (else only {self.pane})", self.all_panes, id="params-all")
             yield Static("", id="params-error", markup=False)
-            yield Static("enter or ctrl+s apply · esc cancel", id="params-hint")
+            yield Static(
+                "an empty field unsets it (the model: keeps it) · enter or ctrl+s apply · "
+                "esc cancel",
+                id="params-hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#param-system", Input).focus()

@@ -1,0 +1,20 @@
+"""Snapshot of the parameters dialog (F11) at 80x24: every field, the scope box and the hint
+fit. Update with ``--snapshot-update``, render the SVG to PNG and look at it."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from llmstream_tui.ui.app import make_app
+from tests.ui.conftest import make_settings
+
+
+async def open_params(pilot: Pilot[int]) -> None:
+    await pilot.press("f11")
+    await pilot.pause()
+
+
+def test_params_dialog_80x24(snap_compare) -> None:
+    table = {"kind": "simulated", "model": "swift", "params": {"temperature": 0.7, "seed": 7}}
+    app = make_app(make_settings(providers={"a": table}, default_providers=["a"]))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_params)
