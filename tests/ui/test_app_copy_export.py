@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
 from textual.command import CommandPalette
 from textual.geometry import Offset
@@ -335,3 +336,23 @@ async def test_scroll_keys_scroll_the_markdown_view_when_it_is_on() -> None:
         terminal_key(app, "ctrl+home")
         await pilot.pause()
         assert md.scroll_y == 0
+
+
+async def test_exports_carry_no_api_key(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("ALPHA_KEY", secret)
+    table = scripted(SONG, api_key_env="ALPHA_KEY", headers={"Authorization": f"Bearer {secret}"})
+    app = make_app(make_settings(providers={"alpha": table}, default_providers=["alpha"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        terminal_key(app, "alt+e")
+        await exported(app, pilot)
+        await app.run_action("export('jsonl')")
+        await exported(app, pilot)
+        files = sorted((data_dir / "exports").iterdir(), key=lambda f: f.suffix)
+        assert [f.suffix for f in files] == [".jsonl", ".md"]
+        for f in files:
+            text = f.read_text(encoding="utf-8")
+            assert "Spark" in text
+            assert secret not in text
+        assert secret not in app.clipboard
