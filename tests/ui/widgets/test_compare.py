@@ -91,3 +91,22 @@ def test_rows_follow_the_chosen_rank_and_the_chunks_column_follows_the_scope() -
     every = plain(build_table(entries, Style(), Style(), chunk_scope="all"))
     assert " chunks " in answer[0] and "all chunks" in every[0]
     assert answer[1].split()[-3] == "3" and every[1].split()[-3] == "7"  # 3 answer + 4 reasoning
+
+
+def test_a_narrow_box_leaves_columns_out_instead_of_cutting_them() -> None:
+    entries = [
+        Entry(
+            "scripted:channels", "done", thinking(snap(0.013, 27000.0, 0.2), 0.00004, 0.0001, 18)
+        ),
+        Entry("swift", "done", snap(0.342, 46.6, 2.19)),
+    ]
+    wide = plain(build_table(entries, Style(), Style()))
+    assert "tokens" in wide[0] and "state" in wide[0]
+    narrow = plain(build_table(entries, Style(), Style(), width=76))
+    assert all(len(line) <= 76 for line in narrow)
+    head = narrow[0].split()
+    assert head[:2] == ["provider", "TTFT"] and "chunks/s" in head and "total" in head
+    assert "tokens" not in head and "state" not in head  # the first to go
+    ranked = plain(build_table(entries, Style(), Style(), sort_by="reason tok", width=60))
+    assert "reason tok" in ranked[0]  # the figure the rows are ordered by stays
+    assert all(len(line) <= 60 for line in ranked)

@@ -147,11 +147,17 @@ class CompareSummary(VerticalScroll, can_focus=False):
             # component styles are read again after this hook: build once they are
             self.call_later(self.show_entries, self.entries)
 
+    def on_resize(self) -> None:
+        if self.entries and self.display:
+            self.show_entries(self.entries)  # the columns that fit the new width
+
     def show_entries(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
         best = self.best_style = blended_style(self, "compare--best")
         muted = blended_style(self, "compare--muted")
-        self.table.update(build_table(entries, best, muted, self.sort_by, self.chunk_scope))
+        width = self.scrollable_content_region.width or self.app.size.width - 4
+        table = build_table(entries, best, muted, self.sort_by, self.chunk_scope, width)
+        self.table.update(table)
         title = "compare" if self.sort_by is None else f"compare · ranked by {self.sort_by}"
         self.border_title = Text(title)
 
@@ -166,46 +172,89 @@ class CompareSummary(VerticalScroll, can_focus=False):
         self.display = True
 
 
+#: Columns left out first when the table is wider than its box (the ranked figures that
+#: matter most stay: TTFT, chunks/s, total, and the one the rows are ordered by).
+DROP_ORDER: tuple[str, ...] = ("tokens", "state", "reason tok", "chunks", "reasoning", "TTFR")
+
+
 def build_table(
     entries: Sequence[Entry],
     best: Style,
     muted: Style,
     sort_by: str | None = None,
     chunk_scope: ChunkScope = "answer",
+    width: int | None = None,
 ) -> Table:
-    table = Table(
-        box=None, padding=(0, 1), expand=False, show_edge=False, header_style="bold", title=None
-    )
-    columns = shown_columns(entries)
-    table.add_column("provider", no_wrap=True)
-    for column in columns:
-        table.add_column(column.label, justify="right", no_wrap=True)
-    table.add_column(
-        "all chunks" if chunk_scope == "all" else "chunks", justify="right", no_wrap=True
-    )
-    table.add_column("tokens", justify="right", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    all_ranks = ranks(entries, columns)
+    """The ranked table; with ``width``, columns are left out (``DROP_ORDER``) until it fits,
+    rather than cutting a header or a rank at the box's edge."""
+    figures = shown_columns(entries)
+    all_ranks = ranks(entries, figures)
     order = list(range(len(entries)))
     if sort_by is not None:
         order.sort(key=lambda i: all_ranks[i].get(sort_by, len(entries) + 1))
-    for i in order:
-        entry, rank = entries[i], all_ranks[i]
-        snap = entry.snapshot
-        cells: list[Text] = [Text(escape_controls(entry.name))]
-        for column in columns:
-            value = column.get(snap) if snap is not None else None
-            r = rank.get(column.label)
-            shown = column.shown(value)
+    chunks_head = "all chunks" if chunk_scope == "all" else "chunks"
+    # (header, justify, cells in row order)
+    cols: list[tuple[str, str, list[Text]]] = [
+        ("provider", "left", [Text(escape_controls(entries[i].name)) for i in order])
+    ]
+    for column in figures:
+        cells = []
+        for i in order:
+            snap = entries[i].snapshot
+            r = all_ranks[i].get(column.label)
+            shown = column.shown(column.get(snap) if snap is not None else None)
             cell = Text(shown if r is None else f"{shown} #{r}")
             if r == 1:
                 cell.stylize(best)
             elif r is None:
                 cell.stylize(muted)
             cells.append(cell)
-        cells.append(Text(str(counted_chunks(snap, chunk_scope)) if snap else DASH))
-        tokens = snap.tokens if snap is not None and snap.token_source == "usage" else None
-        cells.append(Text(str(tokens) if tokens is not None else DASH))
-        cells.append(Text(entry.state, style=muted if entry.state != "done" else Style()))
-        table.add_row(*cells)
+        cols.append((column.label, "right", cells))
+    snaps = [entries[i].snapshot for i in order]
+    cols.append(
+        (
+            chunks_head,
+            "right",
+            [Text(str(counted_chunks(s, chunk_scope)) if s else DASH) for s in snaps],
+        )
+    )
+    tokens = [s.tokens if s is not None and s.token_source == "usage" else None for s in snaps]
+    cols.append(("tokens", "right", [Text(DASH if t is None else str(t)) for t in tokens]))
+    states = [entries[i].state for i in order]
+    cols.append(
+        ("state", "left", [Text(st, style=muted if st != "done" else Style()) for st in states])
+    )
+    if width is not None:
+        cols = _fit(cols, width, keep=sort_by, chunks_head=chunks_head)
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        expand=False,
+        show_edge=False,
+        header_style="bold",
+        title=None,
+    )
+    for head, justify, _ in cols:
+        table.add_column(head, justify="right" if justify == "right" else "left", no_wrap=True)
+    for row in range(len(order)):
+        table.add_row(*(cells[row] for _, _, cells in cols))
     return table
+
+
+def _fit(
+    cols: list[tuple[str, str, list[Text]]], width: int, *, keep: str | None, chunks_head: str
+) -> list[tuple[str, str, list[Text]]]:
+    """``cols`` less the first of ``DROP_ORDER`` while they are wider than ``width``."""
+
+    def total(cs: list[tuple[str, str, list[Text]]]) -> int:
+        widths = [max([len(h), *(c.cell_len for c in cells)]) for h, _, cells in cs]
+        return sum(widths) + 2 * (len(cs) - 1)
+
+    for name in DROP_ORDER:
+        if total(cols) <= width:
+            break
+        head = chunks_head if name == "chunks" else name
+        if head != keep:
+            cols = [c for c in cols if c[0] != head]
+    return cols
