@@ -119,6 +119,35 @@ async def test_the_events_log_is_searched_from_its_own_key() -> None:
         assert log.has_focus
 
 
+async def test_the_run_tree_is_searched_as_drawn_and_the_current_match_selects_its_run() -> None:
+    app = make_app(two_scripted(events_open="yes"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await type_and_send(pilot, "go")
+        log = app.events_log
+        log.focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert log.tree_mode and len(log.shown_tree) == 2
+        await pilot.press("slash", *"chat_MODEL")
+        await pilot.pause()
+        assert bar(app).count_text == "1/2"
+        assert log.runs.cursor == 0
+        assert pieces_with(log, "events-log--match-current") == ["chat_model"]
+        assert pieces_with(log, "events-log--match") == ["chat_model"]
+        # the selected run's row keeps the cursor's background around its match
+        assert any("alpha" in piece for piece in pieces_with(log, "events-log--cursor"))
+        await pilot.press("enter")
+        assert bar(app).count_text == "2/2"
+        assert log.runs.cursor == 1
+        # back to the flat view: the tree's matches are not drawn over the log's lines
+        log.action_toggle_tree()
+        await pilot.pause()
+        assert pieces_with(log, "events-log--match-current") == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query(SearchBar)
+
+
 def test_the_count_reads_as_position_of_total() -> None:
     assert count_label(2, 17, "x") == "3/17"
     assert count_label(-1, 0, "x") == "no match"

@@ -21,11 +21,9 @@ from .widgets.stream_pane import StreamPane
 def search_target(
     log: EventsLog, pane: StreamPane | None, *, events: bool
 ) -> tuple[Searchable, str] | None:
-    """The view to search and the bar's label: the events log (shown in its flat view,
-    which is what the search reads) or the selected pane's answer; None when there is none."""
+    """The view to search and the bar's label: the events log (its lines, or its tree's
+    rows as drawn) or the selected pane's answer; None when there is none."""
     if events:
-        if log.tree_mode:
-            log.action_toggle_tree()
         log.display = True
         return log, "find in events"
     if pane is None:

@@ -138,7 +138,8 @@ def interleaved(batches: list[tuple[int, list[EventEntry]]]) -> list[EventEntry]
 
 class LogSearch:
     """The events log's matches of one query: ``(absolute view index, start, end)`` in each
-    line's full text, in order, and which one is current. Rebuilt once per query (the log
+    line's full text (in the tree view: ``(row, start, end)`` in each row's drawn text), in
+    order, and which one is current. Rebuilt once per query (the log
     holds at most ``max_lines`` lines); lines added later are searched at the next step."""
 
     def __init__(self) -> None:
@@ -147,7 +148,8 @@ class LogSearch:
         #: absolute view index -> [(start, end, is_current)] for drawing
         self.by_line: dict[int, list[tuple[int, int, bool]]] = {}
         self.current = -1
-        self.seen: tuple[int, int] = (-1, -1)
+        #: what the matches were found in: (tree view, the view's identity, its size)
+        self.seen: tuple[bool, int, int] = (False, -1, -1)
 
     def run(self, query: str, lines: Iterable[tuple[int, str]]) -> None:
         """Find ``query`` (literal, case-insensitive) in ``lines`` (absolute index, text);
@@ -574,10 +576,13 @@ class EventsLog(ScrollView, can_focus=True):
         if not 0 <= index < len(rows):
             return Strip.blank(width, base)
         row: TreeRow = rows[index]
-        strip = self._strip(
-            self.runs.row_pieces(row, width, many=len(self.runs.trees) > 1), width, base
-        )
-        if row[1] is self.runs.selected:
+        pieces = self.runs.row_pieces(row, width, many=len(self.runs.trees) > 1)
+        spans = self._search_spans(index, tree=True)
+        selected = row[1] is self.runs.selected
+        if spans:
+            return self._matched_strip(pieces, spans, width, base, selected=selected)
+        strip = self._strip(pieces, width, base)
+        if selected:
             strip = self._highlight(strip)
         return strip
 
@@ -598,6 +603,17 @@ class EventsLog(ScrollView, can_focus=True):
     # -- search (the flat view) --------------------------------------------------------------
 
     def _search_lines(self) -> Iterable[tuple[int, str]]:
+        if self.tree_mode:  # the rows as drawn (a name cut to fit is searched as shown)
+            width = self.scrollable_content_region.width
+            panel = self._panel_width()
+            width = width - panel - 1 if panel else width
+            many = len(self.runs.trees) > 1
+            for i, tree_row in enumerate(self.runs.rows):
+                yield (
+                    i,
+                    "".join(text for text, _ in self.runs.row_pieces(tree_row, width, many=many)),
+                )
+            return
         first = self._first_index()
         for i, row in enumerate(self.view):
             yield first + i, "".join(text for text, _ in self._line_pieces(row))
@@ -607,14 +623,14 @@ class EventsLog(ScrollView, can_focus=True):
         search bar's :class:`~.search_bar.Searchable`)."""
         found = self._search
         found.run(query, self._search_lines())
-        found.seen = (id(self.view), self._view_total)
+        found.seen = self._search_seen()
         return self._show_match()
 
     def search_step(self, delta: int) -> tuple[int, int]:
         found = self._search
-        if found.seen != (id(self.view), self._view_total):
+        if found.seen != self._search_seen():
             found.run(found.query, self._search_lines())
-            found.seen = (id(self.view), self._view_total)
+            found.seen = self._search_seen()
         found.step(delta)
         return self._show_match()
 
@@ -623,14 +639,29 @@ class EventsLog(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
 
+    def _search_seen(self) -> tuple[bool, int, int]:
+        if self.tree_mode:
+            return (True, id(self.runs.rows), len(self.runs.rows))
+        return (False, id(self.view), self._view_total)
+
     def _show_match(self) -> tuple[int, int]:
+        """Scroll to the current match; in the tree, select its run (the panel shows it)."""
         found = self._search
         self._cache.clear()
         if found.current >= 0:
             self.release_anchor()
-            self.scroll_to_region_row(found.matches[found.current][0] - self._first_index())
+            at = found.matches[found.current][0]
+            if self.tree_mode:
+                self.select_run(at)
+            else:
+                self.scroll_to_region_row(at - self._first_index())
         self.refresh()
         return found.current, len(found.matches)
+
+    def _search_spans(self, key: int, tree: bool) -> list[tuple[int, int, bool]] | None:
+        """The matches on line (or tree row) ``key``, if the search ran on that view."""
+        found = self._search
+        return found.by_line.get(key) if found.matches and found.seen[0] == tree else None
 
     def _matched_strip(
         self,
@@ -638,10 +669,16 @@ class EventsLog(ScrollView, can_focus=True):
         spans: list[tuple[int, int, bool]],
         width: int,
         base: Style,
+        *,
+        selected: bool = False,
     ) -> Strip:
         """A line with its matches highlighted: the pieces cut at the spans (offsets in the
-        line's text), then drawn as :meth:`_strip` draws them, cut at ``width``."""
+        line's text), then drawn as :meth:`_strip` draws them, cut at ``width``. On the
+        selected line the cursor's background goes under the text but not over a match
+        (else the current match, which selects its run in the tree, would not show)."""
         match, current = self._style("match"), self._style("match-current")
+        if selected:
+            base = base + self._style("cursor")
         segments = []
         used = 0
         pos = 0
@@ -719,13 +756,13 @@ class EventsLog(ScrollView, can_focus=True):
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
             pieces = self._line_pieces(view[index])
-            spans = self._search.by_line.get(key)
+            spans = self._search_spans(key, tree=False)
             if spans:
-                strip = self._matched_strip(pieces, spans, width, base)
+                strip = self._matched_strip(pieces, spans, width, base, selected=key == self.cursor)
             else:
                 strip = self._strip(pieces, width, base)
-            if key == self.cursor:
-                strip = self._highlight(strip)
+                if key == self.cursor:
+                    strip = self._highlight(strip)
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip
