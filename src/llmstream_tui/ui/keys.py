@@ -94,7 +94,7 @@ KEYS: tuple[KeySpec, ...] = (
         "search_events",
         "slash",
         "app.search(True)",
-        "Search the events log (flat view): type to find, as in a pane (events log)",
+        "Search the events log's lines, or the tree's runs (events log)",
         scope="events",
     ),
     KeySpec(
