@@ -108,6 +108,7 @@ KEYS: tuple[KeySpec, ...] = (
         "down",
         "search_next",
         "Next match, wrapping (search bar; or enter)",
+        True,
         scope="search",
     ),
     KeySpec(
@@ -115,6 +116,7 @@ KEYS: tuple[KeySpec, ...] = (
         "up,shift+enter",
         "search_prev",
         "Previous match, wrapping (search bar)",
+        True,
         scope="search",
     ),
     KeySpec(
@@ -122,6 +124,7 @@ KEYS: tuple[KeySpec, ...] = (
         "escape",
         "search_close",
         "Close the search bar and its highlights",
+        True,
         scope="search",
     ),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
@@ -216,6 +219,9 @@ _FOOTER = {
     "toggle_markdown": "Markdown",
     "help": "Help",
     "command_palette": "Palette",
+    "search_next": "Next",
+    "search_prev": "Previous",
+    "search_close": "Close",
 }
 
 

@@ -43,6 +43,14 @@ def count_label(current: int, found: int, query: str) -> str:
     return f"{current + 1}/{found}"
 
 
+class SearchInput(Input, inherit_bindings=False):
+    """The query box: an ``Input`` with its own editing keys only. Input is a scroll view,
+    whose up/down/page keys would shadow the bar's next/previous (and hide them from the
+    footer) though a one-line box has nothing to scroll."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(Input.BINDINGS)
+
+
 class SearchBar(Horizontal):
     """Find in ``target``: an input, the match count, and the keys in the footer."""
 
@@ -102,7 +110,7 @@ class SearchBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.label), classes="search-bar-label")
-        yield Input(placeholder="type to search (plain text, any case)", id="search-input")
+        yield SearchInput(placeholder="type to search (plain text, any case)", id="search-input")
         yield Static("", classes="search-bar-count", id="search-count")
 
     @property
