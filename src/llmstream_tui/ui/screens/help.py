@@ -53,7 +53,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("binding id", style="dim", no_wrap=True)
         table.add_column("what it does")
         for spec, keys in effective_keys(self.keymap):
-            table.add_row(Text(keys), Text(spec.id), Text(spec.description))
+            # one key per line: a binding with alternatives must not widen the column
+            table.add_row(Text(keys.replace(",", "\n")), Text(spec.id), Text(spec.description))
         with VerticalScroll() as scroll:
             scroll.border_title = Text("Keys (remap any binding id under [keymap] in the config)")
             yield Static(table)
