@@ -123,7 +123,8 @@ async def test_summed_chunks_match_langchain_anthropic_on_the_same_bytes(
         b["data"] for b in blocks(theirs, "redacted_thinking")
     ]
     assert calls(ours.tool_call_chunks) == calls(theirs.tool_call_chunks)
-    usage, lc_usage = ours.usage_metadata or {}, theirs.usage_metadata or {}
+    usage: dict[str, Any] = dict(ours.usage_metadata or {})
+    lc_usage: dict[str, Any] = dict(theirs.usage_metadata or {})
     assert usage.get("output_tokens") == lc_usage.get("output_tokens")
     assert lc_usage.get("input_tokens") == 0
     assert usage.get("input_tokens") == message_start_input(STREAMS[name])

@@ -156,7 +156,7 @@ async def test_a_reopened_tool_call_is_back_in_the_conversation_and_the_next_pro
         [alpha],
     )
     thinking = {"type": "thinking", "thinking": "Need the tool.", "signature": "sig=="}
-    chunks = {
+    chunks: dict[int, list[dict[str, Any]]] = {
         0: [
             {"text": "Need", "channel": "reasoning"},
             {"text": " the tool.", "channel": "reasoning"},
