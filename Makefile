@@ -28,7 +28,7 @@ deps-test: $(TEST_STAMP)
 
 # The whole suite, lint and type checks first (what CI runs).
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The same without the slow tests (million-chunk, memory, whole-process): for the edit loop.
 test-fast: lint
