@@ -25,6 +25,8 @@ from .db import connect, default_path, dump_json, transaction
 TITLE_CHARS: Final = 200
 
 _CHUNK_KEYS: Final = frozenset({"type", "provider", "index", "t", "text"})
+#: (Chunks are keyed by a run rowid only this writer inserted, so ``OR REPLACE`` here can
+#: replace nothing another app saved.)
 #: A recorder's batch of answer-text chunks in one statement: SQLite walks the JSON array
 #: itself, so the Python thread (and the GIL) spends one ``json`` encode per batch, not a
 #: row binding per chunk; the ``sqlite3`` module lets go of the GIL while the statement runs.
@@ -56,6 +58,11 @@ class HistoryWriter:
         self._pid = os.getpid()
         #: provider -> (run rowid, chunks so far) of its current run
         self._runs: dict[str, list[int]] = {}
+        #: the recorder's turn number -> the turn's ``seq`` in the database, allocated when
+        #: its prompt is saved (another app may have saved turns of this session meanwhile)
+        self._turns: dict[int, int] = {}
+        #: rowids of the runs this writer saved: the only ones a run line may replace
+        self._own_runs: set[int] = set()
         #: whether this SQLite can run _INSERT_BATCH (JSON functions are built in since 3.38)
         self._json = True
         if session is not None:
@@ -143,23 +150,29 @@ class HistoryWriter:
 
     def _start_run(self, obj: Mapping[str, Any], now: float) -> None:
         """A ``run`` line: a new ``streaming`` row owned by this process (so recovery can tell
-        a live run from one whose process died); the same turn run again replaces it."""
+        a live run from one whose process died), in the turn its prompt was saved as. The
+        same turn run again by this writer replaces its own run; a run another writer saved
+        is never replaced (the insert fails instead, and the batch with it)."""
         c = self._conn
         sid = self._session(now)
-        turn = int(obj.get("turn", 0))
+        local = int(obj.get("turn", 0))
+        turn = self._turns.get(local, local)
         provider = obj["provider"]
         old = c.execute(
             "SELECT id FROM runs WHERE session_id = ? AND turn = ? AND provider = ?",
             (sid, turn, provider),
         ).fetchone()
-        if old is not None:  # the same turn run again (retry): replace it
+        if old is not None and old[0] in self._own_runs:  # this writer's retry: replace it
             c.execute("DELETE FROM runs WHERE id = ?", (old[0],))
+            self._own_runs.discard(old[0])
         cur = c.execute(
             "INSERT INTO runs (session_id, turn, provider, status, started, pid) "
             "VALUES (?, ?, ?, 'streaming', ?, ?)",
             (sid, turn, provider, now, self._pid),
         )
-        self._runs[provider] = [int(cur.lastrowid or 0), 0]
+        rowid = int(cur.lastrowid or 0)
+        self._own_runs.add(rowid)
+        self._runs[provider] = [rowid, 0]
 
     def _end_run(self, kind: str, obj: Mapping[str, Any]) -> bool:
         """An ``end`` or ``error`` line closes the provider's run; False if it had none
@@ -191,14 +204,33 @@ class HistoryWriter:
         return True
 
     def _prompt(self, obj: Mapping[str, Any], now: float) -> None:
-        """A ``prompt`` line: the turn, the session's title if it has none yet, its count."""
+        """A ``prompt`` line: the turn, the session's title if it has none yet, its count.
+
+        The turn's number in the database is the session's next one, read inside this
+        batch's ``BEGIN IMMEDIATE`` transaction: two apps continuing the same session (each
+        expecting the same next turn) get one turn each, in the order they saved them, and
+        no saved turn is ever replaced. A prompt line for a turn this writer already saved
+        (the same recorder turn again) updates that turn only."""
         c = self._conn
         sid = self._session(now)
         text = str(obj.get("text", ""))
-        c.execute(
-            "INSERT OR REPLACE INTO turns (session_id, seq, prompt, created) VALUES (?, ?, ?, ?)",
-            (sid, int(obj.get("turn", 0)), text, now),
-        )
+        local = int(obj.get("turn", 0))
+        seq = self._turns.get(local)
+        if seq is None:
+            seq = int(
+                c.execute(
+                    "SELECT coalesce(max(seq) + 1, 0) FROM turns WHERE session_id = ?", (sid,)
+                ).fetchone()[0]
+            )
+            c.execute(
+                "INSERT INTO turns (session_id, seq, prompt, created) VALUES (?, ?, ?, ?)",
+                (sid, seq, text, now),
+            )
+            self._turns[local] = seq
+        else:
+            c.execute(
+                "UPDATE turns SET prompt = ? WHERE session_id = ? AND seq = ?", (text, sid, seq)
+            )
         c.execute(
             "UPDATE sessions SET title = ? WHERE id = ? AND title = ''",
             (_title(text), sid),
