@@ -1,21 +1,13 @@
-"""The installed version, read once from the package metadata.
+"""The version, written here and nowhere else.
 
-``pyproject.toml`` is the one place the version is written; everything that shows it (the
-package's ``__version__``, recordings' ``generator``, the HTTP ``User-Agent``) reads it here.
-A leaf module, so any layer may import it.
+The build reads it from this line (``[tool.hatch.version]`` in pyproject.toml), so the
+distribution's metadata, the package's ``__version__``, ``llmstream-tui --version``,
+recordings' ``generator`` and the HTTP ``User-Agent`` all show the same string, in an
+installed wheel and in a source tree alike. A leaf module, so any layer may import it.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
-
-def _installed_version() -> str:
-    try:
-        return version("llmstream-tui")
-    except PackageNotFoundError:  # a source tree on sys.path without an install
-        return "0+unknown"
-
-
-VERSION: Final = _installed_version()
+VERSION: Final = "0.1.0"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Final
 
+from ..version import VERSION
+
 COMMANDS = ("stream", "providers", "history", "export", "replay")
 #: What ``stream --show`` accepts (``all`` is every one).
 SHOW_CHOICES: Final = ("reasoning", "tools", "refusal", "usage")
@@ -30,6 +32,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "history, export, replay (see `llmstream-tui COMMAND --help`).",
     )
     add_common_options(app)
+    app.add_argument("--version", action="version", version=f"llmstream-tui {VERSION}")
     app.add_argument("prompt", nargs="?", help="stream this prompt at once")
 
     cmd = argparse.ArgumentParser(prog="llmstream-tui")

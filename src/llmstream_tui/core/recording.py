@@ -6,7 +6,7 @@ Format ``llmstream-recording``, version 1
 UTF-8 text, one JSON object per line, ``\\n`` after every line. The first line is the header::
 
     {"format":"llmstream-recording","version":1,"created":"2025-01-31T12:00:00Z",
-     "generator":"llmstream-tui 0.1.0"}
+     "generator":"llmstream-tui X.Y.Z"}
 
 (an export from the history adds ``session`` and ``title``).
 

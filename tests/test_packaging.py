@@ -1,0 +1,269 @@
+"""What users install: dependency ranges (not pins), the test set-up's constraints, the wheel's
+and the sdist's contents, the metadata an index shows, and one version everywhere.
+
+The distributions are built once for the module (``python -m build --no-isolation``: the sdist,
+then the wheel from the sdist, as an index's users and packagers get them), with the build
+backend from the test extra, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from email.message import Message
+from email.parser import Parser
+from importlib.metadata import distribution
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+CONSTRAINTS = ROOT / "constraints" / "test.txt"
+
+
+def _dependency_lines() -> list[str]:
+    """The lines of pyproject.toml's runtime ``dependencies`` list, comments included."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[\n(.*?)^\]", text, re.MULTILINE | re.DOTALL)
+    assert block is not None
+    return block.group(1).splitlines()
+
+
+# ----------------------------------------------------------------------------- dependencies
+
+
+def test_runtime_dependencies_are_ranges_not_pins() -> None:
+    """A user installing us beside another Textual app must be able to pick a nearby
+    Textual: no ``==`` (or ``~=``, ``===``) on any runtime dependency."""
+    for line in PYPROJECT["project"]["dependencies"]:
+        req = Requirement(line)
+        assert req.specifier, f"{req.name}: no lower bound"
+        for spec in req.specifier:
+            assert spec.operator in {">=", "<", "!="}, f"{line}: {spec.operator} pins"
+
+
+def test_textual_admits_the_next_patch_and_minor_releases() -> None:
+    (textual,) = (
+        Requirement(d)
+        for d in PYPROJECT["project"]["dependencies"]
+        if Requirement(d).name == "textual"
+    )
+    for version in ("8.2.8", "8.2.9", "8.3.0", "8.9.1"):
+        assert textual.specifier.contains(version), version
+    assert not textual.specifier.contains("9.0.0")
+
+
+def test_every_runtime_bound_has_its_reason_beside_it() -> None:
+    """Each dependency line is preceded by a comment (or carries one) saying why its bounds
+    are what they are."""
+    lines = _dependency_lines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith('"'):
+            continue
+        before = lines[index - 1].strip() if index else ""
+        assert "#" in stripped or before.startswith("#"), f"no reason beside {stripped}"
+
+
+def _constraints() -> dict[str, str]:
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints/test.txt: {line!r} is not NAME==VERSION"
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_constraints_pin_what_the_snapshots_depend_on_to_what_is_installed() -> None:
+    pins = _constraints()
+    for name in ("textual", "rich", "pytest-textual-snapshot", "syrupy", "pygments"):
+        assert pins[name] == distribution(name).version, name
+
+
+def test_constraints_satisfy_every_declared_range() -> None:
+    """The pinned set covers what ``make test`` installs and is one that pyproject's ranges
+    admit (else ``make deps-test`` cannot resolve). The bench extra, installed by hand with
+    ``make bench``, is not pinned beyond what the test extra shares with it."""
+    pins = _constraints()
+    declared = [*PYPROJECT["project"]["dependencies"]]
+    for extra in ("test", "langchain"):
+        declared += PYPROJECT["project"]["optional-dependencies"][extra]
+    for line in declared:
+        req = Requirement(line)
+        key = req.name.lower().replace("_", "-")
+        assert key in pins, f"constraints/test.txt lacks {req.name}"
+        assert req.specifier.contains(pins[key], prereleases=True), (line, pins[key])
+
+
+def test_make_installs_with_the_constraints() -> None:
+    """``make run``, ``make test`` (``deps-test``) and ``make bench`` install through one
+    command, and that command passes the constraints file."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^CONSTRAINTS := constraints/test\.txt$", makefile, re.MULTILINE)
+    definition = re.search(r"^PIP_INSTALL = (.*)$", makefile, re.MULTILINE)
+    assert definition is not None and "pip install" in definition.group(1)
+    assert "-c $(CONSTRAINTS)" in definition.group(1)
+    recipes = [line.strip() for line in makefile.splitlines() if line.startswith("\t")]
+    installs = [line for line in recipes if "pip install" in line or "PIP_INSTALL" in line]
+    assert len(installs) == 3 and all(line.startswith("$(PIP_INSTALL) -e ") for line in installs)
+
+
+# ----------------------------------------------------------------------------- the builds
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
+    return {"wheel": wheel, "sdist": sdist}
+
+
+@pytest.fixture(scope="module")
+def wheel_names(dists: dict[str, Path]) -> set[str]:
+    with zipfile.ZipFile(dists["wheel"]) as whl:
+        return set(whl.namelist())
+
+
+@pytest.fixture(scope="module")
+def sdist_names(dists: dict[str, Path]) -> set[str]:
+    with tarfile.open(dists["sdist"]) as tar:
+        root = tar.getnames()[0].split("/")[0]
+        return {name.removeprefix(root + "/") for name in tar.getnames()}
+
+
+@pytest.fixture(scope="module")
+def metadata(dists: dict[str, Path], wheel_names: set[str]) -> Message:
+    (name,) = (n for n in wheel_names if n.endswith(".dist-info/METADATA"))
+    with zipfile.ZipFile(dists["wheel"]) as whl:
+        return Parser().parsestr(whl.read(name).decode("utf-8"))
+
+
+def test_wheel_carries_license_themes_and_the_example_config(wheel_names: set[str]) -> None:
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in wheel_names)
+    for theme in (ROOT / "themes").glob("*.toml"):
+        assert f"llmstream_tui/themes/{theme.name}" in wheel_names
+    assert "llmstream_tui/data/config.example.toml" in wheel_names
+    assert "llmstream_tui/ui/app.tcss" in wheel_names
+    assert "llmstream_tui/py.typed" in wheel_names
+    assert not [n for n in wheel_names if "__pycache__" in n or n.startswith("tests/")]
+
+
+def test_wheel_example_config_is_the_repository_one(dists: dict[str, Path]) -> None:
+    with zipfile.ZipFile(dists["wheel"]) as whl:
+        shipped = whl.read("llmstream_tui/data/config.example.toml")
+    assert shipped == (ROOT / "config.example.toml").read_bytes()
+
+
+def test_sdist_holds_the_source_tests_and_license(sdist_names: set[str]) -> None:
+    for name in (
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "config.example.toml",
+        "constraints/test.txt",
+        "Makefile",
+        "src/llmstream_tui/__init__.py",
+        "src/llmstream_tui/ui/app.tcss",
+        "tests/conftest.py",
+        "tests/test_packaging.py",
+        "themes/llmstream-dark.toml",
+        "bench/__main__.py",
+    ):
+        assert name in sdist_names, name
+
+
+def test_sdist_leaves_out_team_documents_results_and_caches(sdist_names: set[str]) -> None:
+    unwanted = re.compile(
+        r"^(docs/|bench/results/|\.import_linter_cache/|snapshot_report\.html$|\.venv/)"
+        r"|__pycache__|\.pyc$|\.mypy_cache|\.ruff_cache|\.pytest_cache|\.hypothesis"
+    )
+    assert sorted(n for n in sdist_names if unwanted.search(n)) == []
+    assert "docs/CONTRIBUTING-HELPERS.md" not in sdist_names
+
+
+def test_metadata_an_index_shows(metadata: Message) -> None:
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "llmstream-tui authors" in (metadata["Author"] or metadata["Author-email"] or "")
+    keywords = (metadata["Keywords"] or "").split(",")
+    assert {"llm", "streaming", "textual", "tui"} <= set(keywords)
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Environment :: Console" in classifiers
+    assert "Programming Language :: Python :: 3.11" in classifiers
+    assert "Typing :: Typed" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]  # the SPDX field says it
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
+    assert {"Homepage", "Issues", "Changelog"} <= set(urls)
+    assert all(url.startswith("https://") for url in urls.values())
+    assert metadata["Requires-Python"] == ">=3.11"
+
+
+def test_long_description_has_no_links_an_index_cannot_follow(metadata: Message) -> None:
+    """The index shows the README alone: a relative link (a file of the repository) or a
+    relative image would be a dead link there."""
+    body = metadata.get_payload()
+    assert isinstance(body, str) and "# llmstream-tui" in body
+    targets = re.findall(r"\]\(([^)\s]+)", body)
+    assert targets, "no links at all: the pattern is wrong"
+    relative = [t for t in targets if not t.startswith(("#", "https://", "http://"))]
+    assert relative == []
+
+
+def test_license_is_mit_by_the_llmstream_tui_authors() -> None:
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert re.search(r"Copyright \(c\) \d{4} llmstream-tui authors", text)
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\"" in text
+
+
+# ----------------------------------------------------------------------------- the version
+
+
+def test_version_is_written_once_in_version_py() -> None:
+    assert PYPROJECT["project"].get("version") is None
+    assert "version" in PYPROJECT["project"]["dynamic"]
+    assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "src/llmstream_tui/version.py"
+    from llmstream_tui.version import VERSION
+
+    written = [
+        str(path.relative_to(ROOT))
+        for path in [*ROOT.glob("src/**/*.py"), ROOT / "pyproject.toml", ROOT / "README.md"]
+        if re.search(rf"\b{re.escape(VERSION)}\b", path.read_text(encoding="utf-8"))
+    ]
+    assert written == ["src/llmstream_tui/version.py"]
+
+
+def test_built_version_equals_the_package_and_the_cli(
+    dists: dict[str, Path], metadata: Message
+) -> None:
+    import llmstream_tui
+
+    assert metadata["Version"] == llmstream_tui.__version__
+    assert dists["wheel"].name.startswith(f"llmstream_tui-{llmstream_tui.__version__}-")
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmstream_tui", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"llmstream-tui {llmstream_tui.__version__}\n"
