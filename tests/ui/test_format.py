@@ -99,3 +99,17 @@ def test_a_long_provider_name_is_cut_in_its_middle_so_similar_names_differ() -> 
     a, b = fit_name("openai-chat:gpt-4o-mini", 12), fit_name("openai-chat:gpt-4o-nano", 12)
     assert a != b and len(a) == len(b) == 12 and "…" in a
     assert fit_name("abcdef", 2) == "ab"
+
+
+def test_a_pane_of_a_wide_grid_wraps_metrics_between_figures_never_inside_one() -> None:
+    """At 200x50 with the events log open a pane is ~52 columns: the gap percentiles are
+    one figure, so ``p95`` never starts a line away from its ``gap`` label."""
+    from llmstream_tui.ui.widgets.metrics_bar import MetricsBar
+
+    bar = MetricsBar()
+    bar.parts = metrics_parts(snapshot())
+    lines = [line.plain for line in bar._lines(52)]
+    assert len(lines) == 2
+    assert all(len(line) <= 52 for line in lines)
+    assert lines[1].startswith("gap p50/p95 12ms/40ms")
+    assert not any(line.startswith("p95") for line in lines)

@@ -33,7 +33,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import locations
 from ..config import Settings
@@ -66,6 +66,7 @@ from .state import RECALL_FILE, Choices, PromptRecall
 from .themes import app_variable_defaults, install_themes
 from .widgets.compare import CompareSummary
 from .widgets.events_log import EventsLog, LogFilter
+from .widgets.footer import FittedFooter
 from .widgets.pane_grid import PaneGrid
 from .widgets.prompt import PromptArea
 from .widgets.stream_pane import StreamPane
@@ -161,7 +162,7 @@ class LLMStreamApp(AppHost):
                         self.prompt_recall, cursor_blink=self.ui.cursor_blink, id="prompt"
                     )
             yield self._events_log
-        yield Footer()
+        yield FittedFooter()
 
     @property
     def panes(self) -> list[StreamPane]:

@@ -155,6 +155,7 @@ KEYS: tuple[KeySpec, ...] = (
         "alt+a",
         "copy_answer",
         "Copy the selected pane's last answer",
+        True,
         priority=True,
     ),
     KeySpec(
@@ -162,6 +163,7 @@ KEYS: tuple[KeySpec, ...] = (
         "alt+c",
         "copy_code",
         "Copy a code block of the selected pane's last answer (pick one when several)",
+        True,
         priority=True,
     ),
     KeySpec(
@@ -218,6 +220,8 @@ _FOOTER = {
     "toggle_events": "Events",
     "toggle_markdown": "Markdown",
     "help": "Help",
+    "copy_answer": "Copy",
+    "copy_code": "Code",
     "command_palette": "Palette",
     "search_next": "Next",
     "search_prev": "Previous",
