@@ -46,3 +46,13 @@ def bundled_themes_dir() -> Path:
     if inside.is_dir():
         return inside
     return Path(__file__).resolve().parents[2] / "themes"
+
+
+def bundled_config_example() -> Path:
+    """``config.example.toml``, every key documented: a wheel carries it inside the package
+    (``data/``); in a source checkout (or an editable install) it is the repository's
+    top-level file, the one copy there is."""
+    inside = Path(__file__).resolve().parent / "data" / "config.example.toml"
+    if inside.is_file():
+        return inside
+    return Path(__file__).resolve().parents[2] / "config.example.toml"

@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, str(first))
     args = (cmd_parser if is_command else app_parser).parse_args(args_list)
     try:
+        if is_command and args.command == "config":  # before loading: init, path need none
+            from .config_cmd import config_command
+
+            return config_command(args)
         settings = load_settings(args.config)
         if not is_command:
             from ..ui.app import run_app

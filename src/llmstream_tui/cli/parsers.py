@@ -6,8 +6,9 @@ import argparse
 from typing import Final
 
 from ..version import VERSION
+from .config_cmd import add_config_command
 
-COMMANDS = ("stream", "providers", "history", "export", "replay")
+COMMANDS = ("stream", "providers", "history", "export", "replay", "config")
 #: What ``stream --show`` accepts (``all`` is every one).
 SHOW_CHOICES: Final = ("reasoning", "tools", "refusal", "usage")
 
@@ -96,6 +97,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         metavar="X",
         help="2 plays twice as fast, 0 as fast as possible (default 1)",
     )
+    add_config_command(sub)
     return app, cmd
 
 
