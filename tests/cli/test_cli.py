@@ -187,13 +187,13 @@ def test_bad_config_exits_2_with_one_line(
 
 def test_unknown_provider_exits_nonzero_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["stream", "-p", "nope", "hi"], capsys)
-    assert code == 1 and err.count("\n") == 1 and "unknown provider 'nope'" in err
+    assert code == 2 and err.count("\n") == 1 and "unknown provider 'nope'" in err
 
 
 def test_providers_lists_builtins_and_checks_them(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["providers", "--check"], capsys)
     assert code == 0
-    assert "swift" in out and "simulated" in out and "[ok, first chunk in" in out
+    assert "swift" in out and "simulated" in out and "  ok, first chunk in" in out
 
 
 def test_real_subprocess_streams_origin_example(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def test_a_plugin_kind_takes_its_own_options_in_a_config_table(tmp_path: Path) -
 
 def test_a_broken_plugin_is_one_line_naming_it(tmp_path: Path) -> None:
     proc = run_cli(tmp_path, "stream", "-p", "broken:x", "--no-history", "hi")
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a kind that cannot be loaded: bad configuration
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -78,7 +78,7 @@ def test_built_in_kinds_work_beside_broken_and_clashing_plugins(tmp_path: Path) 
 
 def test_unknown_kind_lists_plugin_kinds_and_providers_warns_of_a_clash(tmp_path: Path) -> None:
     proc = run_cli(tmp_path, "stream", "-p", "nope:x", "--no-history", "hi")
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "broken, echo, gemini" in proc.stderr
     proc = run_cli(tmp_path, "providers")
     assert proc.returncode == 0, proc.stderr

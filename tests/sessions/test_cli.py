@@ -116,7 +116,8 @@ def test_history_lists_newest_first_searches_and_limits(
         assert run(["stream", "-p", "scripted:x", prompt], capsys)[0] == 0
     code, out, _ = run(["history"], capsys)
     assert code == 0
-    lines = out.splitlines()
+    header, *lines = out.splitlines()
+    assert header.split() == ["ID", "UPDATED", "STATUS", "PROVIDERS", "TITLE"]
     assert [line.split("  ")[-1] for line in lines] == [
         "about green tea",
         "about coffee",
@@ -125,9 +126,12 @@ def test_history_lists_newest_first_searches_and_limits(
     assert all("done" in line and "scripted:x" in line for line in lines)
     assert lines[0].split()[0] == "3"
     _, out, _ = run(["history", "--search", "TEA"], capsys)
-    assert [line.split("  ")[-1] for line in out.splitlines()] == ["about green tea", "about tea"]
+    assert [line.split("  ")[-1] for line in out.splitlines()[1:]] == [
+        "about green tea",
+        "about tea",
+    ]
     _, out, _ = run(["history", "--limit", "1"], capsys)
-    assert len(out.splitlines()) == 1
+    assert len(out.splitlines()) == 2  # the header and one session
 
 
 def test_export_prints_markdown_or_a_recording(

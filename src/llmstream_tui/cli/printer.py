@@ -182,6 +182,12 @@ class Printer:
             lane = self.lanes[name] = Lane()
         return lane
 
+    def line_is_fresh(self, name: str) -> bool:
+        """Whether ``name``'s output stands at the start of a line (nothing written yet, or
+        a newline last): what an error or a ^C need not end with another newline."""
+        lane = self.lanes.get(name)
+        return lane is None or lane.fresh
+
     def text(self, name: str, piece: str) -> None:
         """Answer text: the piece and the delimiter; nothing for an empty piece."""
         if not piece:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from typing import Any, Literal, cast
+
+from pydantic import ValidationError
 
 from ..config import Settings
 from ..core.events import summarise_output
@@ -27,8 +30,10 @@ from ..core.messages import AIMessageChunk, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.run_tree import RunTree
 from ..errors import ConfigError, ProviderError
-from ..providers.registry import build_llm
+from ..providers.registry import build_llm, resolve
+from ..providers.spec import Params
 from ..sessions.recorder import RunRecorder, SessionRecorder
+from ..sessions.records import SessionRecord
 from ..ui.run_sources import RunsNested
 from .printer import Piece, Printer, assembled_tool_calls, chunk_pieces, final_side_channels
 
@@ -49,8 +54,40 @@ END_METRICS = (
 )
 
 
-def _read_prompt(prompt: str) -> str:
-    return sys.stdin.read() if prompt == "-" else prompt
+def _read_prompt(prompt: str | None) -> str:
+    """The prompt as valid text: ``-`` is all of stdin; a prompt with stdin piped (or
+    redirected from a file) is stdin's text, a blank line, then the prompt, as ``llm``
+    sends ``cat file | llm "summarise this"``; no prompt reads stdin. Stdin that was to be
+    the prompt and is empty is a ``ConfigError`` (exit 2)."""
+    if prompt == "-":
+        text = _read_stdin()
+        if not text.strip():
+            raise ConfigError("stdin is empty, and - reads the prompt from it")
+        return text
+    piped = _read_stdin() if _stdin_is_piped() else ""
+    if prompt is None:
+        if not piped.strip():
+            raise ConfigError("no prompt: give one, or pipe it to stdin (stdin is empty)")
+        return piped
+    text = prompt
+    return f"{piped.rstrip()}\n\n{text}" if piped.strip() else text
+
+
+def _stdin_is_piped() -> bool:
+    """Whether stdin is a pipe or a file (text to read), not a terminal, /dev/null or a
+    socket a caller never writes to."""
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # no stdin, or a stream with no descriptor
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def _read_stdin() -> str:
+    return sys.stdin.read()
 
 
 class _ChunkWriter:
@@ -116,24 +153,24 @@ def _fail(
     _report_error(printer, name, text, exc, events)
 
 
-async def _run_one(
-    ref: str,
+async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable's; its ends apart
+    target: tuple[str, dict[str, Any]],
     prompt: str,
     settings: Settings,
     printer: Printer,
     events: str | None,
     recorder: SessionRecorder | None = None,
     tree: RunTree | None = None,
+    earlier: list[dict[str, str]] | None = None,
 ) -> bool:
-    """Stream one provider; True on success. Failures are reported, never raised. With
-    ``tree``, every event also builds the run tree (depths for ``--events``, ``--tree``)."""
-    name = ref
+    """Stream one provider (its display name and table, from ``run_tables``); True on
+    success. Failures are reported, never raised; an interruption (^C) writes what ends the
+    output (the line, or a ``cancelled`` record) and propagates. With ``tree``, every event
+    also builds the run tree (depths for ``--events``, ``--tree``). ``earlier``: the saved
+    conversation being continued (``--continue``), as the provider saw it."""
     received: list[str] = []
-    try:
-        llm = build_llm(ref, settings=settings)
-    except ConfigError as exc:
-        printer.out.flush()
-        print(f"llmstream-tui: error: {exc}", file=sys.stderr)
+    llm = _built(target, settings, printer)
+    if llm is None:
         return False
     name = llm.name
     timeline = StreamTimeline()
@@ -150,7 +187,7 @@ async def _run_one(
     inner = run.record_event if run is not None else _ignore
     try:
         async for ev in llm.astream_events(
-            _model_input(llm, prompt, app), {"timeline": timeline}, version=version
+            _model_input(llm, prompt, app, earlier), {"timeline": timeline}, version=version
         ):
             kind = ev["event"]
             _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
@@ -183,7 +220,9 @@ async def _run_one(
         _fail(run, printer, name, exc.partial_text or "".join(received), exc, events)
         _failed_tree(tree, timeline, exc)
         return False
-    except BrokenPipeError:
+    except (BrokenPipeError, asyncio.CancelledError, KeyboardInterrupt) as exc:
+        if not isinstance(exc, BrokenPipeError):  # ^C: end the output; a closed pipe cannot
+            _cancelled(printer, name, "".join(received), events)
         raise
     except Exception as exc:  # noqa: BLE001  # a bug must still end in one line, no traceback
         err = ProviderError(f"internal error: {type(exc).__name__}: {exc}", provider=name)
@@ -198,6 +237,28 @@ async def _run_one(
     return True
 
 
+def _built(target: tuple[str, dict[str, Any]], settings: Settings, printer: Printer) -> Any | None:
+    """The backend of ``target``, or None after reporting why it cannot be built (the
+    checks before the run catch what they can; this is for what only building finds)."""
+    name, table = target
+    try:
+        return build_llm(table, name=name, settings=settings)
+    except ConfigError as exc:
+        printer.out.flush()
+        print(f"llmstream-tui: error: {exc}", file=sys.stderr)
+        return None
+
+
+def _earlier(previous: SessionRecord | None, name: str) -> list[dict[str, str]] | None:
+    """The continued conversation as ``name`` saw it (the first provider's, when ``name``
+    did not answer in it)."""
+    if previous is None:
+        return None
+    if previous.provider(name) is None and previous.providers:
+        name = previous.providers[0].name
+    return previous.messages(name)
+
+
 def _ignore(event: Any) -> None:
     """Where an inner run's event goes when nothing records the run."""
 
@@ -208,13 +269,33 @@ def _root_chunk(chunk: Any, app: RunsNested | None) -> Any:
     return chunk if app is None else app.output_text(chunk)
 
 
-def _model_input(llm: Any, prompt: str, app: RunsNested | None) -> Any:
+def _model_input(
+    llm: Any, prompt: str, app: RunsNested | None, earlier: list[dict[str, str]] | None = None
+) -> Any:
     """What the run is handed: the prompt; for a chat application (the ``langchain`` kind),
     the prompt as the user's message, as its pane sends it (a ``MessagesState`` graph takes
-    messages, not a string)."""
+    messages, not a string); for a chat model continuing a conversation, its earlier turns
+    then the prompt (a text LLM has no turns: it gets the prompt)."""
+    if earlier and llm.flavor == "chat":
+        return [*earlier, {"role": "user", "content": prompt}]
     if app is not None and llm.flavor == "chat":
         return [HumanMessage(prompt)]
     return prompt
+
+
+def _cancelled(printer: Printer, name: str, text: str, events: str | None) -> None:
+    """^C during a run: JSON lines get a last ``cancelled`` record with the text so far;
+    text mode ends the line that was being written."""
+    try:
+        if printer.fmt == "jsonl" or events:
+            printer.line({"type": "cancelled", "provider": name, "text": text})
+        elif printer.many:
+            printer.flush_all(name)
+        elif not printer.line_is_fresh(name):
+            printer.out.write("\n")
+            printer.out.flush()
+    except (BrokenPipeError, ValueError):  # the reader is gone too: nothing to end
+        pass
 
 
 def _since_start(timeline: StreamTimeline) -> int:
@@ -299,15 +380,88 @@ def _report_error(
         return
     if printer.many:
         printer.flush_all(name)
-    else:
+    elif not printer.line_is_fresh(name):  # end the partial answer; no empty line for none
         printer.out.write("\n")
         printer.out.flush()
     print(f"llmstream-tui: {exc.kind}: {escape_controls(str(exc))}", file=sys.stderr)
 
 
-async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
-    refs = args.providers or settings.default_providers[:1]
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``-s`` and ``-o KEY VALUE`` as generation parameters, checked against ``Params``
+    (our names, which every kind maps to its own): ``ConfigError`` naming the option for an
+    unknown key or a bad value. ``stop`` takes a JSON list or one string."""
+    params: dict[str, Any] = {}
+    for key, value in getattr(args, "options", None) or []:
+        if key not in Params.model_fields:
+            known = ", ".join(sorted(set(Params.model_fields) - {"system"}))
+            raise ConfigError(f"-o {key}: unknown parameter (one of {known})")
+        if key == "stop" and not value.startswith("["):
+            params[key] = [value]
+            continue
+        if key == "stop":
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                raise ConfigError(f"-o stop: not a JSON list: {value!r}") from None
+            continue
+        params[key] = value
+    if getattr(args, "system", None) is not None:
+        params["system"] = args.system
+    try:
+        return Params.model_validate(params).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        flag = "-s" if key == "system" else f"-o {key}"
+        raise ConfigError(f"{flag}: {err['msg']} (got {params.get(key)!r})") from None
+
+
+def run_tables(args: argparse.Namespace, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    """(display name, table) of every provider of the run, with this run's ``-s``/``-o``
+    parameters and ``--no-stream`` merged in, each checked by ``cli.check_targets``'s
+    rules before anything runs (bad usage is exit 2, not a failed run)."""
+    from . import check_targets
+
+    overrides = run_overrides(args)
+    out = []
+    for ref in args.providers or settings.default_providers[:1]:
+        display, table = resolve(ref, settings)
+        if overrides:
+            table = {**table, "params": {**(table.get("params") or {}), **overrides}}
+        if getattr(args, "no_stream", False):
+            table = {**table, "stream": False}
+        out.append((display, table))
+    check_targets([t for _, t in out], settings, names=[n for n, _ in out])
+    return out
+
+
+def _continued(args: argparse.Namespace, settings: Settings) -> SessionRecord | None:
+    """The saved conversation ``--continue`` (the latest) or ``--session ID`` names; None
+    when neither is given. ``ConfigError``/``RecordingError`` (exit 2) when there is none."""
+    if not (getattr(args, "continue_", False) or getattr(args, "session", None)):
+        return None
+    if args.no_history or not settings.history:
+        raise ConfigError("--continue and --session need the history (history is off)")
+    from ..sessions.history import History
+
+    with History() as history:
+        if args.session:
+            return history.load(args.session)
+        rows = history.list_sessions(limit=1)
+        if not rows:
+            raise ConfigError("--continue: no saved conversation yet")
+        return history.load(rows[0].id)
+
+
+async def stream_command(
+    args: argparse.Namespace,
+    settings: Settings,
+    targets: list[tuple[str, dict[str, Any]]] | None = None,
+) -> int:
+    targets = run_tables(args, settings) if targets is None else targets
+    refs = [name for name, _ in targets]
     prompt = _read_prompt(args.prompt)
+    previous = _continued(args, settings)
     delimiter = settings.delimiter if args.delimiter is None else args.delimiter
     tty = sys.stdout.isatty()
     printer = Printer(
@@ -326,14 +480,24 @@ async def stream_command(args: argparse.Namespace, settings: Settings) -> int:
             overwrite=args.overwrite,
             history=settings.history and not args.no_history,
             events=bool(args.events),
+            session=previous.uid if previous is not None else None,
         )
         recorder.begin_turn(prompt)
     trees = {ref: RunTree() for ref in refs} if (args.tree or args.events) else {}
     try:
         results = await asyncio.gather(
             *(
-                _run_one(ref, prompt, settings, printer, args.events, recorder, trees.get(ref))
-                for ref in refs
+                _run_one(
+                    target,
+                    prompt,
+                    settings,
+                    printer,
+                    args.events,
+                    recorder,
+                    trees.get(target[0]),
+                    _earlier(previous, target[0]),
+                )
+                for target in targets
             )
         )
         if args.tree:

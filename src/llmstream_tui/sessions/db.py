@@ -21,6 +21,12 @@ begins, commits and rolls back. Connections are opened in autocommit mode
 A run still ``streaming`` whose process is gone (killed, crashed) becomes ``interrupted``
 when ``recover`` runs (``History`` calls it on opening), with the text of the chunks that
 reached the disk.
+
+Reading never needs to write: a file the user cannot write (a backup, a read-only mount) is
+opened read-only (``connect_readonly``), and recovery that cannot write (a full disk) waits
+for the next opening. A file whose pages are damaged is reported as one line naming it and
+the way out (``llmstream-tui history --repair``, ``repair.py``); once seen damaged, the file
+takes no more writes from this process (``damage_of``) until it is replaced.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from ..errors import RecordingError
 from ..locations import data_dir
@@ -97,6 +104,14 @@ CREATE TABLE chunks (
 #: The savepoint a nested ``transaction`` opens; SQLite allows the same name to nest.
 _SAVEPOINT: Final = "llmstream_nested"
 
+#: SQLite's primary result codes for a file whose pages are damaged: SQLITE_CORRUPT and
+#: SQLITE_NOTADB (a page 1 gone bad after the file was opened).
+_DAMAGE_CODES: Final = frozenset({11, 26})
+
+#: Files this process found damaged -> what their ``os.stat`` said then. A file replaced or
+#: changed since (``history --repair``) is tried again.
+_DAMAGED: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
 
 def default_path() -> Path:
     """Where the history lives unless a path is given: ``<data dir>/history.sqlite3``."""
@@ -136,6 +151,57 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the file's pages are damaged (rather than locked, full, read-only)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _DAMAGE_CODES
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def damaged_message(path: Path, exc: sqlite3.Error | str) -> str:
+    """The one line a damaged history file is reported with, naming the way out."""
+    return f"history database {path} is damaged: {exc}; run llmstream-tui history --repair"
+
+
+def mark_damaged(path: Path, exc: sqlite3.Error | str) -> RecordingError:
+    """Remember that ``path`` is damaged (no more writes to it from this process) and return
+    the error to raise."""
+    message = damaged_message(path, exc)
+    ident = _identity(path)
+    if ident is not None:
+        _DAMAGED[str(path)] = (ident, message)
+    return RecordingError(message)
+
+
+def damage_of(path: Path) -> RecordingError | None:
+    """The error to refuse a write with if this process found ``path`` damaged and it is
+    still the same file; None once it was replaced or changed (repaired), or never damaged.
+    Costs a dict lookup when nothing was ever damaged (it runs before every batch)."""
+    if not _DAMAGED:
+        return None
+    seen = _DAMAGED.get(str(path))
+    if seen is None:
+        return None
+    if _identity(path) != seen[0]:
+        del _DAMAGED[str(path)]
+        return None
+    return RecordingError(seen[1])
+
+
+def read_error(path: Path, exc: sqlite3.Error) -> RecordingError:
+    """A ``sqlite3`` error met while reading or managing the history, as one line."""
+    if is_damage(exc):
+        return mark_damaged(path, exc)
+    return RecordingError(f"{path}: cannot read the history database: {exc}")
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the history database at ``path``; RecordingError with one
     line if the file is not a history database or a newer one. Never rewrites a foreign file.
@@ -160,6 +226,8 @@ def connect(path: Path) -> sqlite3.Connection:
         _ensure_schema(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if is_damage(exc) and getattr(exc, "sqlite_errorcode", 0) & 0xFF == 11:
+            raise mark_damaged(path, exc) from None
         raise RecordingError(
             f"{path}: not a usable history database ({exc}); left untouched"
         ) from None
@@ -167,6 +235,58 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open an existing history database for reading where ``connect`` cannot: a file or
+    folder the user cannot write (a backup, a read-only mount), a full disk. Tried in turn:
+
+    1. ``mode=ro``: a read-only connection (reads the ``-wal`` beside the file, if any);
+    2. ``locking_mode=EXCLUSIVE`` set before the first read: SQLite then keeps the WAL
+       index in memory instead of the ``-shm`` file, which a crashed run leaves stale and
+       which cannot be rebuilt without free space (this one holds the file's lock until it
+       is closed: writers wait meanwhile);
+    3. ``immutable=1``: the main file alone, nothing written at all (a ``-wal`` is ignored).
+
+    An attempt that reads no history schema while a ``-wal`` holds data (everything may
+    still be in it) gives way to the next. RecordingError with one line if none can read
+    the file as a history database."""
+    uri = "file:" + quote(str(path.absolute()))
+    wal = path.with_name(path.name + "-wal")
+    attempts: tuple[tuple[str, bool], ...] = (
+        ("?mode=ro", False),
+        ("", True),
+        ("?mode=ro&immutable=1", False),
+    )
+    last: sqlite3.Error | str = "no attempt"
+    for params, exclusive in attempts:
+        try:
+            conn = sqlite3.connect(
+                uri + params, uri=True, timeout=10, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        try:
+            if exclusive:
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+            continue
+        if version == SCHEMA_VERSION:
+            return conn
+        conn.close()
+        if version == 0 and wal.is_file() and wal.stat().st_size > 0:
+            last = "its -wal file could not be read"
+            continue
+        raise RecordingError(
+            f"{path}: history database version {version}, but this llmstream-tui reads "
+            f"{SCHEMA_VERSION}; left untouched"
+        )
+    raise RecordingError(f"{path}: cannot open the history database: {last}")
 
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
@@ -212,12 +332,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def dead_runs(conn: sqlite3.Connection) -> list[int]:
+    """Runs left ``streaming`` by a process that is gone: what ``recover`` marks."""
+    rows = conn.execute("SELECT id, pid FROM runs WHERE status = 'streaming'").fetchall()
+    return [rid for rid, pid in rows if pid is None or not _pid_alive(pid)]
+
+
 def recover(conn: sqlite3.Connection) -> int:
     """Mark runs left ``streaming`` by a dead process as ``interrupted``, with the text of
     their saved chunks. Returns how many were recovered. A run whose process still lives
     (another app streaming now) is left alone, and so is one finished meanwhile."""
-    rows = conn.execute("SELECT id, pid FROM runs WHERE status = 'streaming'").fetchall()
-    dead = [rid for rid, pid in rows if pid is None or not _pid_alive(pid)]
+    dead = dead_runs(conn)
     if not dead:
         return 0
     with transaction(conn):
@@ -263,9 +388,16 @@ __all__ = [
     "FILE_NAME",
     "SCHEMA_VERSION",
     "connect",
+    "connect_readonly",
+    "damage_of",
+    "damaged_message",
+    "dead_runs",
     "default_path",
     "dump_json",
+    "is_damage",
     "load_json",
+    "mark_damaged",
+    "read_error",
     "recover",
     "saved_text",
     "transaction",

@@ -13,12 +13,26 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
 from ..core.recording import header
 from ..errors import RecordingError
-from .db import FILE_NAME, connect, default_path, load_json, recover, saved_text, transaction
+from .db import (
+    FILE_NAME,
+    connect,
+    connect_readonly,
+    dead_runs,
+    default_path,
+    is_damage,
+    load_json,
+    mark_damaged,
+    read_error,
+    recover,
+    saved_text,
+    transaction,
+)
 from .records import ProviderRecord, RunRecord, SessionRecord, SessionSummary
 from .writer import HistoryWriter
 
@@ -26,19 +40,63 @@ from .writer import HistoryWriter
 class History:
     """Reading and managing the history database (listing, search, load, delete, export).
 
-    Opening recovers runs interrupted by a dead process. Safe to use from one thread at a
-    time; writers use their own ``HistoryWriter`` connection.
+    Opening recovers runs interrupted by a dead process. Reading never needs to write: a
+    file that cannot be opened for writing (read-only file or folder, read-only mount) is
+    opened read-only (``read_only``), and recovery that cannot write (a full disk, a
+    read-only file) is left for a later opening (``recovery_deferred``: the runs it would
+    have marked are shown ``interrupted`` anyway). Every ``sqlite3`` error is turned into
+    one-line ``RecordingError``; damaged pages say so and name ``history --repair``.
+    Safe to use from one thread at a time; writers use their own ``HistoryWriter`` connection.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self._conn = connect(self.path)
+        #: opened read-only (the file or its folder could not be written)
+        self.read_only = False
+        try:
+            self._conn = connect(self.path)
+        except RecordingError as first:
+            if not self.path.is_file():
+                raise
+            try:
+                self._conn = connect_readonly(self.path)
+            except RecordingError:
+                raise first from None  # what stopped the ordinary opening says it best
+            self.read_only = True
         self._lock = threading.Lock()
+        #: why runs left by a dead process could not be marked interrupted (None: they were)
+        self.recovery_deferred: str | None = None
+        #: ids of those runs: reading shows them ``interrupted`` as recovery would have
+        self._unrecovered: frozenset[int] = frozenset()
+        self.recovered = 0
         try:
             self.recovered = recover(self._conn)
         except sqlite3.Error as exc:
+            if is_damage(exc):
+                self._conn.close()
+                raise mark_damaged(self.path, exc) from None
+            self._defer_recovery(exc)
+
+    def _defer_recovery(self, exc: sqlite3.Error) -> None:
+        """Recovery could not write (full disk, read-only, locked): list and read anyway."""
+        self.recovery_deferred = f"{self.path}: interrupted runs not recovered yet: {exc}"
+        try:
+            self._unrecovered = frozenset(dead_runs(self._conn))
+        except sqlite3.Error as err:
             self._conn.close()
-            raise RecordingError(f"{self.path}: cannot recover interrupted runs: {exc}") from None
+            raise read_error(self.path, err) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock, its ``sqlite3`` errors turned into one line."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise read_error(self.path, exc) from None
+
+    def _status(self, run_id: int, status: str) -> str:
+        return "interrupted" if run_id in self._unrecovered else status
 
     def close(self) -> None:
         """Close the connection (records already returned stay usable)."""
@@ -83,16 +141,20 @@ class History:
                 "OR EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.id "
                 "AND r.text LIKE :pattern ESCAPE '\\'))"
             )
+        statuses = "r.status"
+        if self._unrecovered:  # as recovery will mark them (ids are integers: inlined)
+            ids = ",".join(str(i) for i in sorted(self._unrecovered))
+            statuses = f"CASE WHEN r.id IN ({ids}) THEN 'interrupted' ELSE r.status END"
         sql = (
             "SELECT s.id, s.uid, s.title, s.created, s.updated, s.providers, s.turns, "
-            "(SELECT group_concat(DISTINCT r.status) FROM runs r WHERE r.session_id = s.id) "
+            f"(SELECT group_concat(DISTINCT {statuses}) FROM runs r WHERE r.session_id = s.id) "
             "FROM sessions s"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.updated DESC, s.id DESC LIMIT :limit OFFSET :offset"
-        with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
+        with self._reading() as c:
+            rows = c.execute(sql, args).fetchall()
         return [
             SessionSummary(
                 id=r[0],
@@ -109,23 +171,21 @@ class History:
 
     def count_sessions(self) -> int:
         """How many sessions the history holds (the list's total)."""
-        with self._lock:
-            return int(self._conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+        with self._reading() as c:
+            return int(c.execute("SELECT count(*) FROM sessions").fetchone()[0])
 
     # -- one session -----------------------------------------------------------------------
 
     def resolve(self, ref: int | str) -> int:
         """A session's id from its id or (a unique prefix of) its uid; RecordingError if none."""
-        with self._lock:
+        with self._reading() as c:
             if isinstance(ref, int) or ref.isdigit():
-                row = self._conn.execute(
-                    "SELECT id FROM sessions WHERE id = ?", (int(ref),)
-                ).fetchone()
+                row = c.execute("SELECT id FROM sessions WHERE id = ?", (int(ref),)).fetchone()
                 if row:
                     return int(row[0])
             # A uid prefix may be all digits too (its hex often is): try it as one.
             if isinstance(ref, str) and ref:
-                rows = self._conn.execute(
+                rows = c.execute(
                     "SELECT id FROM sessions WHERE uid >= ? AND uid < ? LIMIT 2",
                     (ref, ref + "\uffff"),
                 ).fetchall()
@@ -138,8 +198,7 @@ class History:
     def load(self, ref: int | str) -> SessionRecord:
         """A session with its prompts, providers and runs (not their chunks)."""
         sid = self.resolve(ref)
-        with self._lock:
-            c = self._conn
+        with self._reading() as c:
             s = c.execute(
                 "SELECT id, uid, title, created, updated FROM sessions WHERE id = ?", (sid,)
             ).fetchone()
@@ -160,7 +219,7 @@ class History:
                     id=r[0],
                     turn=r[1],
                     provider=r[2],
-                    status=r[3],
+                    status=self._status(r[0], r[3]),
                     started=r[4],
                     t=r[5],
                     text=(r[6] or "") if r[3] != "streaming" else saved_text(c, r[0]),
@@ -203,8 +262,8 @@ class History:
         query = f"SELECT idx, t, text, extra FROM chunks WHERE {where} ORDER BY idx LIMIT ?"
         after = -1
         while True:
-            with self._lock:
-                rows = self._conn.execute(query, (run_id, after, batch)).fetchall()
+            with self._reading() as c:
+                rows = c.execute(query, (run_id, after, batch)).fetchall()
             for idx, t, text, extra in rows:
                 line: dict[str, Any] = {"index": idx, "t": t, "text": text}
                 if extra:
@@ -220,7 +279,7 @@ class History:
             sid = self.resolve(ref)
         except RecordingError:
             return False
-        with self._lock, transaction(self._conn) as c:
+        with self._reading() as conn, transaction(conn) as c:
             c.execute("DELETE FROM sessions WHERE id = ?", (sid,))
         return True
 

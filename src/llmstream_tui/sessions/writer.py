@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import RecordingError
-from .db import connect, default_path, dump_json, transaction
+from .db import connect, damage_of, default_path, dump_json, is_damage, mark_damaged, transaction
 
 #: Characters of the first prompt kept as a session's title.
 TITLE_CHARS: Final = 200
@@ -52,6 +52,9 @@ class HistoryWriter:
 
     def __init__(self, path: str | Path | None = None, session: str | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
+        damage = damage_of(self.path)
+        if damage is not None:  # found damaged earlier: saving waits until it is repaired
+            raise damage
         self._conn = connect(self.path)
         self.uid = session or uuid.uuid4().hex
         self.session_id: int | None = None
@@ -83,7 +86,21 @@ class HistoryWriter:
         Chunk lines are gathered and inserted after the loop, one ``executemany`` for the
         ``chunk`` lines and one statement per ``chunks`` batch; every other kind is a few
         statements of its own (``_start_run``, ``_end_run``, ``_prompt``, ``_provider``).
+
+        A file found damaged (by this batch or by any reader in this process) takes no more
+        batches: ``RecordingError`` with the one line that says so, and nothing is written.
         """
+        damage = damage_of(self.path)
+        if damage is not None:
+            raise damage
+        try:
+            self._apply(lines)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise mark_damaged(self.path, exc) from None
+            raise
+
+    def _apply(self, lines: Iterable[Mapping[str, Any]]) -> None:
         c = self._conn
         now = time.time()
         chunk_rows: list[tuple[int, int, float, str, str | None]] = []

@@ -140,10 +140,24 @@ class CurrentRecorder:
         problems = recorder.problems
         for problem in problems[self._reported :]:
             line = " ".join(escape_controls(problem).split())
-            if line not in self._shown:
-                self._shown.add(line)
+            cause = _cause(line)
+            if cause not in self._shown:
+                self._shown.add(cause)
                 self._warn(line)
         self._reported = len(problems)
+
+
+#: How a recorder's problem lines begin; the cause after them is what is reported once.
+_SINK_PREFIXES = ("history not saved: ", "history no longer saved: ")
+
+
+def _cause(line: str) -> str:
+    """A problem line without its sink prefix: a damaged history first stops the open
+    recorder ("no longer saved") then refuses the next ("not saved"), one cause told once."""
+    for prefix in _SINK_PREFIXES:
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    return line
 
 
 # -- reopening a saved session -----------------------------------------------------------------

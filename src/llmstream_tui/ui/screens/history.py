@@ -81,6 +81,8 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         self.exhausted = False
         self._pending_delete: int | None = None
         self._search_timer: Timer | None = None
+        #: why the list could not be read (a damaged database), shown in the preview
+        self.problem: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -138,9 +140,17 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
         if self.exhausted:
             return
         before = self.rows[-1].page_key if self.rows else None
-        page = self.history.list_sessions(
-            limit=self.page_size, before=before, search=self.search or None
-        )
+        try:
+            page = self.history.list_sessions(
+                limit=self.page_size, before=before, search=self.search or None
+            )
+        except RecordingError as exc:  # a damaged file: say so here (once), the app goes on
+            self.exhausted = True
+            if self.problem != str(exc):
+                self.notify(f"history: {exc}", severity="error", markup=False)
+            self.problem = str(exc)
+            return
+        self.problem = None
         self.exhausted = len(page) < self.page_size
         table = self.table
         for row in page:
@@ -198,6 +208,9 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
     def _show_preview(self) -> None:
         preview = self.query_one("#history-preview", Static)
         row = self.highlighted
+        if row is None and self.problem is not None:
+            preview.update(Text(self.problem, style="red"))
+            return
         if row is None:
             preview.update(
                 Text(
@@ -256,7 +269,11 @@ class HistoryScreen(ModalScreen[SessionRecord | None]):
             self.notify(f"Press delete again to delete session {row.id}.", timeout=3)
             return
         self._pending_delete = None
-        self.history.delete(row.id)
+        try:
+            self.history.delete(row.id)
+        except RecordingError as exc:  # read-only or damaged: nothing deleted
+            self.notify(f"history: {exc}", severity="error", markup=False)
+            return
         index = self.rows.index(row)
         del self.rows[index]
         self.table.remove_row(str(row.id))
