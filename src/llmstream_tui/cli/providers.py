@@ -10,6 +10,7 @@ import time
 from ..config import Settings
 from ..core.capabilities import ModelLister
 from ..core.inert import escape_controls
+from ..core.redaction import mask_urls
 from ..core.runnable import LanguageModel
 from ..errors import ConfigError, ProviderError
 from ..providers.registry import build_llm, plugin_problems
@@ -24,7 +25,7 @@ async def providers_command(args: argparse.Namespace, settings: Settings) -> int
             escape_controls(name),
             str(table.get("kind", "?")),
             escape_controls(str(table.get("model") or "-")),
-            str(table["base_url"]) if table.get("base_url") else "-",
+            mask_urls(str(table["base_url"])) if table.get("base_url") else "-",  # no credentials
         ]
         if args.check:
             status = await _check(name, settings)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from .parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
+from .redaction import Redactor, is_secret_name, mask_urls, url_secrets
 
 __all__ = ["describe_provider", "error_line", "line_part"]
 
@@ -46,45 +47,23 @@ def error_line(
     }
 
 
-_SECRET_WORDS: Final = frozenset(
-    {
-        "key",
-        "apikey",
-        "secret",
-        "token",
-        "password",
-        "passwd",
-        "authorization",
-        "auth",
-        "credential",
-        "credentials",
-        "bearer",
-        "cookie",
-    }
-)
-
-
-def _is_secret_name(key: str) -> bool:
-    """``api_key``, ``x-api-key``, ``apiKey``, ``auth_token``: yes; ``max_tokens``,
-    ``keep_alive``, ``api_key_env`` (a variable's name): no."""
-    k = key.lower().replace("-", "_")
-    if k == "api_key_env":
-        return False
-    return any(word in _SECRET_WORDS for word in k.split("_"))
-
-
 def describe_provider(name: str, spec: Any, *, flavor: str | None = None) -> dict[str, Any]:
     """The ``provider`` line for a validated ``ProviderSpec``: kind, model, base URL,
     parameters and the kind's own options; never a key.
 
     ``api_key_env`` keeps the variable's *name*. Header values are dropped (only names are
     kept: an ``Authorization`` header would carry a key), option names that look secret
-    (``*key*``, ``*token*``, ``*secret*``...) are dropped, and any string equal to the value of
-    the variable ``api_key_env`` names is replaced, as a last line of defence.
+    (``*key*``, ``*token*``, ``*secret*``...) are dropped, every URL (``base_url``, an ad hoc
+    reference's name) has its userinfo and secret query values masked
+    (``core.redaction.mask_urls``), and, as a last line of defence, the value of the variable
+    ``api_key_env`` names, every header value and the URL's credentials are replaced wherever
+    they occur (under the ``Redactor`` rule).
     """
     data: dict[str, Any] = spec.model_dump(mode="json")
     params = {k: v for k, v in (data.pop("params", None) or {}).items() if v is not None}
-    headers = sorted((data.pop("headers", None) or {}).keys())
+    header_values = data.pop("headers", None) or {}
+    headers = sorted(header_values.keys())
+    secrets = [*header_values.values(), *url_secrets(data.get("base_url"))]
     out: dict[str, Any] = {
         "type": "provider",
         "provider": name,
@@ -98,27 +77,26 @@ def describe_provider(name: str, spec: Any, *, flavor: str | None = None) -> dic
     }
     if headers:
         out["headers"] = headers
-    secret = os.environ.get(out["api_key_env"] or "") if out["api_key_env"] else None
-    if secret:
-        out = _scrub(out, secret)
-    return out
+    if out["api_key_env"]:
+        secrets.append(os.environ.get(out["api_key_env"]))
+    return cast(dict[str, Any], _scrub(out, Redactor(secrets)))
 
 
 def _drop_secret_names(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _drop_secret_names(v) for k, v in value.items() if not _is_secret_name(str(k))}
+        return {k: _drop_secret_names(v) for k, v in value.items() if not is_secret_name(str(k))}
     if isinstance(value, list):
         return [_drop_secret_names(v) for v in value]
     return value
 
 
-def _scrub(value: Any, secret: str) -> Any:
+def _scrub(value: Any, redact: Redactor) -> Any:
     if isinstance(value, str):
-        return value.replace(secret, "[redacted]") if secret in value else value
+        return redact(mask_urls(value))
     if isinstance(value, dict):
-        return {k: _scrub(v, secret) for k, v in value.items()}
+        return {k: _scrub(v, redact) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v, secret) for v in value]
+        return [_scrub(v, redact) for v in value]
     return value
 
 

@@ -29,7 +29,7 @@ puts the key in a message):
 - ``get_json(path)``: a GET returning parsed JSON; ``list_models()`` uses it.
 - ``protocol_error(msg)``, ``upstream_error(obj)``, ``truncated(msg)``: the
   ``http_errors.ErrorBuilder`` a parser is given, with the provider name filled in and the
-  key redacted.
+  secrets redacted.
 
 Guarantees:
 
@@ -53,7 +53,13 @@ Guarantees:
   waited for: ``RateLimitError(retry_after=...)`` is raised at once, so the user sees when to
   come back instead of a silent wait.
 - Error bodies are read up to 64 KiB and shown as ``http_errors.body_message`` says: the
-  provider's own message, inert, one line, at most 300 characters, the key ``[redacted]``.
+  provider's own message, inert, one line, at most 300 characters, the secrets
+  ``[redacted]``: the key, every configured header value and the credentials inside
+  ``base_url`` (userinfo, secret-looking query values such as ``key=``), under the rule of
+  ``core.redaction.Redactor`` (a placeholder key like ``x`` or ``EMPTY`` is not a secret).
+- ``base_url`` may carry credentials (``http://user:pass@host/v1?key=...``): the request
+  uses them (httpx turns userinfo into Basic auth; the query is kept after the path), and
+  every message shows the URL masked (``http://***@host/v1?key=***``).
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import SecretStr
 
+from ..core.redaction import Redactor, mask_urls, url_secrets
 from ..core.runnable import Flavor, LanguageModel, RunContext
 from ..core.syncbridge import (
     AsyncCloseable,
@@ -145,6 +152,7 @@ class HTTPModel(LanguageModel):
         self._timeout = httpx.Timeout(spec.timeout)
         self._key_env, key = self._resolve_key(spec)
         self._api_key: SecretStr | None = SecretStr(key) if key else None
+        self._redactor: Redactor | None = None
 
     @classmethod
     def from_spec(
@@ -177,13 +185,30 @@ class HTTPModel(LanguageModel):
         """The key itself, for ``_auth_headers`` only."""
         return self._api_key.get_secret_value() if self._api_key is not None else None
 
+    def _secrets(self) -> Redactor:
+        """What error text must not show: the key, every configured header value, the
+        credentials in ``base_url`` (made on first need: a kind may resolve its URL late)."""
+        if self._redactor is None:
+            self._redactor = Redactor(
+                [self._secret(), *self.spec.headers.values(), *url_secrets(self.base_url)]
+            )
+        return self._redactor
+
     @property
     def base_url(self) -> str:
-        """The spec's ``base_url``, else the kind's default, without a trailing slash."""
+        """The spec's ``base_url``, else the kind's default, without a trailing slash.
+        It may hold credentials: show :attr:`shown_base_url` instead."""
         return (self.spec.base_url or self.default_base_url).rstrip("/")
 
+    @property
+    def shown_base_url(self) -> str:
+        """``base_url`` as messages show it: userinfo and secret query values masked."""
+        return mask_urls(self.base_url)
+
     def url(self, path: str) -> str:
-        return self.base_url + path
+        """``base_url + path``, a query in ``base_url`` (``?key=...``) kept after the path."""
+        base, sep, query = self.base_url.partition("?")
+        return base.rstrip("/") + path + sep + query
 
     def _auth_headers(self) -> dict[str, str]:
         """Headers carrying the key; none when there is no key (local servers need none)."""
@@ -247,13 +272,13 @@ class HTTPModel(LanguageModel):
 
     def protocol_error(self, message: str) -> StreamProtocolError:
         """Bytes we cannot make sense of (bad JSON, unexpected shape)."""
-        return http_errors.protocol_error(message, provider=self.name, secret=self._secret())
+        return http_errors.protocol_error(message, provider=self.name, secret=self._secrets())
 
     def upstream_error(
         self, data: Any, default: str = "error event in the stream"
     ) -> UpstreamError:
         """The provider reported an error inside a 200 stream."""
-        return http_errors.upstream_error(data, default, provider=self.name, secret=self._secret())
+        return http_errors.upstream_error(data, default, provider=self.name, secret=self._secrets())
 
     def truncated(self, what: str) -> StreamTruncated:
         """The stream ended cleanly but without ``what`` (its terminator)."""
@@ -268,7 +293,7 @@ class HTTPModel(LanguageModel):
         if status == 403:
             return f"the key in {env} is not allowed to do this" if env else None
         if status == 404:
-            return f"check the model name {self.model!r} and base_url {self.base_url}"
+            return f"check the model name {self.model!r} and base_url {self.shown_base_url}"
         return None
 
     def _transport_error(self, exc: httpx.HTTPError, *, responded: bool) -> ProviderError:
@@ -278,7 +303,7 @@ class HTTPModel(LanguageModel):
             provider=self.name,
             timeout=self.spec.timeout,
             base_url=self.base_url,
-            secret=self._secret(),
+            secret=self._secrets(),
         )
 
     # -- requests ----------------------------------------------------------------------------
@@ -336,7 +361,7 @@ class HTTPModel(LanguageModel):
             error = http_errors.status_error(
                 status,
                 response.reason_phrase,
-                http_errors.body_message(error_body, content_type, self._secret()),
+                http_errors.body_message(error_body, content_type, self._secrets()),
                 response.headers,
                 retries=attempt,
                 provider=self.name,
@@ -425,7 +450,7 @@ class HTTPModel(LanguageModel):
             )
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the stack
             raise self.protocol_error(
                 f"response is not JSON: {raw[:80].decode('utf-8', 'replace')!r}"
             ) from None

@@ -19,8 +19,11 @@ What is mapped, and to what:
   (OpenAI/Gemini ``{"error": {"message"}}``, Anthropic ``{"type": "error", "error": {...}}``,
   Ollama ``{"error": "..."}``, FastAPI ``{"detail": ...}``); an HTML body is named, not shown.
 
-Untrusted text (error bodies, bad event data) goes through :func:`clean`: the key replaced by
-``[redacted]``, folded to one line, cut to 300 characters, control characters made visible.
+Untrusted text (error bodies, bad event data) goes through :func:`clean`: the backend's
+secrets (its key, every configured header value, its URL's credentials: a
+``core.redaction.Redactor``, whose docstring gives the rule) replaced by ``[redacted]``, URLs'
+credentials masked, folded to one line, cut to 300 characters, control characters made
+visible. A URL in a message (connect errors) is shown masked (``http://***@host/v1?key=***``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any, Final, Protocol
 import httpx
 
 from ..core.inert import escape_controls
+from ..core.redaction import Redactor, mask_urls
 from ..errors import (
     AuthError,
     ConnectError,
@@ -72,17 +76,23 @@ RETRY_STATUSES: Final = frozenset({429, 503, 529})
 ERROR_BODY_LIMIT: Final = 64 * 1024
 #: At most this much of an untrusted message is shown.
 MESSAGE_LIMIT: Final = 300
-_REDACTED: Final = "[redacted]"
+
+#: What ``clean`` is told to hide: a ``Redactor``, or one value (a key), or nothing.
+Secrets = Redactor | str | None
 
 
 # -- untrusted text -------------------------------------------------------------------------
 
 
-def clean(text: str, secret: str | None = None) -> str:
-    """Untrusted text made safe for one line of a message: the key (``secret``) replaced,
-    white space folded, cut to :data:`MESSAGE_LIMIT`, control characters made visible."""
-    if secret and secret in text:
-        text = text.replace(secret, _REDACTED)
+def clean(text: str, secret: Secrets = None) -> str:
+    """Untrusted text made safe for one line of a message: the secrets (``secret``: a
+    ``Redactor`` or one value, under the ``Redactor`` rule) replaced and URLs' credentials
+    masked, white space folded, cut to :data:`MESSAGE_LIMIT`, control characters made
+    visible."""
+    text = mask_urls(text)
+    if secret:
+        redact = secret if isinstance(secret, Redactor) else Redactor([secret])
+        text = redact(text)
     text = " ".join(text.split())
     if len(text) > MESSAGE_LIMIT:
         text = text[: MESSAGE_LIMIT - 1] + "…"
@@ -127,7 +137,7 @@ def error_message_from_json(data: Any) -> str | None:
     return None
 
 
-def body_message(body: bytes, content_type: str, secret: str | None = None) -> str:
+def body_message(body: bytes, content_type: str, secret: Secrets = None) -> str:
     """What to show of an error body: the provider's message, else the body's text (both
     :func:`clean`), ``(HTML error page)`` for HTML, ``""`` for nothing."""
     text = body.decode("utf-8", errors="replace").strip()
@@ -217,14 +227,14 @@ def status_error(
 # -- transport failures ---------------------------------------------------------------------
 
 
-def _connect_cause(exc: BaseException) -> str:
+def _connect_cause(exc: BaseException, secret: Secrets = None) -> str:
     """A short cause for a failed connection, from the exception chain httpx keeps."""
     seen: BaseException | None = exc
-    text = str(exc)
+    text = clean(str(exc), secret)
     while seen is not None:
         if isinstance(seen, ssl.SSLError | ssl.CertificateError):
             reason = getattr(seen, "reason", None) or str(seen)
-            return f"TLS failure ({reason})"
+            return f"TLS failure ({clean(str(reason), secret)})"
         if isinstance(seen, ConnectionRefusedError):
             return "connection refused"
         if type(seen).__name__ == "gaierror":
@@ -254,10 +264,11 @@ def transport_error(
     provider: str,
     timeout: float,
     base_url: str,
-    secret: str | None = None,
+    secret: Secrets = None,
 ) -> ProviderError:
     """An httpx failure as our error; ``responded`` tells if the status had arrived (a
-    timeout or a drop then happened mid-stream)."""
+    timeout or a drop then happened mid-stream). ``base_url`` is shown masked."""
+    base_url = mask_urls(base_url)
     if isinstance(exc, httpx.ConnectTimeout):
         return ConnectError(
             f"connect timeout after {timeout:g} s to {base_url}",
@@ -266,7 +277,7 @@ def transport_error(
         )
     if isinstance(exc, httpx.ConnectError):
         return ConnectError(
-            f"{_connect_cause(exc)} at {base_url}",
+            f"{_connect_cause(exc, secret)} at {base_url}",
             provider=provider,
             hint="is the server running and the base_url right?",
         )
@@ -299,7 +310,7 @@ def transport_error(
 
 
 def protocol_error(
-    message: str, *, provider: str = "", secret: str | None = None
+    message: str, *, provider: str = "", secret: Secrets = None
 ) -> StreamProtocolError:
     """Bytes we cannot make sense of (bad JSON, unexpected shape)."""
     return StreamProtocolError(clean(message, secret), provider=provider)
@@ -310,7 +321,7 @@ def upstream_error(
     default: str = "error event in the stream",
     *,
     provider: str = "",
-    secret: str | None = None,
+    secret: Secrets = None,
 ) -> UpstreamError:
     """The provider reported an error inside a 200 stream (``data`` is the decoded event)."""
     message = error_message_from_json(data)

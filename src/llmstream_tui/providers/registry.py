@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from pydantic import ValidationError
 
+from ..core.redaction import mask_urls
 from ..core.runnable import LanguageModel
 from ..errors import ConfigError
 from .spec import BUILTIN_PROVIDERS, ProviderSpec, describe_validation_error
@@ -236,7 +237,8 @@ def parse_reference(ref: str) -> dict[str, Any]:
     kind, sep, rest = ref.partition(":")
     if not sep or kind not in KINDS:
         raise ConfigError(
-            f"unknown provider {ref!r}: not a configured name, and not KIND:MODEL[@BASE_URL]"
+            f"unknown provider {mask_urls(ref)!r}: not a configured name, and not"
+            " KIND:MODEL[@BASE_URL]"
             f" with KIND one of {', '.join(kind_names())}"
         )
     field = backend_class(kind).Spec.reference_field
@@ -257,14 +259,16 @@ class ProviderTables(Protocol):
 
 
 def resolve(ref: str, settings: ProviderTables | None) -> tuple[str, dict[str, Any]]:
-    """(display name, table) for a reference."""
+    """(display name, table) for a reference. An ad hoc reference's display name is the
+    reference with its URL's credentials masked (``openai-chat:m@http://***@host/v1``): it is
+    shown, saved in history and recordings; the table keeps the real URL for the request."""
     if settings is not None:
         table = settings.provider_table(ref)
         if table is not None:
             return ref, dict(table)
     elif ":" not in ref and ref in BUILTIN_PROVIDERS:
         return ref, BUILTIN_PROVIDERS[ref]
-    return ref, parse_reference(ref)
+    return mask_urls(ref), parse_reference(ref)
 
 
 @overload

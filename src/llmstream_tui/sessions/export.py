@@ -25,6 +25,7 @@ from ..core.inert import escape_controls
 from ..core.message_io import arguments_json
 from ..core.messages import parse_tool_args
 from ..core.recording import dump_line
+from ..core.redaction import mask_urls
 from .history import History
 from .records import ProviderRecord, RunRecord, SessionRecord
 from .side_channels import SideChannels
@@ -54,7 +55,8 @@ def _describe(p: ProviderRecord | None) -> str:
         bits.append(str(s["model"]))
     if s.get("base_url"):
         bits.append(str(s["base_url"]))
-    return " · ".join(escape_controls(b) for b in bits)
+    # masked again: a recording written before URLs were masked may carry credentials
+    return " · ".join(escape_controls(mask_urls(b)) for b in bits)
 
 
 def _quote(text: str) -> str:
