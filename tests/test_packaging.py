@@ -231,7 +231,7 @@ def test_license_is_mit_by_the_llmstream_tui_authors() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert re.search(r"Copyright \(c\) \d{4} llmstream-tui authors", text)
-    assert "THE SOFTWARE IS PROVIDED \"AS IS\"" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in text
 
 
 # ----------------------------------------------------------------------------- the version
@@ -267,3 +267,46 @@ def test_built_version_equals_the_package_and_the_cli(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"llmstream-tui {llmstream_tui.__version__}\n"
+
+
+def test_installed_wheel_writes_its_example_config_and_knows_its_version(
+    dists: dict[str, Path], tmp_path: Path
+) -> None:
+    """What a ``pipx install`` user has: the wheel alone, no repository beside it.
+    ``config init`` writes the example the wheel carries."""
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+        + ["--no-compile", "--target", str(site), str(dists["wheel"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    script = (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); import llmstream_tui; "
+        "print(llmstream_tui.__file__, file=sys.stderr); "
+        "from llmstream_tui.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    outputs = []
+    for argv in (["config", "init"], ["--version"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(site), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.startswith(str(site)), "imported from the repository, not the wheel"
+        outputs.append(proc.stdout)
+    written = tmp_path / "llmstream-tui" / "config.toml"
+    assert outputs[0] == f"{written}\n"
+    assert written.read_bytes() == (ROOT / "config.example.toml").read_bytes()
+    from llmstream_tui.version import VERSION
+
+    assert outputs[1] == f"llmstream-tui {VERSION}\n"
