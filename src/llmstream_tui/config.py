@@ -20,9 +20,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from .errors import ConfigError
@@ -94,13 +94,14 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        toml = _TOML_FILE.get("path")
+        toml = _TOML_FILE.get("data")
         if toml is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=toml))
         return tuple(sources)
 
 
-_TOML_FILE: dict[str, Path | None] = {}
+#: The TOML file's tables while ``load_settings`` builds a ``Settings`` (read once, there).
+_TOML_FILE: dict[str, dict[str, Any] | None] = {}
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -114,25 +115,24 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     if not file.exists():
         if explicit or _env_names_file():
             raise ConfigError(f"{file}: config file not found")
-        file_to_use: Path | None = None
+        file_to_use: dict[str, Any] | None = None
     else:
-        file_to_use = file
         try:
-            with file.open("rb") as fh:
-                tomllib.load(fh)
+            # utf-8-sig: a leading byte order mark (as some Windows editors write) is skipped
+            file_to_use = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: TOML syntax error: {exc}") from None
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start})") from None
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
-    _TOML_FILE["path"] = file_to_use
+    _TOML_FILE["data"] = file_to_use
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(f"{file}: {describe_validation_error(exc)}") from None
     finally:
-        _TOML_FILE.pop("path", None)
+        _TOML_FILE.pop("data", None)
     for name, table in settings.providers.items():
         validate_table(table, where=f"{file}: providers.{name}")
     for name in settings.default_providers:

@@ -600,9 +600,20 @@ async def test_whitespace_mode_shows_blank_chunks_and_newlines() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "hi")
         assert rows(app, 0)[1:4] == ["|a|␣|b↵", "c|↵", "|⇥|"]
-        await pilot.press("f4")  # back to plain whitespace for the next answer
+        await pilot.press("f4")  # plain whitespace: what is shown is redrawn at once
+        await pilot.pause()
+        assert rows(app, 0)[1:4] == ["|a| |b", "c|", "|    |"]
         await type_and_send(pilot, "again")
         assert "|a| |b" in rows(app, 0)
+        await pilot.press("ctrl+r")  # a retry still replaces just the last answer
+        await pilot.pause()
+        await app.settle()
+        assert sum(row.startswith("› again") for row in rows(app, 0)) == 1
+        await pilot.press("f4")
+        await pilot.pause()
+        shown = rows(app, 0)
+        assert shown[1:4] == ["|a|␣|b↵", "c|↵", "|⇥|"]
+        assert sum(row == "|a|␣|b↵" for row in shown) == 2
 
 
 async def test_events_log_memory_is_bounded() -> None:

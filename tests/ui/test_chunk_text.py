@@ -189,3 +189,100 @@ def test_an_answer_without_a_chunk_draws_no_lone_delimiter() -> None:
     assert text.plain_rows() == [""]
     text.add_chunks(["a"])
     assert text.plain_rows() == ["|a|"]
+
+
+# -- F4 on what is already shown ---------------------------------------------------------------
+
+_CHUNK = st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "\t", "é", "漢"]), max_size=6)
+_STEP = st.one_of(
+    st.lists(_CHUNK, min_size=1, max_size=5).map(lambda c: ("chunks", c)),
+    st.sampled_from([("exchange", "a prompt"), ("note", "a note"), ("newline", "")]),
+)
+
+
+def _build(
+    steps: list[tuple[str, object]], whitespace: bool, delimiter: str, marks: list
+) -> ChunkText:
+    from llmstream_tui.ui.line_runs import PROMPT
+
+    layout = ChunkText(17, delimiter=delimiter, whitespace=whitespace)
+    for tag, value in steps:
+        if tag == "chunks":
+            layout.add_chunks(value)  # type: ignore[arg-type]
+        elif tag == "exchange":
+            if layout.row_count > 1 or layout.rows[0][2] > 0:
+                layout.newline()
+            marks.append(layout.mark())
+            layout.add_text(str(value), PROMPT)
+            layout.newline()
+            marks.append(layout.mark())
+            layout.begin_answer()
+        elif tag == "note":
+            layout.newline()
+            layout.add_text(str(value), NOTE)
+        else:
+            layout.newline()
+    return layout
+
+
+def _picture(layout: ChunkText) -> list[list[tuple[str, int]]]:
+    return [layout.row_runs(i) for i in range(layout.row_count)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STEP, max_size=8), st.booleans(), st.sampled_from(["|", ""]))
+def test_toggling_whitespace_redraws_what_is_shown_as_if_it_had_arrived_so(
+    steps: list[tuple[str, object]], start_on: bool, delimiter: str
+) -> None:
+    """F4 applies to the text already shown: after the toggle the pane is exactly what it
+    would be had every chunk arrived in the new mode (rows, runs, tints), the places a
+    retry returns to still truncate to the same text, and the next chunk continues the
+    tints."""
+    marks: list = []
+    toggled = _build(steps, start_on, delimiter, marks)
+    moved = toggled.set_whitespace(not start_on, marks)
+    expected_marks: list = []
+    direct = _build(steps, not start_on, delimiter, expected_marks)
+    assert _picture(toggled) == _picture(direct)
+    assert [m[1:] for m in moved] == [m[1:] for m in expected_marks]
+    toggled.add_chunks(["x", "y"])
+    direct.add_chunks(["x", "y"])
+    assert _picture(toggled) == _picture(direct)
+    if moved:
+        toggled.truncate(moved[-1])
+        direct.truncate(expected_marks[-1])
+        assert _picture(toggled) == _picture(direct)
+
+
+def test_toggling_back_and_forth_gives_the_first_picture_again() -> None:
+    layout = laid_out(["def f():\n", "\tif x:", " ", "\n", "\t\treturn  1", "\n\n", "done"])
+    before = _picture(layout)
+    layout.set_whitespace(True)
+    shown = layout.plain_rows()
+    assert any("⇥" in row for row in shown) and any("↵" in row for row in shown)
+    assert "␣" in "".join(shown)
+    layout.set_whitespace(False)
+    assert _picture(layout) == before
+
+
+def test_toggling_whitespace_keeps_long_lines_split_where_they_were() -> None:
+    """Lines longer than ``SOFT_SPLIT`` continue on new line objects (seams, where a row
+    ends): the redraw joins them back into one chunk stream, and lays it out as that stream
+    arriving at once in the new mode."""
+    chunks = [("word " if i % 7 else " ") + ("\n" if i % 2500 == 0 else "") for i in range(9000)]
+
+    def frames(whitespace: bool) -> ChunkText:
+        layout = ChunkText(61, whitespace=whitespace)
+        layout.begin_answer()
+        for at in range(0, len(chunks), 100):
+            layout.add_chunks(chunks[at : at + 100])
+        return layout
+
+    for start_on in (False, True):
+        toggled = frames(start_on)
+        assert len(toggled.soft_lines) > 2
+        toggled.set_whitespace(not start_on)
+        # the redraw adds the chunks in one batch, so its seams fall where one batch's do
+        direct = laid_out(chunks, 61, whitespace=not start_on)
+        assert toggled.plain_rows() == direct.plain_rows()
+        assert _picture(toggled) == _picture(direct)

@@ -58,7 +58,9 @@ def _read_prompt(prompt: str | None) -> str:
     """The prompt as valid text: ``-`` is all of stdin; a prompt with stdin piped (or
     redirected from a file) is stdin's text, a blank line, then the prompt, as ``llm``
     sends ``cat file | llm "summarise this"``; no prompt reads stdin. Stdin that was to be
-    the prompt and is empty is a ``ConfigError`` (exit 2)."""
+    the prompt and is empty is a ``ConfigError`` (exit 2). Bytes that are not UTF-8, on
+    stdin or in an argument, become U+FFFD rather than surrogates no file or database can
+    hold (a leading byte order mark on stdin is dropped)."""
     if prompt == "-":
         text = _read_stdin()
         if not text.strip():
@@ -69,7 +71,7 @@ def _read_prompt(prompt: str | None) -> str:
         if not piped.strip():
             raise ConfigError("no prompt: give one, or pipe it to stdin (stdin is empty)")
         return piped
-    text = prompt
+    text = _valid_text(prompt)
     return f"{piped.rstrip()}\n\n{text}" if piped.strip() else text
 
 
@@ -87,7 +89,19 @@ def _stdin_is_piped() -> bool:
 
 
 def _read_stdin() -> str:
-    return sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream put in place of stdin (tests): already decoded
+        return _valid_text(sys.stdin.read())
+    data: bytes = raw.read()
+    return data.decode("utf-8-sig", "replace")
+
+
+def _valid_text(text: str) -> str:
+    """``text`` with the surrogates Python decodes undecodable bytes to as U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class _ChunkWriter:

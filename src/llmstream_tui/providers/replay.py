@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import closing
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -43,6 +43,9 @@ from .spec import ProviderSpec
 
 class ReplaySpec(ProviderSpec):
     """``model`` holds the recording's path."""
+
+    #: ``replay:a@b.jsonl`` puts the path's tail in ``base_url``: not a URL
+    base_url_is_url: ClassVar[bool] = False
 
     kind: Literal["replay"] = "replay"
     #: Playback speed: 2 is twice as fast, 0 as fast as possible.

@@ -8,9 +8,11 @@ tables as plain dicts, so an unknown key in any table is reported with its full 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Final
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = ["BUILTIN_PROVIDERS", "Params", "ProviderSpec", "describe_validation_error"]
 
@@ -57,6 +59,71 @@ class ProviderSpec(BaseModel):
     #: ``langchain`` kind's ``target``, ``module:attribute``) names that option here, and
     #: ``REST`` is taken whole.
     reference_field: ClassVar[str] = "model"
+    #: ``base_url`` must be an ``http(s)://HOST[:PORT]/...`` URL (checked when the table is
+    #: read, so a bad one is a configuration error naming the key, not a failed run). A kind
+    #: that takes something else after ``@`` in its reference (``replay``: a path) says no.
+    base_url_is_url: ClassVar[bool] = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is not None and cls.base_url_is_url:
+            problem = url_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            problem = header_problem(name, text)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+#: RFC 9110 ``token``: the characters a header name may hold.
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a provider's ``base_url`` (``port out of range``...), or None.
+    Never repeats the URL, which may hold credentials."""
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return "not an http(s) URL (it holds spaces or control characters)"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed IPv6 bracket
+        return f"not an http(s) URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not url.lower().startswith(
+        f"{parts.scheme.lower()}://"
+    ):
+        return "not an http(s) URL (expected http://HOST[:PORT]/PATH)"
+    if not parts.hostname:
+        return "no host in the URL"
+    try:
+        port = parts.port
+    except ValueError:
+        digits = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        return "port out of range (0-65535)" if digits.isdigit() else "port is not a number"
+    if port == 0:
+        return "port out of range (1-65535)"
+    return None
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why a configured header cannot be sent, or None. Names the header, never its value
+    (it may be a key)."""
+    if not _HEADER_NAME.fullmatch(name):
+        return f"{name!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)"
+    if "\r" in value or "\n" in value:
+        return f"the value of {name!r} has a line break"
+    if "\0" in value or not all(c == "\t" or c.isprintable() for c in value):
+        return f"the value of {name!r} has a control character"
+    if not value.isascii():
+        return f"the value of {name!r} is not ASCII (HTTP cannot carry it)"
+    return None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -64,7 +131,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     ``ConfigError`` messages (``unknown key`` for pydantic's ``extra_forbidden``)."""
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -534,7 +534,7 @@ class LLMStreamApp(AppHost):
 
     def action_toggle_whitespace(self) -> None:
         shown = self._grid.toggle_whitespace()
-        self.notify(f"whitespace {'shown' if shown else 'plain'} (from new chunks on)")
+        self.notify(f"whitespace {'shown' if shown else 'plain'}")
 
     def action_toggle_chunk_scope(self) -> None:
         scope = self._grid.toggle_chunk_scope()

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 
 from ..core.inert import escape_controls, has_controls
+from .chunk_readback import BEGIN, Step, read_back
 from .line_runs import (
     DELIM,
     GLYPH_A,
@@ -46,6 +47,9 @@ from .line_runs import (
 #: A logical line longer than this (characters) continues on a fresh line object at the
 #: next run boundary, so appending to a line without newlines stays O(chunk).
 SOFT_SPLIT = 2048
+
+#: A place in the text (:meth:`ChunkText.mark`): absolute line, text length, run count.
+Mark = tuple[int, int, int]
 
 
 class ChunkText:
@@ -83,6 +87,12 @@ class ChunkText:
         #: absolute numbers of the lines that continue the one before (a soft split, not a
         #: newline): search joins them without a break
         self.soft_lines: set[int] = set()
+        #: the lines that begin after a newline inside a chunk (not one of ``newline`` or
+        #: ``add_text``), by absolute number, with that chunk's tint parity: what
+        #: :meth:`set_whitespace` needs to redraw them
+        self.chunk_breaks: dict[int, int] = {}
+        #: where each retained answer began (absolute line, offset): ``begin_answer`` calls
+        self.answer_starts: list[tuple[int, int]] = []
         self._changed_from = 0
 
     # -- reading ------------------------------------------------------------------------------
@@ -139,6 +149,8 @@ class ChunkText:
             return
         del self.lines[index + 1 :]
         self.soft_lines = {n for n in self.soft_lines if n <= abs_line}
+        self.chunk_breaks = {n: p for n, p in self.chunk_breaks.items() if n <= abs_line}
+        self.answer_starts = [a for a in self.answer_starts if a <= (abs_line, text_len)]
         line = self.lines[index]
         line.text = line.text[:text_len]
         del line.ends[runs:]
@@ -156,6 +168,8 @@ class ChunkText:
         self.lines = [Line()]
         self.rows = [(self.lines[0], 0, 0)]
         self.soft_lines.clear()
+        self.chunk_breaks.clear()
+        self.answer_starts.clear()
         self.parity = 0
         self.opening = False
         self._changed_from = 0
@@ -173,6 +187,60 @@ class ChunkText:
         self._changed_from = 0
         self._trim()
 
+    def set_whitespace(self, on: bool, marks: Sequence[Mark] = ()) -> list[Mark]:
+        """Redraw what is retained with whitespace shown (``on``) or plain, as if it had
+        arrived that way: every chunk, its boundaries and tints, the notes and prompts
+        between them. O(retained text), once, like a resize. ``marks`` (from :meth:`mark`)
+        are returned as the same places in the redrawn text.
+
+        The chunks are read back from the runs: each chunk is one run of its tint (tints
+        alternate, delimiters or not), glyph runs say which characters were whitespace, and
+        ``chunk_breaks`` which line ends were newlines inside a chunk."""
+        if on == self.whitespace:
+            return list(marks)
+        ops = self._read_back(marks)
+        parity, opening, chunks = self.parity, self.opening, self.chunks
+        self.clear()
+        self.whitespace = on
+        new_marks = list(marks)
+        pending: list[str] = []
+        for op in ops:
+            if isinstance(op, str):
+                pending.append(op)
+                continue
+            if pending:
+                self.add_chunks(pending)
+                pending = []
+            tag, text, number = op
+            if tag == "text":
+                self.add_text(text, number)
+            elif tag == "newline":
+                self.newline()
+            elif tag == "begin":
+                self.begin_answer()
+            else:
+                new_marks[number] = self.mark()
+        if pending:
+            self.add_chunks(pending)
+        self.parity, self.opening, self.chunks = parity, opening, chunks
+        return new_marks
+
+    def _read_back(self, marks: Sequence[Mark]) -> list[Step]:
+        """What :meth:`set_whitespace` replays (``chunk_readback.read_back``)."""
+        places: dict[int, list[tuple[int, int]]] = {}
+        for i, (line_no, offset, _runs) in enumerate(marks):
+            places.setdefault(line_no, []).append((offset, i))
+        for line_no, offset in self.answer_starts:
+            places.setdefault(line_no, []).append((offset, BEGIN))
+        return read_back(
+            self.lines,
+            self.dropped_lines,
+            whitespace=self.whitespace,
+            chunk_breaks=self.chunk_breaks,
+            soft_lines=self.soft_lines,
+            places=places,
+        )
+
     def set_delimiter(self, delimiter: str) -> None:
         """Applies to chunks added from now on."""
         self.delimiter = escape_controls(delimiter.replace("\n", "").replace("\t", " "))
@@ -182,6 +250,8 @@ class ChunkText:
         first chunk (an answer that never gets one shows nothing, not a lone ``|``)."""
         self.parity = 0
         self.opening = bool(self.delimiter)
+        line = self.lines[-1]
+        self.answer_starts.append((self.dropped_lines + len(self.lines) - 1, len(line.text)))
 
     def add_text(self, text: str, kind: int) -> None:
         """Plain text (the echoed prompt, a note), escaped, newlines honoured."""
@@ -206,13 +276,13 @@ class ChunkText:
         if has_controls(joined):
             texts = [escape_controls(t) for t in texts]
             joined = "".join(texts)
-        if self.whitespace:
+        if self.whitespace or "\t" in joined:
+            # one chunk at a time: whitespace glyphs, and tabs as runs of their own so
+            # that ``set_whitespace`` can tell them from spaces
             for t in texts:
                 if t:
                     self._add_one(t)
         else:
-            if "\t" in joined:
-                texts = [t.replace("\t", TAB_SPACES) for t in texts]
             self._add_batch([t for t in texts if t])
         self._rewrap_last()
 
@@ -245,7 +315,7 @@ class ChunkText:
         cut = display.find("\n")
         while cut >= 0:
             self._add_slice(display, lens, ends, kinds, pos, cut)
-            self._break_line()
+            self._chunk_break(kinds[bisect_right(ends, cut)] - TEXT_A)
             pos = cut + 1
             cut = display.find("\n", pos)
         self._add_slice(display, lens, ends, kinds, pos, len(display))
@@ -303,17 +373,23 @@ class ChunkText:
             for i, piece in enumerate(pieces):
                 if i:
                     self._current().add(NEWLINE_GLYPH, glyph)
-                    self._break_line()
+                    self._chunk_break(self.parity)
                 self._current().add(piece, glyph)
         else:
-            t = t.replace("\t", TAB_GLYPH if ws else TAB_SPACES)
+            tab = TAB_GLYPH if ws else TAB_SPACES
             pieces = t.split("\n")
             for i, piece in enumerate(pieces):
                 if i:
                     if ws:
                         self._current().add(NEWLINE_GLYPH, glyph)
-                    self._break_line()
-                self._current().add(piece, kind)
+                    self._chunk_break(self.parity)
+                if "\t" in piece:
+                    for j, part in enumerate(piece.split("\t")):
+                        if j:
+                            self._current().add(tab, glyph)
+                        self._current().add(part, kind)
+                else:
+                    self._current().add(piece, kind)
         if self.delimiter:
             self._current().add(self.delimiter, DELIM)
         self.parity ^= 1
@@ -351,6 +427,11 @@ class ChunkText:
 
     def _break_line(self) -> None:
         self._start_line()
+
+    def _chunk_break(self, parity: int) -> None:
+        """A newline inside a chunk of tint ``parity``."""
+        self._start_line()
+        self.chunk_breaks[self.dropped_lines + len(self.lines) - 1] = parity
 
     def _first_row_of(self, line: Line) -> int:
         rows = self.rows
@@ -395,4 +476,7 @@ class ChunkText:
             del self.lines[:li]
             self.dropped_lines += li
             self.soft_lines = {n for n in self.soft_lines if n >= self.dropped_lines}
+            first = self.dropped_lines
+            self.chunk_breaks = {n: p for n, p in self.chunk_breaks.items() if n >= first}
+            self.answer_starts = [a for a in self.answer_starts if a[0] >= self.dropped_lines]
         self._changed_from = 0

@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
-from ..chunk_text import ChunkText
+from ..chunk_text import ChunkText, Mark
 from ..line_runs import DELIM, GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
 from ..text_search import TextSearch, split_at_spans
 from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
@@ -111,9 +111,22 @@ class ChunkView(ScrollView, can_focus=True):
         self.anchor()
         self._changed()
 
-    def set_whitespace(self, on: bool) -> None:
-        """Applies to chunks from now on (what arrived keeps the form it was shown in)."""
-        self.chunk_text.whitespace = on
+    def set_whitespace(self, on: bool, marks: Sequence[Mark] = ()) -> list[Mark]:
+        """Whitespace shown or plain, in what is shown and in what comes; ``marks`` come
+        back as the same places in the redrawn text (``ChunkText.set_whitespace``)."""
+        if on == self.chunk_text.whitespace:
+            return list(marks)
+        following = self.is_vertical_scroll_end
+        moved = self.chunk_text.set_whitespace(on, marks)
+        self._cache.clear()
+        query = self.text_search.query if self.text_search is not None else ""
+        self.text_search = None
+        self._changed()
+        if query:
+            self.search(query)
+        if following:
+            self.anchor()
+        return moved
 
     def set_tints(self, on: bool) -> None:
         self.tints = on

@@ -199,11 +199,11 @@ class PaneGrid(Container):
                     await llm.aclose()
 
     def toggle_whitespace(self) -> bool:
-        """Whitespace shown or plain in every pane, from new chunks on; returns the new mode."""
+        """Whitespace shown or plain in every pane, what is shown redrawn; returns the new
+        mode."""
         self.whitespace = not self.whitespace
         for pane in self.panes:
-            pane.body.set_whitespace(self.whitespace)
-            pane.reasoning.set_whitespace(self.whitespace)
+            pane.set_whitespace(self.whitespace)
         return self.whitespace
 
     def toggle_chunk_scope(self) -> ChunkScope:

@@ -191,6 +191,17 @@ class StreamPane(Vertical, can_focus=False):
                 await worker.wait()
         await self.flush()
 
+    def set_whitespace(self, on: bool) -> None:
+        """Whitespace shown or plain in the answer and the reasoning, what is shown included;
+        the places a retry returns to move with the redrawn text."""
+        marks = [m for m in (self._mark, self._answer_mark) if m is not None]
+        moved = iter(self.body.set_whitespace(on, marks))
+        if self._mark is not None:
+            self._mark = next(moved)
+        if self._answer_mark is not None:
+            self._answer_mark = next(moved)
+        self.reasoning.set_whitespace(on)
+
     def _open_exchange(self, prompt: str) -> None:
         """Echo ``prompt`` below what is shown and open its answer; the place it starts is
         the mark a retry truncates to."""
