@@ -26,25 +26,45 @@ class PromptRecall:
         self.limit = limit
         self.entries: list[str] = []
         self.last_error: str | None = None
+        #: the file holds lines that could not be read: it is only ever appended to, so
+        #: what it holds stays for the user to look at (never rewritten without them)
+        self._append_only = False
+        #: the file does not end with a newline (a torn last line): the next append
+        #: starts a line of its own
+        self._needs_newline = False
         if path is not None:
             self._load(path)
 
     def _load(self, path: Path) -> None:
+        """Every line that is a JSON string; a torn line (a crash mid-write) is skipped
+        quietly, a line that is not UTF-8 (another program, a damaged disk) is skipped and
+        counted in ``last_error``, once."""
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return
         except OSError as exc:
             self.last_error = f"{path}: {exc.strerror}"
             return
-        for line in raw.splitlines():
+        self._needs_newline = bool(raw) and not raw.endswith(b"\n")
+        unreadable = 0
+        for data in raw.split(b"\n"):
             try:
-                value = json.loads(line)
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                unreadable += 1
+                continue
+            try:
+                value = json.loads(line) if line.strip() else None
             except ValueError:
                 continue  # a torn last line from a crash: skip it, keep the rest
             if isinstance(value, str) and value:
                 self.entries.append(value)
         self.entries = self.entries[-self.limit :]
+        if unreadable:
+            self._append_only = True
+            lines = "1 line is" if unreadable == 1 else f"{unreadable} lines are"
+            self.last_error = f"{path}: {lines} not UTF-8 and skipped; the file is kept as it is"
 
     def add(self, prompt: str) -> None:
         if not prompt.strip():
@@ -52,7 +72,7 @@ class PromptRecall:
         if self.entries and self.entries[-1] == prompt:
             return
         self.entries.append(prompt)
-        rewrite = len(self.entries) > self.limit
+        rewrite = len(self.entries) > self.limit and not self._append_only
         self.entries = self.entries[-self.limit :]
         if self.path is None:
             return
@@ -63,7 +83,8 @@ class PromptRecall:
                 self.path.write_text(text, encoding="utf-8")
             else:
                 with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(prompt) + "\n")
+                    fh.write(("\n" if self._needs_newline else "") + json.dumps(prompt) + "\n")
+            self._needs_newline = False
         except OSError as exc:
             self.last_error = f"{self.path}: {exc.strerror}"
 

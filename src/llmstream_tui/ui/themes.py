@@ -12,19 +12,26 @@ kind) and for any of Textual's component variables::
     delimiter = "#f5a742"
     chunk-tint-a = "#2a4a7a 45%"
 
-Every colour is checked when the file is read, so a typo is reported with the file and the
-key (and the app falls back to the default theme) rather than failing when CSS is applied.
+Every value is checked when the file is read, so a typo is reported with the file and the
+key (and the app falls back to the default theme) rather than failing when CSS is applied:
+the theme colours by ``Color.parse``; the app's variables as colours (``COLOR`` or
+``COLOR NN%``); each of Textual's own component variables (``scrollbar``,
+``block-cursor-text-style``...) by Textual's CSS parser, in a declaration of the kind its
+default value is (a colour, or a text style). A variable neither the app nor Textual knows
+is used by no stylesheet: it is kept as it is.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Collection, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
 from textual.color import Color, ColorParseError
+from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 
 from .. import locations
@@ -87,17 +94,19 @@ class ThemeFileError(ValueError):
     """A theme file that cannot be used; the message names the file and the key."""
 
 
-def _check_color(value: object, where: str) -> str:
-    """Accept ``COLOR`` or ``COLOR NN%`` (what Textual CSS accepts for a colour variable)."""
+def _check_color(value: object, where: str, *, keywords: Collection[str] = ()) -> str:
+    """Accept ``COLOR`` or ``COLOR NN%`` (what Textual CSS accepts for a colour variable);
+    ``keywords`` may stand for the colour (Textual's ``auto``, ``initial``)."""
     if not isinstance(value, str) or not value.strip():
         raise ThemeFileError(f"{where}: expected a colour string, got {value!r}")
     parts = value.split()
     if len(parts) > 2:
         raise ThemeFileError(f"{where}: not a colour: {value!r}")
-    try:
-        Color.parse(parts[0])
-    except ColorParseError:
-        raise ThemeFileError(f"{where}: not a colour: {value!r}") from None
+    if parts[0] not in keywords:
+        try:
+            Color.parse(parts[0])
+        except ColorParseError:
+            raise ThemeFileError(f"{where}: not a colour: {value!r}") from None
     if len(parts) == 2:
         pct = parts[1]
         try:
@@ -105,8 +114,48 @@ def _check_color(value: object, where: str) -> str:
         except ValueError:
             ok = False
         if not ok:
-            raise ThemeFileError(f"{where}: bad opacity {pct!r} (use e.g. 40%)")
+            raise ThemeFileError(f"{where}: bad opacity {pct!r} in {value!r} (use e.g. 40%)")
     return value
+
+
+@cache
+def _textual_variables() -> dict[str, str]:
+    """Textual's component variables and the kind of value each takes (``color`` or
+    ``text-style``), told by the value Textual itself gives it."""
+    generated = Theme(name="_", primary="#5fa8ff").to_color_system().generate()
+    return {name: "text-style" if name.endswith("-style") else "color" for name in generated}
+
+
+def _textual_accepts(prop: str, value: str) -> bool:
+    """Whether Textual's CSS parser takes ``value`` as a ``$variable`` in ``prop``: what
+    applying the theme will do with it (a value it refuses stops the app)."""
+    sheet = Stylesheet(variables={"v": value})
+    sheet.add_source(f"Widget {{ {prop}: $v; }}", read_from=("theme", ""))
+    try:
+        sheet.parse()
+    except StylesheetParseError:
+        return False
+    return True
+
+
+def _check_variable(key: str, value: object, where: str) -> str:
+    """One ``[variables]`` entry (see the module docstring)."""
+    kind = "color" if key in APP_VARIABLE_NAMES else _textual_variables().get(key)
+    if kind is None:
+        if "color" in key or "background" in key or "foreground" in key:
+            return _check_color(value, where)
+        if not isinstance(value, str):
+            raise ThemeFileError(f"{where}: expected a string")
+        return value
+    if kind == "text-style":
+        if not isinstance(value, str) or not _textual_accepts("text-style", value):
+            raise ThemeFileError(f"{where}: not a text style: {value!r} (e.g. bold, b reverse)")
+        return value
+    keywords = () if key in APP_VARIABLE_NAMES else ("auto", "initial")
+    checked = _check_color(value, where, keywords=keywords)
+    if not _textual_accepts("color", checked):
+        raise ThemeFileError(f"{where}: not a colour: {value!r}")
+    return checked
 
 
 def theme_from_table(table: dict[str, Any], where: str) -> Theme:
@@ -134,19 +183,10 @@ def theme_from_table(table: dict[str, Any], where: str) -> Theme:
     variables = table.get("variables", {})
     if not isinstance(variables, dict):
         raise ThemeFileError(f"{where}: variables: expected a table")
-    checked: dict[str, str] = {}
-    for key, value in variables.items():
-        if (
-            key in APP_VARIABLE_NAMES
-            or "color" in key
-            or "background" in key
-            or "foreground" in key
-        ):
-            checked[key] = _check_color(value, f"{where}: variables.{key}")
-        elif isinstance(value, str):
-            checked[key] = value
-        else:
-            raise ThemeFileError(f"{where}: variables.{key}: expected a string")
+    checked = {
+        key: _check_variable(key, value, f"{where}: variables.{key}")
+        for key, value in variables.items()
+    }
     return Theme(name=name.strip(), variables=checked, **kwargs)
 
 
