@@ -5,6 +5,13 @@ Precedence, highest first: values passed in code > environment variables
 file (``--config PATH``, else ``$LLMSTREAM_CONFIG_FILE``, else the user config dir) > defaults.
 ``config.example.toml`` documents every key and is loaded by a test.
 
+Environment variables: a list or table is JSON (``LLMSTREAM_DEFAULT_PROVIDERS='["a", "b"]'``);
+a bad value is one ``ConfigError`` line naming the variable, not the file. Names are not
+case-sensitive, and a provider whose name has a hyphen (which a shell variable cannot hold)
+is reached with an underscore in its place: ``LLMSTREAM_PROVIDERS__MY_LOCAL__MODEL`` sets
+``model`` of the configured ``[providers.my-local]``. ``unknown_env_vars()`` names the
+``LLMSTREAM_`` variables that set nothing (a typo), for the CLI to warn about.
+
 Provider tables are kept as plain dicts here and validated per kind by
 ``providers.registry`` (each kind has its own options, in ``providers.spec``), so an unknown
 key in any table is reported with its full path. This module sits above the providers: it
@@ -13,9 +20,13 @@ imports them, never the other way round.
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
@@ -24,6 +35,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from .errors import ConfigError
 from .locations import default_config_file
@@ -129,21 +141,111 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     _TOML_FILE["data"] = file_to_use
     try:
         settings = Settings(**overrides)
+    except SettingsError as exc:
+        raise ConfigError(_env_parse_problem(exc)) from None
     except ValidationError as exc:
-        raise ConfigError(f"{file}: {describe_validation_error(exc)}") from None
+        raise ConfigError(_blamed(describe_validation_error(exc), file)) from None
     finally:
         _TOML_FILE.pop("data", None)
+    settings.providers = _fold_hyphenated(settings.providers)
     for name, table in settings.providers.items():
-        validate_table(table, where=f"{file}: providers.{name}")
+        try:
+            validate_table(table, where=f"providers.{name}")
+        except ConfigError as exc:
+            raise ConfigError(_blamed(str(exc), file)) from None
     for name in settings.default_providers:
         if settings.provider_table(name) is None and ":" not in name:
             raise ConfigError(f"{file}: default_providers: unknown provider {name!r}")
     return settings
 
 
-def _env_names_file() -> bool:
-    import os
+ENV_PREFIX: Final = "LLMSTREAM_"
 
+
+def _env_names() -> dict[str, str]:
+    """The ``LLMSTREAM_`` variables set, upper-cased name -> name as set."""
+    return {k.upper(): k for k in os.environ if k.upper().startswith(ENV_PREFIX)}
+
+
+def _env_var(dotted: str) -> str | None:
+    """The variable that set the dotted key ``dotted`` (or a key above it: a list's item
+    comes from the list's variable), if one is set."""
+    names = _env_names()
+    parts = [p.replace("-", "_") for p in dotted.split(".")]
+    for n in range(len(parts), 0, -1):
+        var = ENV_PREFIX + "__".join(parts[:n]).upper()
+        if var in names:
+            return names[var]
+    return None
+
+
+def _blamed(problem: str, file: Path) -> str:
+    """A ``dotted.key: message`` problem as the line to show: blamed on the variable that
+    set the key (``LLMSTREAM_UI__FPS: message``), else on the file (``FILE: key: message``)."""
+    key, _, message = problem.partition(": ")
+    var = _env_var(key)
+    if var is None:
+        return f"{file}: {problem}"
+    exact = var.upper() == ENV_PREFIX + key.replace(".", "__").replace("-", "_").upper()
+    return f"{var}: {message}" if exact else f"{var}: {problem}"
+
+
+def _env_parse_problem(exc: SettingsError) -> str:
+    """pydantic-settings' "error parsing value for field X from source EnvSettingsSource"
+    (a list or table that is not JSON) as one line naming the variable."""
+    found = re.search(r'field "([^"]+)"', str(exc))
+    field = found.group(1) if found else "?"
+    var = _env_var(field) or ENV_PREFIX + field.upper()
+    info = Settings.model_fields.get(field)
+    if info is not None and get_origin(info.annotation) is list:
+        return f'{var}: not a JSON list (write it as \'["a", "b"]\')'
+    return f"{var}: not valid JSON (a list is '[\"a\"]', a table '{{\"key\": \"value\"}}')"
+
+
+def _fold_hyphenated(providers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Provider tables set from the environment under ``my_local`` go to the configured
+    ``my-local`` (a shell variable cannot hold a hyphen, so only a name with a hyphen is a
+    target; names are matched ignoring case, as variables are)."""
+    out = dict(providers)
+    hyphenated = [n for n in out if "-" in n]
+    for key in [k for k in out if "-" not in k]:
+        match = [n for n in hyphenated if n.replace("-", "_").lower() == key.lower()]
+        if len(match) == 1:
+            out[match[0]] = _deep_merge(out[match[0]], out.pop(key))
+    return out
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def unknown_env_vars() -> list[str]:
+    """One line per ``LLMSTREAM_`` variable that sets nothing (a misspelt name), with the
+    closest real one when there is one. Provider and keymap variables may name anything
+    below ``LLMSTREAM_PROVIDERS__`` / ``LLMSTREAM_KEYMAP__``."""
+    from .locations import CONFIG_FILE_ENV, DATA_DIR_ENV
+
+    known = {CONFIG_FILE_ENV, DATA_DIR_ENV}
+    known |= {ENV_PREFIX + f.upper() for f in Settings.model_fields if f != "ui"}
+    known |= {f"{ENV_PREFIX}UI__{f.upper()}" for f in UISettings.model_fields}
+    open_tables = (f"{ENV_PREFIX}PROVIDERS__", f"{ENV_PREFIX}KEYMAP__")
+    out = []
+    for upper, name in sorted(_env_names().items()):
+        if upper in known or (upper.startswith(open_tables) and upper not in open_tables):
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        out.append(f"{name} is not a setting (ignored{hint})")
+    return out
+
+
+def _env_names_file() -> bool:
     from .locations import CONFIG_FILE_ENV
 
     return bool(os.environ.get(CONFIG_FILE_ENV))

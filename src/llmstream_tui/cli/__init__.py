@@ -31,7 +31,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from ..config import Settings, load_settings
+from ..config import Settings, load_settings, unknown_env_vars
 from ..errors import ConfigError, LLMStreamError, RecordingError
 from ..providers.registry import ProviderTables, backend_class, resolve, validate_table
 from ..providers.spec import ProviderSpec
@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return config_command(args)
         settings = load_settings(args.config)
+        for problem in unknown_env_vars():
+            print(f"llmstream-tui: warning: {problem}", file=sys.stderr)
         if not is_command or args.command == "app":
             return _open_app(settings, args)
         if args.command == "models":
