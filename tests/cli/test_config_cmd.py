@@ -255,3 +255,21 @@ def test_show_of_the_example_loads_back_as_the_same_settings(
         first, second = before.provider_table(name), again.provider_table(name)
         assert first is not None and second is not None
         assert validate_table(second) == validate_table(first), name
+
+
+def test_show_masks_credentials_in_a_base_url_and_secret_named_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(
+        tmp_path,
+        "[providers.proxy]\n"
+        'kind = "openai-chat"\nmodel = "m"\n'
+        f'base_url = "https://bob:{SECRET}@proxy.example/v1?key={SECRET}&region=eu"\n'
+        f'[providers.llama]\nkind = "ollama-chat"\nmodel = "m"\n'
+        f'options = {{ auth_token = "{SECRET}", num_ctx = 4096 }}\n',
+    )
+    code, out, _ = run(["config", "show", "--config", str(path)], capsys)
+    assert code == 0 and SECRET not in out
+    shown = tomllib.loads(out)["providers"]
+    assert shown["proxy"]["base_url"] == "https://***@proxy.example/v1?key=***&region=eu"
+    assert shown["llama"]["options"] == {"auth_token": "***", "num_ctx": 4096}

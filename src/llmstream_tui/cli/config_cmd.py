@@ -11,7 +11,8 @@ time. ``show`` prints TOML that loads back, each value followed by its source (`
 option their kind takes, defaults filled in. Keys are never in the settings (each provider
 names the variable holding its key: ``show`` says whether it is set, never its value), and
 header values, which often carry tokens, are shown as ``***``, as is any option whose name
-says it is a secret.
+says it is a secret, and a URL's credentials (``core.redaction``, the rule everything shown
+or saved follows).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +29,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from ..config import Settings, load_settings
+from ..core.redaction import MASK, is_secret_name, mask_urls
 from ..errors import ConfigError
 from ..locations import (
     CONFIG_FILE_ENV,
@@ -44,9 +45,6 @@ from ..providers.spec import BUILTIN_PROVIDERS
 __all__ = ["add_config_command", "config_command"]
 
 ENV_PREFIX: Final = "LLMSTREAM_"
-MASK: Final = "***"
-#: Option names whose values are secrets (``api_key_env`` names a variable: not one).
-_SECRET_NAME: Final = re.compile(r"key|token|secret|password|passwd|authorization|cookie", re.I)
 
 
 def add_config_command(sub: Any) -> None:
@@ -159,9 +157,10 @@ def _json_has(text: str, path: tuple[str, ...]) -> bool:
 
 
 def _masked(name: str, value: Any, *, in_headers: bool = False) -> Any:
-    secret = in_headers or (_SECRET_NAME.search(name) and not name.endswith("_env"))
-    if secret and isinstance(value, str):
-        return MASK
+    """``value`` as shown: every header value and every secret-named option's value
+    (``core.redaction``'s rule) as ``***``, URLs with their credentials masked."""
+    if isinstance(value, str):
+        return MASK if in_headers or is_secret_name(name) else mask_urls(value)
     if isinstance(value, dict):
         return {k: _masked(k, v, in_headers=name == "headers") for k, v in value.items()}
     if isinstance(value, list):
