@@ -141,7 +141,7 @@ def leaf_pages(path: Path, table: str) -> list[int]:
     data = path.read_bytes()
     size = int.from_bytes(data[16:18], "big")
     page = data[(root - 1) * size : root * size]
-    assert page[0] == 0x05, "the table fits one page: add rows"
+    assert page[0] in (0x02, 0x05), "the table fits one page: add rows"  # interior page
     cells = int.from_bytes(page[3:5], "big")
     pointers = [int.from_bytes(page[12 + 2 * i : 14 + 2 * i], "big") for i in range(cells)]
     return [int.from_bytes(page[p : p + 4], "big") for p in pointers] + [
@@ -246,6 +246,43 @@ async def test_f3_on_a_damaged_history_is_a_notice_and_the_app_and_panes_stay(
         paused = [m for m in notification_messages(app) if "saved: " in m]
         assert len(paused) == 1 and "is damaged" in paused[0], paused
     assert app.return_code in (None, 0)
+
+
+async def test_reopening_a_session_on_damaged_pages_keeps_the_panes(data_dir: Path) -> None:
+    path = data_dir / FILE_NAME
+    data_dir.mkdir(parents=True)
+    with SessionRecorder.open(history_path=path) as recorder:
+        recorder.begin_turn("a long answer")
+        run = recorder.start_run("alpha")
+        for i in range(400):
+            run.chunk(f"chunk {i:03d} " + "c" * 40)
+        run.end("".join(f"chunk {i:03d} " + "c" * 40 for i in range(400)))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    pages = leaf_pages(path, "chunks")  # a WITHOUT ROWID table: an index b-tree
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    victim = pages[len(pages) // 2]
+    data[(victim - 1) * size : victim * size] = b"\xa5" * size
+    path.write_bytes(bytes(data))
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        before = [rows(app, 0), rows(app, 1)]
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen) and len(app.screen.rows) == 2
+        app.screen.table.move_cursor(row=1)  # the damaged session (the first one saved)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [m for m in notification_messages(app) if "is damaged" in m]
+        assert len(shown) == 1 and "history --repair" in shown[0]
+        assert [p.session.name for p in app.panes] == ["alpha", "beta"]
+        assert [rows(app, 0), rows(app, 1)] == before
+        await type_and_send(pilot, "still here")
+        assert [p.session.state for p in app.panes] == ["done", "done"]
 
 
 # -- items 9 and 10: a read-only copy, a full disk --------------------------------------------

@@ -82,12 +82,19 @@ async def reopen(app: AppHost, record: SessionRecord, history: History) -> None:
     """Replace the panes by ``record``'s, each with its own conversation (shown with its
     chunk boundaries) and ready to continue; later turns are saved into the same session.
     A provider configured under the saved name is built from the config, any other from the
-    settings the session saved."""
+    settings the session saved. Everything is read before the panes are replaced: a
+    session that cannot be read (damaged pages) is one notice and the panes stay."""
+    settings = app.settings
+    configured = set(settings.provider_names())
+    try:
+        panes = [await restore_pane(record, p, history, configured) for p in record.providers]
+    except RecordingError as exc:
+        app.notify(f"history: {exc}", severity="error", markup=False)
+        return
     for pane in app.panes:
         await app.remove_pane(pane)
     app.saving.close()
     app.hide_summary()
-    settings = app.settings
     if settings.history:
         try:
             app.saving.continue_session(record.uid)
@@ -97,9 +104,7 @@ async def reopen(app: AppHost, record: SessionRecord, history: History) -> None:
                 severity="warning",
                 markup=False,
             )
-    configured = set(settings.provider_names())
-    for provider in record.providers:
-        restored = await restore_pane(record, provider, history, configured)
+    for restored in panes:
         name = restored.name
         if restored.table is None:
             session = build_session(name, settings, clock=app.clock)
