@@ -199,7 +199,7 @@ def read_error(path: Path, exc: sqlite3.Error) -> RecordingError:
     """A ``sqlite3`` error met while reading or managing the history, as one line."""
     if is_damage(exc):
         return mark_damaged(path, exc)
-    return RecordingError(f"{path}: cannot read the history database: {exc}")
+    return RecordingError(f"{path}: the history database failed: {exc}")
 
 
 def connect(path: Path) -> sqlite3.Connection:
