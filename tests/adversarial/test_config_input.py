@@ -129,3 +129,13 @@ def test_a_binary_prompt_on_stdin_runs_and_is_saved_with_replacements(tmp_path: 
     )
     assert export.returncode == 0
     assert "\ufffd\ufffdhi \u20ac".encode() in export.stdout  # bad bytes replaced, rest kept
+
+
+def test_a_bad_port_from_ollama_host_is_one_line_not_an_exception_group(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:99999")
+    code = main(["stream", "--no-history", "-p", "ollama-chat:m", "hi"])
+    _, err = capsys.readouterr()
+    assert code in (1, 2) and err.count("\n") == 1
+    assert "port out of range" in err and "ExceptionGroup" not in err

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from llmstream_tui import build_llm
+from llmstream_tui.cli import main
 from llmstream_tui.core.redaction import Redactor, mask_urls
 from llmstream_tui.errors import ProviderError
+from llmstream_tui.providers.http import HTTPModel
 from tests.support.loopback import LoopbackServer, RecordedRequest, Reply
 from tests.support.wire_encoders import FORMATS, PLAIN_FRAME
 
@@ -216,3 +218,33 @@ def test_mask_urls_hides_userinfo_and_secret_query_values_only() -> None:
     )
     assert mask_urls("http://127.0.0.1:8000/v1?alt=sse") == "http://127.0.0.1:8000/v1?alt=sse"
     assert mask_urls(mask_urls(text)) == mask_urls(text)
+
+
+def test_config_show_masks_base_url_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[providers.p]\nkind = "openai-chat"\nmodel = "m"\n'
+        f'base_url = "http://user:{PASSWORD}@127.0.0.1:8000/v1?key={QUERY_KEY}"\n',
+        encoding="utf-8",
+    )
+    assert main(["config", "show", "--config", str(config)]) == 0
+    out, err = capsys.readouterr()
+    assert "http://***@127.0.0.1:8000/v1?key=***" in out
+    assert said([(0, out, err)]) == []
+
+
+def test_reprs_of_a_backend_and_its_spec_hide_header_values_and_url_credentials() -> None:
+    table = {
+        "kind": "openai-chat",
+        "model": "m",
+        "base_url": f"http://user:{PASSWORD}@127.0.0.1:8000/v1?key={QUERY_KEY}",
+        "headers": {"x-api-key": HEADER_SECRET},
+    }
+    llm = build_llm(table, name="p")
+    assert isinstance(llm, HTTPModel)
+    texts = [repr(llm), str(llm), repr(vars(llm)), repr(llm.spec), str(llm.spec)]
+    assert [s for t in texts for s in SECRETS if s in t] == []
+    assert "http://***@127.0.0.1:8000/v1?key=***" in repr(llm.spec)
+    assert llm.spec.base_url == table["base_url"]  # still what the request uses

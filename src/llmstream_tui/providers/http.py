@@ -85,6 +85,7 @@ from ..core.syncbridge import (
     is_background_loop,
 )
 from ..errors import (
+    ConfigError,
     ProviderError,
     RateLimitError,
     StreamProtocolError,
@@ -94,7 +95,7 @@ from ..errors import (
 from ..version import VERSION
 from . import http_errors
 from .http_errors import ERROR_BODY_LIMIT, media_type
-from .spec import ProviderSpec
+from .spec import ProviderSpec, url_problem
 
 __all__ = ["USER_AGENT", "HTTPModel"]
 
@@ -158,7 +159,14 @@ class HTTPModel(LanguageModel):
     def from_spec(
         cls, name: str, spec: ProviderSpec, client: httpx.AsyncClient | None = None
     ) -> HTTPModel:
-        return cls(spec, name=name, client=client)
+        """The backend; ``ConfigError`` (one line) when the URL it would use cannot be
+        connected to: the spec's ``base_url`` is checked when read, but a kind may take its
+        server from elsewhere (Ollama's ``$OLLAMA_HOST``)."""
+        model = cls(spec, name=name, client=client)
+        problem = url_problem(model.base_url)
+        if problem:
+            raise ConfigError(f"provider {name!r}: server URL {model.shown_base_url}: {problem}")
+        return model
 
     # -- configuration -----------------------------------------------------------------------
 

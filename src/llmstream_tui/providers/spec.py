@@ -9,10 +9,13 @@ tables as plain dicts, so an unknown key in any table is reported with its full 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..core.redaction import MASK, mask_urls
 
 __all__ = ["BUILTIN_PROVIDERS", "Params", "ProviderSpec", "describe_validation_error"]
 
@@ -81,6 +84,18 @@ class ProviderSpec(BaseModel):
             if problem:
                 raise ValueError(problem)
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """repr and str show header names only and the URL masked: a log or traceback of a
+        spec must not carry what a header or ``base_url`` holds (``model_dump`` keeps all,
+        for rebuilding the backend)."""
+        for key, value in super().__repr_args__():
+            if key == "headers" and isinstance(value, dict):
+                yield key, dict.fromkeys(value, MASK)
+            elif key == "base_url" and isinstance(value, str):
+                yield key, mask_urls(value)
+            else:
+                yield key, value
 
 
 #: RFC 9110 ``token``: the characters a header name may hold.
