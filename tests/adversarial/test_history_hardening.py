@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from llmstream_tui.cli import main
+from llmstream_tui.errors import RecordingError
 from llmstream_tui.sessions.db import FILE_NAME
-from llmstream_tui.sessions.history import History
+from llmstream_tui.sessions.history import History, HistoryWriter
 from llmstream_tui.sessions.recorder import SessionRecorder
+from llmstream_tui.sessions.repair import repair
 from llmstream_tui.ui.app import make_app
 from llmstream_tui.ui.screens.history import HistoryScreen
 from llmstream_tui.ui.textual_internals import notification_messages
@@ -210,6 +212,27 @@ def test_repair_keeps_a_backup_and_salvages_the_readable_sessions(
             assert "".join(c["text"] for c in history.iter_chunks(run.id)) == run.text
     assert main(["history", "--repair"]) == 0  # a second time: nothing to do
     assert "not damaged" in capsys.readouterr().out
+
+
+def test_saving_pauses_on_a_damaged_history_and_resumes_once_it_is_repaired(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / FILE_NAME
+    damaged_history(path, sessions=20)
+    with pytest.raises(RecordingError, match="is damaged"), History(path) as history:
+        history.list_sessions()
+    # this process saw it damaged: no writer touches it (a write could spread the damage)
+    with pytest.raises(RecordingError, match="run llmstream-tui history --repair"):
+        HistoryWriter(path)
+    recorder = SessionRecorder.open(history_path=path)
+    assert recorder.history is None and len(recorder.problems) == 1
+    recorder.close()
+    report = repair(path)
+    assert report.backup is not None and 0 < report.sessions < 20
+    uid = saved_session(path, ["after the repair"])  # the repaired file: saving resumes
+    with History(path) as history:
+        assert history.load(uid).prompts == ["after the repair"]
+        assert history.count_sessions() == report.sessions + 1
 
 
 async def test_f3_on_a_damaged_history_is_a_notice_and_the_app_and_panes_stay(
