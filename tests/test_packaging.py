@@ -71,6 +71,26 @@ def test_every_runtime_bound_has_its_reason_beside_it() -> None:
         assert "#" in stripped or before.startswith("#"), f"no reason beside {stripped}"
 
 
+def test_shell_completion_comes_with_the_package() -> None:
+    """``llmstream-tui completion bash`` must work right after ``pipx install``: argcomplete
+    is a runtime dependency, not only the test extra's."""
+    names = {Requirement(d).name for d in PYPROJECT["project"]["dependencies"]}
+    assert "argcomplete" in names
+
+
+def test_every_exact_pin_or_upper_bound_of_an_extra_has_its_reason_beside_it() -> None:
+    """In the extras too, an ``==`` or ``<`` says why, on its line or the line above."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = text[text.index("[project.optional-dependencies]") : text.index("[project.scripts]")]
+    lines = section.splitlines()
+    for index, line in enumerate(lines):
+        requirement = re.search(r'"([A-Za-z0-9_.\[\]-]+[=<>!~][^"]*)"', line)
+        if requirement is None or not re.search(r"==|<", requirement.group(1)):
+            continue
+        before = lines[index - 1].strip()
+        assert "#" in line or before.startswith("#"), f"no reason beside {requirement.group(1)}"
+
+
 def _constraints() -> dict[str, str]:
     pins = {}
     for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
