@@ -49,6 +49,8 @@ from .copy_export import (
     export_conversation,
     scroll_pane,
 )
+from .edit_resend import edit_commands, fork_saved
+from .exchanges import EditTarget
 from .format import targets_line
 from .gcpace import GcPacer
 from .host import AppHost
@@ -131,6 +133,8 @@ class LLMStreamApp(AppHost):
         self._events_follow_width = self.ui.events_open == "auto"
         #: the user hid the compare summary (Ctrl+S): it stays hidden until shown again
         self._summary_hidden = False
+        #: an earlier prompt being edited (the edit key): the next send forks there
+        self.editing: EditTarget | None = None
         #: what went wrong while starting, shown once the screen is up
         self._problems = install_themes(
             self,
@@ -262,6 +266,10 @@ class LLMStreamApp(AppHost):
         names = [p.session.name for p in self.panes if p.session.llm is not None]
         targets = self.query_one("#targets", Static)
         text = Text("→ ", style="bold")
+        editing = self.editing
+        if editing is not None:
+            names = [n for n in names if n in editing.panes]
+            text = Text(f"✎ prompt {editing.number}, resent to ", style="bold")
         if names:
             room = (targets.content_region.width or self.size.width) - len(text)
             text.append(targets_line(names, max(8, room)))
@@ -302,7 +310,12 @@ class LLMStreamApp(AppHost):
     @on(PromptArea.Submitted)
     async def _on_submitted(self, message: PromptArea.Submitted) -> None:
         message.area.clear()
-        await self.send(message.text)
+        editing, self.editing = self.editing, None
+        if editing is not None:
+            self._update_targets()
+            await self.resend(message.text, editing)
+        else:
+            await self.send(message.text)
 
     async def send(self, prompt: str) -> None:
         """Send ``prompt`` to every pane, each with its own conversation (one saved turn)."""
@@ -314,7 +327,58 @@ class LLMStreamApp(AppHost):
     def action_send(self) -> None:
         self.prompt_area.action_send()
 
+    def action_edit_prompt(self) -> None:
+        pane = self.selected
+        if pane is None or not pane.exchanges:
+            self.notify("no prompt to edit yet", markup=False)
+            return
+        self.search_commands(
+            edit_commands(self, pane, self.panes),
+            placeholder=f"Edit which prompt of {pane.session.name}? (the last first)",
+        )
+
+    def begin_edit(self, target: EditTarget) -> None:
+        """Put an earlier prompt in the prompt box to edit; Enter resends it (``resend``),
+        Esc leaves it."""
+        self.editing = target
+        area = self.prompt_area
+        area.load_text(target.prompt)
+        area.move_cursor(area.document.end)
+        area.focus()
+        self._update_targets()
+
+    def end_edit(self) -> bool:
+        """Leave edit mode (Esc); the prompt box is emptied. False when not editing."""
+        if self.editing is None:
+            return False
+        self.editing = None
+        self.prompt_area.clear()
+        self._update_targets()
+        self.notify("edit abandoned: the conversation is as it was", markup=False)
+        return True
+
+    async def resend(self, prompt: str, target: EditTarget) -> None:
+        """Send ``prompt`` in place of an earlier one: each chosen pane forgets that exchange
+        and what came after it (screen and conversation) and streams the new prompt from
+        there. The saved session is forked (``fork_session``): the original stays as it
+        was, the fork holds the turns before the edited one, then this one."""
+        panes = [p for p in self.panes if p.session.name in target.panes]
+        for pane in panes:
+            exchange = next((ex for ex in pane.exchanges if ex.turn == target.turn), None)
+            if target.turn is None or exchange is None:
+                exchange = next((ex for ex in pane.exchanges if ex.prompt == target.prompt), None)
+            if exchange is not None:
+                await pane.fork_at(exchange)
+        self.hide_summary()
+        await fork_saved(self.saving, target.turn, self.notify)
+        recorder = self.saving.get()
+        recorder.begin_turn(prompt)
+        for pane in panes:
+            await pane.start_run(prompt, version=self.events_version, recorder=recorder)
+
     def action_cancel_all(self) -> None:
+        if not self._grid.running and self.end_edit():
+            return
         cancelled = self._grid.cancel_runs()
         if cancelled:
             self.notify("cancelled " + ", ".join(cancelled), markup=False)

@@ -207,6 +207,7 @@ SYSTEM_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "params",
     ),
     ("Parameters for every pane", "The same, for every pane at once", "params(True)"),
+    ("Edit an earlier prompt", "Edit and resend it: the conversation forks there", "edit_prompt"),
     ("Compare summary", "Rank the finished providers", "toggle_summary"),
     *(
         (

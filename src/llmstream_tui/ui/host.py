@@ -14,6 +14,7 @@ from typing import Any
 from textual.app import App
 
 from ..config import Settings
+from .exchanges import EditTarget
 from .persistence import CurrentRecorder
 from .session import PaneSession
 from .widgets.stream_pane import StreamPane
@@ -47,6 +48,10 @@ class AppHost(App[int]):
 
     async def remove_pane(self, pane: StreamPane) -> None:
         """Stop ``pane``'s run and remove it."""
+        raise NotImplementedError
+
+    def begin_edit(self, target: EditTarget) -> None:
+        """Put an earlier prompt in the prompt box to edit and resend."""
         raise NotImplementedError
 
     def hide_summary(self) -> None:

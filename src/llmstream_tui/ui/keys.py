@@ -181,6 +181,13 @@ KEYS: tuple[KeySpec, ...] = (
         priority=True,
     ),
     KeySpec(
+        "edit_prompt",
+        "alt+p",
+        "edit_prompt",
+        "Edit an earlier prompt and resend it: the conversation forks there (Esc: leave it)",
+        priority=True,
+    ),
+    KeySpec(
         "scroll_up", "shift+pageup,ctrl+up", "scroll_pane('page_up')", "Scroll the selected pane up"
     ),
     KeySpec(

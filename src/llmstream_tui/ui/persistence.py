@@ -51,6 +51,10 @@ class ShownExchange:
     note: str | None = None
     #: its reasoning, refusal and tool calls (None: it streamed nothing besides its answer)
     side: SideChannels | None = None
+    #: how many messages of the conversation came before it (where an edit forks)
+    kept_before: int = 0
+    #: the saved turn it was sent in
+    turn: int | None = None
 
 
 # -- saving the conversation -----------------------------------------------------------------
@@ -228,12 +232,16 @@ async def restore_pane(
         side = saved if saved.total is not None else None
         final = saved.total if run.status == "done" else None
         # the prompt after a tool call was sent as each call's result, as it is live
+        kept_before = len(restored.conversation)
         turn = turn_messages(restored.conversation, prompt)
         restored.recorded = kept_in_conversation(run.status, run.text) or final is not None
         if restored.recorded:
             restored.conversation += [*turn, answer_message(run.text, final)]
         chunks = answer_chunks(history, run.id)
-        restored.shown.append(ShownExchange(prompt, chunks, ENDED_NOTE.get(run.status), side))
+        note = ENDED_NOTE.get(run.status)
+        restored.shown.append(
+            ShownExchange(prompt, chunks, note, side, kept_before=kept_before, turn=run.turn)
+        )
         await asyncio.sleep(0)
     restored.last_prompt = exchanges[-1][0] if exchanges else None
     return restored

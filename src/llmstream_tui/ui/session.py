@@ -254,6 +254,20 @@ class PaneSession:
             self.error = None
         self.timeline = None
 
+    def fork(self, kept: int) -> None:
+        """Keep the conversation's first ``kept`` messages (an earlier prompt is being edited:
+        the conversation goes on from there) and forget the last run's figures."""
+        del self.conversation[kept:]
+        self.prompt = None
+        self.recorded = False
+        self._turn_messages = 0
+        self.stamps.clear()
+        self.channels.clear()
+        self.answer_parts = []
+        self.timeline = None
+        if self.state != "error" or self.llm is not None:
+            self.state, self.error = "idle", None
+
     def forget_last_exchange(self) -> str | None:
         """Drop the last run's exchange for a retry; returns its prompt (None if no run).
         A run that left nothing in the conversation (failed before any text) drops nothing."""

@@ -24,6 +24,7 @@ from textual.worker import Worker
 from ...core.inert import escape_controls
 from ...core.messages import AIMessage, HumanMessage, ToolMessage
 from ...sessions.export import side_markdown
+from ..exchanges import Exchange
 from ..format import ChunkScope, channel_metrics, metrics_parts
 from ..line_runs import NOTE, PROMPT, REFUSAL, REFUSAL_LABEL
 from ..pane_params import badge
@@ -119,6 +120,8 @@ class StreamPane(Vertical, can_focus=False):
         #: where the current answer starts (before its opening delimiter): switching a
         #: nested application's pane to another of its runs redraws the answer from there
         self._answer_mark: tuple[int, int, int] | None = None
+        #: every exchange shown, oldest first: what an edit can fork from
+        self.exchanges: list[Exchange] = []
 
     def compose(self) -> ComposeResult:
         yield self.reasoning.header
@@ -195,20 +198,24 @@ class StreamPane(Vertical, can_focus=False):
         """Whitespace shown or plain in the answer and the reasoning, what is shown included;
         the places a retry returns to move with the redrawn text."""
         marks = [m for m in (self._mark, self._answer_mark) if m is not None]
+        marks += [ex.mark for ex in self.exchanges]
         moved = iter(self.body.set_whitespace(on, marks))
         if self._mark is not None:
             self._mark = next(moved)
         if self._answer_mark is not None:
             self._answer_mark = next(moved)
+        for ex in self.exchanges:
+            ex.mark = next(moved)
         self.reasoning.set_whitespace(on)
 
     def _open_exchange(self, prompt: str) -> None:
-        """Echo ``prompt`` below what is shown and open its answer; the place it starts is
-        the mark a retry truncates to."""
+        """Echo ``prompt`` below what is shown and open its answer; the place it starts
+        (before the line break that separates it from the exchange above) is the mark a
+        retry or an edit truncates to."""
         body = self.body
+        self._mark = body.chunk_text.mark()
         if body.chunk_text.row_count > 1 or body.chunk_text.rows[0][2] > 0:
             body.newline()
-        self._mark = body.chunk_text.mark()
         body.add_text("› " + prompt, PROMPT)
         body.newline()
         self._answer_mark = body.chunk_text.mark()
@@ -235,7 +242,12 @@ class StreamPane(Vertical, can_focus=False):
             body.clear()  # the hint shown before the first run
         if retry and self._mark is not None:
             body.truncate(self._mark)
+            if self.exchanges:
+                self.exchanges.pop()
+        kept = len(s.conversation)
         self._open_exchange(prompt)
+        turn = recorder.turn if recorder is not None else None
+        self.exchanges.append(Exchange(prompt, self._mark or (0, 0, 0), kept, turn))
         self._show_gaps([])
         await self._reset_channels()
         self.worker = self.run_worker(
@@ -263,8 +275,11 @@ class StreamPane(Vertical, can_focus=False):
         body = self.body
         body.clear()
         self._mark = None
+        self.exchanges = []
         for shown in exchanges:
             self._open_exchange(shown.prompt)
+            mark = self._mark or (0, 0, 0)
+            self.exchanges.append(Exchange(shown.prompt, mark, shown.kept_before, shown.turn))
             self._refused = False
             if shown.chunks:
                 body.append_chunks(shown.chunks)
@@ -323,6 +338,24 @@ class StreamPane(Vertical, can_focus=False):
         self.body.clear()
         self.call_later(self._reset_channels)
         self._mark = None
+        self.exchanges = []
+        self._show_gaps([])
+        if self._markdown is not None and self.markdown_on:
+            self._render_markdown_full()
+        self._show_state(force=True)
+        self._refresh_metrics()
+
+    async def fork_at(self, exchange: Exchange) -> None:
+        """Forget ``exchange`` and every one after it, on screen and in the conversation,
+        so that the next run (an edited prompt) continues from just before it."""
+        await self.stop_run()
+        at = self.exchanges.index(exchange)
+        del self.exchanges[at:]
+        self.body.truncate(exchange.mark)
+        self.session.fork(exchange.kept_before)
+        self._mark = exchange.mark
+        self._answer_mark = None
+        await self._reset_channels()
         self._show_gaps([])
         if self._markdown is not None and self.markdown_on:
             self._render_markdown_full()
