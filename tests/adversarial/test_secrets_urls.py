@@ -19,6 +19,7 @@ import pytest
 
 from llmstream_tui import build_llm
 from llmstream_tui.cli import main
+from llmstream_tui.core.recording_lines import error_line
 from llmstream_tui.core.redaction import Redactor, mask_urls
 from llmstream_tui.errors import ProviderError
 from llmstream_tui.providers.http import HTTPModel
@@ -248,3 +249,14 @@ def test_reprs_of_a_backend_and_its_spec_hide_header_values_and_url_credentials(
     assert [s for t in texts for s in SECRETS if s in t] == []
     assert "http://***@127.0.0.1:8000/v1?key=***" in repr(llm.spec)
     assert llm.spec.base_url == table["base_url"]  # still what the request uses
+
+
+def test_a_saved_error_line_never_holds_url_credentials() -> None:
+    url = f"http://user:{PASSWORD}@h.example/v1?key={QUERY_KEY}"
+    internal = ValueError(f"cannot parse {url}")
+    provider = ProviderError(f"odd reply from {url}", provider="p", hint=f"see {url}")
+    for exc in (internal, provider):
+        line = error_line(exc, provider="p", t=0.0, text="", metrics=None)
+        saved = json.dumps(line)
+        assert "http://***@h.example/v1?key=***" in saved
+        assert [s for s in SECRETS if s in saved] == []

@@ -21,7 +21,9 @@ __all__ = ["describe_provider", "error_line", "line_part"]
 def error_line(
     exc: Exception, *, provider: str, t: float, text: str, metrics: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``error`` line for a failed run (message and hint kept apart, for replay)."""
+    """The ``error`` line for a failed run (message and hint kept apart, for replay). Every
+    URL in its texts is masked (``core.redaction.mask_urls``): an exception that is not ours
+    may quote a URL with its credentials."""
     from ..errors import ProviderError
 
     if isinstance(exc, ProviderError):
@@ -37,6 +39,7 @@ def error_line(
             "detail": f"{type(exc).__name__}: {exc}",
             "hint": None,
         }
+    err = {k: mask_urls(v) if isinstance(v, str) else v for k, v in err.items()}
     return {
         "type": "error",
         "provider": provider,
