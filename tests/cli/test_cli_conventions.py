@@ -372,3 +372,104 @@ def test_format_options_have_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["stream", "--help"])
     text = capsys.readouterr().out
     assert "--format {text,jsonl}" in text and "JSON lines" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_ctrl_c_ends_the_output_cleanly(tmp_path: Path, fmt: str) -> None:
+    import signal
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[providers.slow]\nkind = "scripted"\nchunks = ["one\\n", "two"]\nrepeat = 1000\n'
+        "delay_ms = 20\n"
+    )
+    argv = ["stream", "--config", str(cfg), "-p", "slow", "--no-history", "--format", fmt, "hi"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmstream_tui", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the run has started: something arrived
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+    out = first + rest
+    assert out.endswith("\n")
+    if fmt == "jsonl":
+        last = json.loads(out.splitlines()[-1])
+        assert last["type"] == "cancelled" and last["provider"] == "slow"
+        assert last["text"].startswith("one\n")
+
+
+# -- the README's headless section -----------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _headless_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("## Headless use") : text.index("## Python API")]
+
+
+def _sh_examples(section: str) -> list[tuple[str, list[str]]]:
+    """(command, the output lines shown under it as ``# ...``) of every ``sh`` block."""
+    examples: list[tuple[str, list[str]]] = []
+    for block in section.split("```sh\n")[1:]:
+        for line in block.split("```")[0].splitlines():
+            if line.startswith("# ") and examples:
+                examples[-1][1].append(line[2:])
+            elif line.strip():
+                examples.append((line, []))
+    return examples
+
+
+def _shows(expected: list[str], output: str) -> bool:
+    """Whether ``output`` starts with the lines shown (``...`` ends a line's or the
+    listing's match early)."""
+    lines = output.splitlines()
+    for i, want in enumerate(expected):
+        if want == "...":
+            return True
+        got = lines[i] if i < len(lines) else ""
+        if not (got.startswith(want[:-3]) if want.endswith("...") else got == want):
+            return False
+    return True
+
+
+def test_every_headless_readme_command_runs_and_prints_what_it_shows(tmp_path: Path) -> None:
+    section = _headless_section()
+    examples = _sh_examples(section)
+    assert len(examples) >= 12
+    (tmp_path / "README.md").write_text("Tea is a drink.\n")
+    config = tmp_path / "xdg" / "llmstream-tui" / "config.toml"
+    config.parent.mkdir(parents=True)
+    fast = 'kind = "simulated"\nmax_words = 6\nttft_ms = 0\nchunks_per_s = 5000\n'
+    # the offline defaults at full speed: their output is not shown, only their exit codes
+    config.write_text(f"[providers.swift]\n{fast}[providers.steady]\n{fast}")
+    marker = "=== end of command: "
+    script = "".join(f'{{ {cmd}\n}} 2>&1\necho "{marker}$?"\n' for cmd, _ in examples)
+    proc = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin"),
+        timeout=120,
+        check=False,
+    )
+    pieces = proc.stdout.split(marker)
+    assert len(pieces) == len(examples) + 1, proc.stderr
+    # piece i+1 starts with command i's exit code, then command i+1's output
+    outputs = [pieces[0]] + [p.split("\n", 1)[1] for p in pieces[1:-1]]
+    codes = [int(p.split("\n", 1)[0]) for p in pieces[1:]]
+    for (cmd, expected), output, code in zip(examples, outputs, codes, strict=True):
+        errors = "error:" in " ".join(expected)
+        assert code == (2 if errors else 0), (cmd, output)
+        assert _shows(expected, output), (cmd, expected, output)
+    # the --show all listing printed in the section is that command's output
+    shown = section.split("```text\n")[1].split("```")[0]
+    assert any(output.endswith(shown) for output in outputs), shown
