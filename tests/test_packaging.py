@@ -136,6 +136,13 @@ def test_make_installs_with_the_constraints() -> None:
     assert len(installs) == 3 and all(line.startswith("$(PIP_INSTALL) -e ") for line in installs)
 
 
+def test_readme_tells_how_the_pins_are_kept() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`constraints/test.txt`" in readme and "`make constraints`" in readme
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^constraints: ", makefile, re.MULTILINE)
+
+
 # ----------------------------------------------------------------------------- the builds
 
 
