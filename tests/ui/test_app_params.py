@@ -125,3 +125,34 @@ async def test_every_pane_at_once() -> None:
             {"seed": 7},
             {"seed": 7},
         ]
+
+
+async def test_a_reopened_session_goes_on_with_the_parameters_it_last_used() -> None:
+    """A configured provider whose parameters were changed with F11 comes back with them
+    when the session is reopened (the config's kind and keys, the session's parameters)."""
+    from llmstream_tui.ui.session_keys import reopen
+
+    settings = make_settings(
+        providers={"a": scripted(["x"]), "b": scripted(["y"], params={"temperature": 0.5})},
+        default_providers=["a", "b"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f11")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ParamsScreen)
+        await fill(pilot, screen, temperature="0.3", system="Be brief.")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await type_and_send(pilot, "one")
+    again = make_app(settings)
+    async with again.run_test(size=(120, 36)) as pilot:
+        with History() as history:
+            await reopen(again, history.load(history.list_sessions()[0].uid), history)
+        await pilot.pause()
+        a, b = again.panes
+        assert a.session.llm is not None and b.session.llm is not None
+        assert a.session.llm.params == {"temperature": 0.3, "system": "Be brief."}
+        assert badge(a.session.llm) in str(a.border_title)
+        assert b.session.llm.params == {"temperature": 0.5}  # as configured: never changed

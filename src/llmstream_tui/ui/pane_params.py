@@ -81,6 +81,21 @@ def rebuilt(
         raise ParamsError(" ".join(escape_controls(str(exc)).split())) from None
 
 
+def with_saved(
+    llm: LanguageModel, saved: Mapping[str, Any], settings: ProviderTables
+) -> LanguageModel | None:
+    """``llm`` (built from the config) with the model and dialog parameters a saved session
+    used last, for a reopened session to go on as it ran; None when they are the config's
+    already. ``ParamsError`` when the kind refuses them."""
+    fields = dict(FIELDS)
+    params = {k: v for k, v in (saved.get("params") or {}).items() if k in fields}
+    current = {k: v for k, v in llm.params.items() if k in fields and v is not None}
+    model = str(saved.get("model") or "")
+    if params == current and model in ("", llm.model):
+        return None
+    return rebuilt(llm, params, "" if model == llm.model else model, settings)
+
+
 def badge(llm: LanguageModel | None) -> str:
     """The parameters set on a pane, short, for its header: ``T0.2 max512 p0.9 seed7 sys``."""
     if llm is None:

@@ -206,8 +206,11 @@ class RestoredPane:
     #: the pane's name (the name its runs were saved under)
     name: str
     #: the provider table to build it from; None: build the provider configured under
-    #: ``name`` (the config wins over the settings the session saved)
+    #: ``name`` (the config wins over the settings the session saved, but for ``saved``)
     table: dict[str, Any] | None
+    #: the settings the session saved last (``ProviderRecord.table``): a configured
+    #: provider takes its model and parameters from them (set with F11 while it ran)
+    saved: dict[str, Any] = field(default_factory=dict)
     #: the conversation the pane held, ready to continue (``PaneSession.restore``)
     conversation: list[BaseMessage] = field(default_factory=list)
     #: the last prompt it was sent (what a retry sends again)
@@ -225,7 +228,8 @@ async def restore_pane(
     ``configured`` are the provider names of the config. Yields to the event loop after each
     exchange: a long session must not hold the keys up while it is read."""
     name = provider.name
-    restored = RestoredPane(name, None if name in configured else provider.table())
+    table = provider.table()
+    restored = RestoredPane(name, None if name in configured else table, saved=table)
     exchanges = reopened_exchanges(record, name)
     for prompt, run in exchanges:
         saved = SideChannels(history, run.id)

@@ -9,15 +9,16 @@ notification and the app goes on.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import locations
 from ..core.inert import escape_controls
 from ..errors import RecordingError
 from ..sessions.history import History, SessionRecord
+from .pane_params import ParamsError, with_saved
 from .persistence import RECORDINGS_DIR, restore_pane, start_recording
 from .screens.history import HistoryScreen
-from .session import build_session, error_summary
+from .session import PaneSession, build_session, error_summary
 
 if TYPE_CHECKING:
     from .host import AppHost
@@ -78,6 +79,27 @@ def browse_history(app: AppHost) -> None:
     app.push_screen(HistoryScreen(history), chosen)
 
 
+async def reapply_saved(app: AppHost, session: PaneSession, saved: dict[str, Any]) -> None:
+    """A configured provider of a reopened session goes on with the model and parameters
+    the session last used (F11 while it ran); if the config no longer allows them, one
+    notice and the config's settings."""
+    if session.llm is None or not saved:
+        return
+    try:
+        llm = with_saved(session.llm, saved, app.settings)
+    except ParamsError as exc:
+        app.notify(
+            f"{session.name}: the saved parameters are not used: {exc}",
+            severity="warning",
+            markup=False,
+        )
+        return
+    if llm is not None:
+        old = session.reconfigure(llm)
+        if old is not None:
+            await old.aclose()
+
+
 async def reopen(app: AppHost, record: SessionRecord, history: History) -> None:
     """Replace the panes by ``record``'s, each with its own conversation (shown with its
     chunk boundaries) and ready to continue; later turns are saved into the same session.
@@ -108,6 +130,7 @@ async def reopen(app: AppHost, record: SessionRecord, history: History) -> None:
         name = restored.name
         if restored.table is None:
             session = build_session(name, settings, clock=app.clock)
+            await reapply_saved(app, session, restored.saved)
         else:
             session = build_session(
                 name, settings, table=restored.table, name=name, clock=app.clock
