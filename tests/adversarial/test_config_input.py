@@ -89,7 +89,9 @@ def test_a_config_file_starting_with_a_bom_loads(tmp_path: Path) -> None:
     assert settings.delimiter == "~" and settings.providers["p"]["kind"] == "scripted"
 
 
-def test_a_binary_prompt_on_stdin_runs_and_is_saved_with_replacements(tmp_path: Path) -> None:
+def test_a_binary_prompt_on_stdin_runs_and_is_saved_with_replacements(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -97,38 +99,22 @@ def test_a_binary_prompt_on_stdin_runs_and_is_saved_with_replacements(tmp_path: 
         "LLMSTREAM_DATA_DIR": str(tmp_path / "data"),
         "LC_ALL": "C",
     }
-
-    def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-        """``args`` run with ``stdin`` as raw bytes (latin-1 maps each byte to one char)."""
-        return subprocess.run(
-            [sys.executable, "-m", "llmstream_tui", *args],
-            input=stdin.decode("latin-1"),
-            capture_output=True,
-            text=True,
-            encoding="latin-1",
-            env=env,
-            cwd=tmp_path,
-            timeout=60,
-            check=False,
-        )
-
-    proc = cli("stream", "-p", "scripted:x", "-", stdin=b"\xff\xfehi \xe2\x82\xac")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "" and proc.stdout.startswith("Spark|")
-    history = cli("history")
-    rows = history.stdout.splitlines()
-    assert history.returncode == 0 and "\ufffd\ufffdhi" in rows[-1].encode("latin-1").decode()
-    session_id = rows[-1].split()[0]
-    export = subprocess.run(
-        [sys.executable, "-m", "llmstream_tui", "export", session_id, "--format", "md"],
+    proc = subprocess.run(  # a real process: its stdin is bytes, as from a pipe
+        [sys.executable, "-m", "llmstream_tui", "stream", "-p", "scripted:x", "-"],
+        input=b"\xff\xfehi \xe2\x82\xac",
         capture_output=True,
         env=env,
         cwd=tmp_path,
         timeout=60,
         check=False,
     )
-    assert export.returncode == 0
-    assert "\ufffd\ufffdhi \u20ac".encode() in export.stdout  # bad bytes replaced, rest kept
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b"" and proc.stdout.startswith(b"Spark|")
+    assert main(["history"]) == 0  # the same data dir (the fixture's)
+    rows = capsys.readouterr().out.splitlines()
+    assert "\ufffd\ufffdhi \u20ac" in rows[-1]  # the session is there, its title readable
+    assert main(["export", rows[-1].split()[0], "--format", "md"]) == 0
+    assert "\ufffd\ufffdhi \u20ac" in capsys.readouterr().out  # bad bytes replaced, rest kept
 
 
 def test_a_bad_port_from_ollama_host_is_one_line_not_an_exception_group(

@@ -3,7 +3,7 @@
 no recording, no history row and no export, while the request itself still carries them; and
 redaction must not mangle a server's message when the "key" is a local placeholder (``x``).
 
-End to end through the real CLI (a subprocess each, like ``test_secrets.py``) against a
+End to end through the CLI's ``main`` (in a thread: it runs its own event loop) against a
 loopback server that echoes the credentials back in its error bodies and events."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import base64
 import json
 import socket
-import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -64,26 +64,27 @@ def closed_port() -> int:
     return port
 
 
-async def cli(args: list[str], home: Path) -> tuple[int, str, str]:
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "xdg"),
-        "LLMSTREAM_DATA_DIR": str(home / "data"),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "llmstream_tui",
-        *args,
-        cwd=home,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,  # piped stdin would join the prompt
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+#: ``await cli(args)``: (exit code, stdout, stderr) of ``llmstream-tui ARGS``.
+Cli = Callable[[list[str]], Awaitable[tuple[int, str, str]]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``main(args)`` run in a thread (it runs its own event loop, while the loopback server
+    runs in the test's), with a private data dir, no API key and nothing on stdin:
+    (exit code, stdout, stderr)."""
+    monkeypatch.setenv("LLMSTREAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("LLMSTREAM_CONFIG_FILE", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    async def run(args: list[str]) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(main, args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def leaks(root: Path) -> list[str]:
@@ -101,7 +102,9 @@ def said(outputs: list[tuple[int, str, str]]) -> list[str]:
     return [s for _, out, err in outputs for s in SECRETS if s in out or s in err]
 
 
-async def test_base_url_credentials_are_masked_everywhere_but_still_sent(tmp_path: Path) -> None:
+async def test_base_url_credentials_are_masked_everywhere_but_still_sent(
+    tmp_path: Path, cli: Cli
+) -> None:
     async with LoopbackServer(route) as server:
         creds = f"http://user:{PASSWORD}@127.0.0.1:{server.port}"
         down = f"http://user:{PASSWORD}@127.0.0.1:{closed_port()}/v1?key={QUERY_KEY}"
@@ -122,7 +125,7 @@ async def test_base_url_credentials_are_masked_everywhere_but_still_sent(tmp_pat
         out.mkdir()
         refs = ["-p", "ok", "-p", "echo", "-p", "down", "-p", adhoc, "-p", adhoc_ok]
         run = ["stream", "--config", str(config), "--record", "out/run.jsonl", *refs, "hi"]
-        outputs = [await cli(run, tmp_path)]
+        outputs = [await cli(run)]
         sent = {r.path.partition("?")[2]: r for r in server.requests}
     assert len(server.requests) == 4
     for query in (f"key={QUERY_KEY}", f"token={QUERY_KEY}", f"api_key={QUERY_KEY}"):
@@ -137,13 +140,13 @@ async def test_base_url_credentials_are_masked_everywhere_but_still_sent(tmp_pat
         in stderr
     )
     assert "[openai-chat:m@http://***@127.0.0.1:" in stdout  # the ad hoc name, masked
-    history = await cli(["history"], tmp_path)
+    history = await cli(["history"])
     session_id = history[1].splitlines()[-1].split()[0]  # under the header line
     outputs.append(history)
-    export = await cli(["export", session_id, "--format", "md"], tmp_path)
+    export = await cli(["export", session_id, "--format", "md"])
     outputs.append(export)
-    outputs.append(await cli(["export", session_id, "--format", "jsonl"], tmp_path))
-    listing = await cli(["providers", "--config", str(config)], tmp_path)
+    outputs.append(await cli(["export", session_id, "--format", "jsonl"]))
+    listing = await cli(["providers", "--config", str(config)])
     outputs.append(listing)
     assert "http://***@127.0.0.1:" in listing[1] and "key=***" in listing[1]
     assert "http://***@127.0.0.1:" in export[1]  # the md export names the URL, masked
@@ -151,7 +154,7 @@ async def test_base_url_credentials_are_masked_everywhere_but_still_sent(tmp_pat
     assert leaks(tmp_path / "data") == [] and leaks(out) == []
 
 
-async def test_configured_header_values_echoed_back_are_redacted(tmp_path: Path) -> None:
+async def test_configured_header_values_echoed_back_are_redacted(tmp_path: Path, cli: Cli) -> None:
     async with LoopbackServer(route) as server:
         config = tmp_path / "config.toml"
         config.write_text(
@@ -165,9 +168,9 @@ async def test_configured_header_values_echoed_back_are_redacted(tmp_path: Path)
         )
         (tmp_path / "out").mkdir()
         base = ["stream", "--config", str(config), "--record", "out/run.jsonl"]
-        text = await cli([*base, "-p", "hdr500", "-p", "hdrsse", "hi"], tmp_path)
+        text = await cli([*base, "-p", "hdr500", "-p", "hdrsse", "hi"])
         jsonl = await cli(
-            ["stream", "--config", str(config), "-p", "hdrsse", "--format", "jsonl", "hi"], tmp_path
+            ["stream", "--config", str(config), "-p", "hdrsse", "--format", "jsonl", "hi"]
         )
         assert server.requests[0].headers["x-api-key"] == HEADER_SECRET
     code, stdout, stderr = text
