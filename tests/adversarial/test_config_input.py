@@ -125,3 +125,8 @@ def test_a_bad_port_from_ollama_host_is_one_line_not_an_exception_group(
     _, err = capsys.readouterr()
     assert code in (1, 2) and err.count("\n") == 1
     assert "port out of range" in err and "ExceptionGroup" not in err
+
+
+def test_an_empty_base_url_still_means_the_kinds_default(tmp_path: Path) -> None:
+    settings = load_settings(provider_config(tmp_path, 'base_url = ""'))
+    assert settings.providers["p"]["base_url"] == ""

@@ -70,7 +70,7 @@ class ProviderSpec(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
-        if value is not None and cls.base_url_is_url:
+        if value and cls.base_url_is_url:  # "" (as None) means the kind's default
             problem = url_problem(value)
             if problem:
                 raise ValueError(problem)
