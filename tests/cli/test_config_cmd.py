@@ -273,3 +273,11 @@ def test_show_masks_credentials_in_a_base_url_and_secret_named_options(
     shown = tomllib.loads(out)["providers"]
     assert shown["proxy"]["base_url"] == "https://***@proxy.example/v1?key=***&region=eu"
     assert shown["llama"]["options"] == {"auth_token": "***", "num_ctx": 4096}
+
+
+def test_readme_cli_reference_has_a_row_for_config_and_version() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = readme[readme.index("### CLI reference") :]
+    reference = reference[: reference.index("\n\n", reference.index("|---|"))]
+    for command in ("config init", "config path", "--version"):
+        assert f"| `llmstream-tui {command}" in reference, command
