@@ -470,6 +470,12 @@ def test_every_headless_readme_command_runs_and_prints_what_it_shows(tmp_path: P
         errors = "error:" in " ".join(expected)
         assert code == (2 if errors else 0), (cmd, output)
         assert _shows(expected, output), (cmd, expected, output)
+    # the missing-key sentence shows what test_a_missing_api_key_is_reported... checks
+    sentence = (
+        '`llmstream-tui stream -p openai-chat:gpt-4o-mini "hi"` prints\n`llmstream-tui: '
+        "error: set OPENAI_API_KEY (provider 'openai-chat:gpt-4o-mini')` and exits 2"
+    )
+    assert sentence in section
     # the --show all listing printed in the section is that command's output
     shown = section.split("```text\n")[1].split("```")[0]
     assert any(output.endswith(shown) for output in outputs), shown
