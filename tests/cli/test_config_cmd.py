@@ -281,3 +281,19 @@ def test_readme_cli_reference_has_a_row_for_config_and_version() -> None:
     reference = reference[: reference.index("\n\n", reference.index("|---|"))]
     for command in ("config init", "config path", "--version"):
         assert f"| `llmstream-tui {command}" in reference, command
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "--config", "{path}", "init"],
+        ["--config", "{path}", "config", "init"],
+        ["config", "init", "--config", "{path}"],
+    ],
+)
+def test_config_option_may_come_before_or_after_the_action(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "here.toml"
+    code, out, _ = run([a.format(path=target) for a in argv], capsys)
+    assert code == 0 and out == f"{target}\n" and target.is_file()
