@@ -259,7 +259,13 @@ async def test_connection_refused_is_connect_error(kind: str) -> None:
 async def test_64_mib_single_event_arrives_whole(kind: str) -> None:
     big = "x" * (64 * 1024 * 1024)
     async with LoopbackServer(ok_reply(kind, [big, "!"])) as server:
-        llm = build_llm({**table(kind, server.url), "max_retries": 0, "timeout": 60}, name="p")
+        spec = {
+            **table(kind, server.url),
+            "max_retries": 0,
+            "timeout": 60,
+            "max_event_bytes": 2**27,
+        }
+        llm = build_llm(spec, name="p")
         text, exc = await run_stream(llm)
         await llm.aclose()
     assert exc is None

@@ -68,14 +68,19 @@ it does not know.
 Robustness guarantees (``RecordingReader``): reading streams line by line in constant memory;
 a torn last line (the writer died mid-write) or a corrupt line in the middle is skipped and
 reported in ``problems``, everything readable still loads; an empty, foreign or newer-version
-file raises ``RecordingError`` with one line. ``RecordingWriter`` never overwrites an existing
-file unless told to.
+file raises ``RecordingError`` with one line. Every read is bounded: the header must end
+within ``MAX_HEADER_BYTES``, a longer line than ``MAX_LINE_BYTES`` is skipped (read past in
+pieces, never held), and a file that is not a regular file (a symlink to ``/dev/zero``, a
+pipe, a device: endless, or gone once read) is refused before any read. ``RecordingWriter``
+never overwrites an existing file unless told to.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import stat
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final, Self
@@ -87,6 +92,20 @@ FORMAT: Final = "llmstream-recording"
 VERSION: Final = 1
 #: Problems kept verbatim; more are only counted, so a damaged huge file stays cheap to read.
 MAX_PROBLEMS: Final = 10
+#: The header is a few hundred bytes; a first line not ended within this is no header.
+MAX_HEADER_BYTES: Final = 1024 * 1024
+#: The longest line read; longer ones are skipped. An ``end`` line holds a run's whole
+#: text, so this is far above any answer, yet bounds what one line can cost.
+MAX_LINE_BYTES: Final = 64 * 1024 * 1024
+#: The piece size used to read past a line longer than the limit.
+_SKIP_PIECE: Final = 1024 * 1024
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} bytes"
 
 
 def _jsonable(value: Any) -> Any:
@@ -204,7 +223,7 @@ def write_recording(
 def _check_header(path: Path, raw: bytes, complete: bool) -> dict[str, Any]:
     try:
         obj = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         if not complete and raw.lstrip().startswith(b'{"format":"' + FORMAT.encode()):
             raise RecordingError(f"{path}: the recording header is cut short (torn file)") from None
         raise RecordingError(f"{path}: not an llmstream recording (no header line)") from None
@@ -226,28 +245,36 @@ class RecordingReader:
 
     ``problems`` (at most ``MAX_PROBLEMS`` one-line messages) and ``problem_count`` describe
     what the last iteration skipped; ``torn`` is True when the last line was cut short.
+    ``max_line_bytes`` bounds one line (see the module docstring).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.path = Path(path)
+        self.max_line_bytes = max_line_bytes
         self.problems: list[str] = []
         self.problem_count = 0
         self.torn = False
         with self._open() as fh:
-            first = fh.readline()
+            first = fh.readline(MAX_HEADER_BYTES)
         if not first.strip():
             raise RecordingError(f"{self.path}: empty file, not an llmstream recording")
         self.header = _check_header(self.path, first, first.endswith(b"\n"))
 
     def _open(self) -> IO[bytes]:
         try:
-            return self.path.open("rb")
+            fh = self.path.open("rb")
         except FileNotFoundError:
             raise RecordingError(f"{self.path}: no such recording") from None
         except IsADirectoryError:
             raise RecordingError(f"{self.path}: is a directory, not a recording") from None
         except OSError as exc:
             raise RecordingError(f"{self.path}: cannot read: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            fh.close()
+            raise RecordingError(
+                f"{self.path}: not a regular file (a device or a pipe), not a recording"
+            )
+        return fh
 
     def _problem(self, message: str) -> None:
         self.problem_count += 1
@@ -259,14 +286,21 @@ class RecordingReader:
         self.problem_count = 0
         self.torn = False
         loads = json.loads
+        limit = self.max_line_bytes
         with self._open() as fh:
-            fh.readline()
+            readline = fh.readline
+            readline(MAX_HEADER_BYTES)
             number = 1
-            for raw in fh:
+            while raw := readline(limit + 1):
                 number += 1
+                if len(raw) > limit and raw[-1:] != b"\n":
+                    while (more := readline(_SKIP_PIECE)) and more[-1:] != b"\n":
+                        pass
+                    self._problem(f"line {number} is longer than {_size(limit)}; skipped")
+                    continue
                 try:
                     obj = loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested past the stack
                     if not raw.endswith(b"\n"):
                         self.torn = True
                         self._problem(f"line {number} is cut short (torn write); ignored")

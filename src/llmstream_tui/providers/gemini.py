@@ -94,7 +94,14 @@ class GeminiStreamParser:
     def parse(self, payload: object) -> list[StreamPart]:
         """The parts of one ``GenerateContentResponse`` object."""
         if type(payload) is list:  # the non-SSE stream form: a JSON array of responses
-            return [p for item in payload for p in self.parse(item)]
+            parts: list[StreamPart] = []
+            for item in payload:
+                # one level only: a list in the list is no response, and recursing into it
+                # would let an array nested 1,000 deep overflow the stack
+                if type(item) is not dict:
+                    raise self._errors.protocol_error("an event is not a JSON object")
+                parts += self.parse(item)
+            return parts
         if type(payload) is not dict:
             raise self._errors.protocol_error("an event is not a JSON object")
         if "error" in payload:

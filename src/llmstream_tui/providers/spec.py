@@ -53,6 +53,15 @@ class ProviderSpec(BaseModel):
     stream: bool = True
     #: Seconds without a byte before the stream is given up (a stall).
     timeout: float = Field(default=60.0, gt=0)
+    #: Seconds without content (text, reasoning, refusal, a tool call) before the stream is
+    #: given up, however many keep-alive comments, pings or empty deltas come meanwhile
+    #: (0: no limit). Generous, as a reasoning model may think a while before it answers.
+    idle_timeout: float = Field(default=120.0, ge=0)
+    #: Seconds a whole answer may take, from the request on (0, the default: no limit).
+    deadline: float = Field(default=0.0, ge=0)
+    #: The longest single event (server-sent events) or line (NDJSON) accepted; a longer
+    #: one is a protocol error, so a server that never ends its line cannot exhaust memory.
+    max_event_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_retries: int = Field(default=2, ge=0, le=10)
     headers: dict[str, str] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)

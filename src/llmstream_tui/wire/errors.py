@@ -32,3 +32,27 @@ class WireDecodeError(ValueError):
         self.decoded: list[object] = [] if decoded is None else decoded
         detail = f" ({reason})" if reason else ""
         super().__init__(f"line {line_number}: not valid JSON{detail}: {self.snippet!r}")
+
+
+def describe_size(size: int) -> str:
+    """``16 MiB``, ``256 KiB``, ``1000 bytes``: a limit as a person reads it."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+class WireLimitError(ValueError):
+    """One event (SSE) or line (NDJSON) grew past the decoder's size limit.
+
+    Raised as soon as the *pending* event or line passes the limit, so a server that never
+    ends its line costs at most the limit plus one read, not the whole stream. ``decoded``
+    holds what the same read completed before it, as on :class:`WireDecodeError`. The
+    decoder is not meant to be fed again after it (the stream cannot be resynchronised).
+    """
+
+    def __init__(self, limit: int, *, what: str, decoded: list[object] | None = None) -> None:
+        self.limit = limit
+        self.what = what
+        self.decoded: list[object] = [] if decoded is None else decoded
+        super().__init__(f"{what} longer than the {describe_size(limit)} limit")

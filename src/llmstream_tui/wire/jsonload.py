@@ -6,7 +6,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-_std_loads = json.JSONDecoder().decode
+__all__ = ["json_loads"]
+
+_std_decode = json.JSONDecoder().decode
+
+
+def _std_loads(text: str) -> Any:
+    """The stdlib's decoder, with a document nested deeper than the interpreter's stack
+    (``[[[[...`` 200,000 levels in one event) refused as malformed JSON: the C scanner
+    recurses per level and raises ``RecursionError``, which no caller expects of a parser."""
+    try:
+        return _std_decode(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def _make_json_loads() -> Callable[[str], Any]:
@@ -30,5 +42,6 @@ def _make_json_loads() -> Callable[[str], Any]:
     return loads
 
 
-#: Parse one JSON document (a chunk's ``data``). Raises ``ValueError`` when malformed.
+#: Parse one JSON document (a chunk's ``data``). Raises ``ValueError`` when malformed, or
+#: nested too deeply to parse (never ``RecursionError``).
 json_loads: Callable[[str], Any] = _make_json_loads()

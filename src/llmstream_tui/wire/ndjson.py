@@ -4,6 +4,11 @@ Lines are split on ``b"\\n"`` at the byte level: that byte never occurs inside a
 multi-byte character, so reads may be split anywhere.  A partial line is kept as a list of
 pieces joined once, so a line of any length costs time linear in its size.
 
+With ``max_line_bytes`` no line may be longer: the pending partial line is measured at each
+read (one ``len``), so a line that never ends raises
+:class:`~llmstream_tui.wire.errors.WireLimitError` once it passes the limit, having cost the
+limit plus one read.
+
 Whether a value means an error (Ollama's ``{"error": ...}``) is for the provider to decide;
 this module only turns bytes into JSON values.
 """
@@ -11,9 +16,10 @@ this module only turns bytes into JSON values.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 
-from .errors import WireDecodeError
+from .errors import WireDecodeError, WireLimitError
 from .jsonload import json_loads as _loads
 
 __all__ = ["NDJSONDecoder", "aiter_ndjson", "iter_ndjson"]
@@ -27,14 +33,18 @@ class NDJSONDecoder:
     UTF-8 JSON raises :class:`WireDecodeError` carrying its 1-based line number; the values
     before it in the same read are on the error's ``decoded``, and the rest of the read is
     kept, so a caller that catches the error may go on feeding.
+
+    ``max_line_bytes`` (default: no limit) bounds one line, see the module docstring.
     """
 
-    __slots__ = ("_backlog", "_line_number", "_tail")
+    __slots__ = ("_backlog", "_limit", "_line_number", "_tail", "_tail_size")
 
-    def __init__(self) -> None:
+    def __init__(self, max_line_bytes: int | None = None) -> None:
         self._tail: list[bytes] = []
+        self._tail_size = 0
         self._backlog = b""
         self._line_number = 0
+        self._limit = sys.maxsize if max_line_bytes is None else max_line_bytes
 
     def feed(self, data: bytes) -> list[object]:
         """Decode one read; return the values of the lines it completes."""
@@ -44,16 +54,28 @@ class NDJSONDecoder:
         lines = data.split(b"\n")
         rest = lines.pop()
         tail = self._tail
+        limit = self._limit
         if not lines:
             if rest:
                 tail.append(rest)
+                self._tail_size += len(rest)
+                if self._tail_size > limit:
+                    raise WireLimitError(limit, what="a line")
             return []
         if tail:
             tail.append(lines[0])
             lines[0] = b"".join(tail)
             tail.clear()
+        self._tail_size = len(rest)
         if rest:
             tail.append(rest)
+        if len(data) > limit or len(lines[0]) > limit:
+            # Only a read larger than the limit can hold a complete line that is too long.
+            for index, line in enumerate(lines):
+                if len(line) > limit:
+                    raise WireLimitError(limit, what="a line", decoded=self._parse(lines[:index]))
+        if self._tail_size > limit:
+            raise WireLimitError(limit, what="a line", decoded=self._parse(lines))
         return self._parse(lines)
 
     def close(self) -> list[object]:
@@ -61,6 +83,7 @@ class NDJSONDecoder:
         lines = [self._backlog + b"".join(self._tail)]
         self._backlog = b""
         self._tail.clear()
+        self._tail_size = 0
         try:
             return self._parse(lines)
         finally:

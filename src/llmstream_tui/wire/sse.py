@@ -8,13 +8,22 @@ was split.
 Why it is fast: each read is decoded and split by C string methods, so Python code runs
 once per *line*, never per byte; a partial line is kept as a list of pieces joined once when
 its line ends, so an event of any length costs time linear in its size.
+
+Bounded memory: with ``max_event_bytes`` the pending event (its data lines and the partial
+line, counted with its field name) may not grow past that many characters (the same as bytes
+for ASCII, fewer for other text): ``feed`` raises ``wire.errors.WireLimitError`` as soon as
+it does, so a server sending one endless line costs the limit plus one read. The bookkeeping
+is a few ``len`` calls per read, never work that grows with the pending event.
 """
 
 from __future__ import annotations
 
 import codecs
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import NamedTuple
+
+from .errors import WireLimitError
 
 __all__ = ["SSEDecoder", "SSEEvent", "aiter_sse", "iter_sse"]
 
@@ -49,6 +58,9 @@ class SSEDecoder:
 
     After :meth:`close` the decoder can decode a reconnected stream: ``last_event_id`` and
     ``retry`` survive, everything else starts afresh.
+
+    ``max_event_bytes`` (default: no limit) bounds one event, see the module docstring; the
+    events completed before the limit was passed are on the error's ``decoded``.
     """
 
     __slots__ = (
@@ -58,13 +70,16 @@ class SSEDecoder:
         "_event_retry",
         "_id_buffer",
         "_last_event_id",
+        "_limit",
         "_retry",
+        "_size",
         "_skip_lf",
         "_started",
         "_tail",
+        "_tail_size",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int | None = None) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._started = False
         self._skip_lf = False
@@ -75,6 +90,11 @@ class SSEDecoder:
         self._id_buffer = ""
         self._last_event_id = ""
         self._retry: int | None = None
+        self._limit = sys.maxsize if max_event_bytes is None else max_event_bytes
+        #: Characters held for the pending event: its data lines (each with the newline
+        #: that joins them), and the partial line.
+        self._size = 0
+        self._tail_size = 0
 
     @property
     def last_event_id(self) -> str:
@@ -115,7 +135,11 @@ class SSEDecoder:
         tail = self._tail
         if not lines:
             tail.append(rest)
+            self._tail_size += len(rest)
+            if self._size + self._tail_size > self._limit:
+                raise self._too_large([])
             return []
+        before = len(self._data)
         if tail:
             tail.append(lines[0])
             if tail[0][:6] == "data: ":
@@ -125,9 +149,32 @@ class SSEDecoder:
             else:
                 lines[0] = "".join(tail)
             tail.clear()
+        self._tail_size = len(rest)
         if rest:
             tail.append(rest)
-        return self._lines(lines)
+        events = self._lines(lines)
+        self._measure(events, before)
+        return events
+
+    def _measure(self, events: list[SSEEvent], before: int) -> None:
+        """Update the pending event's size after a read (``before``: how many data lines
+        it had then) and raise when it is past the limit."""
+        data = self._data
+        if data:
+            # After a dispatch in this read, the pending lines are all of this read; else
+            # they are the earlier ones plus this read's. Either way the cost is bounded by
+            # this read, never by the pending event.
+            if events:
+                self._size = sum(map(len, data)) + len(data)
+            else:
+                self._size += sum(map(len, data[before:])) + len(data) - before
+        else:
+            self._size = 0
+        if self._size + self._tail_size > self._limit:
+            raise self._too_large(events)
+
+    def _too_large(self, events: list[SSEEvent]) -> WireLimitError:
+        return WireLimitError(self._limit, what="an event", decoded=list(events))
 
     def close(self) -> list[SSEEvent]:
         """End the stream and return the events it completes.
@@ -142,6 +189,7 @@ class SSEDecoder:
         self._skip_lf = False
         self._tail.clear()
         self._data.clear()
+        self._size = self._tail_size = 0
         self._event = ""
         self._event_retry = None
         self._id_buffer = self._last_event_id
@@ -150,12 +198,15 @@ class SSEDecoder:
     def _lines(self, lines: list[str]) -> list[SSEEvent]:
         events: list[SSEEvent] = []
         data = self._data
+        limit = self._limit
         for line in lines:
             if not line:
                 self._last_event_id = last_id = self._id_buffer
                 if data:
                     text = data[0] if len(data) == 1 else "\n".join(data)
                     data.clear()
+                    if len(text) > limit:  # an event whole within one large read
+                        raise self._too_large(events)
                     events.append(
                         _new_event(
                             SSEEvent, (self._event or "message", text, last_id, self._event_retry)
