@@ -199,7 +199,7 @@ def _env_parse_problem(exc: SettingsError) -> str:
     info = Settings.model_fields.get(field)
     if info is not None and get_origin(info.annotation) is list:
         return f'{var}: not a JSON list (write it as \'["a", "b"]\')'
-    return f"{var}: not valid JSON (a list is '[\"a\"]', a table '{{\"key\": \"value\"}}')"
+    return f'{var}: not valid JSON (a list is \'["a"]\', a table \'{{"key": "value"}}\')'
 
 
 def _fold_hyphenated(providers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
