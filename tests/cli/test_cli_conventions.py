@@ -316,6 +316,25 @@ async def test_providers_check_fails_when_the_model_is_not_served(
     assert out.splitlines()[0].split() == ["NAME", "KIND", "MODEL", "BASE_URL", "CHECK"]
 
 
+async def test_providers_check_fails_when_the_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEST_PROVIDER_KEY", "sk-wrong-key-123456")
+    refused = Reply.json({"error": {"message": "Incorrect API key provided"}}, status=401)
+    async with LoopbackServer(refused) as server:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            f'[providers.keyed]\nkind = "openai-chat"\nmodel = "m1"\nbase_url = "{server.url}/v1"\n'
+            'api_key_env = "TEST_PROVIDER_KEY"\n'
+        )
+        code = await _cli(server, ["providers", "--check"], cfg)
+    out = capsys.readouterr().out
+    keyed = next(line for line in out.splitlines() if line.startswith("keyed"))
+    assert code == 1 and keyed.endswith("auth: HTTP 401 Unauthorized: Incorrect API key provided")
+    assert "sk-wrong-key-123456" not in out
+    assert server.requests[0].headers["authorization"] == "Bearer sk-wrong-key-123456"
+
+
 def test_providers_table_aligns_long_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
