@@ -254,6 +254,22 @@ def test_long_description_has_no_links_an_index_cannot_follow(metadata: Message)
     assert relative == []
 
 
+def test_long_description_renders_as_the_index_renders_it(metadata: Message) -> None:
+    """PyPI renders the description with readme_renderer (what ``twine check`` runs): it
+    must render, keep the sections, and hold no relative link or image."""
+    from readme_renderer.markdown import render
+
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    body = metadata.get_payload()
+    assert isinstance(body, str)
+    html = render(body)
+    assert html is not None
+    for section in ("Install", "Quick start with real providers", "Configuration"):
+        assert re.search(rf"<h2[^>]*>\s*{re.escape(section)}\s*<", html), section
+    relative = re.findall(r'(?:href|src)="(?![a-z]+:|#)([^"]*)"', html)
+    assert relative == []
+
+
 def test_license_is_mit_by_the_llmstream_tui_authors() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
