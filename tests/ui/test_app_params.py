@@ -73,7 +73,9 @@ async def test_f11_sets_the_selected_panes_parameters_for_the_next_request(
             assert app.panes[1].session.llm.params == {}  # only the selected pane
             await type_and_send(pilot, "two")
             assert pane.session.state == "done"
-    first, second = server.requests[0].json(), server.requests[1].json()
+    # the dialog asked the server for its models (GET /v1/models) besides the two runs
+    assert any(r.method == "GET" and r.route == "/v1/models" for r in server.requests)
+    first, second = [r.json() for r in server.requests if r.method == "POST"]
     assert "temperature" not in first and first["model"] == "gpt-4o"
     assert second["model"] == "gpt-4.1" and second["temperature"] == 0.2
     roles = [m["role"] for m in second["messages"]]
@@ -156,3 +158,61 @@ async def test_a_reopened_session_goes_on_with_the_parameters_it_last_used() -> 
         assert a.session.llm.params == {"temperature": 0.3, "system": "Be brief."}
         assert badge(a.session.llm) in str(a.border_title)
         assert b.session.llm.params == {"temperature": 0.5}  # as configured: never changed
+
+
+async def test_the_dialog_offers_the_models_the_server_serves() -> None:
+    """F11 asks the pane's server for its models: listed under the model field, filtered as
+    it is typed; picking one fills the field and applying switches the pane's model."""
+    from textual.widgets import Input, OptionList
+
+    from tests.ui.conftest import timed
+
+    models = ["gpt-4.1", "gpt-4.1-mini", "o3", "[bold]odd[/]"]
+    settings = make_settings(providers={"m": timed(["x"], models=models)}, default_providers=["m"])
+    app = make_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f11")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ParamsScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        listing = screen.query_one("#params-models", OptionList)
+        assert listing.option_count == 4 and listing.display
+        assert "4 models on the server" in str(screen.query_one("#params-models-note").render())
+        field = screen.query_one("#param-model", Input)
+        field.focus()
+        field.value = "mini"
+        await pilot.pause()
+        assert [
+            str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)
+        ] == ["gpt-4.1-mini"]
+        listing.focus()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert field.value == "gpt-4.1-mini"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.panes[0].session.llm is not None
+        assert app.panes[0].session.llm.model == "gpt-4.1-mini"
+
+
+async def test_a_server_that_cannot_list_models_is_one_line_in_the_dialog() -> None:
+    settings = make_settings(
+        providers={
+            "oa": {"kind": "openai-chat", "model": "m", "base_url": "http://127.0.0.1:9/v1"}
+        },
+        default_providers=["oa"],
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f11")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ParamsScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        note = str(screen.query_one("#params-models-note").render())
+        assert note.startswith("the server's models: ") and "\n" not in note
+        assert not screen.query_one("#params-models").display

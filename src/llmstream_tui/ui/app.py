@@ -37,6 +37,7 @@ from textual.widgets import Static
 
 from .. import locations
 from ..config import Settings
+from ..core.capabilities import ModelLister
 from ..core.inert import escape_controls
 from ..sessions.recorder import SessionRecorder
 from .commands import ProviderCommands, show_provider_commands, system_commands
@@ -546,7 +547,11 @@ class LLMStreamApp(AppHost):
                 targets = self.panes if choice.all_panes else [pane]
                 self.run_worker(self._apply_params(targets, choice), exit_on_error=False)
 
-        self.push_screen(ParamsScreen(pane.session.name, values, all_panes=all_panes), chosen)
+        llm = pane.session.llm
+        models = llm.list_models if isinstance(llm, ModelLister) else None
+        self.push_screen(
+            ParamsScreen(pane.session.name, values, all_panes=all_panes, models=models), chosen
+        )
 
     async def _apply_params(self, panes: list[StreamPane], choice: ParamsChoice) -> None:
         """Rebuild each pane's backend with the chosen values; a pane that is running, or
