@@ -16,9 +16,7 @@ def test_a_fork_copies_the_turns_before_and_leaves_the_original_as_it_was() -> N
     uid = save(["one", "two", "three"], [SCRIPT, "simulated:swift"], names=["a", "b"])
     with History() as history:
         before = history.load(uid)
-        before_chunks = {
-            (r.turn, r.provider): list(history.iter_chunks(r.id)) for r in before.runs
-        }
+        before_chunks = {(r.turn, r.provider): list(history.iter_chunks(r.id)) for r in before.runs}
     forked = fork_session(uid, 2)
     with History() as history:
         assert history.load(uid) == before
