@@ -196,3 +196,17 @@ def test_a_backend_without_a_spec_is_described_by_its_family() -> None:
 
     assert PaneSession("b", "b", Bare(name="b", model="m")).describe == "bare:m"
     assert PaneSession("b", "b", Bare(name="b")).describe == "bare"
+
+
+def test_a_pane_that_cannot_be_built_never_shows_the_credentials_of_its_url() -> None:
+    from llmstream_tui.config import Settings
+    from llmstream_tui.ui.session import build_session
+
+    for ref in (
+        "openai-chat:m@http://user:S3CRETPASS99@127.0.0.1:99999/v1",
+        "nokind:m@http://user:S3CRETPASS99@127.0.0.1/v1",
+    ):
+        session = build_session(ref, Settings())
+        assert session.llm is None and session.error
+        shown = f"{session.name} {session.ref} {session.error}"
+        assert "S3CRETPASS99" not in shown, shown

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkabl
 from ..core.inert import escape_controls
 from ..core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from ..core.metrics import StreamTimeline
+from ..core.redaction import mask_urls
 from ..core.runnable import LanguageModel
 from ..errors import ProviderError
 from ..providers.registry import ProviderTables, build_llm
@@ -580,9 +581,10 @@ def build_session(
     """A session for ``ref`` (a configured name or ``KIND:MODEL``), or for ``table`` shown
     as ``name``. A provider that cannot be built gives a session without one, its error
     shown in the pane (never a traceback)."""
-    display = name or ref
+    display = mask_urls(name or ref)
     try:
         llm = build_llm(table if table is not None else ref, name=name, settings=settings)
     except Exception as exc:  # noqa: BLE001  # shown in the pane, never a traceback
-        return PaneSession(display, ref, None, build_error=error_summary(exc), clock=clock)
+        error = mask_urls(error_summary(exc))
+        return PaneSession(display, mask_urls(ref), None, build_error=error, clock=clock)
     return PaneSession(llm.name or display, ref, llm, clock=clock)
