@@ -28,7 +28,12 @@ import pytest
 from llmstream_tui import build_llm
 from llmstream_tui.core.inert import escape_controls, has_controls
 from llmstream_tui.core.recording import RecordingReader
-from llmstream_tui.errors import RecordingError, StreamProtocolError, StreamTimeout
+from llmstream_tui.errors import (
+    HTTPStatusError,
+    RecordingError,
+    StreamProtocolError,
+    StreamTimeout,
+)
 from tests.adversarial.test_fault_matrix import run_stream
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.wire_encoders import CONTENT_TYPES, FORMATS, PLAIN_FRAME, table
@@ -84,6 +89,18 @@ async def test_deeply_nested_answer_without_streaming_is_a_protocol_error(kind: 
     assert text == ""
 
 
+@pytest.mark.parametrize("kind", ["openai-chat", "ollama-chat"])
+async def test_deeply_nested_error_body_is_still_an_http_error(kind: str) -> None:
+    deep = "[" * 30_000 + "]" * 30_000  # within the 64 KiB an error body is read up to
+    reply = Reply(status=400, body=deep.encode(), headers=[("content-type", "application/json")])
+    async with LoopbackServer(reply) as server:
+        llm = build_llm({**table(kind, server.url), "max_retries": 0}, name="p")
+        text, exc = await run_stream(llm)
+        await llm.aclose()
+    assert isinstance(exc, HTTPStatusError), repr(exc)
+    assert str(exc).startswith("p: ") and "400" in str(exc) and "\n" not in str(exc)
+
+
 # -- item 3: an event or line that never ends -------------------------------------------------
 
 CAP = 256 * 1024
@@ -123,6 +140,20 @@ async def test_endless_line_stops_at_max_event_bytes(kind: str) -> None:
     # given up long before the 64 MiB were sent: the limit, not the line, bounds the work
     assert sent < 16 * 1024 * 1024, sent
     assert elapsed < 10
+
+
+@pytest.mark.parametrize("kind", ["openai-chat", "anthropic", "ollama-chat"])
+async def test_endless_answer_without_streaming_stops_at_max_event_bytes(kind: str) -> None:
+    reply = EndlessLine(body=b"-", lead=b'{"a": "', headers=[("content-type", "application/json")])
+    async with LoopbackServer(reply) as server:
+        spec = {**table(kind, server.url), "max_retries": 0, "stream": False}
+        llm = build_llm({**spec, "max_event_bytes": CAP}, name="p")
+        text, exc = await asyncio.wait_for(run_stream(llm), 20)
+        await llm.aclose()
+        sent = server.requests[0].bytes_sent
+    assert isinstance(exc, StreamProtocolError), repr(exc)
+    assert "256 KiB limit" in str(exc) and "\n" not in str(exc), str(exc)
+    assert text == "" and sent < 16 * 1024 * 1024, sent
 
 
 def test_a_64_mib_line_is_refused_by_the_default_limit() -> None:

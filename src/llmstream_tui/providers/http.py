@@ -52,6 +52,9 @@ Guarantees:
   jitter) capped at ``max_backoff``. A ``Retry-After`` longer than ``max_backoff`` is not
   waited for: ``RateLimitError(retry_after=...)`` is raised at once, so the user sees when to
   come back instead of a silent wait.
+- A non-streamed answer (``post_json``, ``get_json``) is read up to ``spec.max_event_bytes``
+  and refused past it, as one streamed event would be (``sse_pump``), so no body a server
+  sends can exhaust memory.
 - Error bodies are read up to 64 KiB and shown as ``http_errors.body_message`` says: the
   provider's own message, inert, one line, at most 300 characters, the secrets
   ``[redacted]``: the key, every configured header value and the credentials inside
@@ -93,6 +96,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..version import VERSION
+from ..wire.errors import describe_size
 from . import http_errors
 from .http_errors import ERROR_BODY_LIMIT, media_type
 from .spec import ProviderSpec, url_problem
@@ -442,10 +446,26 @@ class HTTPModel(LanguageModel):
         except (TimeoutError, ProviderError):
             pass
 
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The whole body of a non-streamed answer, refused once it passes
+        ``spec.max_event_bytes`` (a server cannot make us hold more than that)."""
+        limit = self.spec.max_event_bytes
+        parts: list[bytes] = []
+        size = 0
+        async for data in response.aiter_bytes():
+            size += len(data)
+            if size > limit:
+                raise self.protocol_error(
+                    f"the answer is longer than the {describe_size(limit)} limit"
+                    f" (max_event_bytes = {limit})"
+                )
+            parts.append(data)
+        return b"".join(parts)
+
     async def _json_body(self, response: httpx.Response) -> Any:
         try:
             try:
-                raw = await response.aread()
+                raw = await self._read_capped(response)
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc, responded=True) from exc
         finally:

@@ -149,7 +149,7 @@ def body_message(body: bytes, content_type: str, secret: Secrets = None) -> str:
         return ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the stack
         return clean(text, secret)
     return clean(error_message_from_json(data) or text, secret)
 
