@@ -79,7 +79,7 @@ def _fake_app(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return 0
 
     monkeypatch.setattr("llmstream_tui.ui.app.run_app", run_app)
-    monkeypatch.setattr("llmstream_tui.cli._terminal_problem", lambda: None)
+    monkeypatch.setattr("llmstream_tui.cli.terminal_problem", lambda: None)
     return calls
 
 
@@ -114,6 +114,26 @@ def test_the_app_refuses_to_start_without_a_terminal(tmp_path: Path, argv: list[
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "needs a terminal" in proc.stderr
     assert time.monotonic() - started < 10  # a second of its own; the rest is Python starting
+
+
+def test_replay_without_a_terminal_plays_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "r.jsonl"
+    argv = ["stream", "-p", "scripted:x", "--no-history", "--record", str(path), "hi"]
+    assert run(argv, capsys)[0] == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmstream_tui", "replay", str(path), "--speed", "0"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Spark|ling| water|") and "\x1b[" not in proc.stdout
+    assert "needs a terminal" in proc.stderr and "replaying here" in proc.stderr
 
 
 def test_an_explicit_textual_driver_lets_the_app_start_over_pipes(

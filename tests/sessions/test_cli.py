@@ -171,6 +171,8 @@ def _fake_app(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     module.run_app = run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "llmstream_tui.ui.app", module)
+    # pytest's stdin is no terminal: without this, replay would play headlessly
+    monkeypatch.setattr("llmstream_tui.cli.terminal_problem", lambda: None)
     return calls
 
 

@@ -293,6 +293,7 @@ def test_a_stream_record_recording_replays_in_the_app_with_its_chunk_boundaries(
         return 0
 
     monkeypatch.setattr("llmstream_tui.ui.app.run_app", fake_run_app)
+    monkeypatch.setattr("llmstream_tui.cli.terminal_problem", lambda: None)  # pytest has no tty
     assert main(["replay", str(path), "--speed", "0"]) == 0
     (call,) = opened
     app = make_app(call["settings"], providers=call["providers"], prompt=call["prompt"])

@@ -109,7 +109,7 @@ def _unknown_command(word: str, commands: Sequence[str]) -> str:
     )
 
 
-def _terminal_problem() -> str | None:
+def terminal_problem() -> str | None:
     """Why the full-screen app cannot start here, or None. Textual's own driver needs a
     terminal on both ends; a driver chosen explicitly (``TEXTUAL_DRIVER``, as browser mode
     does) runs over pipes, so it is let through."""
@@ -121,17 +121,14 @@ def _terminal_problem() -> str | None:
         except ValueError:  # a closed stream
             tty = False
         if not tty:
-            return (
-                f"the app needs a terminal, and {name} is not one (for pipes: "
-                "llmstream-tui stream PROMPT)"
-            )
+            return f"the app needs a terminal, and {name} is not one"
     return None
 
 
 def _open_app(settings: Settings, args: argparse.Namespace) -> int:
-    problem = _terminal_problem()
+    problem = terminal_problem()
     if problem is not None:
-        return _fail(problem)
+        return _fail(f"{problem} (for pipes: llmstream-tui stream PROMPT)")
     from ..ui.app import run_app
 
     code: int = run_app(settings, providers=args.providers, prompt=args.prompt)

@@ -96,21 +96,24 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def replay_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Open the app on the recording: one pane per recorded provider, its prompt sent."""
+    """Open the app on the recording: one pane per recorded provider, its prompt sent;
+    without a terminal (``replay FILE | less``), or without the app, play it here."""
     from ..providers.replay import replay_tables
+    from . import terminal_problem
 
     prompt, tables = replay_tables(args.file, speed=args.speed)
     # a replay is not a new session (in the app as in the terminal)
     settings = settings.model_copy(
         update={"providers": {**settings.providers, **tables}, "history": False}
     )
-    try:
-        from ..ui.app import run_app
-    except ImportError as exc:  # the app is optional here: replay in the terminal instead
-        print(
-            f"llmstream-tui: note: the app is not available ({exc}); replaying here",
-            file=sys.stderr,
-        )
+    problem = terminal_problem()
+    if problem is None:
+        try:
+            from ..ui.app import run_app
+        except ImportError as exc:  # the app is optional here: replay in the terminal instead
+            problem = f"the app is not available ({exc})"
+    if problem is not None:
+        print(f"llmstream-tui: note: {problem}; replaying here", file=sys.stderr)
         # the stream command's own parser: every option it has (now or later) gets its
         # default, and every channel is shown, marked, as the app would show it
         argv = ["stream", "--no-history", "--show", "all"]
