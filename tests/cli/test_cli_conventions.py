@@ -160,6 +160,15 @@ def test_an_unknown_provider_is_bad_usage(capsys: pytest.CaptureFixture[str]) ->
     assert code == 2 and out == "" and err.count("\n") == 1 and "unknown provider 'nope'" in err
 
 
+def test_a_misspelt_provider_name_gets_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[providers.gpt4o]\nkind = "scripted"\n')
+    code, _, err = run(["stream", "--config", str(cfg), "-m", "gpt4", "hi"], capsys)
+    assert code == 2 and err.count("\n") == 1 and err.endswith("; did you mean 'gpt4o'?\n")
+
+
 def test_a_missing_replay_file_is_bad_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

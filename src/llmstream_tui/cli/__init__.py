@@ -169,7 +169,7 @@ def check_targets(
     factory is called once)."""
     for i, ref in enumerate(refs):
         if isinstance(ref, str):
-            display, table = resolve(ref, settings)
+            display, table = resolve_ref(ref, settings)
         else:
             display, table = (names[i] if names else str(ref.get("kind"))), dict(ref)
         spec = validate_table(table, where=f"provider {display!r}")
@@ -183,6 +183,19 @@ def check_targets(
         elif not _is_http(spec.kind):
             # an offline kind checks what it reads when built (a replay's file): build it once
             backend_class(spec.kind).from_spec(display, spec)
+
+
+def resolve_ref(ref: str, settings: ProviderTables) -> tuple[str, dict[str, Any]]:
+    """``registry.resolve``, its unknown-provider error with the closest configured name
+    (``-m gpt4`` → did you mean 'gpt4o'?) when there is one."""
+    try:
+        return resolve(ref, settings)
+    except ConfigError as exc:
+        names: list[str] = getattr(settings, "provider_names", list)()
+        close = difflib.get_close_matches(ref, names, n=1) if ":" not in ref else []
+        if not close:
+            raise
+        raise ConfigError(f"{exc}; did you mean {close[0]!r}?") from None
 
 
 def missing_key(spec: ProviderSpec) -> str | None:

@@ -30,7 +30,7 @@ from ..core.messages import AIMessageChunk, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.run_tree import RunTree
 from ..errors import ConfigError, ProviderError
-from ..providers.registry import build_llm, resolve
+from ..providers.registry import build_llm
 from ..providers.spec import Params
 from ..sessions.recorder import RunRecorder, SessionRecorder
 from ..sessions.records import SessionRecord
@@ -434,12 +434,12 @@ def run_tables(args: argparse.Namespace, settings: Settings) -> list[tuple[str, 
     """(display name, table) of every provider of the run, with this run's ``-s``/``-o``
     parameters and ``--no-stream`` merged in, each checked by ``cli.check_targets``'s
     rules before anything runs (bad usage is exit 2, not a failed run)."""
-    from . import check_targets
+    from . import check_targets, resolve_ref
 
     overrides = run_overrides(args)
     out = []
     for ref in args.providers or settings.default_providers[:1]:
-        display, table = resolve(ref, settings)
+        display, table = resolve_ref(ref, settings)
         if overrides:
             table = {**table, "params": {**(table.get("params") or {}), **overrides}}
         if getattr(args, "no_stream", False):
