@@ -359,3 +359,32 @@ async def test_exports_carry_no_api_key(data_dir: Path, monkeypatch: pytest.Monk
             assert "Spark" in text
             assert secret not in text
         assert secret not in app.clipboard
+
+
+async def test_a_mouse_selection_in_the_events_log_is_copied_with_the_lines_it_cut() -> None:
+    """The events log selects like the panes: drag over lines, alt+s copies; a line cut with
+    ``…`` on screen comes whole when the selection reaches its end."""
+    settings = make_settings(
+        providers={"alpha": scripted(["Spark", "ling", " water" * 20])},
+        default_providers=["alpha"],
+        ui={"events_open": "yes"},
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        log = app.events_log
+        lines = log.shown_lines
+        first = next(i for i, line in enumerate(lines) if line.endswith('"Spark"'))
+        width = log.scrollable_content_region.width
+        left = log.content_region.x - log.region.x
+        top = log.content_region.y - log.region.y - int(log.scroll_y)
+        assert len(lines[first + 2]) > width  # the third line is cut on screen
+        await pilot.mouse_down(log, offset=(left, top + first))
+        await pilot.hover(log, offset=(left + width - 1, top + first + 2))
+        await pilot.mouse_up(log, offset=(left + width - 1, top + first + 2))
+        text = app.screen.get_selected_text()
+        assert text == "\n".join(lines[first : first + 3])
+        assert text.endswith("finish=stop")  # the cut line, whole
+        terminal_key(app, "alt+s")
+        await pilot.pause()
+        assert app.clipboard == text

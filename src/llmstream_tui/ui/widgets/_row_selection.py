@@ -1,4 +1,5 @@
-"""Mouse text selection for the chunk view: what Textual needs from a line-API widget.
+"""Mouse text selection for line-API widgets (the chunk view, the events log): what Textual
+needs from them.
 
 Textual selects text in any widget whose strips carry offsets (``Strip.apply_offsets``: the
 content column and row under each cell) and which answers ``get_selection`` with the text
@@ -24,6 +25,8 @@ from textual.strip import Strip
 from ..line_runs import DELIM, cell_width
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from ..chunk_text import ChunkText
 
 
@@ -43,7 +46,13 @@ def offset_strip(strip: Strip, row: int, selection: Selection | None, style: Sty
     return strip.apply_offsets(0, row)
 
 
-def _cells_to_chars(text: str, start: int, end: int) -> tuple[int, int]:
+def selection_style(widget: Widget) -> Style:
+    """The screen's selection background; the text keeps its own colour (the default
+    selection foreground is transparent, which would paint the text away)."""
+    return Style(bgcolor=widget.screen.get_component_rich_style("screen--selection").bgcolor)
+
+
+def cells_to_chars(text: str, start: int, end: int) -> tuple[int, int]:
     """Character indices in ``text`` of the cells ``start`` to ``end`` (-1: to the end)."""
     if end == -1:
         end = cell_width(text)
@@ -79,7 +88,7 @@ def selection_text(model: ChunkText, selection: Selection) -> str:
         pos = 0
         pieces = model.row_runs(row)
         shown = "".join(text for text, _ in pieces)
-        lo, hi = _cells_to_chars(shown, row_start, row_end)
+        lo, hi = cells_to_chars(shown, row_start, row_end)
         for text, kind in pieces:
             a, b = max(lo, pos), min(hi, pos + len(text))
             if a < b and kind != DELIM:
@@ -88,4 +97,30 @@ def selection_text(model: ChunkText, selection: Selection) -> str:
     return "".join(out)
 
 
-__all__ = ["offset_strip", "selection_text"]
+def lines_selection_text(lines: list[str], selection: Selection, width: int) -> str:
+    """The text under ``selection`` in a widget that shows one line per row, cut to
+    ``width`` cells: a selection that reaches the row's last cell takes the rest of the
+    line too (the part the row cut off)."""
+    first = 0 if selection.start is None else selection.start.y
+    last = len(lines) - 1 if selection.end is None else min(selection.end.y, len(lines) - 1)
+    out: list[str] = []
+    for row in range(max(0, first), last + 1):
+        span = selection.get_span(row)
+        if span is None:
+            continue
+        start, end = span
+        text = lines[row]
+        if end >= width - 1:
+            end = -1
+        lo, hi = cells_to_chars(text, start, end)
+        out.append(text[lo:hi])
+    return "\n".join(out)
+
+
+__all__ = [
+    "cells_to_chars",
+    "lines_selection_text",
+    "offset_strip",
+    "selection_style",
+    "selection_text",
+]

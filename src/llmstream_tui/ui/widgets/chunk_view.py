@@ -22,7 +22,7 @@ from ..chunk_text import ChunkText, Mark
 from ..line_runs import DELIM, GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
 from ..text_search import TextSearch, split_at_spans
 from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
-from ._row_selection import offset_strip, selection_text
+from ._row_selection import offset_strip, selection_style, selection_text
 from ._styles import blended_style
 
 
@@ -297,14 +297,9 @@ class ChunkView(ScrollView, can_focus=True):
             self._cache[key] = strip
         if scroll_x:
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
-        return offset_strip(strip, index, self.text_selection, self._selection_style())
+        return offset_strip(strip, index, self.text_selection, selection_style(self))
 
     # -- mouse selection (``_row_selection.py``) -----------------------------------------------
-
-    def _selection_style(self) -> Style:
-        """The screen's selection background; the text keeps its own colour (the default
-        selection foreground is transparent, which would paint the text away)."""
-        return Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text, delimiters left out (Textual's copy reads it)."""

@@ -34,6 +34,7 @@ from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from ...core.events import EventFilter
@@ -41,6 +42,7 @@ from ..format import event_data, event_phase, fit_name, quote, relative, short_i
 from ..keys import bindings
 from ..session import EventEntry
 from ..text_search import fold_case, split_at_spans
+from ._row_selection import lines_selection_text, offset_strip, selection_style
 from ._styles import blended_style
 from .run_tree import BOTTOM_PANEL_LINES, SIDE_PANEL_WIDTH, RunTreeView, TreeRow
 
@@ -766,7 +768,21 @@ class EventsLog(ScrollView, can_focus=True):
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip
-        return strip
+        return offset_strip(strip, index, self.text_selection, selection_style(self))
+
+    # -- mouse selection (flat view; ``_row_selection.py``) -----------------------------------
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The lines under ``selection`` as the log holds them (a line cut with ``…`` on
+        screen is copied whole when the selection reaches its end)."""
+        if self.tree_mode:
+            return None
+        lines = [self._line_text(row).plain for row in self.view]
+        width = self.scrollable_content_region.width
+        return lines_selection_text(lines, selection, width), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def _highlight(self, strip: Strip) -> Strip:
         """The selected line: the cursor's background over every segment's own (applied
