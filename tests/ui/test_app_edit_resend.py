@@ -45,7 +45,9 @@ async def test_an_edited_prompt_forks_every_pane_that_holds_it() -> None:
             await type_and_send(pilot, prompt)
         await pick(pilot, "Edit prompt 2 (a, b)")
         assert app.prompt_area.text == "two"
-        assert "✎ prompt 2" in str(app.query_one("#targets").render())
+        assert "✎ editing prompt 2 (Esc leaves); Enter resends to a, b" in str(
+            app.query_one("#targets").render()
+        )
         await pilot.press("backspace", "backspace", "backspace", *"TWO!", "enter")
         await app.settle()
         await pilot.pause()

@@ -270,7 +270,9 @@ class LLMStreamApp(AppHost):
         editing = self.editing
         if editing is not None:
             names = [n for n in names if n in editing.panes]
-            text = Text(f"✎ prompt {editing.number}, resent to ", style="bold")
+            text = Text(
+                f"✎ editing prompt {editing.number} (Esc leaves); Enter resends to ", style="bold"
+            )
         if names:
             room = (targets.content_region.width or self.size.width) - len(text)
             text.append(targets_line(names, max(8, room)))
