@@ -137,12 +137,39 @@ async def test_five_panes_fill_the_grid_without_an_empty_cell() -> None:
         assert {p.region.width for p in app.panes} == {app.panes[0].region.width}
 
 
-def test_one_frames_events_of_several_panes_are_merged_in_arrival_order() -> None:
-    from llmstream_tui.ui.widgets.events_log import interleaved
+def test_one_frames_events_of_several_panes_are_merged_in_arrival_order_on_one_clock() -> None:
+    """The log's time column is one clock: every line counts from the first run's start
+    (pane b's run started 500 ns after a's, so its +100 is shown as 600), so the times of
+    lines of different panes read in order."""
+    from llmstream_tui.ui.widgets.events_log import on_one_clock
 
     # pane a's run started at 1000 ns, b's at 1500: b's event at +100 came before a's at +700
     a = [("a", 0, "on_chat_model_start", "ra", {}), ("a", 700, "on_chat_model_stream", "ra", "x")]
     b = [("b", 100, "on_chat_model_start", "rb", {}), ("b", 150, "on_chat_model_stream", "rb", "y")]
-    merged = interleaved([(1000, a), (1500, b)])
-    assert [(e[0], e[1]) for e in merged] == [("a", 0), ("b", 100), ("b", 150), ("a", 700)]
-    assert interleaved([(0, a)]) == a
+    merged = on_one_clock([(1000, a), (1500, b)], 1000)
+    assert [(e[0], e[1]) for e in merged] == [("a", 0), ("b", 600), ("b", 650), ("a", 700)]
+    assert on_one_clock([(1000, a)], 1000) == a
+
+
+async def test_the_events_logs_times_read_in_order_across_panes() -> None:
+    """Runs sent together start a few milliseconds apart: the log's times still only grow
+    from line to line (before, each line counted from its own run's start)."""
+    settings = make_settings(
+        providers={n: scripted(["a", "b", "c", "d"] * 10) for n in ("p1", "p2", "p3")},
+        default_providers=["p1", "p2", "p3"],
+        ui={"events_open": "yes"},
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(160, 40)) as pilot:
+        for prompt in ("one", "two"):
+            app.prompt_area.load_text(prompt)
+            await pilot.press("enter")
+            await app.settle()
+        entries = list(app.events_log.entries)
+        providers = {e[0] for e in entries}
+        assert len(providers) == 3
+        starts = [i for i, e in enumerate(entries) if e[2] == "on_chat_model_start"]
+        second = min(i for i in starts if i >= len(entries) // 2)
+        for turn in (entries[:second], entries[second:]):
+            times = [e[1] for e in turn]
+            assert times == sorted(times) and times[0] == 0

@@ -325,6 +325,7 @@ class LLMStreamApp(AppHost):
         self.hide_summary()
         recorder = self.saving.get()
         recorder.begin_turn(prompt)
+        self.events_log.begin_turn()
         await self._grid.start_runs(prompt, version=self.events_version, recorder=recorder)
 
     def action_send(self) -> None:
@@ -376,6 +377,7 @@ class LLMStreamApp(AppHost):
         await fork_saved(self.saving, target.turn, self.notify)
         recorder = self.saving.get()
         recorder.begin_turn(prompt)
+        self.events_log.begin_turn()
         for pane in panes:
             await pane.start_run(prompt, version=self.events_version, recorder=recorder)
 
@@ -402,6 +404,7 @@ class LLMStreamApp(AppHost):
         self.hide_summary()
         recorder = self.saving.get()
         recorder.begin_turn(prompt)  # a retry is saved as a new turn with the same prompt
+        self.events_log.begin_turn()
         await pane.start_run(prompt, version=self.events_version, retry=True, recorder=recorder)
 
     async def action_new_conversation(self) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -131,11 +131,21 @@ Row = Any  # EventEntry | FoldRow
 NAME_WIDTH = 20
 
 
-def interleaved(batches: list[tuple[int, list[EventEntry]]]) -> list[EventEntry]:
-    """One frame's events of several panes in the order they arrived: each pane's batch is
-    in order, its times relative to its run's start (the batch's first item here)."""
-    keyed = [((start + e[1], e) for e in events) for start, events in batches]
-    return [e for _, e in heapq.merge(*keyed, key=lambda pair: pair[0])]
+def on_one_clock(batches: list[tuple[int, list[EventEntry]]], origin: int) -> list[EventEntry]:
+    """A frame's events of several panes in the order they arrived, each one's time moved
+    from its run's start to ``origin`` (the first run of the prompt): the log's time
+    column then reads as one clock, in order, whichever pane a line is from."""
+    keyed = [_stamped(start - origin, n, events) for n, (start, events) in enumerate(batches)]
+    return [(e[0], max(0, t), e[2], e[3], e[4]) for t, _, _, e in heapq.merge(*keyed)]
+
+
+def _stamped(
+    shift: int, pane: int, events: list[EventEntry]
+) -> Iterator[tuple[int, int, int, EventEntry]]:
+    """``(time on the log's clock, pane, order, event)``: ties keep the panes apart and
+    each pane's events as they came, so ``heapq.merge`` never compares two events."""
+    for i, e in enumerate(events):
+        yield e[1] + shift, pane, i, e
 
 
 class LogSearch:
@@ -258,6 +268,9 @@ class EventsLog(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._base: Style | None = None
         self._name_width = 6
+        #: the start (ns) of the first run of the prompt being answered: the log's times
+        #: count from it, one clock for every pane (``begin_turn``)
+        self._origin: int | None = None
         self._dirty = False
         #: the selected line, as an absolute view index (None: none selected)
         self.cursor: int | None = None
@@ -279,7 +292,7 @@ class EventsLog(ScrollView, can_focus=True):
     def add_frame(self, batches: list[tuple[int, list[EventEntry]]]) -> None:
         """Add a frame's events of several panes, each ``(its run's start in ns, its events
         in order)``: each pane's go to its run tree, and the log lists them all in the order
-        they arrived (``interleaved``), not pane after pane."""
+        they arrived, on one clock (``on_one_clock``), not pane after pane."""
         batches = [b for b in batches if b[1]]
         if not batches:
             return
@@ -289,7 +302,13 @@ class EventsLog(ScrollView, can_focus=True):
                 self._name_width = min(width, NAME_WIDTH)
                 self._cache.clear()
             self.runs.feed(pane_events)
-        batch = batches[0][1] if len(batches) == 1 else interleaved(batches)
+        if self._origin is None:
+            self._origin = min(start for start, _ in batches)
+        origin = self._origin
+        if len(batches) == 1 and batches[0][0] == origin:
+            batch = batches[0][1]
+        else:
+            batch = on_one_clock(batches, origin)
         self.entries.extend(batch)
         if self.view is self.entries:
             self._view_total += len(batch)
@@ -314,8 +333,13 @@ class EventsLog(ScrollView, can_focus=True):
             return len(self.view)
         return len(self.runs.rows) + self._panel_lines()
 
+    def begin_turn(self) -> None:
+        """A prompt is sent: the times of the runs it starts count from the first of them."""
+        self._origin = None
+
     def clear(self) -> None:
         self.cursor = None
+        self._origin = None
         self.entries.clear()
         self.runs.clear()
         self._folds.clear()
