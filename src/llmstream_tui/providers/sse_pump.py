@@ -175,32 +175,6 @@ class _Watchdog:
             self._handle = None
 
 
-async def _next_read(
-    reads: AsyncGenerator[bytes, None], watch: _Watchdog | None, model: HTTPModel
-) -> bytes | None:
-    """The next read (None at the end), given up with ``StreamTimeout`` when ``watch``
-    expires before or while it is awaited."""
-    if watch is None:
-        try:
-            return await anext(reads)
-        except StopAsyncIteration:
-            return None
-    if watch.expired is not None:
-        raise _stalled(model, watch.expired)
-    task = watch.reading = asyncio.current_task()
-    try:
-        return await anext(reads)
-    except StopAsyncIteration:
-        return None
-    except asyncio.CancelledError:
-        # Ours only if the watchdog fired and nobody else cancelled the task as well.
-        if watch.expired is not None and task is not None and task.uncancel() == 0:
-            raise _stalled(model, watch.expired) from None
-        raise
-    finally:
-        watch.reading = None
-
-
 def _stalled(model: HTTPModel, why: str) -> StreamTimeout:
     return StreamTimeout(f"{why} (stalled)", provider=model.name)
 
@@ -222,7 +196,30 @@ async def _pump(  # noqa: C901  # one loop with its end-of-stream and failure br
     bad: WireDecodeError | WireLimitError | None = None
     try:
         async with aclosing(byte_reads) as reads:
-            while (data := await _next_read(reads, watch, model)) is not None:
+            next_read = reads.__anext__
+            current_task = asyncio.current_task
+            while True:
+                # The read is awaited here, not in a helper coroutine: one call less per read.
+                if watch is not None:
+                    if watch.expired is not None:
+                        raise _stalled(model, watch.expired)
+                    watch.reading = current_task()
+                data: bytes | None
+                try:
+                    data = await next_read()
+                except StopAsyncIteration:
+                    data = None
+                except asyncio.CancelledError:
+                    # Ours only if the watchdog fired and nobody else cancelled the task too.
+                    task = watch.reading if watch is not None else None
+                    expired = watch.expired if watch is not None else None
+                    if expired is not None and task is not None and task.uncancel() == 0:
+                        raise _stalled(model, expired) from None
+                    raise
+                if watch is not None:
+                    watch.reading = None
+                if data is None:
+                    break
                 try:
                     items = decode(data)
                 except (WireDecodeError, WireLimitError) as exc:

@@ -110,7 +110,7 @@ class SSEDecoder:
         """The reconnection time in milliseconds the server last asked for, if any."""
         return self._retry
 
-    def feed(self, data: bytes) -> list[SSEEvent]:
+    def feed(self, data: bytes) -> list[SSEEvent]:  # noqa: C901  # the hot path, kept inline
         """Decode one read; return the events it completes (often none)."""
         text = self._decoder.decode(data)
         if not text:
@@ -153,23 +153,25 @@ class SSEDecoder:
         if rest:
             tail.append(rest)
         events = self._lines(lines)
-        self._measure(events, before)
+        if self._data:
+            self._measure(events, before)
+        else:  # the common case: no event pending past this read
+            self._size = 0
+            if self._tail_size > self._limit:
+                raise self._too_large(events)
         return events
 
     def _measure(self, events: list[SSEEvent], before: int) -> None:
-        """Update the pending event's size after a read (``before``: how many data lines
-        it had then) and raise when it is past the limit."""
+        """Update the size of the pending event (it has data lines) after a read
+        (``before``: how many it had then); raise when it is past the limit."""
         data = self._data
-        if data:
-            # After a dispatch in this read, the pending lines are all of this read; else
-            # they are the earlier ones plus this read's. Either way the cost is bounded by
-            # this read, never by the pending event.
-            if events:
-                self._size = sum(map(len, data)) + len(data)
-            else:
-                self._size += sum(map(len, data[before:])) + len(data) - before
+        # After a dispatch in this read, the pending lines are all of this read; else they
+        # are the earlier ones plus this read's. Either way the cost is bounded by this
+        # read, never by the pending event.
+        if events:
+            self._size = sum(map(len, data)) + len(data)
         else:
-            self._size = 0
+            self._size += sum(map(len, data[before:])) + len(data) - before
         if self._size + self._tail_size > self._limit:
             raise self._too_large(events)
 
