@@ -11,6 +11,7 @@ formatting what the core yields.
     llmstream-tui history [--search TEXT] [--provider NAME] [--limit N] [--json | --count]
     llmstream-tui export ID --format md|jsonl
     llmstream-tui replay FILE [--speed X]
+    llmstream-tui render RECORDING -o out.svg|out.png [--size 160x48] [--at done|SECONDS]
     llmstream-tui completion bash|zsh|fish
 
 A first word that is not a command is an error (with "did you mean" when it is close to
@@ -85,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with targets_loaded_once():
                 targets = run_tables(args, settings)
                 return asyncio.run(stream_command(args, settings, targets))
-        if args.command in SESSION_COMMANDS:
-            return SESSION_COMMANDS[args.command](args, settings)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args, settings)
         return asyncio.run(providers_command(args, settings))
     except (ConfigError, RecordingError) as exc:
         return _fail(str(exc))
@@ -98,6 +99,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except LLMStreamError as exc:
         return _fail(str(exc), 1)
+
+
+def _render(args: argparse.Namespace, settings: Settings) -> int:
+    from .render import render_command  # the app and its replay kind: only when asked
+
+    return render_command(args, settings)
+
+
+#: The commands that take (args, settings) and return the exit code.
+COMMANDS = {**SESSION_COMMANDS, "render": _render}
 
 
 def _unknown_command(word: str, commands: Sequence[str]) -> str:

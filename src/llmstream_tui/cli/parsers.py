@@ -20,6 +20,8 @@ from .config_cmd import add_config_command
 
 #: What ``stream --show`` accepts (``all`` is every one).
 SHOW_CHOICES: Final = ("reasoning", "tools", "refusal", "usage")
+#: ``render --size``'s default (columns, lines): two panes, the summary and the events log.
+RENDER_SIZE: Final = (160, 48)
 #: The shells ``completion`` writes a script for.
 SHELLS: Final = ("bash", "zsh", "fish")
 
@@ -82,7 +84,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     app = argparse.ArgumentParser(
         prog="llmstream-tui",
         description="Watch large language models stream. Commands: app, stream, models, "
-        "providers, history, export, replay, completion (see `llmstream-tui COMMAND --help`).",
+        "providers, history, export, replay, render, serve, completion (see "
+        "`llmstream-tui COMMAND --help`).",
         epilog=APP_EPILOG,
     )
     add_common_options(app)
@@ -209,6 +212,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         metavar="X",
         help="2 plays twice as fast, 0 as fast as possible (default 1)",
     )
+    add_render_commands(sub)
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script",
@@ -219,6 +223,28 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     completion.add_argument("shell", choices=SHELLS)
     add_config_command(sub)
     return app, cmd
+
+
+def add_render_commands(sub: Any) -> None:
+    """``render`` (a recording as a picture) and ``serve`` (the app in a web browser)."""
+    render = sub.add_parser("render", help="draw a recording as the app shows it (SVG or PNG)")
+    render.add_argument("--config", metavar="PATH", help="TOML config file")
+    render.add_argument("recording", help="a recording (`stream --record FILE`)")
+    render.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="out.svg, or out.png (cairosvg)"
+    )
+    render.add_argument(
+        "--size", type=parse_size, default=RENDER_SIZE, metavar="COLSxLINES", help="default 160x48"
+    )
+    render.add_argument(
+        "--at",
+        type=parse_at,
+        default=None,
+        metavar="done|SECONDS",
+        help="the finished comparison (done, the default) or the screen SECONDS into the "
+        "recorded timing",
+    )
+    render.add_argument("--theme", metavar="NAME", help="the theme to draw with")
 
 
 def speed(value: str) -> float:
@@ -243,3 +269,30 @@ def show_list(value: str) -> frozenset[str]:
             f"{', '.join(SHOW_CHOICES)}, or all)"
         )
     return frozenset(names)
+
+
+def parse_size(value: str) -> tuple[int, int]:
+    """``--size``: ``COLSxLINES`` (``160x48``)."""
+    cols, sep, lines = value.lower().partition("x")
+    try:
+        size = (int(cols), int(lines)) if sep else None
+    except ValueError:
+        size = None
+    if size is None or not (20 <= size[0] <= 1000 and 5 <= size[1] <= 500):
+        raise argparse.ArgumentTypeError(
+            f"not a size: {value!r} (COLSxLINES, e.g. 160x48; 20-1000 x 5-500)"
+        )
+    return size
+
+
+def parse_at(value: str) -> float | None:
+    """``--at``: ``done`` (None: the finished comparison) or seconds into the recording."""
+    if value == "done":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not 'done' or seconds: {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"--at must be 0 or more seconds, not {value!r}")
+    return seconds

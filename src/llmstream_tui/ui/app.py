@@ -425,6 +425,13 @@ class LLMStreamApp(AppHost):
         await self._grid.wait_for_runs()
         await self._frame()
 
+    async def draw_now(self) -> None:
+        """Draw what has arrived and every pane's metrics as of now, without waiting for
+        the next frame or for the runs to end: a picture mid-stream (``render --at``)."""
+        await self._frame()
+        for pane in self.panes:
+            pane._refresh_metrics()
+
     async def _frame(self) -> None:
         """Once per frame: every pane draws its new chunks, the log takes its new events."""
         self.saving.report_problems()
