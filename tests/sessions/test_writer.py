@@ -119,3 +119,20 @@ def test_nothing_is_written_before_the_first_line_that_needs_a_session(data_dir:
         assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_a_text_batch_saves_the_times_python_rounds_not_sqlites() -> None:
+    """A batch's times are the ones ``RunRecorder.chunk`` (and a recording's ``chunk``
+    lines) hold: ``round(ns / 1e9, 6)`` as Python rounds. SQLite's ``round`` differs on
+    about half of the half-microsecond ties, so a time rounded in SQL was off by 1e-6."""
+    writer = HistoryWriter()
+    writer.apply(START)
+    stamps = [k * 1_000 + 500 for k in range(1, 2_001)]  # every one a half-microsecond tie
+    texts = [f"t{i}" for i in range(len(stamps))]
+    batch = {"type": "chunks", "provider": "p", "index": 0, "start_ns": 0}
+    writer.apply([{**batch, "texts": texts, "stamps": stamps}])
+    writer.close()
+    with History() as history:
+        (run,) = history.load(writer.uid).runs
+        saved = [c["t"] for c in history.iter_chunks(run.id)]
+    assert saved == [round(ns / 1e9, 6) for ns in stamps]

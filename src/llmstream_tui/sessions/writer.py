@@ -28,12 +28,14 @@ _CHUNK_KEYS: Final = frozenset({"type", "provider", "index", "t", "text"})
 #: (Chunks are keyed by a run rowid only this writer inserted, so ``OR REPLACE`` here can
 #: replace nothing another app saved.)
 #: A recorder's batch of answer-text chunks in one statement: SQLite walks the JSON array
-#: itself, so the Python thread (and the GIL) spends one ``json`` encode per batch, not a
-#: row binding per chunk; the ``sqlite3`` module lets go of the GIL while the statement runs.
+#: ``[text, t, text, t, ...]`` itself, so the Python thread (and the GIL) spends one
+#: ``json`` encode per batch, not a row binding per chunk; the ``sqlite3`` module lets go of
+#: the GIL while the statement runs. The times are rounded in Python, as ``RunRecorder``
+#: rounds a chunk's: SQLite's ``round`` differs on about half the half-microsecond ties.
 _INSERT_BATCH: Final = (
     "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
-    "SELECT ?1, ?2 + k / 2, round((ns - ?3) / 1e9, 6), v, NULL FROM "
-    "(SELECT key AS k, value AS v, lead(value) OVER (ORDER BY key) AS ns FROM json_each(?4)) "
+    "SELECT ?1, ?2 + k / 2, t, v, NULL FROM "
+    "(SELECT key AS k, value AS v, lead(value) OVER (ORDER BY key) AS t FROM json_each(?3)) "
     "WHERE k % 2 = 0"
 )
 _INSERT_ROWS: Final = (
@@ -281,15 +283,16 @@ class HistoryWriter:
     ) -> None:
         """One ``chunks`` batch: one statement over a JSON array when SQLite can, else (no
         JSON functions, or a NUL in the text) one row per chunk."""
+        times = [round((ns - start_ns) / 1e9, 6) for ns in stamps]
         if self._json:
-            flat: list[str | int] = [0] * (2 * len(texts))
+            flat: list[str | float] = [0.0] * (2 * len(texts))
             flat[0::2] = texts
-            flat[1::2] = stamps
+            flat[1::2] = times
             pairs = _PAIRS.encode(flat)
             try:
                 # SQLite's JSON functions cut a string at NUL: such a batch goes row by row
                 if "\\u0000" not in pairs:
-                    self._conn.execute(_INSERT_BATCH, (run_id, first, start_ns, pairs))
+                    self._conn.execute(_INSERT_BATCH, (run_id, first, pairs))
                     return
             except sqlite3.OperationalError as exc:
                 if "json" not in str(exc):
@@ -298,8 +301,8 @@ class HistoryWriter:
         self._conn.executemany(
             _INSERT_ROWS,
             [
-                (run_id, first + i, round((ns - start_ns) / 1e9, 6), text, None)
-                for i, (text, ns) in enumerate(zip(texts, stamps, strict=True))
+                (run_id, first + i, t, text, None)
+                for i, (text, t) in enumerate(zip(texts, times, strict=True))
             ],
         )
 
