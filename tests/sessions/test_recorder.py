@@ -300,3 +300,67 @@ def test_a_sink_failing_mid_session_is_dropped_and_the_other_goes_on(tmp_path: P
     recorder.close()
     assert recorder.problems == ["history no longer saved: OperationalError: disk I/O error"]
     assert "Sparkling water" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+
+
+def test_plain_text_chunks_are_one_insert_per_flush_not_one_row_each() -> None:
+    """The CLI's path (``chunk`` per streamed piece): answer text with nothing else on it
+    is queued as one batch per flush, which the history saves with one statement; the
+    recording still gets one ``chunk`` line each, with the same index and time."""
+    from llmstream_tui.sessions.writer import HistoryWriter
+
+    recorder = SessionRecorder(history=HistoryWriter(), flush_interval=3600)
+    recorder.begin_turn("q")
+    timeline = StreamTimeline()
+    timeline.start_ns = time.perf_counter_ns()
+    run = recorder.start_run("p", timeline=timeline)
+    recorder.flush()
+    assert recorder.history is not None
+    statements: list[str] = []
+    recorder.history._conn.set_trace_callback(statements.append)
+    for i in range(1_000):
+        run.chunk(f"c{i}")
+    recorder.flush()
+    recorder.history._conn.set_trace_callback(None)
+    run.end("")
+    recorder.close()
+    assert len([s for s in statements if s.startswith("INSERT")]) == 1
+    with History() as history:
+        (saved,) = history.load(recorder.session_uid or "").runs
+        chunks = list(history.iter_chunks(saved.id))
+    assert [(c["index"], c["text"]) for c in chunks] == [(i, f"c{i}") for i in range(1_000)]
+    assert [c["t"] for c in chunks] == sorted(c["t"] for c in chunks)
+
+
+def test_batched_text_keeps_its_place_around_other_chunks_and_flushes(tmp_path: Path) -> None:
+    """A flush takes the batch as it stands (a stalled stream's last chunks are saved at
+    once); a chunk with metadata, or the end, closes it, so indices and order are those of
+    the calls, in the history and in the recording alike."""
+    path = tmp_path / "r.jsonl"
+    recorder = SessionRecorder.open(record=path, history=True)
+    recorder.begin_turn("q")
+    timeline = StreamTimeline()
+    timeline.start_ns = time.perf_counter_ns()
+    run = recorder.start_run("p", timeline=timeline)
+    run.chunk("a")
+    recorder.flush()
+    with History() as history:
+        (live,) = history.load(recorder.session_uid or "").runs
+        assert [c["text"] for c in history.iter_chunks(live.id)] == ["a"]
+    run.chunk("b")
+    run.chunk("", "meta", metadata={"finish_reason": "stop"})
+    run.chunk("c")
+    recorder.flush()
+    run.chunk("d")
+    run.end("abcd", "stop")
+    recorder.close()
+    expected = [(0, "a"), (1, "b"), (2, ""), (3, "c"), (4, "d")]
+    recorded = chunk_lines(path)
+    assert [(c["index"], c["text"]) for c in recorded] == expected
+    assert recorded[2]["metadata"] == {"finish_reason": "stop"}
+    with History() as history:
+        (done,) = history.load(recorder.session_uid or "").runs
+        saved = list(history.iter_chunks(done.id))
+    assert done.chunks == 5 and done.status == "done"
+    assert [(c["index"], c["text"]) for c in saved] == expected
+    assert [c["t"] for c in saved] == [c["t"] for c in recorded]
+    assert saved[2]["metadata"] == {"finish_reason": "stop"}

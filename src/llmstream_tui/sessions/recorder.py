@@ -10,9 +10,10 @@ The CLI and the app call it as things happen::
     ...  # on failure: run.error(exc, partial_text)
     recorder.close()
 
-Per chunk it costs a timestamp, a small dict and a list append under a lock; a caller on a
-hot path (the app) batches plain answer text instead and hands it over with ``run.texts``
-(one entry per batch, written with one statement); ``run_recorder.py`` holds that side.
+Per chunk of plain answer text it costs a timestamp and two list appends under a lock (the
+run's open batch, written with one statement); a chunk with more on it (a channel, metadata,
+usage) is a small dict. A caller that batches text itself (the app) hands it over with
+``run.texts``; ``run_recorder.py`` holds that side.
 A writer thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as
 recording lines (``core/recording.py`` documents them), to each sink: the recording file
 (one write + flush) and
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, Self, runtime_checkable
 from ..core.recording import RecordingWriter
 from ..core.recording_lines import describe_provider
 from ..errors import LLMStreamError, RecordingError
-from .run_recorder import RunRecorder, chunk_lines
+from .run_recorder import LineQueue, RunRecorder, chunk_lines
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -57,10 +58,6 @@ _OPEN: weakref.WeakSet[SessionRecorder] = weakref.WeakSet()
 def _close_all() -> None:  # pragma: no cover  # runs at interpreter exit
     for recorder in list(_OPEN):
         recorder.close()
-
-
-#: Pending lines past which the producer itself writes (bounded memory at any rate).
-_BACKPRESSURE_LINES = 50_000
 
 
 class SessionRecorder:
@@ -87,8 +84,8 @@ class SessionRecorder:
             self._sinks["recording"] = _one_line_per_chunk(recording.write)
         if history is not None:
             self._sinks["history"] = history.apply
-        self._pending: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
+        self._queue = LineQueue(self.flush)
+        self._put = self._queue.put
         self._flush_lock = threading.Lock()
         self._described: dict[str, Mapping[str, Any]] = {}
         self._turn = first_turn - 1
@@ -149,16 +146,6 @@ class SessionRecorder:
 
     # -- what callers report ---------------------------------------------------------------
 
-    def _put(self, line: dict[str, Any]) -> None:
-        with self._lock:
-            self._pending.append(line)
-            backlog = len(self._pending)
-        if backlog >= _BACKPRESSURE_LINES:
-            # A producer that never waits (a replay at speed 0, a scripted stream) outruns
-            # the writer thread, which shares the GIL: write in the caller's thread instead
-            # of letting the backlog grow with the stream.
-            self.flush()
-
     def begin_turn(self, prompt: str) -> int:
         """A new prompt; returns its turn number. Runs started after it belong to it."""
         self._turn += 1
@@ -201,7 +188,9 @@ class SessionRecorder:
             self._described[name] = line
             self._put(line)
         self._put({"type": "run", "provider": name, "turn": self._turn})
-        return RunRecorder(self._put, name, self._turn, timeline, events=self.events)
+        return RunRecorder(
+            self._put, name, self._turn, timeline, events=self.events, queue=self._queue
+        )
 
     def start_recording(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Start writing a recording mid-session (the app's record key): the providers known
@@ -258,8 +247,7 @@ class SessionRecorder:
             self._drain()
 
     def _drain(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
+        batch = self._queue.take()
         if batch:
             for name, sink in list(self._sinks.items()):
                 try:

@@ -2,17 +2,20 @@
 
 ``SessionRecorder.start_run`` makes one; the CLI and the app call it as the run streams.
 Every call turns into a line handed to the session's queue (``put``), so it is on the hot
-path: per chunk a timestamp, a small dict and a list append, nothing that grows with the
-text already received. A caller that batches plain answer text (the app, once per frame)
-uses ``texts``, which queues one ``chunks`` entry per batch: the history stores it with one
-statement and ``chunk_lines`` spells it out for a recording file.
+path: nothing per chunk grows with the text already received. Plain answer text (no
+channel, metadata or usage) goes into a ``chunks`` entry, the batch the session's queue
+(``LineQueue``) holds until its next drain: per chunk a timestamp and two list appends
+under the queue's lock, and the history stores the batch with one statement
+(``chunk_lines`` spells it out for a recording file). A caller that batches text itself
+(the app, once per frame) hands a batch over with ``texts``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ..core.events import summarise_output
 from ..core.recording_lines import error_line
@@ -23,17 +26,61 @@ if TYPE_CHECKING:
 #: Where a run's lines go: the session's queue (``SessionRecorder._put``).
 LineSink = Callable[[dict[str, Any]], None]
 
+#: Pending lines (or chunks of one open batch) past which the producer itself flushes.
+BACKPRESSURE_LINES: Final = 50_000
+
+
+class LineQueue:
+    """A session's lines waiting for the writer thread, and the open text batches in them.
+
+    ``take`` hands the lines over and starts a new generation: a ``RunRecorder`` appends a
+    chunk to its open batch only while the batch's generation is the queue's (checked and
+    appended under ``lock``), so a batch the writer took is never changed again, and a
+    batch waiting in the queue is saved, as it stands, by the next drain.
+    """
+
+    __slots__ = ("flush", "generation", "lines", "lock")
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        """``flush``: what drains the queue now (called by a producer that outruns the
+        writer thread, so the backlog stays bounded)."""
+        self.lock = threading.Lock()
+        self.lines: list[dict[str, Any]] = []
+        self.generation = 0
+        self.flush = flush
+
+    def put(self, line: dict[str, Any]) -> None:
+        with self.lock:
+            self.lines.append(line)
+            backlog = len(self.lines)
+        if backlog >= BACKPRESSURE_LINES:
+            # A producer that never waits (a replay at speed 0, a scripted stream) outruns
+            # the writer thread, which shares the GIL: write in the caller's thread instead
+            # of letting the backlog grow with the stream.
+            self.flush()
+
+    def take(self) -> list[dict[str, Any]]:
+        """Everything queued so far, in order; the open batches in it are closed."""
+        with self.lock:
+            lines, self.lines = self.lines, []
+            self.generation += 1
+        return lines
+
 
 class RunRecorder:
     """One provider's answer to one turn. ``observe`` each ``astream_events`` dict, or call
     ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
 
     __slots__ = (
+        "_batch_generation",
         "_done",
         "_events",
         "_index",
         "_put",
+        "_queue",
+        "_stamps",
         "_start_ns",
+        "_texts",
         "_timeline",
         "provider",
         "turn",
@@ -47,9 +94,12 @@ class RunRecorder:
         timeline: StreamTimeline | None,
         *,
         events: bool = False,
+        queue: LineQueue | None = None,
     ) -> None:
         """``put`` queues a line; ``events``: also record every ``astream_events`` dict
-        ``observe`` sees (``--record-events``)."""
+        ``observe`` sees (``--record-events``: then every chunk is a line of its own, in
+        the order of the events). ``queue``: the session's queue that ``put`` feeds, where
+        plain answer text is batched (without it, one line per chunk)."""
         self.provider = provider
         self.turn = turn
         self._put = put
@@ -58,6 +108,11 @@ class RunRecorder:
         self._index = 0
         self._done = False
         self._events = events
+        self._queue = None if events else queue
+        #: the open batch's lists and generation (-1: none open)
+        self._texts: list[str] = []
+        self._stamps: list[int] = []
+        self._batch_generation = -1
 
     def _t(self) -> float:
         timeline = self._timeline
@@ -84,6 +139,11 @@ class RunRecorder:
         (its usage delta) are kept so a replay puts them on the same chunk."""
         if self._done:
             return
+        queue = self._queue
+        if queue is not None:
+            if channel is None and not metadata and not usage and self._text(queue, text):
+                return
+            self._batch_generation = -1  # what follows this line is a new batch
         line: dict[str, Any] = {
             "type": "chunk",
             "provider": self.provider,
@@ -102,6 +162,38 @@ class RunRecorder:
         self._index += 1
         self._put(line)
 
+    def _text(self, queue: LineQueue, text: str) -> bool:
+        """Plain answer text into the open batch (a new one if the writer took the last):
+        its index and time are what ``chunk`` would have given it. False when no batch can
+        hold it (a timeline not started yet: its start is still to come)."""
+        timeline = self._timeline
+        if timeline is not None:
+            if timeline.start_ns is None:
+                return False
+            self._start_ns = timeline.start_ns
+        now = time.perf_counter_ns()
+        with queue.lock:
+            if self._batch_generation != queue.generation:
+                self._texts, self._stamps = [], []
+                self._batch_generation = queue.generation
+                queue.lines.append(
+                    {
+                        "type": "chunks",
+                        "provider": self.provider,
+                        "index": self._index,
+                        "start_ns": self._start_ns,
+                        "texts": self._texts,
+                        "stamps": self._stamps,
+                    }
+                )
+            self._texts.append(text)
+            self._stamps.append(now)
+            full = len(self._texts) >= BACKPRESSURE_LINES
+        self._index += 1
+        if full:
+            queue.flush()
+        return True
+
     def texts(self, texts: list[str], stamps_ns: list[int]) -> None:
         """Answer-text chunks (no channel, metadata or usage) that arrived at ``stamps_ns``,
         in order: what ``chunk(text)`` records one at a time, for a caller on a hot path that
@@ -110,6 +202,7 @@ class RunRecorder:
         ``time.perf_counter_ns()``). The lists are kept, not copied: pass fresh ones."""
         if self._done or not texts:
             return
+        self._batch_generation = -1
         timeline = self._timeline
         if timeline is not None and timeline.start_ns is not None:
             self._start_ns = timeline.start_ns
@@ -256,4 +349,4 @@ def chunk_lines(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["LineSink", "RunRecorder", "chunk_lines"]
+__all__ = ["BACKPRESSURE_LINES", "LineQueue", "LineSink", "RunRecorder", "chunk_lines"]
