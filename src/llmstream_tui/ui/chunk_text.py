@@ -277,11 +277,23 @@ class ChunkText:
             texts = [escape_controls(t) for t in texts]
             joined = "".join(texts)
         if self.whitespace or "\t" in joined:
-            # one chunk at a time: whitespace glyphs, and tabs as runs of their own so
-            # that ``set_whitespace`` can tell them from spaces
+            # the chunks that need glyphs (whitespace mode: blank ones and newlines; tabs,
+            # as runs of their own so that ``set_whitespace`` tells them from spaces) one
+            # at a time, the others in batches between them
+            ws = self.whitespace
+            plain: list[str] = []
             for t in texts:
-                if t:
+                if not t:
+                    continue
+                if "\t" in t or (ws and ("\n" in t or t.isspace())):
+                    if plain:
+                        self._add_batch(plain)
+                        plain = []
                     self._add_one(t)
+                else:
+                    plain.append(t)
+            if plain:
+                self._add_batch(plain)
         else:
             self._add_batch([t for t in texts if t])
         self._rewrap_last()
