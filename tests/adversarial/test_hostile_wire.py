@@ -394,3 +394,66 @@ def test_other_escapes_unchanged() -> None:
     assert escape_controls(text) == "\\x1b[2J\\x00\\x7f\\x85\\u2028\\u2029\\u202e\\ufeff ok\tand\n"
     plain = "plain text, é, 中文, 🧪" * 10
     assert escape_controls(plain) is plain and not has_controls(plain)
+
+
+# -- the app stays up ---------------------------------------------------------------------
+
+
+async def test_the_app_shows_each_hostile_stream_as_one_error_and_stays_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmstream_tui.config import Settings, UISettings
+    from llmstream_tui.ui.app import make_app
+    from tests.adversarial.test_app_adversarial import send_and_wait
+
+    monkeypatch.setenv("LLMSTREAM_DATA_DIR", str(tmp_path / "data"))
+    endless = EndlessLine(
+        body=b"-",
+        lead=text_events("openai-chat", ["kept "]) + b"data: ",
+        headers=[("content-type", CONTENT_TYPES["openai-chat"])],
+    )
+    chatty = KeepAliveForever(
+        body=b"-",
+        lead=text_events("anthropic", ["so far "]),
+        drip=0.05,
+        headers=[("content-type", CONTENT_TYPES["anthropic"])],
+    )
+    good = Reply(
+        body=FORMATS["openai-chat"](["all ", "good"], PLAIN_FRAME),
+        headers=[("content-type", CONTENT_TYPES["openai-chat"])],
+    )
+    async with LoopbackServer() as server:
+        server.set_replies(
+            lambda r: endless if "/endless/" in r.path else chatty if "/chatty/" in r.path else good
+        )
+        settings = Settings(
+            providers={
+                "endless": {
+                    **table("openai-chat", f"{server.url}/endless"),
+                    "max_retries": 0,
+                    "max_event_bytes": CAP,
+                },
+                "chatty": {
+                    **table("anthropic", f"{server.url}/chatty"),
+                    "max_retries": 0,
+                    "idle_timeout": 0.5,
+                },
+                "good": {**table("openai-chat", f"{server.url}/good"), "max_retries": 0},
+            },
+            default_providers=["endless", "chatty", "good"],
+            ui=UISettings(cursor_blink=False),
+        )
+        app = make_app(settings)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await send_and_wait(pilot, "hi")
+            endless_pane, chatty_pane, good_pane = app.panes
+            assert [p.session.state for p in app.panes] == ["error", "error", "done"]
+            assert endless_pane.session.answer_text() == "kept "
+            assert chatty_pane.session.answer_text() == "so far "
+            assert good_pane.session.answer_text() == "all good"
+            for pane, words in ((endless_pane, "256 KiB limit"), (chatty_pane, "no content")):
+                error = pane.session.error or ""
+                assert words in error and "\n" not in error, error
+            await pilot.press("f8", "escape")  # the app still answers keys
+            await pilot.pause()
+            assert app.is_running
