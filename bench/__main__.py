@@ -11,7 +11,9 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
 - ``linearity``: decoder cost against input size, and the simulated model's build time
   (``linearity.py``);
 - ``run_tree``: the run tree of a 200-run graph streaming 100,000 events, into the model and
-  through the app's events log, flat and as a tree (``run_tree.py``).
+  through the app's events log, flat and as a tree (``run_tree.py``);
+- ``peers``: the same loopback stream through ``llm``, the openai SDK, langchain-openai
+  and, in tmux, the apps, each peer in its own cached venv (``peers.py``).
 
 ``--smoke`` runs everything with tiny sizes and one repeat (the test suite does, so the
 benchmarks keep working); its figures say nothing about speed. ``--update-readme`` rewrites
@@ -40,7 +42,7 @@ from .common import RESULTS, Row, format_table, machine
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- figures:start (python -m bench --update-readme rewrites this block) -->"
 END = "<!-- figures:end -->"
-SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree")
+SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree", "peers")
 
 
 class Missing(Exception):
@@ -89,6 +91,12 @@ def _run_tree(smoke: bool) -> list[Row]:
     return run_tree.run(smoke)
 
 
+def _peers(smoke: bool) -> list[Row]:
+    from . import peers
+
+    return peers.run(smoke)
+
+
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": _wire,
     "ui": _ui,
@@ -96,6 +104,7 @@ RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "startup": _startup,
     "linearity": _linearity,
     "run_tree": _run_tree,
+    "peers": _peers,
 }
 
 
