@@ -55,7 +55,8 @@ class ProviderSpec(BaseModel):
     timeout: float = Field(default=60.0, gt=0)
     #: Seconds without content (text, reasoning, refusal, a tool call) before the stream is
     #: given up, however many keep-alive comments, pings or empty deltas come meanwhile
-    #: (0: no limit). Generous, as a reasoning model may think a while before it answers.
+    #: (0: no limit); counted from the response body's first bytes. Generous, as a
+    #: reasoning model may think a while before it answers.
     idle_timeout: float = Field(default=120.0, ge=0)
     #: Seconds a whole answer may take, from the request on (0, the default: no limit).
     deadline: float = Field(default=0.0, ge=0)

@@ -118,9 +118,10 @@ class _Watchdog:
     """The idle timeout and the deadline of one stream, with one timer for the whole stream.
 
     ``timeout`` (httpx's, per read) only catches a silent server; this catches one that
-    talks without saying anything. The pump marks ``last`` when a read yields content and
-    flags the time it spends awaiting a read; the timer, due at the earlier of ``last +
-    idle`` and ``start + deadline``, moves itself on when content came meanwhile, and
+    talks without saying anything. From the body's first bytes on, the pump marks ``last``
+    when a read yields content, and it flags the time it spends awaiting a read; the timer,
+    due at the earlier of ``last + idle`` and ``start + deadline``, moves itself on when
+    content came meanwhile, and
     otherwise cancels the read in progress (the pump turns that cancellation, and only that
     one, into ``StreamTimeout``) or, when the consumer holds the stream between reads, leaves
     ``expired`` for the next read to see. So the check costs a flag and a clock read per
@@ -128,7 +129,17 @@ class _Watchdog:
     never cancelled while it is suspended at a ``yield`` in the consumer's code.
     """
 
-    __slots__ = ("_deadline", "_handle", "_idle", "_loop", "_total", "expired", "last", "reading")
+    __slots__ = (
+        "_deadline",
+        "_handle",
+        "_idle",
+        "_loop",
+        "_total",
+        "body",
+        "expired",
+        "last",
+        "reading",
+    )
 
     def __init__(self, idle: float, deadline: float) -> None:
         self._loop = loop = asyncio.get_running_loop()
@@ -137,6 +148,9 @@ class _Watchdog:
         self._total = deadline
         self._deadline = now + deadline if deadline else None
         self.last = now
+        #: The body's first bytes arrived: the idle clock runs from then (before, waiting
+        #: for the response is ``timeout``'s job; the deadline counts from the request).
+        self.body = False
         #: The task awaiting a read right now, else None.
         self.reading: asyncio.Task[Any] | None = None
         #: Why the stream is given up ("no content for 60 s"), once it is.
@@ -148,7 +162,8 @@ class _Watchdog:
         """When the stream is to be given up, and why: the earlier of the two limits."""
         due: tuple[float, str] | None = None
         if self._idle:
-            due = (self.last + self._idle, f"no content for {self._idle:g} s")
+            since = self.last if self.body else self._loop.time()
+            due = (since + self._idle, f"no content for {self._idle:g} s")
         if self._deadline is not None and (due is None or self._deadline < due[0]):
             due = (self._deadline, f"not finished within the {self._total:g} s deadline")
         return due
@@ -218,6 +233,9 @@ async def _pump(  # noqa: C901  # one loop with its end-of-stream and failure br
                     raise
                 if watch is not None:
                     watch.reading = None
+                    if not watch.body:  # the idle clock starts with the body
+                        watch.body = True
+                        watch.last = clock()
                 if data is None:
                     break
                 try:
