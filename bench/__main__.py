@@ -12,6 +12,8 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
   (``linearity.py``);
 - ``run_tree``: the run tree of a 200-run graph streaming 100,000 events, into the model and
   through the app's events log, flat and as a tree (``run_tree.py``);
+- ``terminal``: the app as a user runs it, in a pseudo-terminal: first chunk on screen to
+  last, against the same run headless, and keys typed during a long stream (``terminal.py``).
 - ``peers``: the same loopback stream through ``llm``, the openai SDK, langchain-openai
   and, in tmux, the apps, each peer in its own cached venv (``peers.py``).
 
@@ -42,7 +44,7 @@ from .common import RESULTS, Row, format_table, machine
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- figures:start (python -m bench --update-readme rewrites this block) -->"
 END = "<!-- figures:end -->"
-SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree", "peers")
+SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree", "terminal", "peers")
 
 
 class Missing(Exception):
@@ -91,6 +93,12 @@ def _run_tree(smoke: bool) -> list[Row]:
     return run_tree.run(smoke)
 
 
+def _terminal(smoke: bool) -> list[Row]:
+    from . import terminal
+
+    return terminal.run(smoke)
+
+
 def _peers(smoke: bool) -> list[Row]:
     from . import peers
 
@@ -104,6 +112,7 @@ RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "startup": _startup,
     "linearity": _linearity,
     "run_tree": _run_tree,
+    "terminal": _terminal,
     "peers": _peers,
 }
 
