@@ -22,7 +22,6 @@ import asyncio
 import itertools
 import os
 import re
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -225,5 +224,5 @@ def render_command(args: argparse.Namespace, settings: Settings) -> int:
             out.write_text(svg, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"-o {args.output}: {exc.strerror or exc}") from None
-    print(f"llmstream-tui: wrote {out}", file=sys.stderr)
+    print(out)  # the file written, for scripts: xdg-open "$(llmstream-tui render ...)"
     return 0
