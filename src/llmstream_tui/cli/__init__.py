@@ -12,6 +12,8 @@ formatting what the core yields.
     llmstream-tui export ID --format md|jsonl
     llmstream-tui replay FILE [--speed X]
     llmstream-tui render RECORDING -o out.svg|out.png [--size 160x48] [--at done|SECONDS]
+    llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K] [--concurrency N]
+        [--rate R] [--sweep 1,4,16] [--format table|json] [--out DIR]      (cli/compare.py)
     llmstream-tui completion bash|zsh|fish
 
 A first word that is not a command is an error (with "did you mean" when it is close to
@@ -107,8 +109,14 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
     return render_command(args, settings)
 
 
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    from .compare import compare_command
+
+    return compare_command(args, settings)
+
+
 #: The commands that take (args, settings) and return the exit code.
-COMMANDS = {**SESSION_COMMANDS, "render": _render}
+COMMANDS = {**SESSION_COMMANDS, "render": _render, "compare": _compare}
 
 
 def _unknown_command(word: str, commands: Sequence[str]) -> str:

@@ -16,6 +16,7 @@ import argparse
 from typing import Any, Final
 
 from ..version import VERSION
+from .compare import add_compare_command
 from .config_cmd import add_config_command
 
 #: What ``stream --show`` accepts (``all`` is every one).
@@ -84,7 +85,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     app = argparse.ArgumentParser(
         prog="llmstream-tui",
         description="Watch large language models stream. Commands: app, stream, models, "
-        "providers, history, export, replay, render, serve, completion (see "
+        "providers, history, export, replay, render, serve, compare, completion (see "
         "`llmstream-tui COMMAND --help`).",
         epilog=APP_EPILOG,
     )
@@ -222,6 +223,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     completion.add_argument("shell", choices=SHELLS)
     add_config_command(sub)
+    add_compare_command(sub, add_common_options)
     return app, cmd
 
 

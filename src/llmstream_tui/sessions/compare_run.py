@@ -39,6 +39,7 @@ from typing import Any, Final
 
 from ..core.compare_stats import GapTimeline, RequestRecord, record_from_timeline
 from ..errors import ConfigError, ProviderError
+from ..providers.http import HTTPModel
 from ..providers.registry import build_llm
 
 __all__ = [
@@ -430,6 +431,12 @@ async def run_compare(
         for name in run.providers:
             run.planned[(name, level)] = counted
     models = [build_llm(dict(table), name=name, client=client) for name, table in targets]
+    for model in models:
+        if isinstance(model, HTTPModel):
+            # made now, not in the first request: building a client loads the TLS trust
+            # store, which blocks the loop for a large part of a second and would land in
+            # the first requests' times (and in every other stream running meanwhile)
+            model.client  # noqa: B018  # the property makes the client
     origin_ns = time.perf_counter_ns()
     try:
         for level in run.levels:

@@ -1,0 +1,553 @@
+"""``llmstream-tui compare PROMPTS -p A -p B [...]``: the same prompts against several
+providers, many times; the statistics table on stdout, a progress bar on stderr.
+
+    llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K]
+        [--concurrency N | --rate R | --sweep 1,4,16] [--warmup W] [--max-requests N]
+        [--duration S] [--seed N] [--format table|json] [--out DIR] [--progress|--no-progress]
+
+The runner (``sessions/compare_run.py``) does the work and the core
+(``core/compare_stats.py``) the figures; this module parses, shows progress and writes what
+``--out DIR`` asks for:
+
+- ``requests/PROVIDER-LEVEL.jsonl``: every counted request as one turn of a recording
+  (``core/recording.py``): its prompt, each chunk with its time, its end or error line;
+  ``llmstream-tui replay`` plays one;
+- ``summary.json``: the run's shape, each group's statistics and every request's raw
+  figures (so runs can be merged exactly later);
+- ``report.md``: the table and the errors, with the plots;
+- plots as SVG and PNG (``pip install 'llmstream-tui[plots]'``, matplotlib): the CDF of
+  time to first token per provider, of the inter-chunk gaps, and for a sweep latency and
+  throughput against concurrency. Without matplotlib one line says so and the rest is
+  written.
+
+Exit codes: 0; 1 when a provider failed every one of its requests (the others are still
+reported); 2 for bad usage, a bad prompt file or configuration; 130 when interrupted
+(Ctrl+C), after printing and writing what finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # the parser is built on every start: the heavy imports wait for a run
+    from ..config import Settings
+    from ..core.compare_stats import GroupSummary
+    from ..sessions.compare_run import CompareRun, LoadShape
+
+__all__ = ["add_compare_command", "compare_command"]
+
+SUMMARY_FORMAT: Final = "llmstream-compare"
+SUMMARY_VERSION: Final = 1
+#: The table's columns: (header, metric, statistic, scale, format).
+_COLUMNS: Final = (
+    ("TTFT p50 ms", "time_to_first_token", "p50", 1e3, "{:.0f}"),
+    ("TTFT p90 ms", "time_to_first_token", "p90", 1e3, "{:.0f}"),
+    ("TTFT p99 ms", "time_to_first_token", "p99", 1e3, "{:.0f}"),
+    ("gap p50 ms", "inter_chunk_latency", "p50", 1e3, "{:.1f}"),
+    ("gap p99 ms", "inter_chunk_latency", "p99", 1e3, "{:.1f}"),
+    ("latency p50 s", "request_latency", "p50", 1.0, "{:.2f}"),
+    ("latency p99 s", "request_latency", "p99", 1.0, "{:.2f}"),
+    ("tokens avg", "output_sequence_length", "avg", 1.0, "{:.0f}"),
+    ("tok/s/user p50", "output_token_throughput_per_user", "p50", 1.0, "{:.1f}"),
+)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {value}")
+    return number
+
+
+def _levels(value: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"concurrency levels as 1,4,16, not {value!r}") from None
+    if any(n < 1 for n in levels):
+        raise argparse.ArgumentTypeError(f"levels must be 1 or more: {value!r}")
+    return levels
+
+
+def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``compare`` to the command parser's subparsers; ``common`` adds ``--config`` and
+    ``-p`` as every command has them."""
+    p = sub.add_parser(
+        "compare",
+        help="the same prompts against several providers, many times: distributions",
+        description="Send a prompt set to every provider (-p, repeatable; default: the "
+        "configured default providers) under a load shape, and print per provider and level "
+        "the count, errors by kind and avg/min/max/p50/p90/p99/std of TTFT, inter-chunk "
+        "gaps, latency, output tokens and tokens/s (AIPerf's metric names; README: Compare).",
+    )
+    common(p)
+    p.add_argument(
+        "prompts",
+        nargs="?",
+        help="JSON-lines file (prompt or messages, id, "
+        "params) or a text file of one prompt per line",
+    )
+    p.add_argument(
+        "--builtin",
+        action="store_true",
+        help="the prompt set shipped in the package (offline on the simulated providers)",
+    )
+    p.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="send the set K times (default 1)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="closed loop: N requests in flight per provider (default 1); with "
+        "--rate, at most N in flight",
+    )
+    p.add_argument(
+        "--rate",
+        type=_positive_float,
+        metavar="R",
+        help="open loop: Poisson arrivals at R requests/s per provider",
+    )
+    p.add_argument(
+        "--sweep",
+        type=_levels,
+        default=(),
+        metavar="1,4,16",
+        help="one closed-loop level per concurrency, in turn",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        metavar="W",
+        help="W requests first per provider and level, not counted",
+    )
+    p.add_argument(
+        "--max-requests",
+        type=_positive_int,
+        metavar="N",
+        help="count N requests per provider and level (the set cycled)",
+    )
+    p.add_argument(
+        "--duration",
+        type=_positive_float,
+        metavar="S",
+        help="start no request after S seconds per level",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the order and arrival randomness")
+    p.add_argument("-s", "--system", metavar="TEXT", help="the system prompt for this run")
+    p.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        dest="options",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="a generation parameter (repeatable)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json on stdout",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="write requests, summary.json, report.md and plots into DIR"
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the progress bar on stderr (default: when stderr is a terminal)",
+    )
+
+
+def _shape(args: argparse.Namespace) -> LoadShape:
+    from ..sessions.compare_run import LoadShape
+
+    return LoadShape(
+        repeat=args.repeat,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        sweep=tuple(args.sweep),
+        warmup=args.warmup,
+        max_requests=args.max_requests,
+        duration=args.duration,
+        seed=args.seed,
+    )
+
+
+def _targets(args: argparse.Namespace, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    """(unique display name, table) per ``-p``: the same reference twice gets ``#2``."""
+    from .stream import run_tables
+
+    args.providers = args.providers or list(settings.default_providers)
+    seen: dict[str, int] = {}
+    out = []
+    for name, table in run_tables(args, settings):
+        seen[name] = seen.get(name, 0) + 1
+        out.append((name if seen[name] == 1 else f"{name}#{seen[name]}", table))
+    return out
+
+
+def compare_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``compare``; ``ConfigError`` (exit 2) for bad usage, found before any request."""
+    from ..core.compare_stats import summarise
+    from ..errors import ConfigError
+    from ..sessions.compare_run import CompareRun, builtin_prompts, load_prompts, run_compare
+
+    if args.builtin == bool(args.prompts):
+        raise ConfigError("compare: give a prompt file or --builtin (one of them)")
+    if args.warmup < 0:
+        raise ConfigError("--warmup must be 0 or more")
+    shape = _shape(args)
+    prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts)
+    targets = _targets(args, settings)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if (out / "summary.json").exists():
+            raise ConfigError(f"--out {out}: already holds a comparison (summary.json)")
+        try:
+            (out / "requests").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot create ({exc.strerror})") from None
+    run = CompareRun()
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    with _Progress(show) as progress:
+        try:
+            asyncio.run(
+                run_compare(
+                    targets,
+                    prompts,
+                    shape,
+                    run=run,
+                    on_request=progress.advance,
+                    keep_chunks=out is not None,
+                )
+            )
+        except KeyboardInterrupt:
+            run.interrupted = True
+    summaries = summarise(run.records)
+    summary = _summary(run, shape, summaries)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        _print_table(summaries, interrupted=run.interrupted)
+    if out is not None:
+        _write_out(out, run, targets, summary, summaries, shape)
+    if run.interrupted:
+        print("llmstream-tui: interrupted: reported what finished", file=sys.stderr)
+        return 130
+    failed = [s.provider for s in summaries if s.request_count == 0]
+    for name in dict.fromkeys(failed):
+        print(f"llmstream-tui: error: {name}: every request failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+class _Progress:
+    """rich's progress bar on stderr: one bar per provider and level, advanced as each
+    request finishes (the bar's total is unknown when only ``--duration`` bounds it)."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self._bar: Any = None
+        self._tasks: dict[tuple[str, str], Any] = {}
+        self._run: CompareRun | None = None
+
+    def __enter__(self) -> _Progress:
+        if self.show:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(file=sys.stderr),
+                transient=False,
+            )
+            self._bar.start()
+        return self
+
+    def advance(self, done: Any) -> None:
+        if self._bar is None:
+            return
+        record = done.record
+        key = (record.provider, record.level)
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = self._bar.add_task(f"{key[0]} {key[1]}", total=None)
+        self._bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _summary(
+    run: CompareRun, shape: LoadShape, summaries: Sequence[GroupSummary]
+) -> dict[str, Any]:
+    import dataclasses
+
+    from ..version import VERSION
+
+    return {
+        "format": SUMMARY_FORMAT,
+        "version": SUMMARY_VERSION,
+        "generator": f"llmstream-tui {VERSION}",
+        "providers": run.providers,
+        "levels": run.levels,
+        "shape": dataclasses.asdict(shape),
+        "interrupted": run.interrupted,
+        "groups": [s.to_dict() for s in summaries],
+    }
+
+
+def _cell(group: GroupSummary, metric: str, stat: str, scale: float, fmt: str) -> str:
+    dist = group.metrics.get(metric)
+    return "-" if dist is None else fmt.format(getattr(dist, stat) * scale)
+
+
+def _rows(summaries: Sequence[GroupSummary]) -> tuple[list[str], list[list[str]]]:
+    head = ["provider", "level", "ok", "errors", *(c[0] for c in _COLUMNS), "req/s", "tok/s"]
+    rows = []
+    for g in summaries:
+        errors = ", ".join(f"{k} {n}" for k, n in g.errors.items()) or "0"
+        rows.append(
+            [
+                g.provider,
+                g.level,
+                str(g.request_count),
+                errors,
+                *(_cell(g, *c[1:]) for c in _COLUMNS),
+                "-" if g.request_throughput is None else f"{g.request_throughput:.2f}",
+                "-" if g.output_token_throughput is None else f"{g.output_token_throughput:.1f}",
+            ]
+        )
+    return head, rows
+
+
+def _print_table(summaries: Sequence[GroupSummary], *, interrupted: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    head, rows = _rows(summaries)
+    table = Table(*head, title="compare" + (" (interrupted)" if interrupted else ""))
+    for row in rows:
+        table.add_row(*row)
+    tty = sys.stdout.isatty()
+    Console(file=sys.stdout, width=None if tty else 220, highlight=False).print(table)
+    sources = {g.token_source for g in summaries}
+    if "chunks" in sources or "mixed" in sources:
+        print("tokens: counted as chunks where the provider reports no usage")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "provider"
+
+
+def _recording_lines(name: str, requests: Sequence[Any]) -> list[dict[str, Any]]:
+    from ..core.redaction import mask_urls
+
+    lines: list[dict[str, Any]] = []
+    for turn, done in enumerate(requests):
+        rec = done.record
+        lines.append({"type": "prompt", "turn": turn, "text": done.prompt.text})
+        lines.append({"type": "run", "provider": name, "turn": turn})
+        for i, (t, text, channel) in enumerate(done.chunks):
+            line = {"type": "chunk", "provider": name, "index": i, "t": round(t, 6), "text": text}
+            if channel != "text":
+                line["channel"] = channel
+            lines.append(line)
+        t = rec.request_latency or 0.0
+        if rec.ok:
+            lines.append(
+                {
+                    "type": "end",
+                    "provider": name,
+                    "t": t,
+                    "text": rec.text,
+                    "metrics": rec.to_dict(),
+                }
+            )
+        else:
+            message = mask_urls(rec.error_message or "")
+            lines.append(
+                {
+                    "type": "error",
+                    "provider": name,
+                    "t": t,
+                    "text": rec.text,
+                    "error": {
+                        "kind": rec.error_kind,
+                        "message": message,
+                        "status": None,
+                        "detail": message,
+                        "hint": None,
+                    },
+                    "metrics": rec.to_dict(),
+                }
+            )
+    return lines
+
+
+def _write_out(
+    out: Path,
+    run: CompareRun,
+    targets: Sequence[tuple[str, dict[str, Any]]],
+    summary: dict[str, Any],
+    summaries: Sequence[GroupSummary],
+    shape: LoadShape,
+) -> None:
+    from ..core.recording import RecordingWriter
+    from ..core.recording_lines import describe_provider
+    from ..providers.registry import validate_table
+
+    tables = dict(targets)
+    for level in run.levels:
+        for name in run.providers:
+            mine = [
+                q for q in run.requests if q.record.provider == name and q.record.level == level
+            ]
+            spec = validate_table(tables[name], where=f"provider {name!r}")
+            path = out / "requests" / f"{_safe(name)}-{level}.jsonl"
+            with RecordingWriter(path, overwrite=True, title=f"compare {name} {level}") as w:
+                w.write([describe_provider(name, spec), *_recording_lines(name, mine)])
+    full = {**summary, "requests": [q.record.to_dict() for q in run.requests]}
+    (out / "summary.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    plots = _plots(out, run, summaries, shape)
+    (out / "report.md").write_text(_report(summary, summaries, plots), encoding="utf-8")
+
+
+def _report(summary: dict[str, Any], summaries: Sequence[GroupSummary], plots: list[str]) -> str:
+    head, rows = _rows(summaries)
+    shape = ", ".join(f"{k}={v}" for k, v in summary["shape"].items() if v not in (None, (), []))
+    lines = [
+        "# Comparison",
+        "",
+        f"Providers: {', '.join(summary['providers'])}. Levels: {', '.join(summary['levels'])}. "
+        f"Load: {shape}."
+        + (" Interrupted: the figures cover what finished." if summary["interrupted"] else ""),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows),
+        "",
+        "Metric names and definitions: AIPerf's (README, section Compare). TTFT counts "
+        "reasoning; gaps are between answer chunks; tok/s/user is 1 / inter-token latency.",
+        "",
+    ]
+    for g in summaries:
+        if g.errors:
+            kinds = ", ".join(f"{k}: {n}" for k, n in g.errors.items())
+            lines.append(f"- {g.provider} {g.level}: {g.error_request_count} failed ({kinds})")
+    lines.extend(f"\n![{p}]({p}.svg)" for p in plots)
+    return "\n".join(lines) + "\n"
+
+
+def _plots(
+    out: Path, run: CompareRun, summaries: Sequence[GroupSummary], shape: LoadShape
+) -> list[str]:
+    """Write the plots as SVG and PNG; their names, or none (one line) without matplotlib."""
+    try:
+        # the Figure API without pyplot: no global figure state, and a second less to import
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        print(
+            "llmstream-tui: plots need matplotlib (pip install 'llmstream-tui[plots]'); "
+            "wrote everything else",
+            file=sys.stderr,
+        )
+        return []
+    names: list[str] = []
+
+    def figure() -> tuple[Any, Any]:
+        fig = Figure(figsize=(7, 4))
+        FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.11, bottom=0.13, right=0.97, top=0.96)
+        return fig, fig.add_subplot()
+
+    def save(fig: Any, name: str) -> None:
+        fig.savefig(out / f"{name}.svg", metadata={"Date": None})
+        fig.savefig(out / f"{name}.png", dpi=100)
+        names.append(name)
+
+    for metric, name, label in (
+        ("time_to_first_token", "ttft_cdf", "time to first token (s)"),
+        ("inter_chunk_latency", "inter_chunk_cdf", "inter-chunk gap (s)"),
+    ):
+        fig, ax = figure()
+        for provider in run.providers:
+            for level in run.levels:
+                values = sorted(
+                    v
+                    for q in run.requests
+                    if q.record.ok and q.record.provider == provider and q.record.level == level
+                    for v in q.record.values(metric)
+                )
+                if values:
+                    ys = [(i + 1) / len(values) for i in range(len(values))]
+                    ax.step(values, ys, where="post", label=f"{provider} {level}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("fraction of requests" if metric != "inter_chunk_latency" else "fraction")
+        ax.grid(alpha=0.3)
+        if ax.has_data():
+            ax.legend()
+        save(fig, name)
+    if len(shape.sweep) > 1:
+        for name, label, pick in (
+            ("latency_vs_concurrency", "request latency p50 (s)", _latency_p50),
+            ("throughput_vs_concurrency", "output tokens/s", _token_rate),
+        ):
+            fig, ax = figure()
+            for provider in run.providers:
+                points = [
+                    (int(g.level[1:]), pick(g))
+                    for g in summaries
+                    if g.provider == provider and pick(g) is not None
+                ]
+                if points:
+                    ax.plot(*zip(*points, strict=True), marker="o", label=provider)
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("concurrency")
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+            if ax.has_data():
+                ax.legend()
+            save(fig, name)
+    return names
+
+
+def _latency_p50(g: GroupSummary) -> float | None:
+    dist = g.metrics.get("request_latency")
+    return dist.p50 if dist else None
+
+
+def _token_rate(g: GroupSummary) -> float | None:
+    return g.output_token_throughput

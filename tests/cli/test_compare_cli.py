@@ -1,0 +1,284 @@
+"""``llmstream-tui compare``: real HTTP against two loopback OpenAI-compatible servers with
+different latency profiles, offline runs on the simulated/scripted kinds, the --out files
+(recordings, summary.json, report, plots) and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llmstream_tui.cli import main
+from llmstream_tui.core.recording import RecordingReader
+
+
+class SlowOpenAI:
+    """An OpenAI chat-completions server on 127.0.0.1 in a thread of its own (the CLI runs
+    its own loop in the test's thread): waits ``ttft`` before the first event, ``gap``
+    between events, and reports usage when ``usage`` is set."""
+
+    def __init__(self, ttft: float, gap: float, words: int, *, usage: bool) -> None:
+        self.ttft, self.gap, self.words, self.usage = ttft, gap, words, usage
+        self.port = 0
+        self.requests = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stop.wait()
+
+    def _event(self, obj: dict[str, Any]) -> bytes:
+        data = b"data: " + json.dumps(obj).encode() + b"\n\n"
+        return b"%x\r\n%s\r\n" % (len(data), data)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                json.loads(await reader.readexactly(length))
+                self.requests += 1
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                    b"transfer-encoding: chunked\r\n\r\n"
+                )
+                await asyncio.sleep(self.ttft)
+                for i in range(self.words):
+                    if i:
+                        await asyncio.sleep(self.gap)
+                    delta = {"content": f" w{i}"}
+                    writer.write(self._event({"choices": [{"index": 0, "delta": delta}]}))
+                    await writer.drain()
+                end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                writer.write(self._event(end))
+                if self.usage:
+                    usage = {"prompt_tokens": 3, "completion_tokens": 2 * self.words}
+                    writer.write(self._event({"choices": [], "usage": usage}))
+                done = b"data: [DONE]\n\n"
+                writer.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, StopIteration):
+            writer.close()
+
+    def __enter__(self) -> SlowOpenAI:
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(5)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Path]:
+    """Two servers, ``quick`` (20 ms to first token, 2 ms gaps, usage reported) and
+    ``sluggish`` (120 ms, 10 ms, no usage), and a config naming them."""
+    with (
+        SlowOpenAI(0.02, 0.002, 6, usage=True) as quick,
+        SlowOpenAI(0.12, 0.01, 6, usage=False) as sluggish,
+    ):
+        config = tmp_path / "config.toml"
+        config.write_text(
+            "".join(
+                f'[providers.{name}]\nkind = "openai-chat"\nmodel = "m"\n'
+                f'base_url = "http://127.0.0.1:{srv.port}/v1"\n'
+                for name, srv in (("quick", quick), ("sluggish", sluggish))
+            ),
+            encoding="utf-8",
+        )
+        yield config
+
+
+def prompt_file(tmp_path: Path) -> Path:
+    f = tmp_path / "prompts.jsonl"
+    f.write_text(
+        '{"id": "a", "prompt": "one"}\n'
+        '{"id": "b", "messages": [{"role": "user", "content": "two"}]}\n',
+        encoding="utf-8",
+    )
+    return f
+
+
+def test_two_loopback_servers_differ_as_expected_and_stats_match_numpy(
+    servers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["compare", str(prompt_file(tmp_path)), "--config", str(servers), "-p", "quick"]
+    argv += [
+        "-p",
+        "sluggish",
+        "--repeat",
+        "3",
+        "--concurrency",
+        "2",
+        "--seed",
+        "4",
+        "--warmup",
+        "2",
+    ]
+    code = main([*argv, "--format", "json", "--out", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    printed = json.loads(captured.out)
+    groups = {g["provider"]: g for g in printed["groups"]}
+    assert {g: groups[g]["request_count"] for g in groups} == {"quick": 6, "sluggish": 6}
+    q, s = (groups[n]["metrics"] for n in ("quick", "sluggish"))
+    assert q["time_to_first_token"]["p50"] < 0.1 < s["time_to_first_token"]["p50"]
+    assert q["inter_chunk_latency"]["p50"] < s["inter_chunk_latency"]["p50"]
+    assert groups["quick"]["token_source"] == "usage" and q["output_sequence_length"]["avg"] == 12
+    assert groups["sluggish"]["token_source"] == "chunks"
+    assert s["output_sequence_length"]["avg"] == 6
+    assert groups["quick"]["request_throughput"] > groups["sluggish"]["request_throughput"]
+    # the statistics, recomputed with numpy from the raw per-request data in summary.json
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for name, metrics in (("quick", q), ("sluggish", s)):
+        rows = [r for r in summary["requests"] if r["provider"] == name]
+        for metric in ("time_to_first_token", "request_latency", "inter_token_latency"):
+            raw = np.array([r[metric] for r in rows])
+            got = metrics[metric]
+            assert got["avg"] == pytest.approx(raw.mean())
+            assert got["std"] == pytest.approx(raw.std())
+            for p in (50, 90, 99):
+                assert got[f"p{p}"] == pytest.approx(np.percentile(raw, p))
+        gaps = np.array([g for r in rows for g in r["inter_chunk_latency"]])
+        assert len(gaps) == 6 * 5
+        assert metrics["inter_chunk_latency"]["p90"] == pytest.approx(np.percentile(gaps, 90))
+    # every request's chunks, as a recording of one turn per request
+    reader = RecordingReader(out / "requests" / "quick-c2.jsonl")
+    lines = list(reader)
+    assert reader.problems == []
+    chunks = [ln for ln in lines if ln["type"] == "chunk"]
+    assert len(chunks) == 6 * 6 and chunks[0]["text"] == " w0"
+    assert [ln["type"] for ln in lines].count("end") == 6
+    assert lines[0]["type"] == "provider" and lines[0]["provider"] == "quick"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| quick | c2 | 6 |" in report and "![ttft_cdf](ttft_cdf.svg)" in report
+    for plot in ("ttft_cdf", "inter_chunk_cdf"):
+        assert (out / f"{plot}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert (out / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def scripted_config(tmp_path: Path) -> Path:
+    config = tmp_path / "scripted.toml"
+    config.write_text(
+        '[providers.fast]\nkind = "scripted"\nchunks = ["a", "b", "c"]\nttft_ms = 5\n'
+        '[providers.broken]\nkind = "scripted"\nchunks = ["a", "b"]\nfail_at = 1\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_table_on_stdout_progress_on_stderr_and_a_provider_failing_every_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path))]
+    code = main([*argv, "-p", "fast", "-p", "broken", "--max-requests", "4", "--progress"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "fast" in captured.out and "TTFT p50 ms" in captured.out
+    assert "broken" in captured.out and "scripted 4" in captured.out
+    assert "4/" not in captured.out and "fast c1" in captured.err  # the bar is on stderr
+    assert "broken: every request failed" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_sweep_writes_latency_and_throughput_against_concurrency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
+    code = main([*argv, "--sweep", "1,2,4", "--max-requests", "4", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [g["level"] for g in summary["groups"]] == ["c1", "c2", "c4"]
+    for plot in ("latency_vs_concurrency", "throughput_vs_concurrency"):
+        assert (out / f"{plot}.svg").is_file() and (out / f"{plot}.png").is_file()
+    assert sorted(p.name for p in (out / "requests").iterdir()) == [
+        "fast-c1.jsonl",
+        "fast-c2.jsonl",
+        "fast-c4.jsonl",
+    ]
+
+
+def test_without_matplotlib_one_line_says_so_and_the_rest_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    out = tmp_path / "out"
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
+    assert main([*argv, "--max-requests", "2", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "plots need matplotlib" in err
+    assert (out / "summary.json").is_file() and (out / "report.md").is_file()
+    assert not list(out.glob("*.svg"))
+
+
+def test_the_builtin_set_runs_offline_on_the_simulated_kinds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "sim.toml"
+    config.write_text(
+        '[providers.swift]\nkind = "simulated"\nmodel = "swift"\nttft_ms = 5\n'
+        "chunks_per_s = 2000\nmax_words = 8\n"
+        '[providers.steady]\nkind = "simulated"\nmodel = "steady"\nttft_ms = 30\n'
+        "chunks_per_s = 500\nmax_words = 8\n",
+        encoding="utf-8",
+    )
+    argv = ["compare", "--builtin", "--config", str(config), "-p", "swift", "-p", "steady"]
+    assert main([*argv, "--concurrency", "4", "--format", "json", "--seed", "2"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    assert [g["request_count"] for g in groups] == [12, 12]
+    swift, steady = (g["metrics"]["time_to_first_token"]["p50"] for g in groups)
+    assert swift < steady
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ('{"prompt": "ok"}\n{"prompt": 3}\n', [], "prompts.jsonl:2: 'prompt' must be a string"),
+        ('{"prompt": "ok"}\n', ["--sweep", "1,2", "--rate", "3"], "cannot be combined"),
+        ('{"prompt": "ok"}\n', ["--builtin"], "a prompt file or --builtin"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, extra: list[str], message: str
+) -> None:
+    f = tmp_path / "prompts.jsonl"
+    f.write_text(content, encoding="utf-8")
+    argv = ["compare", str(f), "--config", str(scripted_config(tmp_path)), "-p", "fast", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_out_dir_holding_a_comparison_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
+    assert main([*argv, "--out", str(out)]) == 2
+    assert "already holds a comparison" in capsys.readouterr().err
