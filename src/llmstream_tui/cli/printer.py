@@ -3,10 +3,16 @@ delimiter, the other channels marked (dim on a terminal, a ``[channel] `` prefix
 usage lines, JSON lines and the run tree (``--tree``); and the pure helpers that cut a chunk
 into channel pieces and assemble the final tool calls. One ``Printer`` is shared by every
 provider of a run, so several panes' lines interleave whole.
+
+While a run streams, answer text is written as it comes and flushed once per frame
+(``FLUSH_S`` after the first piece not flushed yet), not once per chunk: a write and a flush
+per chunk were a syscall each on a pipe or a file, the largest cost of ``stream`` after the
+wire itself. Without a running event loop every piece is flushed at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any, Final, TextIO
@@ -18,6 +24,8 @@ from ..core.run_tree import RunTree, node_dict, tree_lines
 #: SGR faint on / off: how a terminal marks what is not the answer.
 DIM: Final = "\x1b[2m"
 UNDIM: Final = "\x1b[22m"
+#: How long streamed text may wait in the output buffer: a frame at 60 Hz.
+FLUSH_S: Final = 1 / 60
 
 
 def _jsonable(value: Any) -> Any:
@@ -162,19 +170,45 @@ class Printer:
         self.tty = tty
         self.pending: dict[str, list[str]] = {}
         self.lanes: dict[str, Lane] = {}
+        #: a flush is scheduled on the event loop
+        self._flush_due = False
+        #: what the scheduled flush raised (the reader went away): raised by the next write
+        self._broken: OSError | None = None
 
     def _inert(self, text: str) -> str:
         return escape_controls(text) if self.escape else text
 
     def _write(self, name: str, piece: str) -> None:
         if not self.many:
+            if self._broken is not None:
+                raise self._broken
             self.out.write(piece)
-            self.out.flush()
+            if not self._flush_due:
+                self._flush_soon()
             return
         buf = self.pending.setdefault(name, [])
         buf.append(piece)
         if "\n" in piece:
             self.flush(name)
+
+    def _flush_soon(self) -> None:
+        """Flush a frame from now (at once when no event loop runs)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.out.flush()
+            return
+        self._flush_due = True
+        loop.call_later(FLUSH_S, self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_due = False
+        try:
+            self.out.flush()
+        except BrokenPipeError as exc:  # the reader is gone: the run's next write says so
+            self._broken = exc
+        except ValueError:  # out was closed: its next write says so
+            pass
 
     def _lane(self, name: str) -> Lane:
         lane = self.lanes.get(name)
@@ -297,5 +331,14 @@ class Printer:
         self.out.flush()
 
     def line(self, obj: dict[str, Any]) -> None:
+        """A JSON line, flushed at once (an end, an error, a tree)."""
         self.out.write(_dump(obj) + "\n")
         self.out.flush()
+
+    def record(self, obj: dict[str, Any]) -> None:
+        """A streamed JSON line (a chunk, an event): flushed with its frame."""
+        if self._broken is not None:
+            raise self._broken
+        self.out.write(_dump(obj) + "\n")
+        if not self._flush_due:
+            self._flush_soon()

@@ -150,7 +150,7 @@ class _ChunkWriter:
         }
         if call is not None:
             record["tool_call"] = call
-        self.printer.line(record)
+        self.printer.record(record)
         self.index += 1
 
 
@@ -327,7 +327,7 @@ def _trace(
         tree.add(_since_start(timeline), ev["event"], ev["run_id"], ev)
     if printer is not None:
         node = tree.nodes.get(ev["run_id"]) if tree is not None else None
-        printer.line({**ev, "depth": node.depth if node is not None else 0})
+        printer.record({**ev, "depth": node.depth if node is not None else 0})
 
 
 def _failed_tree(tree: RunTree | None, timeline: StreamTimeline, exc: ProviderError) -> None:
@@ -396,7 +396,7 @@ def _report_error(
         printer.flush_all(name)
     elif not printer.line_is_fresh(name):  # end the partial answer; no empty line for none
         printer.out.write("\n")
-        printer.out.flush()
+    printer.out.flush()  # the text so far before the error (it may wait for its frame)
     print(f"llmstream-tui: {exc.kind}: {escape_controls(str(exc))}", file=sys.stderr)
 
 
