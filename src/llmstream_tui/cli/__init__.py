@@ -12,6 +12,7 @@ formatting what the core yields.
     llmstream-tui export ID --format md|jsonl
     llmstream-tui replay FILE [--speed X]
     llmstream-tui render RECORDING -o out.svg|out.png [--size 160x48] [--at done|SECONDS]
+    llmstream-tui serve [-p REF]... [--host 127.0.0.1] [--port 8000] [--public]
     llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K] [--concurrency N]
         [--rate R] [--sweep 1,4,16] [--format table|json] [--out DIR]      (cli/compare.py)
     llmstream-tui completion bash|zsh|fish
@@ -32,7 +33,7 @@ import difflib
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from ..config import Settings, load_settings, unknown_env_vars
 from ..errors import ConfigError, LLMStreamError, RecordingError
@@ -42,6 +43,9 @@ from .parsers import build_parsers, command_names
 from .providers import providers_command
 from .sessions import SESSION_COMMANDS
 from .stream import run_tables, stream_command
+
+if TYPE_CHECKING:
+    from ..providers.http import HTTPModel
 
 __all__ = ["main"]
 
@@ -115,8 +119,14 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
     return compare_command(args, settings)
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .serve import serve_command  # textual-serve: only when asked
+
+    return serve_command(args, settings)
+
+
 #: The commands that take (args, settings) and return the exit code.
-COMMANDS = {**SESSION_COMMANDS, "render": _render, "compare": _compare}
+COMMANDS = {**SESSION_COMMANDS, "render": _render, "compare": _compare, "serve": _serve}
 
 
 def _unknown_command(word: str, commands: Sequence[str]) -> str:
@@ -224,10 +234,8 @@ def missing_key(spec: ProviderSpec) -> str | None:
     talks to its public API (no ``base_url``, or the default one), and by any table that
     names ``api_key_env`` itself, unless its server is on this machine (a local server
     needs none, and Ollama's kinds name no key at all)."""
-    from ..providers.http import HTTPModel
-
     cls = backend_class(spec.kind)
-    if not issubclass(cls, HTTPModel):
+    if not _is_http_class(cls):
         return None
     envs = (spec.api_key_env,) if spec.api_key_env else cls.api_key_envs
     if not envs or any(os.environ.get(env) for env in envs):
@@ -241,9 +249,15 @@ def missing_key(spec: ProviderSpec) -> str | None:
 
 
 def _is_http(kind: str) -> bool:
-    from ..providers.http import HTTPModel
+    return _is_http_class(backend_class(kind))
 
-    return issubclass(backend_class(kind), HTTPModel)
+
+def _is_http_class(cls: type) -> TypeGuard[type[HTTPModel]]:
+    """Whether ``cls`` is an ``HTTPModel``, without importing httpx for a kind that is not
+    (no class can subclass it before ``providers.http`` is imported): a scripted stream's
+    start-up is spared httpx (and the rich and click that httpx imports)."""
+    http = sys.modules.get("llmstream_tui.providers.http")
+    return http is not None and issubclass(cls, http.HTTPModel)
 
 
 def _is_loopback(url: str) -> bool:

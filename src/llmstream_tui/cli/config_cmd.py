@@ -23,10 +23,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
-
-import tomlkit
-from tomlkit.items import Table
+from typing import TYPE_CHECKING, Any, Final
 
 from ..config import Settings, load_settings
 from ..core.redaction import MASK, is_secret_name, mask_urls
@@ -38,9 +35,11 @@ from ..locations import (
     data_dir,
     default_config_file,
 )
-from ..providers.http import HTTPModel
 from ..providers.registry import backend_class, validate_table
 from ..providers.spec import BUILTIN_PROVIDERS
+
+if TYPE_CHECKING:
+    from tomlkit.items import Table
 
 __all__ = ["add_config_command", "config_command"]
 
@@ -170,6 +169,8 @@ def _masked(name: str, value: Any, *, in_headers: bool = False) -> Any:
 
 def _put(table: Any, key: str, value: Any, source: str) -> None:
     """``key = value # source`` (TOML has no null: an unset value is a comment)."""
+    import tomlkit  # only ``config show`` needs it: not on ``stream``'s start-up
+
     if value is None:
         table.add(tomlkit.comment(f"{key}: unset ({source})"))
         return
@@ -184,6 +185,8 @@ def _put(table: Any, key: str, value: Any, source: str) -> None:
 
 def show_settings(explicit: str | None) -> str:
     """The effective settings as a TOML document, each value's source beside it."""
+    import tomlkit
+
     settings = load_settings(explicit)
     path, _ = config_file(explicit)
     file: dict[str, Any] = {}
@@ -222,6 +225,8 @@ def show_settings(explicit: str | None) -> str:
 def _providers_table(settings: Settings, sources: _Sources) -> Table:
     """Each provider (configured, then the built-ins not replaced) with every option of its
     kind: set ones with their source, the rest as the kind's defaults."""
+    import tomlkit
+
     providers = tomlkit.table(is_super_table=True)
     names = [*settings.providers, *(n for n in BUILTIN_PROVIDERS if n not in settings.providers)]
     for name in names:
@@ -250,6 +255,8 @@ def _providers_table(settings: Settings, sources: _Sources) -> Table:
 
 def _key_note(kind: str, api_key_env: str | None) -> str | None:
     """``key: $OPENAI_API_KEY, set`` (or ``not set``) for a kind that sends a key."""
+    from ..providers.http import HTTPModel  # httpx: not on a scripted start-up
+
     cls = backend_class(kind)
     if not issubclass(cls, HTTPModel):
         return None
