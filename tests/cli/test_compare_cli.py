@@ -197,7 +197,8 @@ def test_table_on_stdout_progress_on_stderr_and_a_provider_failing_every_request
     assert code == 1
     assert "fast" in captured.out and "TTFT p50 ms" in captured.out
     assert "broken" in captured.out and "scripted 4" in captured.out
-    assert "4/" not in captured.out and "fast c1" in captured.err  # the bar is on stderr
+    assert "4/4" not in captured.out and "fast c1" in captured.err  # the bar is on stderr
+    assert "4/4" in captured.err  # its total is the planned count
     assert "broken: every request failed" in captured.err
     assert "Traceback" not in captured.err
 
@@ -282,3 +283,39 @@ def test_out_dir_holding_a_comparison_is_refused(
     argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
     assert main([*argv, "--out", str(out)]) == 2
     assert "already holds a comparison" in capsys.readouterr().err
+
+
+def test_ctrl_c_prints_and_writes_what_finished_and_exits_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmstream_tui.sessions import compare_run
+
+    real = compare_run.run_compare
+
+    async def interrupted_after_three(*args: Any, **kw: Any) -> Any:
+        shown = kw["on_request"]
+
+        def seen(done: Any) -> None:
+            shown(done)
+            if len(kw["run"].requests) == 3:
+                raise KeyboardInterrupt  # what asyncio.run raises on Ctrl+C
+
+        return await real(*args, **{**kw, "on_request": seen})
+
+    monkeypatch.setattr(compare_run, "run_compare", interrupted_after_three)
+    out = tmp_path / "out"
+    config = tmp_path / "slowish.toml"
+    config.write_text(
+        '[providers.fast]\nkind = "scripted"\nchunks = ["a", "b"]\nttft_ms = 10\n',
+        encoding="utf-8",
+    )
+    argv = ["compare", "--builtin", "--config", str(config), "-p", "fast", "--repeat", "5"]
+    code = main([*argv, "--format", "json", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 130 and "interrupted" in captured.err
+    printed = json.loads(captured.out)
+    assert printed["interrupted"] is True and printed["groups"][0]["request_count"] == 3
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert len(summary["requests"]) == 3
+    lines = list(RecordingReader(out / "requests" / "fast-c1.jsonl"))
+    assert [ln["type"] for ln in lines].count("end") == 3

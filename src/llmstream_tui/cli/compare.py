@@ -238,7 +238,7 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError(f"--out {out}: cannot create ({exc.strerror})") from None
     run = CompareRun()
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    with _Progress(show) as progress:
+    with _Progress(show, run) as progress:
         try:
             asyncio.run(
                 run_compare(
@@ -273,11 +273,11 @@ class _Progress:
     """rich's progress bar on stderr: one bar per provider and level, advanced as each
     request finishes (the bar's total is unknown when only ``--duration`` bounds it)."""
 
-    def __init__(self, show: bool) -> None:
+    def __init__(self, show: bool, run: CompareRun) -> None:
         self.show = show
         self._bar: Any = None
         self._tasks: dict[tuple[str, str], Any] = {}
-        self._run: CompareRun | None = None
+        self._run = run
 
     def __enter__(self) -> _Progress:
         if self.show:
@@ -301,7 +301,8 @@ class _Progress:
         key = (record.provider, record.level)
         task = self._tasks.get(key)
         if task is None:
-            task = self._tasks[key] = self._bar.add_task(f"{key[0]} {key[1]}", total=None)
+            total = self._run.planned.get(key)
+            task = self._tasks[key] = self._bar.add_task(f"{key[0]} {key[1]}", total=total)
         self._bar.advance(task)
 
     def __exit__(self, *exc: object) -> None:
