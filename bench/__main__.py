@@ -15,7 +15,9 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
 - ``terminal``: the app as a user runs it, in a pseudo-terminal: first chunk on screen to
   last, against the same run headless, and keys typed during a long stream (``terminal.py``).
 - ``peers``: the same loopback stream through ``llm``, the openai SDK, langchain-openai
-  and, in tmux, the apps, each peer in its own cached venv (``peers.py``).
+  and, in tmux, the apps, each peer in its own cached venv (``peers.py``);
+- ``cli``: ``llmstream-tui stream`` as a whole process, history on and off, and its
+  start-up, against a hand-written httpx script (``cli_process.py``).
 
 ``--smoke`` runs everything with tiny sizes and one repeat (the test suite does, so the
 benchmarks keep working); its figures say nothing about speed. ``--update-readme`` rewrites
@@ -44,7 +46,17 @@ from .common import RESULTS, Row, format_table, machine
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- figures:start (python -m bench --update-readme rewrites this block) -->"
 END = "<!-- figures:end -->"
-SECTIONS = ("wire", "ui", "memory", "startup", "linearity", "run_tree", "terminal", "peers")
+SECTIONS = (
+    "wire",
+    "ui",
+    "memory",
+    "startup",
+    "linearity",
+    "run_tree",
+    "terminal",
+    "peers",
+    "cli",
+)
 
 
 class Missing(Exception):
@@ -105,6 +117,12 @@ def _peers(smoke: bool) -> list[Row]:
     return peers.run(smoke)
 
 
+def _cli(smoke: bool) -> list[Row]:
+    from . import cli_process
+
+    return cli_process.run(smoke)
+
+
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": _wire,
     "ui": _ui,
@@ -114,6 +132,7 @@ RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "run_tree": _run_tree,
     "terminal": _terminal,
     "peers": _peers,
+    "cli": _cli,
 }
 
 
