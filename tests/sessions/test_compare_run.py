@@ -213,3 +213,36 @@ def test_bad_load_shapes_are_config_errors() -> None:
     ]:
         with pytest.raises(ConfigError, match=message):
             LoadShape(**kw)  # type: ignore[arg-type]
+
+
+async def test_an_unexpected_exception_in_a_backend_is_that_requests_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmstream_tui.providers.scripted import ScriptedModel
+
+    async def broken(self: Any, request: Any, ctx: Any) -> Any:
+        if request is not None:  # always: the yield below only makes this a generator
+            raise ZeroDivisionError("a bug in a plugin")
+        yield
+
+    monkeypatch.setattr(ScriptedModel, "_astream", broken)
+    run = await run_compare([("plugin", scripted())], PROMPTS, LoadShape(repeat=2))
+    assert len(run.records) == 6
+    assert {r.error_kind for r in run.records} == {"internal"}
+    message = run.records[0].error_message or ""
+    assert message.startswith("plugin: ZeroDivisionError") and "a bug in a plugin" in message
+
+
+async def test_a_slow_rate_does_not_wait_past_the_duration_for_its_next_arrival() -> None:
+    # at 0.2/s the arrivals are seconds apart; the level ends at its duration all the same
+    started = asyncio.get_running_loop().time()
+    run = await run_compare([("s", scripted())], PROMPTS, LoadShape(rate=0.2, duration=0.3))
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert len(run.records) <= 1
+
+
+async def test_answers_are_kept_only_when_the_chunks_are() -> None:
+    bare = await run_compare([("s", scripted())], PROMPTS, LoadShape())
+    assert {r.text for r in bare.records} == {""} and bare.requests[0].chunks == []
+    kept = await run_compare([("s", scripted())], PROMPTS, LoadShape(), keep_chunks=True)
+    assert {r.text for r in kept.records} == {"one two three"}

@@ -222,7 +222,9 @@ def poisson_arrivals(rate: float, rng: random.Random) -> Iterator[float]:
 @dataclass(slots=True)
 class RequestRun:
     """A finished request: its record, the prompt it answered and, when the run keeps
-    them, its chunks as ``(t seconds since the request started, text, channel)``."""
+    them (``keep_chunks``), its chunks as ``(t seconds since the request started, text,
+    channel)`` and its answer text in ``record.text``; otherwise neither is held, so a long
+    run's memory does not grow with the text of every answer."""
 
     record: RequestRecord
     prompt: PromptItem
@@ -290,10 +292,9 @@ async def _one(
     try:
         async for chunk in model.astream(item.input, {"timeline": tl}, **dict(item.params)):
             text = chunk if isinstance(chunk, str) else chunk.content
-            if text:
+            if text and keep_chunks:
                 texts.append(text)
-                if keep_chunks:
-                    chunks.append((tl.seconds_since_start(tl.last_ns or 0), text, "text"))
+                chunks.append((tl.seconds_since_start(tl.last_ns or 0), text, "text"))
             elif keep_chunks and not isinstance(chunk, str):
                 thought = chunk.additional_kwargs.get("reasoning_content")
                 if thought:
@@ -301,8 +302,7 @@ async def _one(
                     chunks.append((t, str(thought), "reasoning"))
     except ProviderError as exc:
         error = (exc.kind, str(exc))
-    except (ValueError, TypeError, KeyError, RuntimeError, OSError) as exc:
-        # not ours: a bug or an odd backend, reported as the request's error, never a crash
+    except Exception as exc:  # noqa: BLE001  # a bug in a backend or plugin: that request's error, never the run's end
         error = ("internal", f"{name}: {type(exc).__name__}: {exc}")
     tl.finish()
     record = record_from_timeline(
@@ -387,11 +387,12 @@ async def _open_loop(
 
     try:
         while (got := next_item()) is not None:
-            wait = start + next(arrivals) - time.monotonic()
+            due = start + next(arrivals)
+            if deadline is not None and due >= deadline:
+                break  # the next arrival falls after the end: no reason to wait for it
+            wait = due - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            if deadline is not None and time.monotonic() >= deadline:
-                break
             tasks.append(asyncio.create_task(capped(*got)))
         await _gather(tasks)
     finally:
