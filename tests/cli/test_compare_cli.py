@@ -226,7 +226,12 @@ def test_without_matplotlib_one_line_says_so_and_the_rest_is_written(
 ) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    # None in sys.modules makes an import raise ImportError: matplotlib and whatever of it an
+    # earlier test imported
+    for name in ["matplotlib", *(m for m in sys.modules if m.startswith("matplotlib."))]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     out = tmp_path / "out"
     argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
     assert main([*argv, "--max-requests", "2", "--out", str(out)]) == 0
