@@ -18,10 +18,12 @@ carries ``MARKER``, so every run checks that the whole stream arrived.
   ``ChatOpenAI.stream`` (``peer_scripts/langchain_openai_stream.py``). Wall time and the CPU
   time of the process (``getrusage`` of the waited-for children), medians of ``REPEATS``
   alternating runs; ratios are peer / ours with history on (> 1: the peer takes longer).
-- TUI peers, in a private tmux server at 160x48, 2,000 chunks: our app, oterm (Ollama API),
-  elia (OpenAI-compatible). Wall time from the prompt being sent (ours: the command line,
-  so our start-up is included; the peers: the Enter key) until ``MARKER`` is on the screen
-  (``capture-pane`` polled), or "did not finish" after ``TUI_TIMEOUT``.
+- TUI peers, in a private tmux server at 160x48, 2,000 chunks: our app (delimiters, tints
+  and the events log on, as it opens), oterm (Ollama API; a chat seeded by
+  ``peer_scripts/oterm_seed.py``), elia (OpenAI-compatible, its ``config.toml``). Wall time
+  from the key that sends the prompt (typed once the app shows its prompt box) until
+  ``MARKER`` is on the screen (``capture-pane`` polled every 50 ms), or "did not finish"
+  after ``TUI_TIMEOUT``; an app that does not finish is not run again.
 
 Run: ``python -m bench.peers`` (``--smoke``: small sizes, no installs: only what runs with
 the project's own interpreter). The machine is shared: figures are taken under load.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import math
 import multiprocessing
 import os
@@ -404,13 +407,19 @@ class TUIPeer:
     ready: str | None = None
     keys: tuple[str, ...] = ("hi", "Enter")
     venv: str = ""
+    setup: Callable[[Path, str, Path], list[str]] | None = None
+    """A command run first in the peer's venv (with the same env), e.g. to seed a chat."""
+
+
+_TMUX_SERVERS = itertools.count()
 
 
 class Tmux:
     """A private tmux server (its own socket, no user config), killed on exit."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.base = ["tmux", "-L", f"llmstream-bench-{os.getpid()}", "-f", "/dev/null"]
+        socket_name = f"llmstream-bench-{os.getpid()}-{next(_TMUX_SERVERS)}"
+        self.base = ["tmux", "-L", socket_name, "-f", "/dev/null"]
         self.env = env
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -485,10 +494,51 @@ def run_tui(
 
 def _ours_app(python: Path, url: str, home: Path) -> list[str]:
     ref = f"openai-chat:bench@{url}/v1"
-    return [str(python), "-m", "llmstream_tui", "app", "-p", ref, "hi"]
+    return [str(python), "-m", "llmstream_tui", "app", "-p", ref]
 
 
-TUI_PEERS: Final = (TUIPeer(OURS_APP, (), _ours_app, _key_env),)
+def _oterm_env(url: str, home: Path) -> dict[str, str]:
+    """oterm's Ollama server is the loopback one; its data (chats, config) in ``home``."""
+    return {
+        "OLLAMA_URL": url,
+        "OLLAMA_HOST": url.removeprefix("http://"),
+        "OTERM_DATA_DIR": str(home / "oterm"),
+    }
+
+
+def _elia_env(url: str, home: Path) -> dict[str, str]:
+    """elia's config: one OpenAI-compatible model at the loopback server, the default."""
+    config = home / ".config" / "elia"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        'default_model = "bench"\n[[models]]\nname = "openai/bench"\nid = "bench"\n'
+        f'display_name = "bench"\nprovider = "openai"\napi_base = "{url}/v1"\n'
+        f'api_key = "{KEY}"\n',
+        encoding="utf-8",
+    )
+    # litellm (elia's client) reads its model price list from the network unless told not to
+    return {"OPENAI_API_KEY": KEY, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+TUI_PEERS: Final = (
+    TUIPeer(OURS_APP, (), _ours_app, _key_env, ready="Ask every pane"),
+    TUIPeer(
+        "oterm",
+        ("oterm",),
+        lambda python, url, home: [_bin(python, "oterm")],
+        _oterm_env,
+        ready="model: bench:latest",
+        setup=lambda python, url, home: [str(python), str(SCRIPTS / "oterm_seed.py")],
+    ),
+    TUIPeer(
+        "elia",
+        ("elia-chat",),
+        lambda python, url, home: [_bin(python, "elia")],
+        _elia_env,
+        ready="Enter your message",
+        keys=("hi", "C-j"),  # elia sends with ctrl+j
+    ),
+)
 
 
 def measure_tui(
@@ -505,15 +555,26 @@ def measure_tui(
         p.name: state.reason for p in peers if isinstance(state := installed[p.name], Skipped)
     }
     with serve(chunks) as url, tempfile.TemporaryDirectory(prefix="llmstream-peers-") as tmp:
-        for _ in range(repeats):
+        for repeat in range(repeats):
             for peer in peers:
                 if peer.name in why:
                     continue
                 python = installed[peer.name]
                 assert isinstance(python, Path)
-                home = Path(tmp) / peer.name.replace(" ", "_")
-                home.mkdir(exist_ok=True)
+                home = Path(tmp) / f"{peer.name.replace(' ', '_')}-{repeat}"
+                home.mkdir()
                 env = {**_clean_env(home, peer.env(url, home)), "TERM": "xterm-256color"}
+                if peer.setup is not None:
+                    done = subprocess.run(
+                        peer.setup(python, url, home),
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    if done.returncode != 0:
+                        why[peer.name] = f"setup failed: {last_error_line(done.stderr)}"
+                        continue
                 got = run_tui(
                     peer.argv(python, url, home),
                     env,
