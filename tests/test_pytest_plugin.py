@@ -32,24 +32,32 @@ def test_plugin_is_registered_by_entry_point() -> None:
 
 def test_readme_example_stores_compares_and_catches_a_change(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_streams=readme_example())
+    example = readme_example()
+    pytester.makepyfile(test_streams=example)
     shutil.copy(RECORDING, pytester.path / "race.jsonl")
 
     stored = pytester.runpytest("--stream-snapshot-update", *INNER)
     stored.assert_outcomes(passed=1)
-    (snapshot,) = (pytester.path / "__stream_snapshots__" / "test_streams").glob("*.svg")
+    snapshots = pytester.path / "__stream_snapshots__"
+    (snapshot,) = (snapshots / "test_streams").glob("*.svg")
     assert "Snow" in snapshot.read_text(encoding="utf-8")
 
-    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+    # a second module, the same test, its stored picture no longer what the app draws
+    pytester.makepyfile(test_changed=example)
+    changed = snapshots / "test_changed" / snapshot.name
+    changed.parent.mkdir()
+    changed.write_text(snapshot.read_text(encoding="utf-8").replace("Snow", "Rain"))
 
-    # the stored picture no longer matches what the app draws: the test fails and says so
-    snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("Snow", "Rain"))
-    changed = pytester.runpytest(*INNER)
-    changed.assert_outcomes(failed=1)
-    changed.stdout.fnmatch_lines(
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, failed=1)  # test_streams matches, test_changed does not
+    result.stdout.fnmatch_lines(
         [
             "*stream snapshot differs: test_race_looks_right.svg; --stream-snapshot-update*",
-            f"stored:*{snapshot}",
+            f"stored:*{changed}",
             "new picture:*test_race_looks_right.svg",
         ]
+    )
+    assert (
+        "test_changed.py F" in result.stdout.str()
+        or "FAILED test_changed.py" in result.stdout.str()
     )

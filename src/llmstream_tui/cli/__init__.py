@@ -12,6 +12,7 @@ formatting what the core yields.
     llmstream-tui export ID --format md|jsonl
     llmstream-tui replay FILE [--speed X]
     llmstream-tui render RECORDING -o out.svg|out.png [--size 160x48] [--at done|SECONDS]
+    llmstream-tui serve [-p REF]... [--host 127.0.0.1] [--port 8000] [--public]
     llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K] [--concurrency N]
         [--rate R] [--sweep 1,4,16] [--format table|json] [--out DIR]      (cli/compare.py)
     llmstream-tui completion bash|zsh|fish
@@ -118,8 +119,14 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
     return compare_command(args, settings)
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .serve import serve_command  # textual-serve: only when asked
+
+    return serve_command(args, settings)
+
+
 #: The commands that take (args, settings) and return the exit code.
-COMMANDS = {**SESSION_COMMANDS, "render": _render, "compare": _compare}
+COMMANDS = {**SESSION_COMMANDS, "render": _render, "compare": _compare, "serve": _serve}
 
 
 def _unknown_command(word: str, commands: Sequence[str]) -> str:

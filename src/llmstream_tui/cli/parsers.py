@@ -247,6 +247,27 @@ def add_render_commands(sub: Any) -> None:
         "recorded timing",
     )
     render.add_argument("--theme", metavar="NAME", help="the theme to draw with")
+    serve = sub.add_parser("serve", help="serve the app in a web browser (textual-serve)")
+    add_common_options(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=port, default=8000, help="default 8000")
+    serve.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host other than this machine (anyone reaching it can use your keys)",
+    )
+
+
+def port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port: {value!r}") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {number} (1-65535)")
+    return number
 
 
 def speed(value: str) -> float:
