@@ -324,3 +324,55 @@ def test_ctrl_c_prints_and_writes_what_finished_and_exits_130(
     assert len(summary["requests"]) == 3
     lines = list(RecordingReader(out / "requests" / "fast-c1.jsonl"))
     assert [ln["type"] for ln in lines].count("end") == 3
+
+
+def test_baseline_flags_a_slower_run_and_fail_on_regression_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def config(ttft_ms: int) -> Path:
+        f = tmp_path / f"ttft{ttft_ms}.toml"
+        f.write_text(
+            f'[providers.fast]\nkind = "scripted"\nchunks = ["a", "b"]\nttft_ms = {ttft_ms}\n',
+            encoding="utf-8",
+        )
+        return f
+
+    base = tmp_path / "base"
+    common = ["compare", "--builtin", "-p", "fast", "--max-requests", "3", "--no-progress"]
+    assert main([*common, "--config", str(config(5)), "--out", str(base)]) == 0
+    capsys.readouterr()
+    slower = [*common, "--config", str(config(80)), "--baseline", str(base)]
+    assert main([*slower, "--fail-on-regression"]) == 3
+    captured = capsys.readouterr()
+    assert "against the baseline" in captured.out
+    row = next(ln for ln in captured.out.splitlines() if "time_to_first_token.p50" in ln)
+    assert "REGRESSION" in row
+    assert "regressed beyond 10% against the baseline" in captured.err
+    # without --fail-on-regression the same is reported, exit 0; as JSON, every change
+    assert main([*slower, "--format", "json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["baseline"]["changes"]
+    ttft = next(c for c in changes if c["metric"] == "time_to_first_token.p50")
+    assert ttft["regression"] and ttft["new"] > ttft["old"] and ttft["change"] > 1
+    # a faster run against the slower one regresses nothing it measures in time
+    slow = tmp_path / "slow"
+    assert main([*common, "--config", str(config(80)), "--out", str(slow)]) == 0
+    capsys.readouterr()
+    faster = [*common, "--config", str(config(5)), "--baseline", str(slow / "summary.json")]
+    assert main([*faster, "--format", "json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["baseline"]["changes"]
+    assert not any(c["regression"] for c in changes if "time_to_first" in c["metric"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "not JSON"), ('{"format": "other"}', "not a compare summary.json")],
+)
+def test_a_bad_baseline_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = tmp_path / "summary.json"
+    bad.write_text(content, encoding="utf-8")
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
+    assert main([*argv, "--baseline", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"--baseline {bad}: {message}" in err and err.count("\n") == 1

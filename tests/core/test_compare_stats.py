@@ -121,3 +121,35 @@ def test_group_summary_counts_errors_by_kind_and_throughput_over_the_whole_span(
     assert a.metrics["time_to_first_reasoning_chunk"] is None
     assert b.request_count == 1 and b.errors == {}
     assert b.to_dict()["metrics"]["request_latency"]["p99"] == pytest.approx(2.0)
+
+
+def _group(provider: str, ttft_p50: float, rps: float, ok: int, errors: int) -> dict[str, object]:
+    return {
+        "provider": provider,
+        "level": "c1",
+        "request_count": ok,
+        "error_request_count": errors,
+        "request_throughput": rps,
+        "metrics": {"time_to_first_token": {"p50": ttft_p50, "p99": ttft_p50 * 2}},
+    }
+
+
+def test_baseline_changes_flag_what_got_worse_beyond_the_threshold() -> None:
+    from llmstream_tui.core.compare_stats import compare_to_baseline
+
+    old = [_group("a", 0.200, 10.0, 10, 0), _group("b", 0.5, 2.0, 10, 0)]
+    new = [_group("a", 0.230, 9.5, 9, 1), _group("b", 0.5, 2.0, 10, 0), _group("c", 1, 1, 1, 0)]
+    changes = {(c.provider, c.metric): c for c in compare_to_baseline(new, old, 0.10)}
+    ttft = changes[("a", "time_to_first_token.p50")]
+    assert (ttft.old, ttft.new) == (0.2, 0.23) and ttft.change == pytest.approx(0.15)
+    assert ttft.regression  # 15% slower > 10%
+    rps = changes[("a", "request_throughput")]
+    assert rps.change == pytest.approx(-0.05) and not rps.regression  # 5% fewer: within
+    errors = changes[("a", "error_rate")]
+    assert (errors.old, errors.new, errors.change) == (0.0, 0.1, None)
+    assert not errors.regression  # +0.1 is not beyond 0.10 (absolute for a rate)
+    assert not any(c.regression for c in changes.values() if c.provider == "b")
+    assert not any(c.provider == "c" for c in changes.values())  # not in the baseline
+    # higher is better for throughput: a drop beyond the threshold is a regression
+    slow = compare_to_baseline([_group("a", 0.2, 8.0, 10, 0)], old[:1], 0.10)
+    assert [c.metric for c in slow if c.regression] == ["request_throughput"]

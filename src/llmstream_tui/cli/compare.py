@@ -4,6 +4,7 @@ providers, many times; the statistics table on stdout, a progress bar on stderr.
     llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K]
         [--concurrency N | --rate R | --sweep 1,4,16] [--warmup W] [--max-requests N]
         [--duration S] [--seed N] [--format table|json] [--out DIR] [--progress|--no-progress]
+        [--baseline OLD/summary.json [--threshold PCT] [--fail-on-regression]]
 
 The runner (``sessions/compare_run.py``) does the work and the core
 (``core/compare_stats.py``) the figures; this module parses, shows progress and writes what
@@ -20,9 +21,15 @@ The runner (``sessions/compare_run.py``) does the work and the core
   throughput against concurrency. Without matplotlib one line says so and the rest is
   written.
 
+``--baseline`` sets each group's figures beside an earlier run's (``summary.json``): the
+relative change of TTFT, gaps and latency (p50, p99), tokens/s per user, request and token
+throughput and the error rate, flagging what got worse by more than ``--threshold``
+percent (``core.compare_stats.compare_to_baseline``).
+
 Exit codes: 0; 1 when a provider failed every one of its requests (the others are still
-reported); 2 for bad usage, a bad prompt file or configuration; 130 when interrupted
-(Ctrl+C), after printing and writing what finished.
+reported); 2 for bad usage, a bad prompt file, baseline or configuration; 3 when a figure
+regressed and ``--fail-on-regression`` is given; 130 when interrupted (Ctrl+C), after
+printing and writing what finished.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:  # the parser is built on every start: the heavy imports wait for a run
     from ..config import Settings
-    from ..core.compare_stats import GroupSummary
+    from ..core.compare_stats import Change, GroupSummary
     from ..sessions.compare_run import CompareRun, LoadShape
 
 __all__ = ["add_compare_command", "compare_command"]
@@ -180,6 +187,23 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
         "--out", metavar="DIR", help="write requests, summary.json, report.md and plots into DIR"
     )
     p.add_argument(
+        "--baseline",
+        metavar="SUMMARY",
+        help="an earlier run's summary.json (or its --out DIR): print each figure's change",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_positive_float,
+        default=10.0,
+        metavar="PCT",
+        help="worse by more than PCT%% is a regression (default 10)",
+    )
+    p.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 3 when a figure regressed against --baseline (for CI)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -217,7 +241,7 @@ def _targets(args: argparse.Namespace, settings: Settings) -> list[tuple[str, di
 
 def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``compare``; ``ConfigError`` (exit 2) for bad usage, found before any request."""
-    from ..core.compare_stats import summarise
+    from ..core.compare_stats import compare_to_baseline, summarise
     from ..errors import ConfigError
     from ..sessions.compare_run import CompareRun, builtin_prompts, load_prompts, run_compare
 
@@ -226,16 +250,12 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.warmup < 0:
         raise ConfigError("--warmup must be 0 or more")
     shape = _shape(args)
+    baseline = _read_baseline(args.baseline) if args.baseline else None
+    if args.fail_on_regression and baseline is None:
+        raise ConfigError("--fail-on-regression needs --baseline")
     prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts)
     targets = _targets(args, settings)
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        if (out / "summary.json").exists():
-            raise ConfigError(f"--out {out}: already holds a comparison (summary.json)")
-        try:
-            (out / "requests").mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {out}: cannot create ({exc.strerror})") from None
+    out = _prepare_out(args.out) if args.out else None
     run = CompareRun()
     show = sys.stderr.isatty() if args.progress is None else args.progress
     with _Progress(show, run) as progress:
@@ -254,19 +274,115 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
             run.interrupted = True
     summaries = summarise(run.records)
     summary = _summary(run, shape, summaries)
+    changes: list[Change] = []
+    if baseline is not None:
+        changes = compare_to_baseline(summary["groups"], baseline, args.threshold / 100)
+        summary["baseline"] = {
+            "path": args.baseline,
+            "threshold_pct": args.threshold,
+            "changes": [c.to_dict() for c in changes],
+        }
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
         _print_table(summaries, interrupted=run.interrupted)
+        if baseline is not None:
+            _print_changes(changes, args.threshold)
     if out is not None:
         _write_out(out, run, targets, summary, summaries, shape)
+    return _exit_code(run, summaries, changes, args)
+
+
+def _prepare_out(path: str) -> Path:
+    """``--out DIR`` made (with ``requests/``) before any request, so a bad path is exit 2
+    up front; a directory holding a comparison already is refused, never overwritten."""
+    from ..errors import ConfigError
+
+    out = Path(path)
+    if (out / "summary.json").exists():
+        raise ConfigError(f"--out {out}: already holds a comparison (summary.json)")
+    try:
+        (out / "requests").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create ({exc.strerror})") from None
+    return out
+
+
+def _exit_code(
+    run: CompareRun,
+    summaries: Sequence[GroupSummary],
+    changes: Sequence[Change],
+    args: argparse.Namespace,
+) -> int:
     if run.interrupted:
         print("llmstream-tui: interrupted: reported what finished", file=sys.stderr)
         return 130
     failed = [s.provider for s in summaries if s.request_count == 0]
     for name in dict.fromkeys(failed):
         print(f"llmstream-tui: error: {name}: every request failed", file=sys.stderr)
-    return 1 if failed else 0
+    if failed:
+        return 1
+    regressed = [c for c in changes if c.regression]
+    if regressed:
+        print(
+            f"llmstream-tui: {len(regressed)} figure(s) regressed beyond {args.threshold:g}% "
+            "against the baseline",
+            file=sys.stderr,
+        )
+    return 3 if regressed and args.fail_on_regression else 0
+
+
+def _read_baseline(path: str) -> list[dict[str, Any]]:
+    """The groups of an earlier run's ``summary.json`` (a directory means the one in it);
+    ``ConfigError`` naming the file for anything else."""
+    from ..errors import ConfigError
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "summary.json"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"--baseline {p}: cannot read ({exc.strerror})") from None
+    except (ValueError, RecursionError):
+        raise ConfigError(f"--baseline {p}: not JSON") from None
+    if not isinstance(data, dict) or data.get("format") != SUMMARY_FORMAT:
+        raise ConfigError(f"--baseline {p}: not a compare summary.json")
+    if data.get("version") != SUMMARY_VERSION:
+        raise ConfigError(f"--baseline {p}: summary version {data.get('version')!r} unknown")
+    groups = data.get("groups")
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise ConfigError(f"--baseline {p}: 'groups' is not a list of objects")
+    return groups
+
+
+def _print_changes(changes: Sequence[Change], threshold: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        "provider",
+        "level",
+        "metric",
+        "baseline",
+        "now",
+        "change",
+        "",
+        title=(f"against the baseline (regression: worse by more than {threshold:g}%)"),
+    )
+    for c in changes:
+        change = "-" if c.change is None else f"{c.change * 100:+.1f}%"
+        table.add_row(
+            c.provider,
+            c.level,
+            c.metric,
+            f"{c.old:.4g}",
+            f"{c.new:.4g}",
+            change,
+            "REGRESSION" if c.regression else "",
+        )
+    tty = sys.stdout.isatty()
+    Console(file=sys.stdout, width=None if tty else 220, highlight=False).print(table)
 
 
 class _Progress:

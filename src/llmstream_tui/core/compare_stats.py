@@ -36,6 +36,9 @@ percentiles by linear interpolation between the closest ranks (numpy's default, 
 too), ``std`` the population standard deviation (numpy's default, ``ddof=0``). They are
 exact, computed from the raw values: a merge of several runs recomputes them from the
 requests, never by averaging percentiles.
+
+``compare_to_baseline`` sets a run beside an earlier one (``compare --baseline``): each
+checked figure's relative change, and whether it got worse beyond a threshold.
 """
 
 from __future__ import annotations
@@ -49,12 +52,15 @@ from typing import Any, Final
 from .metrics import StreamTimeline
 
 __all__ = [
+    "BASELINE_CHECKS",
     "DISTRIBUTIONS",
     "STAT_NAMES",
+    "Change",
     "Distribution",
     "GapTimeline",
     "GroupSummary",
     "RequestRecord",
+    "compare_to_baseline",
     "distribution",
     "percentile",
     "record_from_timeline",
@@ -325,3 +331,96 @@ def summarise(records: Iterable[RequestRecord]) -> list[GroupSummary]:
     for record in records:
         groups.setdefault((record.provider, record.level), []).append(record)
     return [_summarise_group(p, lv, rs) for (p, lv), rs in groups.items()]
+
+
+#: What a baseline comparison checks: (metric, statistic, True when higher is better). A
+#: statistic of None is a group figure (``request_throughput``...).
+BASELINE_CHECKS: Final = (
+    ("time_to_first_token", "p50", False),
+    ("time_to_first_token", "p99", False),
+    ("inter_chunk_latency", "p50", False),
+    ("inter_chunk_latency", "p99", False),
+    ("request_latency", "p50", False),
+    ("request_latency", "p99", False),
+    ("output_token_throughput_per_user", "p50", True),
+    ("request_throughput", None, True),
+    ("output_token_throughput", None, True),
+    ("error_rate", None, False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One figure of one group, against the baseline's. ``change`` is relative
+    ((new - old) / old; None when old is 0); a regression is a change for the worse beyond
+    the threshold."""
+
+    provider: str
+    level: str
+    metric: str
+    old: float
+    new: float
+    change: float | None
+    regression: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "level": self.level,
+            "metric": self.metric,
+            "old": self.old,
+            "new": self.new,
+            "change": self.change,
+            "regression": self.regression,
+        }
+
+
+def _figure(group: dict[str, Any], metric: str, stat: str | None) -> float | None:
+    if metric == "error_rate":
+        total = group.get("request_count", 0) + group.get("error_request_count", 0)
+        return group.get("error_request_count", 0) / total if total else None
+    if stat is None:
+        value = group.get(metric)
+    else:
+        dist = (group.get("metrics") or {}).get(metric)
+        value = dist.get(stat) if isinstance(dist, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def compare_to_baseline(
+    groups: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]], threshold: float
+) -> list[Change]:
+    """Each checked figure of every group present in both (as ``GroupSummary.to_dict()``
+    writes them: a ``summary.json`` read back), in the groups' order. ``threshold`` is
+    relative (0.1: 10% worse is a regression); an error rate counts as a regression when
+    it rises by more than ``threshold`` in absolute terms (from 0 any rise would be
+    infinitely worse)."""
+    old_by_key = {(g.get("provider"), g.get("level")): g for g in baseline}
+    out: list[Change] = []
+    for group in groups:
+        old_group = old_by_key.get((group.get("provider"), group.get("level")))
+        if old_group is None:
+            continue
+        for metric, stat, higher_better in BASELINE_CHECKS:
+            new, old = _figure(group, metric, stat), _figure(old_group, metric, stat)
+            if new is None or old is None:
+                continue
+            change = (new - old) / old if old else None
+            worse = (old - new) if higher_better else (new - old)
+            if metric == "error_rate":
+                regression = worse > threshold
+            else:
+                regression = worse > 0 and (old == 0 or worse / abs(old) > threshold)
+            name = metric if stat is None else f"{metric}.{stat}"
+            out.append(
+                Change(
+                    str(group["provider"]),
+                    str(group["level"]),
+                    name,
+                    old,
+                    new,
+                    change,
+                    regression,
+                )
+            )
+    return out
