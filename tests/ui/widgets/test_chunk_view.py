@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from llmstream_tui.ui.themes import app_variable_defaults
 from llmstream_tui.ui.widgets.chunk_view import ChunkView
@@ -108,3 +109,23 @@ async def test_rows_rewrap_when_the_scrollbar_takes_a_column_while_streaming() -
         assert all(
             len(row.rstrip()) <= width for row in view.plain_rows
         )  # a trailing space may hang
+
+
+def _offsets(strip: Strip) -> list[object]:
+    return [s.style.meta["offset"] for s in strip if s.style and "offset" in s.style.meta]
+
+
+async def test_drawn_rows_carry_no_selection_offsets_but_the_offset_lookup_gets_them() -> None:
+    # Offsets (a style with its own meta per segment) are read only by Textual's lookup of
+    # the cell under the mouse, which asks render_line; drawing them made every segment of
+    # every new row a new Style, built and turned into escape codes once each.
+    async with _view(30) as (view, _pilot):
+        width = view.scrollable_content_region.width
+        drawn = view.render_lines(Region(0, 0, width, view.size.height))
+        assert drawn and not any(_offsets(strip) for strip in drawn)
+        top = int(view.scroll_y)
+        asked = view.render_line(0)
+        assert _offsets(asked)[0] == (0, top)
+        # what the mouse finds: the cell of the content under it
+        x, y = view.content_region.x + 2, view.content_region.y
+        assert view.screen.get_widget_and_offset_at(x, y) == (view, Offset(2, top))
