@@ -376,3 +376,50 @@ def test_a_bad_baseline_is_one_line_and_exit_2(
     assert main([*argv, "--baseline", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"--baseline {bad}: {message}" in err and err.count("\n") == 1
+
+
+def test_merge_pools_the_raw_requests_of_several_runs_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = scripted_config(tmp_path)
+    runs = []
+    for i, n in enumerate((3, 5)):
+        out = tmp_path / f"run{i}"
+        argv = ["compare", "--builtin", "--config", str(config), "-p", "fast", "--seed", str(i)]
+        assert main([*argv, "--max-requests", str(n), "--out", str(out)]) == 0
+        runs.append(json.loads((out / "summary.json").read_text(encoding="utf-8")))
+    capsys.readouterr()
+    merged_dir = tmp_path / "merged"
+    argv = ["compare", "merge", str(tmp_path / "run0"), str(tmp_path / "run1" / "summary.json")]
+    assert main([*argv, "--format", "json", "--out", str(merged_dir)]) == 0
+    merged = json.loads(capsys.readouterr().out)
+    (group,) = merged["groups"]
+    assert group["request_count"] == 8
+    raw = [r for run in runs for r in run["requests"]]
+    for metric in ("time_to_first_token", "request_latency"):
+        values = np.array([r[metric] for r in raw])
+        got = group["metrics"][metric]
+        assert got["p50"] == pytest.approx(np.percentile(values, 50))
+        assert got["p99"] == pytest.approx(np.percentile(values, 99))
+        assert got["std"] == pytest.approx(values.std())
+    gaps = np.array([g for r in raw for g in r["inter_chunk_latency"]])
+    assert group["metrics"]["inter_chunk_latency"]["p90"] == pytest.approx(np.percentile(gaps, 90))
+    # one clock: the merged span runs from the first run's start to the second's end
+    span = (runs[1]["origin_unix"] - runs[0]["origin_unix"]) + max(
+        r["end_s"] for r in runs[1]["requests"]
+    )
+    assert group["benchmark_duration"] == pytest.approx(
+        span - min(r["start_s"] for r in runs[0]["requests"]), rel=1e-6
+    )
+    written = json.loads((merged_dir / "summary.json").read_text(encoding="utf-8"))
+    assert len(written["requests"]) == 8 and (merged_dir / "report.md").is_file()
+
+
+def test_merge_of_something_else_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "summary.json"
+    bad.write_text('{"format": "llmstream-compare", "version": 1, "groups": []}', encoding="utf-8")
+    assert main(["compare", "merge", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"compare merge {bad}: no 'requests'" in err and err.count("\n") == 1

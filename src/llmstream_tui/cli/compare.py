@@ -5,6 +5,7 @@ providers, many times; the statistics table on stdout, a progress bar on stderr.
         [--concurrency N | --rate R | --sweep 1,4,16] [--warmup W] [--max-requests N]
         [--duration S] [--seed N] [--format table|json] [--out DIR] [--progress|--no-progress]
         [--baseline OLD/summary.json [--threshold PCT] [--fail-on-regression]]
+    llmstream-tui compare merge DIR... [--format table|json] [--out DIR]
 
 The runner (``sessions/compare_run.py``) does the work and the core
 (``core/compare_stats.py``) the figures; this module parses, shows progress and writes what
@@ -110,9 +111,10 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
     common(p)
     p.add_argument(
         "prompts",
-        nargs="?",
-        help="JSON-lines file (prompt or messages, id, "
-        "params) or a text file of one prompt per line",
+        nargs="*",
+        metavar="PROMPTS",
+        help="JSON-lines file (prompt or messages, id, params) or a text file of one prompt "
+        "per line; `compare merge DIR...` combines earlier runs' --out directories",
     )
     p.add_argument(
         "--builtin",
@@ -245,15 +247,19 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     from ..errors import ConfigError
     from ..sessions.compare_run import CompareRun, builtin_prompts, load_prompts, run_compare
 
+    if args.prompts[:1] == ["merge"]:
+        return _merge_command(args.prompts[1:], args)
     if args.builtin == bool(args.prompts):
         raise ConfigError("compare: give a prompt file or --builtin (one of them)")
+    if len(args.prompts) > 1:
+        raise ConfigError("compare: one prompt file (to combine runs: compare merge DIR...)")
     if args.warmup < 0:
         raise ConfigError("--warmup must be 0 or more")
     shape = _shape(args)
     baseline = _read_baseline(args.baseline) if args.baseline else None
     if args.fail_on_regression and baseline is None:
         raise ConfigError("--fail-on-regression needs --baseline")
-    prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts)
+    prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts[0])
     targets = _targets(args, settings)
     out = _prepare_out(args.out) if args.out else None
     run = CompareRun()
@@ -332,9 +338,9 @@ def _exit_code(
     return 3 if regressed and args.fail_on_regression else 0
 
 
-def _read_baseline(path: str) -> list[dict[str, Any]]:
-    """The groups of an earlier run's ``summary.json`` (a directory means the one in it);
-    ``ConfigError`` naming the file for anything else."""
+def _read_summary(path: str, flag: str) -> dict[str, Any]:
+    """An earlier run's ``summary.json`` (a directory means the one in it), checked;
+    ``ConfigError`` naming ``flag`` and the file for anything else."""
     from ..errors import ConfigError
 
     p = Path(path)
@@ -343,17 +349,80 @@ def _read_baseline(path: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"--baseline {p}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"{flag} {p}: cannot read ({exc.strerror})") from None
     except (ValueError, RecursionError):
-        raise ConfigError(f"--baseline {p}: not JSON") from None
+        raise ConfigError(f"{flag} {p}: not JSON") from None
     if not isinstance(data, dict) or data.get("format") != SUMMARY_FORMAT:
-        raise ConfigError(f"--baseline {p}: not a compare summary.json")
+        raise ConfigError(f"{flag} {p}: not a compare summary.json")
     if data.get("version") != SUMMARY_VERSION:
-        raise ConfigError(f"--baseline {p}: summary version {data.get('version')!r} unknown")
+        raise ConfigError(f"{flag} {p}: summary version {data.get('version')!r} unknown")
     groups = data.get("groups")
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        raise ConfigError(f"--baseline {p}: 'groups' is not a list of objects")
+        raise ConfigError(f"{flag} {p}: 'groups' is not a list of objects")
+    data["_path"] = str(p)
+    return data
+
+
+def _read_baseline(path: str) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = _read_summary(path, "--baseline")["groups"]
     return groups
+
+
+def _merge_command(dirs: Sequence[str], args: argparse.Namespace) -> int:
+    """``compare merge DIR...``: the runs' raw per-request figures (their ``summary.json``)
+    pooled and summarised again, so the statistics are exact, never averages of
+    percentiles. Each run's times are moved onto one clock by its recorded wall-clock
+    origin, so durations and throughputs span all the runs (several instances driving one
+    endpoint at once add up). ``--out DIR`` writes the merged summary.json, report and plots."""
+    import dataclasses
+
+    from ..core.compare_stats import RequestRecord, summarise
+    from ..errors import ConfigError
+    from ..sessions.compare_run import CompareRun, LoadShape, PromptItem, RequestRun
+
+    if not dirs:
+        raise ConfigError("compare merge: name the --out directories (or summary.json) to merge")
+    runs = [_read_summary(d, "compare merge") for d in dirs]
+    origins = [r.get("origin_unix") for r in runs]
+    first = min((o for o in origins if isinstance(o, int | float)), default=0.0)
+    requests: list[RequestRun] = []
+    for data, origin in zip(runs, origins, strict=True):
+        shift = origin - first if isinstance(origin, int | float) else 0.0
+        entries = data.get("requests")
+        if not isinstance(entries, list):
+            raise ConfigError(f"compare merge {data['_path']}: no 'requests' (raw figures)")
+        for i, entry in enumerate(entries):
+            try:
+                record = RequestRecord.from_dict(entry, shift_s=shift)
+            except (KeyError, TypeError, ValueError):
+                raise ConfigError(
+                    f"compare merge {data['_path']}: requests[{i}] is not a request's figures"
+                ) from None
+            requests.append(RequestRun(record, PromptItem(record.prompt_id), []))
+    run = CompareRun(
+        providers=list(dict.fromkeys(p for r in runs for p in r.get("providers", []))),
+        levels=list(dict.fromkeys(lv for r in runs for lv in r.get("levels", []))),
+        requests=requests,
+        interrupted=any(r.get("interrupted") for r in runs),
+    )
+    fields = {f.name for f in dataclasses.fields(LoadShape)}
+    raw_shape = {k: v for k, v in (runs[0].get("shape") or {}).items() if k in fields}
+    raw_shape["sweep"] = tuple(raw_shape.get("sweep") or ())
+    shape = LoadShape(**raw_shape)
+    summaries = summarise(run.records)
+    summary = {**_summary(run, shape, summaries), "merged_from": [r["_path"] for r in runs]}
+    summary["origin_unix"] = first or None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        _print_table(summaries, interrupted=run.interrupted)
+    if args.out:
+        out = _prepare_out(args.out)
+        full = {**summary, "requests": [q.record.to_dict() for q in requests]}
+        (out / "summary.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+        plots = _plots(out, run, summaries, shape)
+        (out / "report.md").write_text(_report(summary, summaries, plots), encoding="utf-8")
+    return 0
 
 
 def _print_changes(changes: Sequence[Change], threshold: float) -> None:
@@ -441,6 +510,7 @@ def _summary(
         "levels": run.levels,
         "shape": dataclasses.asdict(shape),
         "interrupted": run.interrupted,
+        "origin_unix": run.origin_unix,
         "groups": [s.to_dict() for s in summaries],
     }
 

@@ -152,6 +152,37 @@ class RequestRecord:
         value = getattr(self, metric)
         return [] if value is None else [float(value)]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, shift_s: float = 0.0) -> RequestRecord:
+        """A record read back from ``to_dict``'s form (``summary.json``), its times moved by
+        ``shift_s`` (to put runs of several processes on one clock). Derived figures
+        (``inter_token_latency``...) are recomputed, never read. ``KeyError``/``TypeError``/
+        ``ValueError`` for a malformed entry."""
+
+        def opt(key: str) -> float | None:
+            value = data.get(key)
+            return None if value is None else float(value)
+
+        osl = data.get("output_sequence_length")
+        return cls(
+            provider=str(data["provider"]),
+            level=str(data["level"]),
+            index=int(data["index"]),
+            prompt_id=str(data["prompt_id"]),
+            start_s=float(data["start_s"]) + shift_s,
+            end_s=float(data["end_s"]) + shift_s,
+            ok=bool(data["ok"]),
+            error_kind=data.get("error_kind"),
+            error_message=data.get("error_message"),
+            time_to_first_token=opt("time_to_first_token"),
+            time_to_first_output_token=opt("time_to_first_output_token"),
+            time_to_first_reasoning_chunk=opt("time_to_first_reasoning_chunk"),
+            inter_chunk_latency=[float(g) for g in data.get("inter_chunk_latency") or []],
+            request_latency=opt("request_latency"),
+            output_sequence_length=None if osl is None else int(osl),
+            token_source=str(data.get("token_source", "chunks")),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider,

@@ -242,6 +242,9 @@ class CompareRun:
     #: counted requests planned per (provider, level); None when bounded by time only
     planned: dict[tuple[str, str], int | None] = field(default_factory=dict)
     interrupted: bool = False
+    #: the wall-clock time (Unix seconds) of the instant records' ``start_s`` count from, so
+    #: runs of several processes can be put on one clock (``compare merge``)
+    origin_unix: float | None = None
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -439,6 +442,7 @@ async def run_compare(
             # the first requests' times (and in every other stream running meanwhile)
             model.client  # noqa: B018  # the property makes the client
     origin_ns = time.perf_counter_ns()
+    run.origin_unix = time.time()
     try:
         for level in run.levels:
             await _gather(
