@@ -423,3 +423,17 @@ def test_merge_of_something_else_names_the_file(
     assert main(["compare", "merge", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"compare merge {bad}: no 'requests'" in err and err.count("\n") == 1
+
+
+def test_credentials_in_a_reference_url_never_appear_in_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    ref = "openai-chat:m@http://user:sekrit-pass@127.0.0.1:9/v1"  # nothing listens on 9
+    argv = ["compare", "--builtin", "-p", ref, "--max-requests", "1", "--no-progress"]
+    assert main([*argv, "--format", "json", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "connect" in captured.out
+    written = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*.json*"))
+    for text in (captured.out, captured.err, written):
+        assert "sekrit-pass" not in text
