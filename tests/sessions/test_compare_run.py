@@ -222,7 +222,7 @@ async def test_an_unexpected_exception_in_a_backend_is_that_requests_error(
 
     async def broken(self: Any, request: Any, ctx: Any) -> Any:
         if request is not None:  # always: the yield below only makes this a generator
-            raise ZeroDivisionError("a bug in a plugin")
+            raise ZeroDivisionError("a bug in a plugin at http://me:hunter2@example.com/x")
         yield
 
     monkeypatch.setattr(ScriptedModel, "_astream", broken)
@@ -231,6 +231,7 @@ async def test_an_unexpected_exception_in_a_backend_is_that_requests_error(
     assert {r.error_kind for r in run.records} == {"internal"}
     message = run.records[0].error_message or ""
     assert message.startswith("plugin: ZeroDivisionError") and "a bug in a plugin" in message
+    assert "hunter2" not in message  # a foreign exception's URL credentials are masked
 
 
 async def test_a_slow_rate_does_not_wait_past_the_duration_for_its_next_arrival() -> None:

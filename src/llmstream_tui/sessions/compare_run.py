@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..core.compare_stats import GapTimeline, RequestRecord, record_from_timeline
+from ..core.redaction import mask_urls
 from ..errors import ConfigError, ProviderError
 from ..providers.http import HTTPModel
 from ..providers.registry import build_llm
@@ -306,7 +307,8 @@ async def _one(
     except ProviderError as exc:
         error = (exc.kind, str(exc))
     except Exception as exc:  # noqa: BLE001  # a bug in a backend or plugin: that request's error, never the run's end
-        error = ("internal", f"{name}: {type(exc).__name__}: {exc}")
+        # not our exception: its text may quote a URL with credentials
+        error = ("internal", mask_urls(f"{name}: {type(exc).__name__}: {exc}"))
     tl.finish()
     record = record_from_timeline(
         tl,
