@@ -437,3 +437,27 @@ def test_credentials_in_a_reference_url_never_appear_in_the_output(
     written = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*.json*"))
     for text in (captured.out, captured.err, written):
         assert "sekrit-pass" not in text
+
+
+def test_the_table_marks_the_best_provider_per_column_within_a_level() -> None:
+    from llmstream_tui.cli.compare import _rows, best_cells
+    from llmstream_tui.core.compare_stats import RequestRecord, summarise
+
+    def rec(provider: str, level: str, ttft: float, start: float = 0.0) -> RequestRecord:
+        return RequestRecord(
+            provider, level, 0, "q", start, start + 1.0,
+            time_to_first_token=ttft, request_latency=1.0, output_sequence_length=10,
+        )  # fmt: skip
+
+    groups = summarise(
+        [rec("a", "c1", 0.2), rec("b", "c1", 0.5), rec("a", "c4", 0.9), rec("b", "c4", 0.3)]
+    )
+    head, _ = _rows(groups)
+    marked = best_cells(groups)
+    ttft = head.index("TTFT p50 ms")
+    assert (0, ttft) in marked and (1, ttft) not in marked  # c1: a is faster
+    assert (3, ttft) in marked and (2, ttft) not in marked  # c4: b is
+    latency = head.index("latency p50 s")
+    assert {(r, latency) for r in range(4)} <= marked  # ties are all best
+    assert not any(c == head.index("tokens avg") for _, c in marked)
+    assert best_cells(groups[:1]) == set()  # one provider: nothing to compare

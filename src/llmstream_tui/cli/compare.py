@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # the parser is built on every start: the heavy imports wait 
     from ..core.compare_stats import Change, GroupSummary
     from ..sessions.compare_run import CompareRun, LoadShape
 
-__all__ = ["add_compare_command", "compare_command"]
+__all__ = ["add_compare_command", "best_cells", "compare_command"]
 
 SUMMARY_FORMAT: Final = "llmstream-compare"
 SUMMARY_VERSION: Final = 1
@@ -539,14 +539,52 @@ def _rows(summaries: Sequence[GroupSummary]) -> tuple[list[str], list[list[str]]
     return head, rows
 
 
+def best_cells(summaries: Sequence[GroupSummary]) -> set[tuple[int, int]]:
+    """(row, column) of ``_rows``' cells holding the best value of their column among the
+    providers at the same level (lowest time, highest rate; ties are all best), when at
+    least two providers have one: what the table highlights."""
+    first = 4  # provider, level, ok, errors
+    getters: list[tuple[int, Callable[[GroupSummary], float | None], bool]] = []
+    for i, (_, metric, stat, _scale, _fmt) in enumerate(_COLUMNS):
+        if metric == "output_sequence_length":
+            continue  # more tokens is neither better nor worse
+        higher = metric == "output_token_throughput_per_user"
+
+        def get(g: GroupSummary, metric: str = metric, stat: str = stat) -> float | None:
+            dist = g.metrics.get(metric)
+            return None if dist is None else float(getattr(dist, stat))
+
+        getters.append((first + i, get, higher))
+    end = first + len(_COLUMNS)
+    getters.append((end, lambda g: g.request_throughput, True))
+    getters.append((end + 1, lambda g: g.output_token_throughput, True))
+    best: set[tuple[int, int]] = set()
+    for level in dict.fromkeys(g.level for g in summaries):
+        rows = [(r, g) for r, g in enumerate(summaries) if g.level == level]
+        for col, value_of, higher in getters:
+            values = [(r, v) for r, g in rows if (v := value_of(g)) is not None]
+            if len(values) < 2:
+                continue
+            top = (max if higher else min)(v for _, v in values)
+            best.update((r, col) for r, v in values if v == top)
+    return best
+
+
 def _print_table(summaries: Sequence[GroupSummary], *, interrupted: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     head, rows = _rows(summaries)
+    best = best_cells(summaries)
     table = Table(*head, title="compare" + (" (interrupted)" if interrupted else ""))
-    for row in rows:
-        table.add_row(*row)
+    for r, row in enumerate(rows):
+        table.add_row(
+            *(
+                Text(cell, style="bold green") if (r, c) in best else cell
+                for c, cell in enumerate(row)
+            )
+        )
     tty = sys.stdout.isatty()
     Console(file=sys.stdout, width=None if tty else 220, highlight=False).print(table)
     sources = {g.token_source for g in summaries}
