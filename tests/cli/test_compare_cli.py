@@ -221,9 +221,10 @@ def test_sweep_writes_latency_and_throughput_against_concurrency(
     ]
 
 
-def test_without_matplotlib_one_line_says_so_and_the_rest_is_written(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib cannot be imported (as where the plots extra is not installed); tests
+    whose subject is not the plots use it to skip drawing them (seconds each)."""
     import sys
 
     # None in sys.modules makes an import raise ImportError: matplotlib and whatever of it an
@@ -232,6 +233,12 @@ def test_without_matplotlib_one_line_says_so_and_the_rest_is_written(
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+
+
+@pytest.mark.usefixtures("no_matplotlib")
+def test_without_matplotlib_one_line_says_so_and_the_rest_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
     assert main([*argv, "--max-requests", "2", "--out", str(out)]) == 0
@@ -290,6 +297,7 @@ def test_out_dir_holding_a_comparison_is_refused(
     assert "already holds a comparison" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("no_matplotlib")
 def test_ctrl_c_prints_and_writes_what_finished_and_exits_130(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,6 +334,7 @@ def test_ctrl_c_prints_and_writes_what_finished_and_exits_130(
     assert [ln["type"] for ln in lines].count("end") == 3
 
 
+@pytest.mark.usefixtures("no_matplotlib")
 def test_baseline_flags_a_slower_run_and_fail_on_regression_exits_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -378,6 +387,7 @@ def test_a_bad_baseline_is_one_line_and_exit_2(
     assert f"--baseline {bad}: {message}" in err and err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("no_matplotlib")
 def test_merge_pools_the_raw_requests_of_several_runs_exactly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -425,6 +435,7 @@ def test_merge_of_something_else_names_the_file(
     assert f"compare merge {bad}: no 'requests'" in err and err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("no_matplotlib")
 def test_credentials_in_a_reference_url_never_appear_in_the_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
