@@ -46,6 +46,12 @@ def test_at_seconds_shows_what_had_arrived_then(tmp_path: Path, config: str) -> 
     assert "streaming" in svg and "done" in svg  # steady still open, swift finished
 
 
+def test_theme_draws_with_that_themes_colours() -> None:
+    svg = asyncio.run(render_svg(RECORDING, size=(60, 20), theme="llmstream-light"))
+    assert "#f4f5f7" in svg.lower()  # llmstream-light's background
+    assert "#0f1419" not in svg.lower()  # not llmstream-dark's (the default)
+
+
 def test_png_through_cairosvg(tmp_path: Path, config: str) -> None:
     out = tmp_path / "out.png"
     assert (
