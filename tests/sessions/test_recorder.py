@@ -364,3 +364,46 @@ def test_batched_text_keeps_its_place_around_other_chunks_and_flushes(tmp_path: 
     assert [(c["index"], c["text"]) for c in saved] == expected
     assert [c["t"] for c in saved] == [c["t"] for c in recorded]
     assert saved[2]["metadata"] == {"finish_reason": "stop"}
+
+
+def test_text_batches_taken_while_the_run_appends_lose_and_repeat_nothing(
+    tmp_path: Path,
+) -> None:
+    """The run appends to its open batch without a lock while another thread drains the
+    queue as fast as it can: every chunk reaches the recording once, in order, and a batch
+    is started again past ``BATCH_CHUNKS``."""
+    import threading
+
+    from llmstream_tui.sessions.run_recorder import BATCH_CHUNKS
+
+    path = tmp_path / "r.jsonl"
+    recorder = SessionRecorder.open(record=path, history=False)
+    recorder.begin_turn("q")
+    timeline = StreamTimeline()
+    timeline.start_ns = time.perf_counter_ns()
+    run = recorder.start_run("p", timeline=timeline)
+    done = threading.Event()
+
+    def drain() -> None:
+        while not done.is_set():
+            recorder.flush()
+
+    drainer = threading.Thread(target=drain)
+    drainer.start()
+    total = BATCH_CHUNKS + 20_000
+    try:
+        for i in range(total):
+            run.chunk(str(i))
+            if i % 30_000 == 0:
+                run.chunk("", "meta", metadata={"at": i})
+    finally:
+        done.set()
+        drainer.join()
+    run.end("")
+    recorder.close()
+    recorded = chunk_lines(path)
+    assert [c["index"] for c in recorded] == list(range(len(recorded)))
+    assert [c["text"] for c in recorded if "channel" not in c] == [str(i) for i in range(total)]
+    metas = [c for c in recorded if "channel" in c]
+    assert [c["metadata"]["at"] for c in metas] == list(range(0, total, 30_000))
+    assert all(recorded[c["index"] - 1]["text"] == str(c["metadata"]["at"]) for c in metas)

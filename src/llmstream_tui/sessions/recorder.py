@@ -10,10 +10,10 @@ The CLI and the app call it as things happen::
     ...  # on failure: run.error(exc, partial_text)
     recorder.close()
 
-Per chunk of plain answer text it costs a timestamp and two list appends under a lock (the
-run's open batch, written with one statement); a chunk with more on it (a channel, metadata,
-usage) is a small dict. A caller that batches text itself (the app) hands it over with
-``run.texts``; ``run_recorder.py`` holds that side.
+Per chunk of plain answer text it costs a timestamp and two list appends (the run's open
+batch, written with one statement); a chunk with more on it (a channel, metadata, usage) is
+a small dict and a list append under a lock. A caller that batches text itself (the app)
+hands it over with ``run.texts``; ``run_recorder.py`` holds that side.
 A writer thread takes what accumulated every ``FLUSH_INTERVAL_S`` and hands it, as
 recording lines (``core/recording.py`` documents them), to each sink: the recording file
 (one write + flush) and

@@ -3,9 +3,9 @@
 ``SessionRecorder.start_run`` makes one; the CLI and the app call it as the run streams.
 Every call turns into a line handed to the session's queue (``put``), so it is on the hot
 path: nothing per chunk grows with the text already received. Plain answer text (no
-channel, metadata or usage) goes into a ``chunks`` entry, the batch the session's queue
-(``LineQueue``) holds until its next drain: per chunk a timestamp and two list appends
-under the queue's lock, and the history stores the batch with one statement
+channel, metadata or usage) goes into the run's open ``TextBatch``, which the session's
+queue (``LineQueue``) turns into a ``chunks`` line at each drain: per chunk a timestamp and
+two list appends (no lock), and the history stores the batch with one statement
 (``chunk_lines`` spells it out for a recording file). A caller that batches text itself
 (the app, once per frame) hands a batch over with ``texts``.
 """
@@ -26,30 +26,56 @@ if TYPE_CHECKING:
 #: Where a run's lines go: the session's queue (``SessionRecorder._put``).
 LineSink = Callable[[dict[str, Any]], None]
 
-#: Pending lines (or chunks of one open batch) past which the producer itself flushes.
+#: Pending lines past which the producer itself flushes (bounded memory at any rate).
 BACKPRESSURE_LINES: Final = 50_000
+#: Chunks one open text batch holds before its run starts another (bounded lists).
+BATCH_CHUNKS: Final = 65_536
+
+
+class TextBatch:
+    """One run's plain answer text as it streams: the producer (the run's thread) appends
+    a text then its stamp, without a lock; the writer thread takes what is complete so far
+    (``len(stamps)`` items: a text is always appended before its stamp) and remembers how
+    far it got. ``sealed`` (the final count) is set by the producer before any other line
+    of the run is queued, so a run's lines keep their order. Appends and ``len`` are each
+    atomic under the GIL; a lock per chunk cost more than the rest of the recording."""
+
+    __slots__ = ("first", "provider", "sealed", "stamps", "start_ns", "taken", "texts")
+
+    def __init__(self, provider: str, first: int, start_ns: int) -> None:
+        self.provider = provider
+        self.first = first
+        self.start_ns = start_ns
+        self.texts: list[str] = []
+        self.stamps: list[int] = []
+        self.sealed: int | None = None
+        self.taken = 0
+
+    def seal(self) -> None:
+        self.sealed = len(self.stamps)
 
 
 class LineQueue:
-    """A session's lines waiting for the writer thread, and the open text batches in them.
+    """A session's lines waiting for the writer thread, with the runs' open text batches.
 
-    ``take`` hands the lines over and starts a new generation: a ``RunRecorder`` appends a
-    chunk to its open batch only while the batch's generation is the queue's (checked and
-    appended under ``lock``), so a batch the writer took is never changed again, and a
-    batch waiting in the queue is saved, as it stands, by the next drain.
+    ``take`` turns each batch into a ``chunks`` line holding what it gained since the last
+    take (nothing is lost or repeated: a batch still open is carried to the next take, and
+    one sealed is dropped once taken whole), so a stalled stream's last chunks are saved at
+    the next drain like any other line. One consumer at a time (the recorder's flush lock).
     """
 
-    __slots__ = ("flush", "generation", "lines", "lock")
+    __slots__ = ("flush", "lines", "lock", "open")
 
     def __init__(self, flush: Callable[[], None]) -> None:
         """``flush``: what drains the queue now (called by a producer that outruns the
         writer thread, so the backlog stays bounded)."""
         self.lock = threading.Lock()
-        self.lines: list[dict[str, Any]] = []
-        self.generation = 0
+        self.lines: list[dict[str, Any] | TextBatch] = []
+        #: batches taken in part, still open (the consumer's own)
+        self.open: list[TextBatch] = []
         self.flush = flush
 
-    def put(self, line: dict[str, Any]) -> None:
+    def put(self, line: dict[str, Any] | TextBatch) -> None:
         with self.lock:
             self.lines.append(line)
             backlog = len(self.lines)
@@ -60,11 +86,38 @@ class LineQueue:
             self.flush()
 
     def take(self) -> list[dict[str, Any]]:
-        """Everything queued so far, in order; the open batches in it are closed."""
+        """Everything queued so far as recording lines, in each run's order."""
         with self.lock:
             lines, self.lines = self.lines, []
-            self.generation += 1
-        return lines
+        carried, self.open = self.open, []
+        out: list[dict[str, Any]] = []
+        for batch in carried:
+            self._slice(batch, out)
+        for line in lines:
+            if type(line) is TextBatch:
+                self._slice(line, out)
+            else:
+                out.append(line)  # type: ignore[arg-type]  # a dict: not a TextBatch
+        return out
+
+    def _slice(self, batch: TextBatch, out: list[dict[str, Any]]) -> None:
+        sealed = batch.sealed
+        end = len(batch.stamps) if sealed is None else sealed
+        taken = batch.taken
+        if end > taken:
+            out.append(
+                {
+                    "type": "chunks",
+                    "provider": batch.provider,
+                    "index": batch.first + taken,
+                    "start_ns": batch.start_ns,
+                    "texts": batch.texts[taken:end],
+                    "stamps": batch.stamps[taken:end],
+                }
+            )
+            batch.taken = end
+        if sealed is None:
+            self.open.append(batch)
 
 
 class RunRecorder:
@@ -72,15 +125,13 @@ class RunRecorder:
     ``chunk``/``end``/``error`` yourself; after ``end``/``error``/``cancel`` it ignores calls."""
 
     __slots__ = (
-        "_batch_generation",
+        "_batch",
         "_done",
         "_events",
         "_index",
         "_put",
         "_queue",
-        "_stamps",
         "_start_ns",
-        "_texts",
         "_timeline",
         "provider",
         "turn",
@@ -109,10 +160,8 @@ class RunRecorder:
         self._done = False
         self._events = events
         self._queue = None if events else queue
-        #: the open batch's lists and generation (-1: none open)
-        self._texts: list[str] = []
-        self._stamps: list[int] = []
-        self._batch_generation = -1
+        #: the open batch of plain answer text (None: none open)
+        self._batch: TextBatch | None = None
 
     def _t(self) -> float:
         timeline = self._timeline
@@ -143,7 +192,7 @@ class RunRecorder:
         if queue is not None:
             if channel is None and not metadata and not usage and self._text(queue, text):
                 return
-            self._batch_generation = -1  # what follows this line is a new batch
+            self._seal()  # the batch ends before this line
         line: dict[str, Any] = {
             "type": "chunk",
             "provider": self.provider,
@@ -163,36 +212,35 @@ class RunRecorder:
         self._put(line)
 
     def _text(self, queue: LineQueue, text: str) -> bool:
-        """Plain answer text into the open batch (a new one if the writer took the last):
-        its index and time are what ``chunk`` would have given it. False when no batch can
-        hold it (a timeline not started yet: its start is still to come)."""
+        """Plain answer text into the open batch (a new one when none is open): its index
+        and time are what ``chunk`` would have given it. False when no batch can hold it (a
+        timeline not started yet: its start is still to come)."""
         timeline = self._timeline
         if timeline is not None:
             if timeline.start_ns is None:
                 return False
             self._start_ns = timeline.start_ns
         now = time.perf_counter_ns()
-        with queue.lock:
-            if self._batch_generation != queue.generation:
-                self._texts, self._stamps = [], []
-                self._batch_generation = queue.generation
-                queue.lines.append(
-                    {
-                        "type": "chunks",
-                        "provider": self.provider,
-                        "index": self._index,
-                        "start_ns": self._start_ns,
-                        "texts": self._texts,
-                        "stamps": self._stamps,
-                    }
-                )
-            self._texts.append(text)
-            self._stamps.append(now)
-            full = len(self._texts) >= BACKPRESSURE_LINES
+        batch = self._batch
+        if batch is None or len(batch.stamps) >= BATCH_CHUNKS:
+            full = batch
+            if full is not None:
+                full.seal()
+            batch = self._batch = TextBatch(self.provider, self._index, self._start_ns)
+            queue.put(batch)
+            if full is not None and full.taken == 0:  # the writer has not run meanwhile
+                queue.flush()
+        batch.texts.append(text)
+        batch.stamps.append(now)
         self._index += 1
-        if full:
-            queue.flush()
         return True
+
+    def _seal(self) -> None:
+        """End the open batch: the run's next line comes after all of it."""
+        batch = self._batch
+        if batch is not None:
+            batch.seal()
+            self._batch = None
 
     def texts(self, texts: list[str], stamps_ns: list[int]) -> None:
         """Answer-text chunks (no channel, metadata or usage) that arrived at ``stamps_ns``,
@@ -202,7 +250,7 @@ class RunRecorder:
         ``time.perf_counter_ns()``). The lists are kept, not copied: pass fresh ones."""
         if self._done or not texts:
             return
-        self._batch_generation = -1
+        self._seal()
         timeline = self._timeline
         if timeline is not None and timeline.start_ns is not None:
             self._start_ns = timeline.start_ns
@@ -244,7 +292,9 @@ class RunRecorder:
             meta = chunk.response_metadata
             usage = chunk.usage_metadata
             if content:
-                self.chunk(content, metadata=meta, usage=usage)
+                queue = self._queue
+                if queue is None or meta or usage or not self._text(queue, content):
+                    self.chunk(content, metadata=meta, usage=usage)  # not plain text
             elif extra and isinstance(extra.get("refusal"), str):
                 # a refusal is not content; an empty one (Anthropic's stop_reason) still marks it
                 self.chunk(extra["refusal"], "refusal", metadata=meta, usage=usage)
@@ -285,6 +335,7 @@ class RunRecorder:
         if self._done:
             return
         self._done = True
+        self._seal()
         self._put(
             {
                 "type": "end",
@@ -304,6 +355,7 @@ class RunRecorder:
         if self._done:
             return
         self._done = True
+        self._seal()
         self._put(
             error_line(
                 exc, provider=self.provider, t=self._t(), text=text, metrics=self._metrics(metrics)
@@ -315,6 +367,7 @@ class RunRecorder:
         if self._done:
             return
         self._done = True
+        self._seal()
         self._put(
             {
                 "type": "error",
@@ -349,4 +402,12 @@ def chunk_lines(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["BACKPRESSURE_LINES", "LineQueue", "LineSink", "RunRecorder", "chunk_lines"]
+__all__ = [
+    "BACKPRESSURE_LINES",
+    "BATCH_CHUNKS",
+    "LineQueue",
+    "LineSink",
+    "RunRecorder",
+    "TextBatch",
+    "chunk_lines",
+]
