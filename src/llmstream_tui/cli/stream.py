@@ -199,12 +199,14 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     root = ""  # the root run: its chunks are the answer (a nested app's inner runs are not)
     app = llm if isinstance(llm, RunsNested) else None  # a whole application's run tree
     inner = run.record_event if run is not None else _ignore
+    tracing = tree is not None or bool(events)  # else no call per event for nothing
     try:
         async for ev in llm.astream_events(
             _model_input(llm, prompt, app, earlier), {"timeline": timeline}, version=version
         ):
             kind = ev["event"]
-            _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
+            if tracing:
+                _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
             root = root or ev["run_id"]
             if ev["run_id"] != root:
                 inner(ev)  # an inner run's: in the recording's events only
