@@ -19,15 +19,44 @@ from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
 from ..line_runs import DELIM, cell_width
 
 if TYPE_CHECKING:
+    from textual.geometry import Region
     from textual.widget import Widget
 
     from ..chunk_text import ChunkText
+
+
+class DrawsWithoutOffsets(ScrollView):
+    """A line-API scroll view whose rows drawn by Textual (``render_lines``) carry no selection
+    offsets unless a selection is shown; asked for directly they do.
+
+    Offsets (the content cell each segment starts at, in its style's meta) are read only by
+    Textual's lookup of the cell under the mouse (``Screen.get_widget_and_offset_at``), which
+    calls ``render_line`` itself. Drawn, they made every segment of every new row a Style of
+    its own (built, hashed and turned into escape codes once each: about three times the
+    cost of building the row); without them a row's segments share the few run styles."""
+
+    _drawing = False
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
+
+    def selectable(self, strip: Strip, row: int) -> Strip:
+        """``strip`` (content row ``row``) as ``render_line`` returns it."""
+        selection = self.text_selection
+        if selection is None and self._drawing:
+            return strip
+        return offset_strip(strip, row, selection, selection_style(self))
 
 
 def offset_strip(strip: Strip, row: int, selection: Selection | None, style: Style) -> Strip:
@@ -118,6 +147,7 @@ def lines_selection_text(lines: list[str], selection: Selection, width: int) -> 
 
 
 __all__ = [
+    "DrawsWithoutOffsets",
     "cells_to_chars",
     "lines_selection_text",
     "offset_strip",

@@ -13,8 +13,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.selection import Selection
 from textual.strip import Strip
 
@@ -22,11 +21,11 @@ from ..chunk_text import ChunkText, Mark
 from ..line_runs import DELIM, GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
 from ..text_search import TextSearch, split_at_spans
 from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
-from ._row_selection import offset_strip, selection_style, selection_text
+from ._row_selection import DrawsWithoutOffsets, selection_text
 from ._styles import blended_style
 
 
-class ChunkView(ScrollView, can_focus=True):
+class ChunkView(DrawsWithoutOffsets, can_focus=True):
     """Chunks with visible boundaries: delimiter glyphs and alternating tints."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"chunk-view--{name}" for name in KIND_NAMES} | {
@@ -79,9 +78,6 @@ class ChunkView(ScrollView, can_focus=True):
         #: the search shown (None: no search bar open); see :meth:`search`
         self.text_search: TextSearch | None = None
         self._match_styles: tuple[Style, Style] | None = None
-        #: True while Textual draws the view (``render_lines``): rows are drawn without
-        #: selection offsets (see ``render_line``)
-        self._drawing = False
 
     # -- content ------------------------------------------------------------------------------
 
@@ -271,21 +267,6 @@ class ChunkView(ScrollView, can_focus=True):
             self._styles = styles
         return styles
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """Draw the rows in ``crop`` (Textual's drawing path), without selection offsets.
-
-        Offsets (the content cell each segment starts at, in its style's meta) are read only
-        by Textual's lookup of the cell under the mouse (``Screen.get_widget_and_offset_at``),
-        which calls ``render_line`` itself. Drawn, they made every segment of every new row
-        a Style of its own (built, hashed and turned into escape codes once each: about
-        three times the cost of building the row); without them a row's segments share the
-        few run styles, whose escape codes are computed once."""
-        self._drawing = True
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._drawing = False
-
     def render_line(self, y: int) -> Strip:
         """Row ``y`` of the viewport. A row is built once (segments styled per run, padded to
         the width) and cached; a frame then costs one dict lookup per visible row. Asked
@@ -316,10 +297,7 @@ class ChunkView(ScrollView, can_focus=True):
             self._cache[key] = strip
         if scroll_x:
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
-        selection = self.text_selection
-        if selection is None and self._drawing:
-            return strip
-        return offset_strip(strip, index, selection, selection_style(self))
+        return self.selectable(strip, index)
 
     # -- mouse selection (``_row_selection.py``) -----------------------------------------------
 

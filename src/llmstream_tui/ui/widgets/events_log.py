@@ -33,7 +33,6 @@ from textual import events
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
@@ -42,7 +41,7 @@ from ..format import event_data, event_phase, fit_name, quote, relative, short_i
 from ..keys import bindings
 from ..session import EventEntry
 from ..text_search import fold_case, split_at_spans
-from ._row_selection import lines_selection_text, offset_strip, selection_style
+from ._row_selection import DrawsWithoutOffsets, lines_selection_text
 from ._styles import blended_style
 from .run_tree import BOTTOM_PANEL_LINES, SIDE_PANEL_WIDTH, RunTreeView, TreeRow
 
@@ -201,7 +200,7 @@ class LogSearch:
         self.by_line = by_line
 
 
-class EventsLog(ScrollView, can_focus=True):
+class EventsLog(DrawsWithoutOffsets, can_focus=True):
     """A bounded, filterable, lazily formatted log of run events."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -792,7 +791,7 @@ class EventsLog(ScrollView, can_focus=True):
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = strip
-        return offset_strip(strip, index, self.text_selection, selection_style(self))
+        return self.selectable(strip, index)
 
     # -- mouse selection (flat view; ``_row_selection.py``) -----------------------------------
 
