@@ -452,8 +452,13 @@ class Tmux:
         self("kill-server")
 
 
+_BOX_DRAWING = {code: " " for code in range(0x2500, 0x2580)}
+
+
 def _last_words(screen: str) -> str:
-    lines = [line.strip() for line in screen.splitlines() if line.strip()]
+    """The screen's last three lines with words on them (box borders dropped): a reason."""
+    lines = [" ".join(line.translate(_BOX_DRAWING).split()) for line in screen.splitlines()]
+    lines = [line for line in lines if line]
     return " / ".join(lines[-3:])[:200] or "(blank screen)"
 
 

@@ -112,3 +112,8 @@ def test_the_stream_ends_with_the_marker_after_all_its_chunks() -> None:
     assert lines.count('"done":false') == 50 and lines.index(peers.MARKER) < lines.index(
         '"done":true'
     )
+
+
+def test_a_tui_skip_reason_quotes_the_screens_words_not_its_box_lines() -> None:
+    screen = "│ the quick brown │\n╰──────────────────╯\n  ╭─ Enter your message… ─╮\n│      │\n"
+    assert peers._last_words(screen) == "the quick brown / Enter your message…"
