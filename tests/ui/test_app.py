@@ -91,6 +91,10 @@ async def test_prompt_given_at_start_streams_at_once() -> None:
         await pilot.pause()
         assert [p.session.name for p in app.panes] == ["beta"]
         assert rows(app, 0)[:2] == ["› go", "|Bub|bles|!|"]
+        # as if typed and sent: the box is empty, and up brings the prompt back
+        assert app.prompt_area.text == ""
+        await pilot.press("up")
+        assert app.prompt_area.text == "go"
 
 
 async def test_ctrl_j_inserts_a_newline_and_enter_sends_both_lines() -> None:
@@ -796,3 +800,25 @@ async def test_system_commands_run_the_apps_actions() -> None:
         shown = app.events_log.display
         await commands["Events log"].callback()
         assert app.events_log.display is not shown
+
+
+async def test_a_run_that_ends_before_the_first_layout_still_draws_its_whole_sparkline() -> None:
+    """The sparkline holds one gap per cell of the pane's width: a run that finished
+    before the pane was laid out (a fast provider sent at start) must not keep the one gap
+    a zero width held; a resize redraws it too."""
+    from tests.ui.conftest import timed
+
+    settings = make_settings(
+        providers={"t": timed(["a", "b", "c", "d", "e", "f"], gaps_ms=[10.0, 30.0])},
+        default_providers=["t"],
+    )
+    app = make_app(settings, prompt="go")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.settle()
+        await pilot.pause()
+        pane = app.panes[0]
+        assert pane.spark.data == [10.0, 30.0, 10.0, 30.0, 10.0]
+        pane._show_gaps([])  # as a run drawn at zero width left it
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        assert pane.spark.data == [10.0, 30.0, 10.0, 30.0, 10.0]

@@ -210,7 +210,8 @@ class LLMStreamApp(AppHost):
                 markup=False,
             )
         if self.initial_prompt:
-            self.prompt_area.load_text(self.initial_prompt)
+            # as if typed and sent: the box is left empty, the prompt is in the recall
+            self.prompt_recall.add(self.initial_prompt)
             await self.send(self.initial_prompt)
 
     def on_resize(self, event: events.Resize) -> None:

@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -141,6 +142,11 @@ class StreamPane(Vertical, can_focus=False):
         if self.markdown_on:
             self.markdown_on = False
             self.call_after_refresh(self.toggle_markdown)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The sparkline holds as many gaps as the width does: a run that ended before the
+        pane was laid out (or a terminal resized since) is drawn again at the new width."""
+        self._refresh_metrics()
 
     # -- titles and state ---------------------------------------------------------------------
 
