@@ -44,6 +44,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .arg_types import whole_number
+
 if TYPE_CHECKING:  # the parser is built on every start: the heavy imports wait for a run
     from ..config import Settings
     from ..core.compare_stats import Change, GroupSummary
@@ -67,14 +69,7 @@ _COLUMNS: Final = (
 )
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
-    return number
+_POSITIVE = whole_number(1)
 
 
 def _positive_float(value: str) -> float:
@@ -123,14 +118,14 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
     )
     p.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=_POSITIVE,
         default=1,
         metavar="K",
         help="send the set K times (default 1)",
     )
     p.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=_POSITIVE,
         metavar="N",
         help="closed loop: N requests in flight per provider (default 1); with "
         "--rate, at most N in flight",
@@ -157,7 +152,7 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
     )
     p.add_argument(
         "--max-requests",
-        type=_positive_int,
+        type=_POSITIVE,
         metavar="N",
         help="count N requests per provider and level (the set cycled)",
     )

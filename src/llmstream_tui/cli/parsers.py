@@ -16,6 +16,7 @@ import argparse
 from typing import Any, Final
 
 from ..version import VERSION
+from .arg_types import whole_number
 from .compare import add_compare_command
 from .config_cmd import add_config_command
 
@@ -60,16 +61,6 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "is the same, for `llm` users)",
     )
     action.completer = provider_completer  # type: ignore[attr-defined]  # read by argcomplete
-
-
-def non_negative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
-    return number
 
 
 def command_names(cmd: argparse.ArgumentParser) -> list[str]:
@@ -180,7 +171,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     history.add_argument("--config", metavar="PATH", help="TOML config file")
     history.add_argument("--search", metavar="TEXT", help="only sessions containing TEXT")
     history.add_argument(
-        "--limit", type=non_negative, default=50, metavar="N", help="at most N (default 50)"
+        "--limit", type=whole_number(0), default=50, metavar="N", help="at most N (default 50)"
     )
     history.add_argument("--provider", metavar="NAME", help="only sessions in which NAME ran")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
