@@ -822,3 +822,16 @@ async def test_a_run_that_ends_before_the_first_layout_still_draws_its_whole_spa
         await pilot.resize_terminal(90, 30)
         await pilot.pause()
         assert pane.spark.data == [10.0, 30.0, 10.0, 30.0, 10.0]
+
+
+async def test_a_pane_whose_run_ends_after_it_was_removed_does_not_crash_the_frame() -> None:
+    """A run cancelled as its pane is torn down (the app exiting, render --at, a pane
+    removed mid-stream) is painted once more by the frame: without component styles."""
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        pane = app.panes[0]
+        await app.remove_pane(pane)
+        pane.session.state = "cancelled"
+        pane._show_state()
+        assert str(pane.border_subtitle).endswith("cancelled")

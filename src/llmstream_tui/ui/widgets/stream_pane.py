@@ -14,6 +14,7 @@ from heapq import merge
 from itertools import pairwise
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -178,7 +179,11 @@ class StreamPane(Vertical, can_focus=False):
     def _paint_state(self) -> None:
         state = self._shown_state
         if state:
-            style = self.get_component_rich_style(f"stream-pane--{state}", partial=True)
+            # no component styles while the pane is torn down (the app exiting as a run is
+            # cancelled, as render --at does): the subtitle goes plain rather than raise
+            style = self.get_component_rich_style(
+                f"stream-pane--{state}", partial=True, default=Style.null()
+            )
             self.border_subtitle = Text(f"{STATE_ICONS[state]} {state}", style=style)
 
     def notify_style_update(self) -> None:
