@@ -55,20 +55,6 @@ __all__ = ["add_compare_command", "best_cells", "compare_command"]
 
 SUMMARY_FORMAT: Final = "llmstream-compare"
 SUMMARY_VERSION: Final = 1
-#: The table's columns: (header, metric, statistic, scale, format).
-_COLUMNS: Final = (
-    ("TTFT p50 ms", "time_to_first_token", "p50", 1e3, "{:.0f}"),
-    ("TTFT p90 ms", "time_to_first_token", "p90", 1e3, "{:.0f}"),
-    ("TTFT p99 ms", "time_to_first_token", "p99", 1e3, "{:.0f}"),
-    ("gap p50 ms", "inter_chunk_latency", "p50", 1e3, "{:.1f}"),
-    ("gap p99 ms", "inter_chunk_latency", "p99", 1e3, "{:.1f}"),
-    ("latency p50 s", "request_latency", "p50", 1.0, "{:.2f}"),
-    ("latency p99 s", "request_latency", "p99", 1.0, "{:.2f}"),
-    ("tokens avg", "output_sequence_length", "avg", 1.0, "{:.0f}"),
-    ("tok/s/user p50", "output_token_throughput_per_user", "p50", 1.0, "{:.1f}"),
-)
-
-
 _POSITIVE = whole_number(1)
 
 
@@ -510,59 +496,18 @@ def _summary(
     }
 
 
-def _cell(group: GroupSummary, metric: str, stat: str, scale: float, fmt: str) -> str:
-    dist = group.metrics.get(metric)
-    return "-" if dist is None else fmt.format(getattr(dist, stat) * scale)
-
-
 def _rows(summaries: Sequence[GroupSummary]) -> tuple[list[str], list[list[str]]]:
-    head = ["provider", "level", "ok", "errors", *(c[0] for c in _COLUMNS), "req/s", "tok/s"]
-    rows = []
-    for g in summaries:
-        errors = ", ".join(f"{k} {n}" for k, n in g.errors.items()) or "0"
-        rows.append(
-            [
-                g.provider,
-                g.level,
-                str(g.request_count),
-                errors,
-                *(_cell(g, *c[1:]) for c in _COLUMNS),
-                "-" if g.request_throughput is None else f"{g.request_throughput:.2f}",
-                "-" if g.output_token_throughput is None else f"{g.output_token_throughput:.1f}",
-            ]
-        )
-    return head, rows
+    from ..sessions.compare_table import table_rows
+
+    return table_rows(summaries)
 
 
 def best_cells(summaries: Sequence[GroupSummary]) -> set[tuple[int, int]]:
-    """(row, column) of ``_rows``' cells holding the best value of their column among the
-    providers at the same level (lowest time, highest rate; ties are all best), when at
-    least two providers have one: what the table highlights."""
-    first = 4  # provider, level, ok, errors
-    getters: list[tuple[int, Callable[[GroupSummary], float | None], bool]] = []
-    for i, (_, metric, stat, _scale, _fmt) in enumerate(_COLUMNS):
-        if metric == "output_sequence_length":
-            continue  # more tokens is neither better nor worse
-        higher = metric == "output_token_throughput_per_user"
+    """The cells the table highlights (``sessions.compare_table.best_cells``, which the
+    live screen shares)."""
+    from ..sessions.compare_table import best_cells as best
 
-        def get(g: GroupSummary, metric: str = metric, stat: str = stat) -> float | None:
-            dist = g.metrics.get(metric)
-            return None if dist is None else float(getattr(dist, stat))
-
-        getters.append((first + i, get, higher))
-    end = first + len(_COLUMNS)
-    getters.append((end, lambda g: g.request_throughput, True))
-    getters.append((end + 1, lambda g: g.output_token_throughput, True))
-    best: set[tuple[int, int]] = set()
-    for level in dict.fromkeys(g.level for g in summaries):
-        rows = [(r, g) for r, g in enumerate(summaries) if g.level == level]
-        for col, value_of, higher in getters:
-            values = [(r, v) for r, g in rows if (v := value_of(g)) is not None]
-            if len(values) < 2:
-                continue
-            top = (max if higher else min)(v for _, v in values)
-            best.update((r, col) for r, v in values if v == top)
-    return best
+    return best(summaries)
 
 
 def _print_table(summaries: Sequence[GroupSummary], *, interrupted: bool) -> None:

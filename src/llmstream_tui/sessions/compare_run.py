@@ -254,6 +254,11 @@ class CompareRun:
 
 #: Called with each counted request as it finishes (the progress bar, the live screen).
 OnRequest = Callable[[RequestRun], None]
+#: Called as each counted request starts: (provider, level, index, prompt, its chunk list).
+#: The runner appends every chunk to that list as it arrives (``RequestRun.chunks``' form)
+#: and hands the same list back in the finished ``RequestRun``: the live screen shows a
+#: running request from it, and may empty it later to bound its memory.
+OnStart = Callable[[str, str, int, PromptItem, list[tuple[float, str, str]]], None]
 
 
 def _work(
@@ -287,9 +292,13 @@ async def _one(
     item: PromptItem,
     origin_ns: int,
     keep_chunks: bool,
+    on_start: OnStart | None = None,
 ) -> RequestRun:
     tl = GapTimeline()
     chunks: list[tuple[float, str, str]] = []
+    if on_start is not None:
+        on_start(name, level, index, item, chunks)
+        keep_chunks = True  # into the list just handed out (the answer text as --out keeps it)
     texts: list[str] = []
     error: tuple[str, str] | None = None
     tl.start()
@@ -333,6 +342,7 @@ async def _drive_provider(
     origin_ns: int,
     on_request: OnRequest | None,
     keep_chunks: bool,
+    on_start: OnStart | None = None,
 ) -> None:
     counted = shape.counted(len(prompts))
     work = _work(prompts, shape, counted)
@@ -350,7 +360,8 @@ async def _drive_provider(
         return index - 1, got[0], got[1]
 
     async def send(i: int, item: PromptItem, counts: bool) -> None:
-        done = await _one(model, name, level, i, item, origin_ns, keep_chunks)
+        started = on_start if counts else None
+        done = await _one(model, name, level, i, item, origin_ns, keep_chunks, started)
         if counts:
             run.requests.append(done)
             if on_request is not None:
@@ -425,10 +436,12 @@ async def run_compare(
     on_request: OnRequest | None = None,
     client: Any = None,
     keep_chunks: bool = False,
+    on_start: OnStart | None = None,
 ) -> CompareRun:
     """Run the comparison: ``targets`` are (display name, provider table), as the CLI
     resolves them; ``client`` is injected into HTTP kinds (tests bind it to a loopback
-    server). Pass ``run`` to keep what finished when the caller cancels."""
+    server). Pass ``run`` to keep what finished when the caller cancels; ``on_start`` to
+    watch each counted request as it streams (``OnStart``)."""
     run = run if run is not None else CompareRun()
     run.providers = [name for name, _ in targets]
     run.levels = shape.levels()
@@ -450,7 +463,16 @@ async def run_compare(
             await _gather(
                 [
                     _drive_provider(
-                        model, name, level, prompts, shape, run, origin_ns, on_request, keep_chunks
+                        model,
+                        name,
+                        level,
+                        prompts,
+                        shape,
+                        run,
+                        origin_ns,
+                        on_request,
+                        keep_chunks,
+                        on_start,
                     )
                     for model, (name, _) in zip(models, targets, strict=True)
                 ]

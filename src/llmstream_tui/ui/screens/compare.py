@@ -1,0 +1,424 @@
+"""``CompareScreen``: a comparison on a prompt set, watched live (issue 18).
+
+Per provider and level a progress bar (finished / planned, errors, streaming now); the CDFs
+of time to first token and of the inter-chunk gaps, one colour per provider; the running
+statistics table (``compare``'s cells, the best of each column highlighted); and every
+request in a list, running ones too: ``enter`` opens one in the stream-pane view
+(:class:`CompareRequestScreen`: its chunks between delimiters on alternating tints, and
+its events), which keeps filling while the request streams.
+
+The comparison runs in the screen's worker (``compare_live.runner``); the runner's
+callbacks only append to the :class:`~llmstream_tui.ui.compare_live.CompareLive` model and
+a timer redraws from it :data:`REDRAW_HZ` times a second, and only when it moved: 256
+concurrent streams cost the screen one redraw per tick.
+
+Keys: ``escape`` (or ``ctrl+c``) cancels the run, keeping what finished (marked cancelled);
+``q`` (or ``escape`` once it is over) leaves, dismissing the screen with the ``CompareRun``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Final
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from ...core.inert import escape_controls
+from ...sessions.compare_run import CompareRun
+from ..compare_live import CompareLive, GroupProgress, LiveRequest, request_events
+from ..line_runs import NOTE
+from ..themes import app_variable_defaults
+from ..widgets.chunk_view import ChunkView
+from ..widgets.compare_plots import PALETTE, DistributionPlot
+from ..widgets.compare_table import CompareStats
+from ..widgets.events_log import EventsLog
+
+__all__ = ["REDRAW_HZ", "CompareApp", "CompareRequestScreen", "CompareScreen"]
+
+#: Redraws a second at most (the model is read, never pushed).
+REDRAW_HZ: Final = 5.0
+
+_STATUS_STYLE: Final = {
+    "running": "cyan",
+    "done": "green",
+    "error": "red",
+    "cancelled": "yellow",
+}
+
+Start = Callable[[], Awaitable[Any]]
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.0f}"
+
+
+def _one_line(text: str, width: int) -> str:
+    line = escape_controls(" ".join(text.split()))
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class CompareScreen(Screen[CompareRun | None]):
+    """The live comparison. ``start`` makes the comparison's coroutine (it must feed
+    ``live``: ``compare_live.runner`` does)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel / leave", priority=True),
+        Binding("ctrl+c", "cancel", "Cancel", show=False, priority=True),
+        Binding("q", "leave", "Leave"),
+    ]
+
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    CompareScreen #compare-head { height: 1; padding: 0 1; background: $panel; }
+    CompareScreen #compare-progress { height: auto; max-height: 8; padding: 0 1; }
+    CompareScreen .compare-group { height: 1; }
+    CompareScreen .compare-group-name { width: 24; }
+    CompareScreen .compare-group ProgressBar { width: auto; }
+    CompareScreen .compare-group-counts { width: 1fr; padding: 0 1; }
+    CompareScreen #compare-plots { height: 2fr; min-height: 7; }
+    CompareScreen #compare-stats { height: auto; }
+    CompareScreen #compare-requests { height: 1fr; min-height: 3; }
+    """
+
+    def __init__(
+        self,
+        live: CompareLive,
+        start: Start,
+        *,
+        title: str = "compare",
+        delimiter: str = "|",
+        tints: bool = True,
+        redraw_hz: float = REDRAW_HZ,
+    ) -> None:
+        super().__init__()
+        self.live = live
+        self.start = start
+        self.compare_title = title
+        self.delimiter = delimiter
+        self.tints = tints
+        self.redraw_hz = redraw_hz
+        self.worker: Worker[Any] | None = None
+        #: the model version last drawn
+        self.drawn = -1
+        self._groups: dict[tuple[str, str], tuple[ProgressBar, Static]] = {}
+        #: rows added to the request list (an index into ``live.requests``), and the
+        #: requests whose row may still change (running)
+        self._listed = 0
+        self._open_rows: dict[str, LiveRequest] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="compare-head")
+        yield Vertical(id="compare-progress")
+        with Horizontal(id="compare-plots"):
+            yield DistributionPlot("time to first token (CDF)", "ms", 1e3, id="plot-ttft")
+            yield DistributionPlot("inter-chunk gap (CDF)", "ms", 1e3, id="plot-gaps")
+        yield CompareStats(id="compare-stats")
+        table: DataTable[Text] = DataTable(
+            id="compare-requests", cursor_type="row", zebra_stripes=True
+        )
+        yield table
+        yield Footer()
+
+    @property
+    def requests_table(self) -> DataTable[Text]:
+        return self.query_one("#compare-requests", DataTable)
+
+    def on_mount(self) -> None:
+        for label, key in (
+            ("provider", "provider"),
+            ("level", "level"),
+            ("#", "index"),
+            ("prompt", "prompt"),
+            ("status", "status"),
+            ("TTFT ms", "ttft"),
+            ("chunks", "chunks"),
+        ):
+            self.requests_table.add_column(label, key=key)
+        self.worker = self.run_worker(self._run(), name="compare", exit_on_error=False)
+        self.set_interval(1 / self.redraw_hz, self.redraw)
+        self.redraw()
+        self.requests_table.focus()
+
+    async def _run(self) -> None:
+        try:
+            await self.start()
+        except asyncio.CancelledError:
+            self.live.run.interrupted = True
+            self.live.end("cancelled")
+            raise
+        except Exception as exc:  # noqa: BLE001  # one line on screen, never a traceback
+            self.live.end(f"failed: {_one_line(f'{type(exc).__name__}: {exc}', 200)}")
+        else:
+            self.live.end("done")
+        finally:
+            self.redraw()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def colours(self) -> dict[str, tuple[int, int, int]]:
+        """One colour per provider (and per "provider level" label of the plots)."""
+        providers = self.live.run.providers or list(
+            dict.fromkeys(r.provider for r in self.live.requests)
+        )
+        out = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(providers)}
+        for level in self.live.run.levels:
+            out.update({f"{p} {level}": c for p, c in list(out.items()) if " " not in p})
+        return out
+
+    def redraw(self) -> None:
+        """Draw what changed since the last tick (nothing when the model did not move)."""
+        live = self.live
+        if live.version == self.drawn or not self.is_attached:
+            return
+        self.drawn = live.version
+        colours = self.colours()
+        self._draw_head()
+        self._draw_progress(live.progress(), colours)
+        self.query_one("#plot-ttft", DistributionPlot).show(
+            live.values("time_to_first_token"), colours
+        )
+        self.query_one("#plot-gaps", DistributionPlot).show(
+            live.values("inter_chunk_latency"), colours
+        )
+        stats_title = "statistics" + (" (cancelled)" if live.run.interrupted else "")
+        self.query_one("#compare-stats", CompareStats).show(
+            live.summaries(), colours, title=stats_title
+        )
+        self._draw_requests()
+
+    def _draw_head(self) -> None:
+        live = self.live
+        head = Text(self.compare_title, style="bold")
+        done = sum(1 for _ in live.run.requests)
+        head.append(f"  {done} finished", style="")
+        if live.ended is None:
+            head.append("  ● running (esc cancels)", style="cyan")
+        elif live.ended == "done":
+            head.append("  ✓ done (q leaves)", style="green")
+        elif live.ended == "cancelled":
+            head.append("  ■ cancelled: showing what finished (q leaves)", style="yellow")
+        else:
+            head.append(f"  ✗ {live.ended}", style="red")
+        self.query_one("#compare-head", Static).update(head)
+
+    def _draw_progress(
+        self, groups: list[GroupProgress], colours: dict[str, tuple[int, int, int]]
+    ) -> None:
+        box = self.query_one("#compare-progress", Vertical)
+        several = len(self.live.run.levels) > 1
+        for g in groups:
+            key = (g.provider, g.level)
+            if key not in self._groups:
+                name = g.provider + (f" {g.level}" if several else "")
+                colour = colours.get(g.provider, PALETTE[-1])
+                label = Static(
+                    Text(_one_line(name, 23), style=Style(color=f"rgb{colour}", bold=True)),
+                    classes="compare-group-name",
+                )
+                bar = ProgressBar(total=g.planned, show_eta=False, show_percentage=False)
+                counts = Static("", classes="compare-group-counts")
+                box.mount(Horizontal(label, bar, counts, classes="compare-group"))
+                self._groups[key] = (bar, counts)
+            bar, counts = self._groups[key]
+            bar.update(total=g.planned, progress=g.finished)
+            line = Text(f"{g.finished}/{'?' if g.planned is None else g.planned}")
+            line.append(f"  errors {g.errors}", style="red" if g.errors else "dim")
+            if g.running:
+                line.append(f"  streaming {g.running}", style="cyan")
+            counts.update(line)
+
+    def _draw_requests(self) -> None:
+        table = self.requests_table
+        live = self.live
+        for req in live.requests[self._listed :]:
+            key = f"{req.provider}/{req.level}/{req.index}"
+            table.add_row(*self._cells(req), key=key)
+            self._open_rows[key] = req
+        self._listed = len(live.requests)
+        for key, req in list(self._open_rows.items()):
+            cells = self._cells(req)
+            for column, value in (("status", cells[4]), ("ttft", cells[5]), ("chunks", cells[6])):
+                table.update_cell(key, column, value)
+            if req.status != "running":
+                del self._open_rows[key]
+
+    @staticmethod
+    def _cells(req: LiveRequest) -> list[Text]:
+        chunks = "-" if req.dropped else str(len(req.chunks))
+        return [
+            Text(_one_line(req.provider, 24)),
+            Text(req.level),
+            Text(str(req.index)),
+            Text(_one_line(req.prompt.text, 40)),
+            Text(req.status, style=_STATUS_STYLE[req.status]),
+            Text(_ms(req.ttft_s)),
+            Text(chunks),
+        ]
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        index = event.cursor_row
+        if 0 <= index < len(self.live.requests):
+            self.open_request(self.live.requests[index])
+
+    def open_request(self, req: LiveRequest) -> None:
+        self.app.push_screen(CompareRequestScreen(req, delimiter=self.delimiter, tints=self.tints))
+
+    def action_cancel(self) -> None:
+        """Stop the run (what finished stays); once it is over, leave."""
+        if self.live.ended is not None:
+            self.action_leave()
+            return
+        if self.worker is not None:
+            self.worker.cancel()
+        self.redraw()
+
+    def action_leave(self) -> None:
+        if self.live.ended is None:
+            self.notify("The comparison is running: escape cancels it first.", markup=False)
+            return
+        self.dismiss(self.live.run)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self.worker and event.state in (
+            WorkerState.CANCELLED,
+            WorkerState.ERROR,
+            WorkerState.SUCCESS,
+        ):
+            if self.live.ended is None:  # cancelled before the coroutine ever ran
+                self.live.run.interrupted = event.state == WorkerState.CANCELLED
+                self.live.end("cancelled" if event.state == WorkerState.CANCELLED else "done")
+            self.redraw()
+
+
+class CompareRequestScreen(Screen[None]):
+    """One request of a comparison in the stream-pane view: its chunks (the pane's
+    ``ChunkView``: delimiters, alternating tints) and its events (the app's ``EventsLog``).
+    A running request is drawn as it grows, a few times a second."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", priority=True),
+        Binding("q", "close", "Back", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    CompareRequestScreen #request-head { height: auto; padding: 0 1; background: $panel; }
+    CompareRequestScreen #request-body { height: 1fr; layout: horizontal; }
+    CompareRequestScreen #request-chunks { width: 3fr; border: round $primary; }
+    CompareRequestScreen #request-events { width: 2fr; border: round $secondary; }
+    """
+
+    def __init__(
+        self,
+        request: LiveRequest,
+        *,
+        delimiter: str = "|",
+        tints: bool = True,
+        redraw_hz: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.request = request
+        self.redraw_hz = redraw_hz
+        self.view = ChunkView(delimiter=delimiter, tints=tints, id="request-chunks")
+        self.events = EventsLog(id="request-events")
+        #: chunks of the request drawn so far, and whether its end is in the log
+        self.shown = 0
+        self._ended = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="request-head")
+        with Horizontal(id="request-body"):
+            yield self.view
+            yield self.events
+        yield Footer()
+
+    def on_mount(self) -> None:
+        req = self.request
+        self.view.border_title = Text(escape_controls(f"{req.provider} · {req.level}"))
+        self.events.border_title = "events"
+        self.view.add_text("› " + req.prompt.text, NOTE)
+        self.view.newline()
+        self.view.begin_answer()
+        self.pull()
+        self.set_interval(1 / self.redraw_hz, self.pull)
+        self.view.focus()
+
+    def pull(self) -> None:
+        """Draw the chunks and events that arrived since the last call."""
+        req = self.request
+        chunks = req.chunks
+        entries = request_events(req)
+        new = chunks[self.shown :]
+        if new:
+            texts = [text for _, text, channel in new if channel == "text"]
+            if texts:
+                self.view.append_chunks(texts)
+            # the start event, then the new chunks' (the end comes once, below)
+            start = 0 if self.shown == 0 else 1 + self.shown
+            self.events.add(entries[start : 1 + len(chunks)])
+            self.shown = len(chunks)
+        elif self.shown == 0 and not self.events.entries:
+            self.events.add(entries[:1])
+        if req.record is not None and not self._ended:
+            self._ended = True
+            self.events.add(entries[1 + len(chunks) :])
+        self.events.show()
+        self._head()
+
+    def _head(self) -> None:
+        req = self.request
+        head = Text()
+        head.append(escape_controls(req.provider), style="bold")
+        head.append(f"  {req.level}  request #{req.index}  prompt {req.prompt.id!r}  ")
+        head.append(req.status, style=_STATUS_STYLE[req.status])
+        rec = req.record
+        if rec is not None:
+            head.append(
+                f"  TTFT {_ms(rec.time_to_first_token)} ms"
+                f"  latency {_ms(rec.request_latency)} ms  chunks {self.shown}"
+            )
+            if rec.error_message:
+                head.append("\n" + _one_line(rec.error_message, 300), style="red")
+        else:
+            head.append(f"  TTFT {_ms(req.ttft_s)} ms  chunks {self.shown}")
+        if req.dropped:
+            head.append(
+                "\nits chunks were dropped (only the newest finished requests keep them)",
+                style="dim",
+            )
+        self.query_one("#request-head", Static).update(head)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class CompareApp(App[CompareRun | None]):
+    """The live screen on its own (``llmstream-tui compare`` in a terminal): the app's
+    theme variables (chunk tints, delimiter colour), the screen, and its result as the
+    app's return value."""
+
+    def __init__(self, screen: CompareScreen, *, theme: str | None = None) -> None:
+        super().__init__()
+        self._compare = screen
+        self._theme_name = theme
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return app_variable_defaults(self.current_theme.dark)
+
+    def on_mount(self) -> None:
+        if self._theme_name is not None:
+            from ..themes import install_themes
+
+            for problem in install_themes(self, self._theme_name, None, explicit=True):
+                self.notify(problem, severity="warning", markup=False)
+        self.push_screen(self._compare, self.exit)

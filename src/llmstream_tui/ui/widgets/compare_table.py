@@ -1,0 +1,64 @@
+"""``CompareStats``: the comparison's running statistics table, one row per provider and
+level, the best value of each column highlighted among the providers at the same level.
+
+The cells and the highlighting are ``sessions.compare_table``'s, the ones ``compare``
+prints, so the live table and the final one never disagree. Provider names come from the
+config: they are set as ``rich.text.Text`` with control characters escaped, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ...core.compare_stats import GroupSummary
+from ...core.inert import escape_controls
+from ...sessions.compare_table import best_cells, table_rows
+
+__all__ = ["BEST_STYLE", "CompareStats"]
+
+#: How a best cell is drawn (the printed table's style).
+BEST_STYLE = Style(bold=True, color="green")
+
+
+class CompareStats(Static):
+    """The statistics table, redrawn by :meth:`show`."""
+
+    DEFAULT_CSS = """
+    CompareStats { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        #: what the last :meth:`show` drew (tests read them)
+        self.head: list[str] = []
+        self.rows: list[list[str]] = []
+        self.best: set[tuple[int, int]] = set()
+        self.table: Table | None = None
+
+    def show(
+        self,
+        summaries: Sequence[GroupSummary],
+        colours: Mapping[str, tuple[int, int, int]],
+        *,
+        title: str = "",
+    ) -> None:
+        self.head, self.rows = table_rows(summaries)
+        self.best = best_cells(summaries)
+        table = Table(*self.head, title=title or None, expand=True, padding=(0, 1))
+        for r, row in enumerate(self.rows):
+            cells: list[Text] = []
+            for c, value in enumerate(row):
+                style = BEST_STYLE if (r, c) in self.best else Style()
+                if c == 0 and row[0] in colours:
+                    style = Style(color=f"rgb{colours[row[0]]}", bold=True)
+                cells.append(Text(escape_controls(value), style=style))
+            table.add_row(*cells)
+        if not self.rows:
+            table.add_row(Text("no request has finished yet", style="dim"))
+        self.table = table
+        self.update(table)

@@ -1,0 +1,245 @@
+"""The live comparison screen (issue 18): progress, plots, the statistics table, opening a
+finished or running request in the stream-pane view, cancelling.
+
+Deterministic: the ``timed`` kind (tests/ui/timed.py) states when each chunk arrives (a
+virtual clock), so every figure is the same on every run; the ``gated`` kind below yields a
+chunk only when the test hands it one, so a running request can be watched as it grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import pytest
+from pydantic import Field
+from rich.text import Text
+from textual.worker import WorkerCancelled
+
+from llmstream_tui.core.parts import StreamPart
+from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
+from llmstream_tui.providers.registry import KINDS
+from llmstream_tui.providers.spec import ProviderSpec
+from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun
+from llmstream_tui.ui.compare_live import CompareLive, runner
+from llmstream_tui.ui.screens.compare import CompareApp, CompareRequestScreen, CompareScreen
+from llmstream_tui.ui.widgets.compare_plots import DistributionPlot, cdf_points
+from llmstream_tui.ui.widgets.compare_table import BEST_STYLE, CompareStats
+
+from .conftest import timed
+
+PROMPTS = [PromptItem("1", "hi"), PromptItem("2", "yo")]
+#: fast has the lower TTFT, slow the wider gaps: the table's best cells are known
+FAST = timed(["Spark", "ling", " water"], ttft_ms=50, gaps_ms=[5])
+SLOW = timed(["Bub", "bles", "!"], ttft_ms=200, gaps_ms=[30])
+
+#: the chunk queue of each gated provider, by name (filled by the test, in its loop)
+GATES: dict[str, asyncio.Queue[str | None]] = {}
+
+
+class GatedSpec(ProviderSpec):
+    kind: Literal["gated"] = "gated"
+    chunks: list[str] = Field(default_factory=list)
+
+
+class GatedModel(LanguageModel):
+    """Yields what the test puts in ``GATES[name]``, one chunk per item; None ends it.
+    ``task_done`` once the consumer asked for the next chunk: ``join`` returns when every
+    chunk given has been taken by the runner."""
+
+    ls_provider = "gated"
+    Spec = GatedSpec
+
+    def __init__(self, spec: GatedSpec, *, name: str) -> None:
+        super().__init__(name=name, model="gated", flavor="chat")
+        self.spec = spec
+
+    @classmethod
+    def from_spec(cls, name: str, spec: GatedSpec, client: Any = None) -> GatedModel:
+        return cls(spec, name=name)
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        gate = GATES[self.name]
+        ctx.first_byte()
+        while (text := await gate.get()) is not None:
+            yield StreamPart(text)
+            gate.task_done()
+        gate.task_done()
+
+
+@pytest.fixture(autouse=True)
+def _gated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(KINDS, "gated", f"{__name__}:GatedModel")
+    GATES.clear()
+
+
+def screen_for(
+    targets: list[tuple[str, dict[str, Any]]],
+    shape: LoadShape,
+    *,
+    on_request: Any = None,
+) -> tuple[CompareScreen, CompareApp]:
+    live = CompareLive()
+    screen = CompareScreen(
+        live, runner(live, targets, PROMPTS, shape, on_request=on_request), title="compare"
+    )
+    return screen, CompareApp(screen)
+
+
+async def test_progress_reaches_the_plan_and_the_best_cells_are_highlighted() -> None:
+    screen, app = screen_for([("fast", FAST), ("slow", SLOW)], LoadShape(repeat=2, concurrency=2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        live = screen.live
+        assert [(g.provider, g.finished, g.planned, g.errors) for g in live.progress()] == [
+            ("fast", 4, 4, 0),
+            ("slow", 4, 4, 0),
+        ]
+        bars = [bar for bar, _ in screen._groups.values()]
+        assert [(b.progress, b.total) for b in bars] == [(4, 4), (4, 4)]
+        stats = screen.query_one(CompareStats)
+        ttft, gap = stats.head.index("TTFT p50 ms"), stats.head.index("gap p50 ms")
+        assert stats.rows[0][ttft] == "50" and stats.rows[1][ttft] == "200"
+        assert (0, ttft) in stats.best and (1, ttft) not in stats.best
+        assert (0, gap) in stats.best and (1, gap) not in stats.best
+        plots = {p.id: p.drawn for p in screen.query(DistributionPlot)}
+        assert set(plots["plot-ttft"]) == {"fast", "slow"}
+        assert plots["plot-ttft"]["fast"][0] == [50.0] * 4
+        assert plots["plot-gaps"]["slow"][0] == pytest.approx([30.0] * 8)
+        assert live.ended == "done"
+        await pilot.press("q")
+    assert app.return_value is live.run
+    assert len(live.run.records) == 8
+
+
+def test_the_best_cell_is_drawn_in_the_best_style() -> None:
+    from llmstream_tui.core.compare_stats import RequestRecord, summarise
+
+    def rec(provider: str, ttft: float) -> RequestRecord:
+        return RequestRecord(
+            provider, "c1", 0, "q", 0.0, 1.0,
+            time_to_first_token=ttft, request_latency=1.0, output_sequence_length=10,
+        )  # fmt: skip
+
+    stats = CompareStats()
+    stats.show(summarise([rec("a", 0.2), rec("b", 0.5)]), {})
+    ttft = stats.head.index("TTFT p50 ms")
+    assert (0, ttft) in stats.best and (1, ttft) not in stats.best
+    assert stats.table is not None
+    a, b = list(stats.table.columns[ttft].cells)
+    assert isinstance(a, Text) and isinstance(b, Text)
+    assert a.style == BEST_STYLE and b.style != BEST_STYLE
+    assert (str(a), str(b)) == ("200", "500")
+
+
+def test_cdf_points_keep_every_value_when_few_and_quantiles_when_many() -> None:
+    assert cdf_points([3.0, 1.0, 2.0]) == ([1.0, 2.0, 3.0], [1 / 3, 2 / 3, 1.0])
+    xs, ys = cdf_points([float(i) for i in range(1001)], points=5)
+    assert xs == [0.0, 250.0, 500.0, 750.0, 1000.0] and ys == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+async def test_a_finished_request_opens_in_the_pane_view_with_delimiters_and_events() -> None:
+    screen, app = screen_for([("fast", FAST)], LoadShape(repeat=1))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        screen.requests_table.move_cursor(row=1)
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, CompareRequestScreen)
+        assert view.request is screen.live.requests[1]
+        assert view.view.plain_rows[-1] == "|Spark|ling| water|"
+        names = [e[2] for e in view.events.entries]
+        assert names == ["on_chat_model_start", *["on_chat_model_stream"] * 3, "on_chat_model_end"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_a_running_request_keeps_filling_while_it_is_open() -> None:
+    gate: asyncio.Queue[str | None] = asyncio.Queue()
+    GATES["held"] = gate
+    screen, app = screen_for([("held", {"kind": "gated"})], LoadShape(max_requests=1))
+    async with app.run_test(size=(100, 30)) as pilot:
+        gate.put_nowait("Spark")
+        await gate.join()
+        await pilot.pause()
+        screen.redraw()
+        assert screen.live.requests[0].status == "running"
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, CompareRequestScreen)
+        assert view.view.plain_rows[-1] == "|Spark|"
+        for text in ("ling", " water"):
+            gate.put_nowait(text)
+        await gate.join()
+        view.pull()
+        assert view.view.plain_rows[-1] == "|Spark|ling| water|"
+        assert "running" in str(view.query_one("#request-head").render())
+        gate.put_nowait(None)
+        await gate.join()
+        assert screen.worker is not None
+        await screen.worker.wait()
+        view.pull()
+        assert view.events.entries[-1][2] == "on_chat_model_end"
+
+
+async def test_cancel_stops_the_run_and_keeps_what_finished() -> None:
+    GATES["held"] = asyncio.Queue()  # never fed: its request streams until cancelled
+    quick_done = asyncio.Event()
+
+    def counted(done: RequestRun) -> None:
+        if done.record.provider == "quick" and done.record.index == len(PROMPTS) - 1:
+            quick_done.set()
+
+    screen, app = screen_for(
+        [("quick", FAST), ("held", {"kind": "gated"})], LoadShape(), on_request=counted
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await quick_done.wait()
+        await pilot.press("escape")
+        assert screen.worker is not None
+        with pytest.raises(WorkerCancelled):
+            await screen.worker.wait()
+        await pilot.pause()
+        live = screen.live
+        assert live.ended == "cancelled" and live.run.interrupted
+        assert [r.provider for r in live.run.records] == ["quick", "quick"]
+        assert [r.status for r in live.requests if r.provider == "held"] == ["cancelled"]
+        stats = screen.query_one(CompareStats)
+        assert [row[0] for row in stats.rows] == ["quick"]
+        assert "cancelled" in str(screen.query_one("#compare-head").render())
+        await pilot.press("q")
+    assert app.return_value is live.run
+
+
+def test_finished_requests_beyond_the_bound_drop_their_chunks_but_keep_their_figures() -> None:
+    from llmstream_tui.core.compare_stats import RequestRecord
+
+    live = CompareLive(keep=2)
+    lists = []
+    for i in range(4):
+        chunks = [(0.1, "x", "text")]
+        lists.append(chunks)
+        live.started("p", "c1", i, PROMPTS[0], chunks)
+        record = RequestRecord("p", "c1", i, "1", 0.0, 1.0, time_to_first_token=0.1, text="x")
+        live.finished(RequestRun(record, PROMPTS[0], chunks))
+    assert [len(c) for c in lists] == [0, 0, 1, 1]
+    assert [r.dropped for r in live.requests] == [True, True, False, False]
+    assert [r.ttft_s for r in live.requests] == [0.1] * 4
+    unbounded = CompareLive(keep=1, bounded=False)
+    for i in range(3):
+        chunks = [(0.1, "x", "text")]
+        unbounded.started("p", "c1", i, PROMPTS[0], chunks)
+        unbounded.finished(
+            RequestRun(RequestRecord("p", "c1", i, "1", 0.0, 1.0), PROMPTS[0], chunks)
+        )
+    assert all(r.chunks for r in unbounded.requests)
