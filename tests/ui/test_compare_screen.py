@@ -15,13 +15,14 @@ from typing import Any, Literal
 import pytest
 from pydantic import Field
 from rich.text import Text
+from textual.widgets import Input
 from textual.worker import WorkerCancelled
 
 from llmstream_tui.core.parts import StreamPart
 from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
 from llmstream_tui.providers.registry import KINDS
 from llmstream_tui.providers.spec import ProviderSpec
-from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun
+from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun, builtin_prompts
 from llmstream_tui.ui.compare_live import CompareLive, runner
 from llmstream_tui.ui.screens.compare import CompareApp, CompareRequestScreen, CompareScreen
 from llmstream_tui.ui.widgets.compare_plots import DistributionPlot, cdf_points
@@ -243,3 +244,103 @@ def test_finished_requests_beyond_the_bound_drop_their_chunks_but_keep_their_fig
             RequestRun(RequestRecord("p", "c1", i, "1", 0.0, 1.0), PROMPTS[0], chunks)
         )
     assert all(r.chunks for r in unbounded.requests)
+
+
+@pytest.mark.parametrize(
+    ("flag", "fmt", "terminal", "live"),
+    [
+        (None, "table", True, True),
+        (None, "table", False, False),  # a pipe: the headless run, exactly as before
+        (None, "json", True, False),
+        (True, "table", False, True),
+        (False, "table", True, False),
+    ],
+)
+def test_the_live_screen_is_chosen_in_a_terminal_with_the_table_format(
+    flag: bool | None, fmt: str, terminal: bool, live: bool
+) -> None:
+    import argparse
+
+    from llmstream_tui.cli.compare import wants_live
+
+    args = argparse.Namespace(live=flag, format=fmt)
+    assert wants_live(args, terminal=terminal) is live
+
+
+def test_compare_live_runs_the_screen_then_prints_the_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from textual.pilot import Pilot
+
+    from llmstream_tui.cli import main
+
+    seen: list[CompareScreen] = []
+
+    async def leave_when_done(pilot: Pilot[Any]) -> None:
+        while not isinstance(pilot.app.screen, CompareScreen):
+            await pilot.pause()
+        screen = pilot.app.screen
+        seen.append(screen)
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.press("q")
+
+    run = CompareApp.run
+
+    def headless(self: CompareApp, **kw: Any) -> Any:
+        return run(self, headless=True, auto_pilot=leave_when_done, size=(100, 30))
+
+    monkeypatch.setattr(CompareApp, "run", headless)
+    argv = ["compare", "--builtin", "-p", "timed:a", "-p", "timed:b", "--max-requests", "2"]
+    assert main([*argv, "--live", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert seen and seen[0].live.ended == "done"
+    assert len(seen[0].live.run.records) == 4
+    lines = [ln for ln in out.splitlines() if "timed:a" in ln or "timed:b" in ln]
+    assert len(lines) == 2 and all(" 2 " in ln for ln in lines)  # ok = 2 per provider
+
+
+def test_the_dialog_fields_parse_to_a_choice_or_one_line_naming_the_field() -> None:
+    from llmstream_tui.errors import ConfigError
+    from llmstream_tui.ui.screens.compare_setup import CompareChoice, parse_choice
+
+    assert parse_choice("  ", "3", "4") == CompareChoice(None, 3, 4)
+    assert parse_choice("set.jsonl", "", "2") == CompareChoice("set.jsonl", 1, 2)
+    with pytest.raises(ConfigError, match="^concurrency: 1 or more, not 0$"):
+        parse_choice("", "1", "0")
+    with pytest.raises(ConfigError, match="^repeat: a whole number"):
+        parse_choice("", "x", "1")
+
+
+async def test_the_palette_command_compares_the_panes_providers_on_the_builtin_set() -> None:
+    from llmstream_tui.ui.app import make_app
+    from llmstream_tui.ui.screens.compare_setup import CompareSetupScreen
+
+    from .conftest import make_settings
+
+    settings = make_settings(
+        providers={"fast": FAST, "slow": SLOW}, default_providers=["fast", "slow"]
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.run_action("compare_prompt_set")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareSetupScreen)
+        app.screen.query_one("#compare-repeat", Input).value = "1"
+        app.screen.query_one("#compare-path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        builtin = len(builtin_prompts())
+        assert [(g.provider, g.finished, g.planned) for g in screen.live.progress()] == [
+            ("fast", builtin, builtin),
+            ("slow", builtin, builtin),
+        ]
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, CompareScreen)

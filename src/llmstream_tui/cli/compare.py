@@ -4,6 +4,7 @@ providers, many times; the statistics table on stdout, a progress bar on stderr.
     llmstream-tui compare (PROMPTS | --builtin) [-p REF]... [--repeat K]
         [--concurrency N | --rate R | --sweep 1,4,16] [--warmup W] [--max-requests N]
         [--duration S] [--seed N] [--format table|json] [--out DIR] [--progress|--no-progress]
+        [--live|--no-live]
         [--baseline OLD/summary.json [--threshold PCT] [--fail-on-regression]]
     llmstream-tui compare merge DIR... [--format table|json] [--out DIR]
 
@@ -21,6 +22,10 @@ The runner (``sessions/compare_run.py``) does the work and the core
   time to first token per provider, of the inter-chunk gaps, and for a sweep latency and
   throughput against concurrency. Without matplotlib one line says so and the rest is
   written.
+
+In a terminal (stdin and stdout) with ``--format table`` the run is watched on the live
+screen (``ui/screens/compare.py``; ``--live``/``--no-live`` force it either way); once the
+screen is left, the table is printed and ``--out`` written as a headless run does.
 
 ``--baseline`` sets each group's figures beside an earlier run's (``summary.json``): the
 relative change of TTFT, gaps and latency (p50, p99), tokens/s per user, request and token
@@ -51,7 +56,7 @@ if TYPE_CHECKING:  # the parser is built on every start: the heavy imports wait 
     from ..core.compare_stats import Change, GroupSummary
     from ..sessions.compare_run import CompareRun, LoadShape
 
-__all__ = ["add_compare_command", "best_cells", "compare_command"]
+__all__ = ["add_compare_command", "best_cells", "compare_command", "wants_live"]
 
 SUMMARY_FORMAT: Final = "llmstream-compare"
 SUMMARY_VERSION: Final = 1
@@ -192,6 +197,13 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
         default=None,
         help="the progress bar on stderr (default: when stderr is a terminal)",
     )
+    p.add_argument(
+        "--live",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="watch the run on the live screen (default: when stdin and stdout are "
+        "terminals and --format is table)",
+    )
 
 
 def _shape(args: argparse.Namespace) -> LoadShape:
@@ -244,21 +256,24 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     targets = _targets(args, settings)
     out = _prepare_out(args.out) if args.out else None
     run = CompareRun()
-    show = sys.stderr.isatty() if args.progress is None else args.progress
-    with _Progress(show, run) as progress:
-        try:
-            asyncio.run(
-                run_compare(
-                    targets,
-                    prompts,
-                    shape,
-                    run=run,
-                    on_request=progress.advance,
-                    keep_chunks=out is not None,
+    if wants_live(args, terminal=sys.stdin.isatty() and sys.stdout.isatty()):
+        _run_live(run, targets, prompts, shape, settings, keep_chunks=out is not None)
+    else:
+        show = sys.stderr.isatty() if args.progress is None else args.progress
+        with _Progress(show, run) as progress:
+            try:
+                asyncio.run(
+                    run_compare(
+                        targets,
+                        prompts,
+                        shape,
+                        run=run,
+                        on_request=progress.advance,
+                        keep_chunks=out is not None,
+                    )
                 )
-            )
-        except KeyboardInterrupt:
-            run.interrupted = True
+            except KeyboardInterrupt:
+                run.interrupted = True
     summaries = summarise(run.records)
     summary = _summary(run, shape, summaries)
     changes: list[Change] = []
@@ -278,6 +293,45 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     if out is not None:
         _write_out(out, run, targets, summary, summaries, shape)
     return _exit_code(run, summaries, changes, args)
+
+
+def wants_live(args: argparse.Namespace, *, terminal: bool) -> bool:
+    """Whether the run is watched on the live screen: ``--live``/``--no-live`` when given,
+    else in a terminal (``terminal``: stdin and stdout are) with the table format; a pipe
+    or ``--format json`` always gets the headless run."""
+    if args.live is not None:
+        return bool(args.live)
+    return terminal and args.format == "table"
+
+
+def _run_live(
+    run: CompareRun,
+    targets: Sequence[tuple[str, dict[str, Any]]],
+    prompts: Sequence[Any],
+    shape: LoadShape,
+    settings: Settings,
+    *,
+    keep_chunks: bool,
+) -> None:
+    """Run the comparison on the live screen until the user leaves it; ``run`` holds what
+    finished (``interrupted`` when cancelled there or by Ctrl+C). With ``--out``
+    (``keep_chunks``) every request keeps its chunks for the recordings."""
+    from ..ui.compare_live import CompareLive, runner
+    from ..ui.screens.compare import CompareApp, CompareScreen
+
+    live = CompareLive(run, bounded=not keep_chunks)
+    names = ", ".join(name for name, _ in targets)
+    screen = CompareScreen(
+        live,
+        runner(live, targets, prompts, shape, keep_chunks=keep_chunks),
+        title=f"compare {names} · {', '.join(shape.levels())}",
+        delimiter=settings.delimiter,
+        tints=settings.ui.tints,
+    )
+    try:
+        CompareApp(screen, theme=settings.theme).run()
+    except KeyboardInterrupt:
+        run.interrupted = True
 
 
 def _prepare_out(path: str) -> Path:

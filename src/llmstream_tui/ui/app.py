@@ -641,6 +641,12 @@ class LLMStreamApp(AppHost):
             summary.show_runs(ran)
             self._fit_summary()
 
+    def action_compare_prompt_set(self) -> None:
+        """The palette's "Compare on a prompt set" (``screens/compare_setup.py``)."""
+        from .screens.compare_setup import open_compare
+
+        open_compare(self)
+
     def _ran(self) -> list[PaneSession]:
         """The sessions whose last run the compare summary ranks."""
         return [p.session for p in self.panes if p.session.timeline is not None]

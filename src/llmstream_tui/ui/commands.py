@@ -209,6 +209,11 @@ SYSTEM_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Parameters for every pane", "The same, for every pane at once", "params(True)"),
     ("Edit an earlier prompt", "Edit and resend it: the conversation forks there", "edit_prompt"),
     ("Compare summary", "Rank the finished providers", "toggle_summary"),
+    (
+        "Compare on a prompt set",
+        "The panes' providers on the built-in set or a prompt file, many times: live",
+        "compare_prompt_set",
+    ),
     *(
         (
             f"Compare: rank by {label}",

@@ -196,7 +196,7 @@ class CompareScreen(Screen[CompareRun | None]):
 
     def _draw_head(self) -> None:
         live = self.live
-        head = Text(self.compare_title, style="bold")
+        head = Text(escape_controls(self.compare_title), style="bold")
         done = sum(1 for _ in live.run.requests)
         head.append(f"  {done} finished", style="")
         if live.ended is None:
