@@ -42,7 +42,7 @@ from ..providers.spec import ProviderSpec
 from .parsers import build_parsers, command_names
 from .providers import providers_command
 from .sessions import SESSION_COMMANDS
-from .stream import run_tables, stream_command
+from .stream import run_tables, stream_command, unused_imports_blocked
 
 if TYPE_CHECKING:
     from ..providers.http import HTTPModel
@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .config_cmd import config_command
 
             return config_command(args)
-        settings = load_settings(args.config)
+        with unused_imports_blocked():  # it imports the configured providers' modules
+            settings = load_settings(args.config)
         for problem in unknown_env_vars():
             print(f"llmstream-tui: warning: {problem}", file=sys.stderr)
         if not is_command or args.command == "app":

@@ -19,7 +19,9 @@ import asyncio
 import json
 import sys
 import time
-from typing import Any, Literal, cast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final, Literal, cast
 
 from pydantic import ValidationError
 
@@ -36,6 +38,13 @@ from ..sessions.recorder import RunRecorder, SessionRecorder
 from ..sessions.records import SessionRecord
 from ..ui.run_sources import RunsNested
 from .printer import Piece, Printer, assembled_tool_calls, chunk_pieces, final_side_channels
+
+#: Modules an HTTP provider's client would import and a stream never runs: httpx's own
+#: command line (``httpx/__init__`` tries ``httpx._main``, which imports click, rich and
+#: pygments) and trio (httpcore probes for it; ``stream`` runs on asyncio). When they are
+#: installed they were about 0.25 s of a stream's CPU, half the start-up of a hand-written
+#: httpx script. Blocked only while a provider is built, then unblocked (see ``_built``).
+UNUSED_IMPORTS: Final = ("httpx._main", "trio")
 
 #: Metrics keys of the jsonl ``end`` line, in order.
 END_METRICS = (
@@ -258,11 +267,32 @@ def _built(target: tuple[str, dict[str, Any]], settings: Settings, printer: Prin
     checks before the run catch what they can; this is for what only building finds)."""
     name, table = target
     try:
-        return build_llm(table, name=name, settings=settings)
+        with unused_imports_blocked():
+            return build_llm(table, name=name, settings=settings)
     except ConfigError as exc:
         printer.out.flush()
         print(f"llmstream-tui: error: {exc}", file=sys.stderr)
         return None
+
+
+@contextmanager
+def unused_imports_blocked() -> Iterator[None]:
+    """Around what imports the providers' modules (checking and building them):
+    ``UNUSED_IMPORTS`` not yet imported fail to import meanwhile (their importers take
+    ``ImportError`` as "not installed"), and httpcore, which httpx imports only with its
+    first client, is imported then too when httpx was. Afterwards they import as usual, so
+    nothing stays blocked for a later importer in the process."""
+    blocked = [name for name in UNUSED_IMPORTS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # the import system's "absent"
+    try:
+        yield
+        if "httpx" in sys.modules and "httpcore" not in sys.modules:
+            import httpcore  # noqa: F401  # now, while trio is blocked: it probes for trio
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def _earlier(previous: SessionRecord | None, name: str) -> list[dict[str, str]] | None:
@@ -447,7 +477,8 @@ def run_tables(args: argparse.Namespace, settings: Settings) -> list[tuple[str, 
         if getattr(args, "no_stream", False):
             table = {**table, "stream": False}
         out.append((display, table))
-    check_targets([t for _, t in out], settings, names=[n for n, _ in out])
+    with unused_imports_blocked():
+        check_targets([t for _, t in out], settings, names=[n for n, _ in out])
     return out
 
 
