@@ -8,15 +8,26 @@ these docstrings point at and run those tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
+from rich.style import Style as RichStyle
 from textual.app import App
-from textual.geometry import Size
+from textual.color import Color
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
 from textual.widget import Widget
 
-__all__ = ["follows_bottom", "grow_virtual_size", "notification_messages", "scroll_y_quietly"]
+__all__ = [
+    "follows_bottom",
+    "grow_virtual_size",
+    "notification_messages",
+    "plain_box_lines",
+    "scroll_y_quietly",
+]
 
 
 def follows_bottom(widget: Widget) -> bool:
@@ -69,3 +80,66 @@ def notification_messages(app: App[Any]) -> Sequence[str]:
     ``tests/adversarial/test_app_adversarial.py``, which fail if it breaks.
     """
     return [n.message for n in app._notifications]
+
+
+def plain_box_lines(
+    widget: Widget, crop: Region, render_line: Callable[[int], Strip]
+) -> list[Strip] | None:
+    """The lines ``Widget.render_lines(crop)`` would draw, without its per-line cache, for a
+    widget with a plain box (no border, outline, padding, tint, hatch or opacity); None
+    for any other widget (the caller lets Textual draw).
+
+    Textual 8.2.8 draws a widget through ``StylesCache.render_widget`` (``_styles_cache.py``):
+    each line the widget renders is extended to the content width in the widget's inner
+    background, copied into a new ``Strip`` and passed through the app's line filters
+    (``ANSIToTruecolor`` and friends). Its cache is keyed by the line's place in the widget,
+    so a view that scrolls (an anchored stream, every frame) loses all of it: every line is
+    copied and filtered again, and the compositor's crop and escape-code caches, which live
+    on the Strip objects, start empty. For a plain box the copy changes nothing, so here the
+    line is kept as it came and the filters are applied to it: ``Strip.apply_filter`` keeps
+    its result on the strip, and a row whose strip the widget caches costs a lookup per
+    frame from its second frame on, wherever it is on screen. Pinned by
+    ``tests/ui/widgets/test_chunk_view.py``
+    (``test_the_plain_box_path_draws_what_textual_draws``).
+    """
+    styles = widget.styles
+    if (
+        widget.opacity != 1.0
+        or styles.text_opacity != 1.0
+        or styles.tint.a
+        or any(edge for edge, _ in styles.border)
+        or any(edge for edge, _ in styles.outline)
+        or any(styles.padding)
+        or (styles.has_rule("hatch") and styles.hatch != "none")
+        or widget.border_title is not None
+        or widget.border_subtitle is not None
+    ):
+        return None
+    if widget.auto_links and widget.hover_style._link_id:
+        return None  # a hovered link is restyled by Textual
+    size = widget.region.size
+    width, height = size
+    if widget.content_region.size != size:
+        return None
+    base_background, background = widget.background_colors
+    inner = _inner_style(base_background, background)
+    filters = widget.get_line_filters()
+    lines: list[Strip] = []
+    for y in crop.line_range:
+        if y < height:
+            line = render_line(y).adjust_cell_length(width, inner)
+        else:
+            line = Strip.blank(width, inner)
+        for line_filter in filters:
+            line = line.apply_filter(line_filter, background)
+        lines.append(line)
+    if crop.column_span != (0, width):
+        x1, x2 = crop.column_span
+        lines = [line.crop(x1, x2) for line in lines]
+    return lines
+
+
+@lru_cache(maxsize=64)
+def _inner_style(base_background: Color, background: Color) -> RichStyle:
+    """The inner background Textual pads a line with (``StylesCache.get_inner_outer``)."""
+    return Style(background=base_background + background).rich_style

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from llmstream_tui.ui.themes import app_variable_defaults
+from llmstream_tui.ui.widgets._row_selection import DrawsWithoutOffsets
 from llmstream_tui.ui.widgets.chunk_view import ChunkView
 
 
@@ -129,3 +130,54 @@ async def test_drawn_rows_carry_no_selection_offsets_but_the_offset_lookup_gets_
         # what the mouse finds: the cell of the content under it
         x, y = view.content_region.x + 2, view.content_region.y
         assert view.screen.get_widget_and_offset_at(x, y) == (view, Offset(2, top))
+
+
+class _TintedView(App[None]):
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return app_variable_defaults(dark=True)
+
+    def compose(self) -> ComposeResult:
+        yield ChunkView(tints=True, delimiter="|")
+
+
+def _drawn(view: ChunkView) -> list[Strip]:
+    return view.render_lines(Region(0, 0, view.size.width, view.size.height))
+
+
+async def test_the_plain_box_path_draws_what_textual_draws() -> None:
+    """Rows drawn from the view's own cache are, segment for segment, what Textual's
+    styles cache draws (the inner background, the app's line filters), scrolled or not."""
+    app = _TintedView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks([f"chunk {i} " for i in range(300)])
+        await pilot.pause()
+        for _ in range(2):
+            ours = _drawn(view)
+            view._styles_cache.clear()
+            textual = DrawsWithoutOffsets.render_lines(view, Region(0, 0, *view.size))
+            assert [list(s) for s in ours] == [list(s) for s in textual]
+            assert len({s.style for line in ours for s in line}) > 2  # tints, delimiters
+            view.append_chunks([f"more {i} " for i in range(50)])
+            await pilot.pause()
+
+
+async def test_an_unchanged_row_is_drawn_from_the_same_strip_every_frame() -> None:
+    """A row that stays on screen, however far the view scrolled, is the same Strip object
+    each frame (its filtered copy and escape codes are kept on it); the row whose text
+    changed is drawn anew."""
+    app = _TintedView()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(ChunkView)
+        view.append_chunks([f"chunk {i} " for i in range(300)])
+        await pilot.pause()
+        for more in (["tail "], [f"row {i}\n" for i in range(3)]):
+            top, before = view.scroll_offset.y, _drawn(view)
+            last = view.chunk_text.row_count - 1 - top  # the row the next chunk extends
+            view.append_chunks(more)
+            await pilot.pause()
+            shift, after = view.scroll_offset.y - top, _drawn(view)
+            assert shift > 0  # the anchored view followed the new rows
+            assert all(after[y - shift] is before[y] for y in range(shift, last))
+            assert after[last - shift] is not before[last]
+            assert more[0].strip() in "".join(line.text for line in after[last - shift :])

@@ -13,14 +13,19 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 
 from ..chunk_text import ChunkText, Mark
 from ..line_runs import DELIM, GLYPH_A, GLYPH_B, KIND_NAMES, TEXT_A, TEXT_B, cell_width
 from ..text_search import TextSearch, split_at_spans
-from ..textual_internals import follows_bottom, grow_virtual_size, scroll_y_quietly
+from ..textual_internals import (
+    follows_bottom,
+    grow_virtual_size,
+    plain_box_lines,
+    scroll_y_quietly,
+)
 from ._row_selection import DrawsWithoutOffsets, selection_text
 from ._styles import blended_style
 
@@ -75,6 +80,7 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         self._cache: dict[int, Strip] = {}
         self._styles: list[Style] | None = None
         self._base: Style | None = None
+        self._blank: Strip | None = None
         #: the search shown (None: no search bar open); see :meth:`search`
         self.text_search: TextSearch | None = None
         self._match_styles: tuple[Style, Style] | None = None
@@ -131,6 +137,7 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         self.tints = on
         self._styles = None
         self._base = None
+        self._blank = None
         self._cache.clear()
         self.refresh()
 
@@ -254,6 +261,7 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         super().notify_style_update()
         self._styles = None
         self._base = None
+        self._blank = None
         self._match_styles = None
         self._cache.clear()
 
@@ -267,10 +275,29 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
             self._styles = styles
         return styles
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The rows Textual draws: without a selection shown, each is the row's cached strip
+        itself (``plain_box_lines``), so its filtered copy and escape codes, kept on the
+        strip, are reused every frame the row stays on screen, scrolled or not."""
+        if self.text_selection is None:
+            lines = plain_box_lines(self, crop, self._row_strip)
+            if lines is not None:
+                return lines
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        """Row ``y`` of the viewport. A row is built once (segments styled per run, padded to
-        the width) and cached; a frame then costs one dict lookup per visible row. Asked
-        directly (the mouse lookup) or with a selection shown, it carries the offsets."""
+        """Row ``y`` of the viewport. Asked directly (the mouse lookup) or with a selection
+        shown, it carries the offsets."""
+        strip = self._row_strip(y)
+        index = self.scroll_offset.y + y
+        if index >= self.chunk_text.row_count:
+            return strip  # below the text: nothing to select
+        return self.selectable(strip, index)
+
+    def _row_strip(self, y: int) -> Strip:
+        """Row ``y`` of the viewport as drawn. A row is built once (segments styled per run,
+        padded to the width) and cached; a frame then costs one dict lookup per visible
+        row."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         base = self._base
@@ -279,7 +306,10 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         model = self.chunk_text
         index = scroll_y + y
         if index >= model.row_count:
-            return Strip.blank(width, base)
+            blank = self._blank
+            if blank is None or blank.cell_length != width:
+                blank = self._blank = Strip.blank(width, base)
+            return blank
         key = model.dropped_rows + index
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
@@ -297,7 +327,7 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
             self._cache[key] = strip
         if scroll_x:
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
-        return self.selectable(strip, index)
+        return strip
 
     # -- mouse selection (``_row_selection.py``) -----------------------------------------------
 
