@@ -13,6 +13,7 @@ from llmstream_tui.core.runnable import LanguageModel
 from llmstream_tui.errors import AuthError
 from llmstream_tui.sessions.recorder import SessionRecorder
 from llmstream_tui.ui.session import (
+    CHECK_EVERY,
     YIELD_EVERY,
     PaneSession,
     build_session,
@@ -59,6 +60,33 @@ async def test_a_fast_stream_yields_to_the_event_loop() -> None:
 
     await asyncio.gather(s.run("hi"), ticker())
     assert ticks >= 2
+
+
+async def test_a_fast_stream_yields_once_its_time_slice_is_spent() -> None:
+    """A run whose events take long (here a clock on which every reading is 0.25 ms later)
+    yields to the loop once per ``SLICE_NS``, not once per ``YIELD_EVERY`` events: what is
+    waiting for the loop (a key, a frame) runs before the stream ends."""
+    now = 0
+
+    def slow_clock() -> int:
+        nonlocal now
+        now += 250_000
+        return now
+
+    spec = {"kind": "scripted", "chunks": ["Spark", "ling"], "repeat": YIELD_EVERY // 4}
+    s = PaneSession("s", "s", build_llm(spec, name="s"), clock=slow_clock)
+    seen: list[int] = []
+
+    async def key_handler() -> None:
+        while s.state != "done":
+            seen.append(len(s.pending))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(s.run("hi"), key_handler())
+    assert len(s.pending) == YIELD_EVERY // 2  # fewer events than one count-based yield
+    during = [n for n in seen if 0 < n < YIELD_EVERY // 2]
+    assert len(during) >= 4  # the handler ran several times while chunks were arriving
+    assert max(b - a for a, b in zip([0, *during], during, strict=False)) <= 2 * CHECK_EVERY
 
 
 async def test_cancelling_keeps_the_partial_answer() -> None:

@@ -11,8 +11,11 @@ run id, not every ``*_stream`` event; ``next_source`` switches the pane to one c
 inside and back (``run_sources.RunSources`` keeps each run's chunks). Our own backends never
 take that branch: their chunks are matched by event name first, as before.
 
-A zero-latency provider never suspends, so the run yields to the event loop every
-``YIELD_EVERY`` events: keys, timers and frames keep flowing during the fastest stream.
+A zero-latency provider never suspends, so the run yields to the event loop once it has
+spent ``SLICE_NS`` of the loop's time (the clock is read every ``CHECK_EVERY`` events): a
+key, a frame or a repaint waits at most one short slice at each step of its way to the
+screen, however fast chunks come and however loaded the machine is (a count of events
+alone makes the slice as long as the machine is slow).
 
 Errors never escape as tracebacks: a ``ProviderError`` becomes one line
 ``kind: message (hint)``; anything else becomes ``TypeName: message``. Text received before
@@ -53,7 +56,13 @@ State = Literal["idle", "waiting", "streaming", "done", "error", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "error", "cancelled"})
 RUNNING: frozenset[str] = frozenset({"waiting", "streaming"})
 
-#: Events handled between two voluntary yields to the event loop (about 1 ms of work).
+#: The event loop time a run takes before it yields to the loop (keys, timers, frames):
+#: a key's way to the screen crosses the loop several times, each after one slice.
+SLICE_NS = 1_000_000
+#: Events between two readings of the clock (a few microseconds each: a slice may run
+#: over by that much).
+CHECK_EVERY = 16
+#: The most events between two yields when the clock does not advance (a test's).
 YIELD_EVERY = 256
 #: Arrival times kept for the gap sparkline (the last this-many chunks).
 STAMPS = 160
@@ -396,6 +405,8 @@ class PaneSession:
         # a chunk goes through observe when it is more than text, or when the recorder
         # keeps every event (then the batches stay empty)
         observe_all = recorder is not None and recorder.events
+        clock = self.clock  # the slice is timed on the session's clock (tests give theirs)
+        slice_end = clock() + SLICE_NS
         try:
             events = cast(
                 AsyncGenerator[dict[str, Any], None],
@@ -440,8 +451,11 @@ class PaneSession:
                         if run_id != sources.shown:
                             events_append((name, at - start, kind, run_id, payload))
                             n += 1
-                            if n % YIELD_EVERY == 0:
+                            if n % CHECK_EVERY == 0 and (
+                                n % YIELD_EVERY == 0 or clock() >= slice_end
+                            ):
                                 await asyncio.sleep(0)
+                                slice_end = clock() + SLICE_NS
                             continue
                     else:
                         if saved is not None:
@@ -471,8 +485,9 @@ class PaneSession:
                         self._observe(saved, ev, False)
                     events_append((name, at - start, kind, run_id, payload))
                     n += 1
-                    if n % YIELD_EVERY == 0:
+                    if n % CHECK_EVERY == 0 and (n % YIELD_EVERY == 0 or clock() >= slice_end):
                         await asyncio.sleep(0)
+                        slice_end = clock() + SLICE_NS
         except asyncio.CancelledError:
             outcome = "cancelled"
             if saved is not None:
