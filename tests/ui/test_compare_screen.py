@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -22,7 +23,7 @@ from llmstream_tui.core.parts import StreamPart
 from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
 from llmstream_tui.providers.registry import KINDS
 from llmstream_tui.providers.spec import ProviderSpec
-from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun, builtin_prompts
+from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun
 from llmstream_tui.ui.compare_live import CompareLive, runner
 from llmstream_tui.ui.screens.compare import CompareApp, CompareRequestScreen, CompareScreen
 from llmstream_tui.ui.widgets.compare_plots import DistributionPlot, cdf_points
@@ -88,7 +89,7 @@ def screen_for(
     return screen, CompareApp(screen)
 
 
-async def test_progress_reaches_the_plan_and_the_best_cells_are_highlighted() -> None:
+async def test_progress_reaches_the_plan_the_best_cells_are_marked_and_a_request_opens() -> None:
     screen, app = screen_for([("fast", FAST), ("slow", SLOW)], LoadShape(repeat=2, concurrency=2))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -112,6 +113,19 @@ async def test_progress_reaches_the_plan_and_the_best_cells_are_highlighted() ->
         assert plots["plot-ttft"]["fast"][0] == [50.0] * 4
         assert plots["plot-gaps"]["slow"][0] == pytest.approx([30.0] * 8)
         assert live.ended == "done"
+        # a finished request opens in the stream-pane view: chunks, delimiters, events
+        screen.requests_table.move_cursor(row=1)
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, CompareRequestScreen)
+        assert view.request is live.requests[1]
+        assert view.view.plain_rows[-1] == "|Spark|ling| water|"
+        names = [e[2] for e in view.events.entries]
+        assert names == ["on_chat_model_start", *["on_chat_model_stream"] * 3, "on_chat_model_end"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
         await pilot.press("q")
     assert app.return_value is live.run
     assert len(live.run.records) == 8
@@ -141,27 +155,6 @@ def test_cdf_points_keep_every_value_when_few_and_quantiles_when_many() -> None:
     assert cdf_points([3.0, 1.0, 2.0]) == ([1.0, 2.0, 3.0], [1 / 3, 2 / 3, 1.0])
     xs, ys = cdf_points([float(i) for i in range(1001)], points=5)
     assert xs == [0.0, 250.0, 500.0, 750.0, 1000.0] and ys == [0.0, 0.25, 0.5, 0.75, 1.0]
-
-
-async def test_a_finished_request_opens_in_the_pane_view_with_delimiters_and_events() -> None:
-    screen, app = screen_for([("fast", FAST)], LoadShape(repeat=1))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        assert screen.worker is not None
-        await screen.worker.wait()
-        await pilot.pause()
-        screen.requests_table.move_cursor(row=1)
-        await pilot.press("enter")
-        await pilot.pause()
-        view = app.screen
-        assert isinstance(view, CompareRequestScreen)
-        assert view.request is screen.live.requests[1]
-        assert view.view.plain_rows[-1] == "|Spark|ling| water|"
-        names = [e[2] for e in view.events.entries]
-        assert names == ["on_chat_model_start", *["on_chat_model_stream"] * 3, "on_chat_model_end"]
-        await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is screen
 
 
 async def test_a_running_request_keeps_filling_while_it_is_open() -> None:
@@ -312,7 +305,9 @@ def test_the_dialog_fields_parse_to_a_choice_or_one_line_naming_the_field() -> N
         parse_choice("", "x", "1")
 
 
-async def test_the_palette_command_compares_the_panes_providers_on_the_builtin_set() -> None:
+async def test_the_palette_command_compares_the_panes_providers_on_a_prompt_file(
+    tmp_path: Path,
+) -> None:
     from llmstream_tui.ui.app import make_app
     from llmstream_tui.ui.screens.compare_setup import CompareSetupScreen
 
@@ -327,8 +322,12 @@ async def test_the_palette_command_compares_the_panes_providers_on_the_builtin_s
         await app.run_action("compare_prompt_set")
         await pilot.pause()
         assert isinstance(app.screen, CompareSetupScreen)
-        app.screen.query_one("#compare-repeat", Input).value = "1"
-        app.screen.query_one("#compare-path", Input).focus()
+        prompts = tmp_path / "set.txt"
+        prompts.write_text("one prompt\n", encoding="utf-8")
+        app.screen.query_one("#compare-repeat", Input).value = "2"
+        path = app.screen.query_one("#compare-path", Input)
+        path.value = str(prompts)
+        path.focus()
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
@@ -336,11 +335,39 @@ async def test_the_palette_command_compares_the_panes_providers_on_the_builtin_s
         assert screen.worker is not None
         await screen.worker.wait()
         await pilot.pause()
-        builtin = len(builtin_prompts())
         assert [(g.provider, g.finished, g.planned) for g in screen.live.progress()] == [
-            ("fast", builtin, builtin),
-            ("slow", builtin, builtin),
+            ("fast", 2, 2),
+            ("slow", 2, 2),
         ]
+        assert {r.prompt.text for r in screen.live.requests} == {"one prompt"}
         await pilot.press("q")
         await pilot.pause()
         assert not isinstance(app.screen, CompareScreen)
+
+
+#: the snapshots' providers: gaps of several sizes, so the gap CDFs have steps
+SNAP_FAST = timed(["Spark", "ling", " water", ",", " oh"], ttft_ms=60, gaps_ms=[4, 9, 6, 15])
+SNAP_SLOW = timed(["Bub", "bles", " dancing", "!"], ttft_ms=180, gaps_ms=[25, 60, 35])
+
+
+def _finished_app() -> CompareApp:
+    targets = [("fast", SNAP_FAST), ("slow", SNAP_SLOW)]
+    _, app = screen_for(targets, LoadShape(repeat=3, concurrency=2))
+    return app
+
+
+async def _until_done(pilot: Any) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen) and screen.worker is not None
+    await screen.worker.wait()
+    await pilot.pause()
+    screen.redraw()
+    await pilot.pause()
+
+
+def test_snapshot_finished_comparison_80x24(snap_compare: Any) -> None:
+    assert snap_compare(_finished_app(), terminal_size=(80, 24), run_before=_until_done)
+
+
+def test_snapshot_finished_comparison_160x48(snap_compare: Any) -> None:
+    assert snap_compare(_finished_app(), terminal_size=(160, 48), run_before=_until_done)

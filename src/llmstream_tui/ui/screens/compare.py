@@ -83,7 +83,7 @@ class CompareScreen(Screen[CompareRun | None]):
     CompareScreen .compare-group-name { width: 24; }
     CompareScreen .compare-group ProgressBar { width: auto; }
     CompareScreen .compare-group-counts { width: 1fr; padding: 0 1; }
-    CompareScreen #compare-plots { height: 2fr; min-height: 7; }
+    CompareScreen #compare-plots { height: 2fr; min-height: 8; }
     CompareScreen #compare-stats { height: auto; }
     CompareScreen #compare-requests { height: 1fr; min-height: 3; }
     """
@@ -188,9 +188,8 @@ class CompareScreen(Screen[CompareRun | None]):
         self.query_one("#plot-gaps", DistributionPlot).show(
             live.values("inter_chunk_latency"), colours
         )
-        stats_title = "statistics" + (" (cancelled)" if live.run.interrupted else "")
         self.query_one("#compare-stats", CompareStats).show(
-            live.summaries(), colours, title=stats_title
+            live.summaries(), colours, width=self.app.size.width
         )
         self._draw_requests()
 

@@ -9,7 +9,9 @@ config: they are set as ``rich.text.Text`` with control characters escaped, neve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
+from rich import box
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -19,10 +21,14 @@ from ...core.compare_stats import GroupSummary
 from ...core.inert import escape_controls
 from ...sessions.compare_table import best_cells, table_rows
 
-__all__ = ["BEST_STYLE", "CompareStats"]
+__all__ = ["BEST_STYLE", "NARROW", "NARROW_HIDDEN", "CompareStats"]
 
 #: How a best cell is drawn (the printed table's style).
 BEST_STYLE = Style(bold=True, color="green")
+#: Below this many columns of terminal the table leaves out :data:`NARROW_HIDDEN`, so
+#: what stays is readable at 80 columns (the printed table and the report have them all).
+NARROW: Final = 120
+NARROW_HIDDEN: Final = frozenset({"TTFT p90 ms", "latency p99 s", "tokens avg"})
 
 
 class CompareStats(Static):
@@ -46,13 +52,26 @@ class CompareStats(Static):
         colours: Mapping[str, tuple[int, int, int]],
         *,
         title: str = "",
+        width: int | None = None,
     ) -> None:
+        """Draw ``summaries``; ``width`` (the terminal's) below :data:`NARROW` leaves out
+        :data:`NARROW_HIDDEN` (``head``/``rows``/``best`` keep every column)."""
         self.head, self.rows = table_rows(summaries)
         self.best = best_cells(summaries)
-        table = Table(*self.head, title=title or None, expand=True, padding=(0, 1))
+        narrow = width is not None and width < NARROW
+        shown = [c for c, h in enumerate(self.head) if not (narrow and h in NARROW_HIDDEN)]
+        table = Table(
+            *(self.head[c] for c in shown),
+            title=title or None,
+            expand=True,
+            padding=(0, 1),
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
         for r, row in enumerate(self.rows):
             cells: list[Text] = []
-            for c, value in enumerate(row):
+            for c in shown:
+                value = row[c]
                 style = BEST_STYLE if (r, c) in self.best else Style()
                 if c == 0 and row[0] in colours:
                     style = Style(color=f"rgb{colours[row[0]]}", bold=True)
