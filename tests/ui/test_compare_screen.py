@@ -371,3 +371,31 @@ def test_snapshot_finished_comparison_80x24(snap_compare: Any) -> None:
 
 def test_snapshot_finished_comparison_160x48(snap_compare: Any) -> None:
     assert snap_compare(_finished_app(), terminal_size=(160, 48), run_before=_until_done)
+
+
+async def test_the_table_and_plots_wait_out_their_cost_but_the_bars_do_not() -> None:
+    import time
+
+    from llmstream_tui.core.compare_stats import RequestRecord
+
+    live = CompareLive()
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    screen = CompareScreen(live, never, redraw_hz=0.01)  # the timer never fires here
+    async with CompareApp(screen).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen._heavy_due = time.perf_counter() + 3600  # the last drawing was costly
+        chunks = [(0.05, "x", "text")]
+        live.started("p", "c1", 0, PROMPTS[0], chunks)
+        record = RequestRecord("p", "c1", 0, "1", 0.0, 1.0, time_to_first_token=0.05)
+        live.run.requests.append(RequestRun(record, PROMPTS[0], chunks))
+        live.finished(live.run.requests[-1])
+        screen.redraw()
+        stats = screen.query_one(CompareStats)
+        assert stats.rows == []  # not yet: its cost is still being waited out
+        assert screen.requests_table.row_count == 1  # the list (and bars) are drawn
+        live.end("done")
+        screen.redraw()
+        assert [row[0] for row in stats.rows] == ["p"]  # the end is always drawn

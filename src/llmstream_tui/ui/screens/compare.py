@@ -19,6 +19,7 @@ Keys: ``escape`` (or ``ctrl+c``) cancels the run, keeping what finished (marked 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Final
 
@@ -41,10 +42,12 @@ from ..widgets.compare_plots import PALETTE, DistributionPlot
 from ..widgets.compare_table import CompareStats
 from ..widgets.events_log import EventsLog
 
-__all__ = ["REDRAW_HZ", "CompareApp", "CompareRequestScreen", "CompareScreen"]
+__all__ = ["HEAVY_SHARE", "REDRAW_HZ", "CompareApp", "CompareRequestScreen", "CompareScreen"]
 
 #: Redraws a second at most (the model is read, never pushed).
 REDRAW_HZ: Final = 5.0
+#: The plots and the table wait this many times their last drawing's cost before the next.
+HEAVY_SHARE: Final = 10.0
 
 _STATUS_STYLE: Final = {
     "running": "cyan",
@@ -113,6 +116,8 @@ class CompareScreen(Screen[CompareRun | None]):
         #: requests whose row may still change (running)
         self._listed = 0
         self._open_rows: dict[str, LiveRequest] = {}
+        #: when the plots and the table may be drawn again (``time.perf_counter``)
+        self._heavy_due = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-head")
@@ -174,14 +179,26 @@ class CompareScreen(Screen[CompareRun | None]):
         return out
 
     def redraw(self) -> None:
-        """Draw what changed since the last tick (nothing when the model did not move)."""
+        """Draw what changed since the last tick (nothing when the model did not move).
+
+        The head, the bars and the request list are cheap and drawn every tick; the plots
+        and the table are recomputed from every request (exact statistics, the CLI's), so
+        their cost grows with the run: they are redrawn at most once per
+        :data:`HEAVY_SHARE` of their last cost (about a tenth of the loop, which the
+        runner's streams share), and always once the run is over."""
         live = self.live
         if live.version == self.drawn or not self.is_attached:
             return
-        self.drawn = live.version
+        now = time.perf_counter()
+        heavy = live.ended is not None or now >= self._heavy_due
+        if heavy:
+            self.drawn = live.version
         colours = self.colours()
         self._draw_head()
         self._draw_progress(live.progress(), colours)
+        self._draw_requests()
+        if not heavy:
+            return
         self.query_one("#plot-ttft", DistributionPlot).show(
             live.values("time_to_first_token"), colours
         )
@@ -191,7 +208,8 @@ class CompareScreen(Screen[CompareRun | None]):
         self.query_one("#compare-stats", CompareStats).show(
             live.summaries(), colours, width=self.app.size.width
         )
-        self._draw_requests()
+        cost = time.perf_counter() - now
+        self._heavy_due = now + max(1 / self.redraw_hz, HEAVY_SHARE * cost)
 
     def _draw_head(self) -> None:
         live = self.live
