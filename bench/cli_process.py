@@ -16,7 +16,10 @@ alternate (A B C A B C) and the figure is the median. Targets: history on within
 floor's CPU at 200k chunks, ``--no-history`` within 1.15x, start-up within 1.5x of the
 floor's wall time.
 
-Run: ``python -m bench.cli_process`` (``--smoke``: tiny sizes, one run each).
+Run: ``python -m bench.cli_process`` (``--smoke``: tiny sizes, one run each). ``--before
+SRC`` adds each of ours run from another checkout's ``src`` (``git archive HEAD src | tar -x
+-C /tmp/old``, then ``--before /tmp/old/src``), alternating with the rest: a change's
+before and after figures from the same run, under the same load.
 """
 
 from __future__ import annotations
@@ -173,14 +176,28 @@ def _measured(
     return cpu, wall
 
 
-def _cases(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, Case]:
-    return {name: functools.partial(run_child, cmd, env) for name, cmd in commands.items()}
+def _cases(
+    commands: dict[str, list[str]], env: dict[str, str], before: Path | None = None
+) -> dict[str, Case]:
+    """A case per command; with ``before``, each of ours (not the floor) once more as
+    ``NAME (before)``, importing the package from that ``src`` directory instead."""
+    cases: dict[str, Case] = {}
+    for name, cmd in commands.items():
+        cases[name] = functools.partial(run_child, cmd, env)
+        if before is not None and cmd[1] == "-m":
+            old = {**env, "PYTHONPATH": str(before)}
+            cases[f"{name} (before)"] = functools.partial(run_child, cmd, old)
+    return cases
 
 
 def run(
-    smoke: bool = False, repeats: int = REPEATS, sizes: tuple[int, ...] | None = None
+    smoke: bool = False,
+    repeats: int = REPEATS,
+    sizes: tuple[int, ...] | None = None,
+    before: Path | None = None,
 ) -> list[Row]:
-    """Every size, then start-up; each case ``repeats`` times (1 with ``smoke``)."""
+    """Every size, then start-up; each case ``repeats`` times (1 with ``smoke``); ``before``:
+    see the module docstring."""
     repeats = 1 if smoke else repeats
     sizes = sizes or (SMOKE_SIZES if smoke else SIZES)
     rows: list[Row] = []
@@ -200,7 +217,9 @@ def run(
                         "start-up": _ours(config, "one"),
                         "start-up, loopback openai": _ours(config, "loop"),
                     }
-                    cpu, wall = _measured(_cases(commands, env), 1 if smoke else 2 * repeats)
+                    cpu, wall = _measured(
+                        _cases(commands, env, before), 1 if smoke else 2 * repeats
+                    )
                     rows += _rows("cli/start-up", cpu, wall, "floor script", TARGETS, by="wall")
                     continue
                 commands = {
@@ -208,7 +227,7 @@ def run(
                     "history on": _ours(config, "loop"),
                     "--no-history": _ours(config, "loop", "--no-history"),
                 }
-                cpu, wall = _measured(_cases(commands, env), repeats)
+                cpu, wall = _measured(_cases(commands, env, before), repeats)
                 targets = TARGETS if n == max(sizes) else {}
                 rows += _rows(f"cli/{n:,} chunks", cpu, wall, "floor script", targets, by="cpu")
             finally:
@@ -226,8 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run of each")
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--size", type=int, action="append", help="chunks (repeatable)")
+    parser.add_argument(
+        "--before", type=Path, metavar="SRC", help="also run ours from this src directory"
+    )
     args = parser.parse_args(argv)
-    rows = run(args.smoke, args.repeats, tuple(args.size) if args.size else None)
+    rows = run(args.smoke, args.repeats, tuple(args.size) if args.size else None, args.before)
     print(format_table(rows))
     if not args.smoke:
         print(f"results: {write_json(rows, 'cli_process.json')}")

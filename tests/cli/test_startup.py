@@ -54,6 +54,8 @@ def test_a_scripted_stream_imports_no_http_client_toml_writer_or_textual(tmp_pat
 #: What an HTTP provider's client would import and a stream never runs: httpx's own command
 #: line (click, rich, pygments) and trio (httpcore probes for it; ``stream`` runs on asyncio).
 UNUSED_BY_HTTP = ("trio", "click", "rich", "pygments", "httpx._main")
+#: What a stream that saves nothing (``--no-history``) never needs.
+UNUSED_WITHOUT_HISTORY = ("llmstream_tui.sessions", "sqlite3")
 
 HTTP_PROBE = (
     "import sys\n"
@@ -62,7 +64,8 @@ HTTP_PROBE = (
     "import json\n"
     "loaded = [m for m in {unused!r} if sys.modules.get(m) is not None]\n"
     "left_blocked = [m for m in {unused!r} if m in sys.modules and sys.modules[m] is None]\n"
-    "print(json.dumps([loaded, left_blocked]), file=sys.stderr)\n"
+    "history = [m for m in {history!r} if m in sys.modules]\n"
+    "print(json.dumps([loaded, left_blocked, history]), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -89,7 +92,9 @@ class _SSEHandler(BaseHTTPRequestHandler):
         """Quiet: nothing on the test's stderr."""
 
 
-def test_an_http_stream_imports_neither_httpx_command_line_nor_trio(tmp_path: Path) -> None:
+def test_an_http_stream_imports_neither_httpx_command_line_nor_trio_nor_history_unasked(
+    tmp_path: Path,
+) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SSEHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -111,7 +116,7 @@ def test_an_http_stream_imports_neither_httpx_command_line_nor_trio(tmp_path: Pa
             [
                 sys.executable,
                 "-c",
-                HTTP_PROBE.format(unused=UNUSED_BY_HTTP),
+                HTTP_PROBE.format(unused=UNUSED_BY_HTTP, history=UNUSED_WITHOUT_HISTORY),
                 *("stream", "--config", str(config), "-p", "loop", "--no-history", "hi"),
             ],
             capture_output=True,
@@ -125,5 +130,6 @@ def test_an_http_stream_imports_neither_httpx_command_line_nor_trio(tmp_path: Pa
         server.server_close()
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Hi|\n"
-    # nothing of them loaded, and none left blocked for a later import in the process
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == [[], []]
+    # nothing of them loaded, none left blocked for a later import in the process, and
+    # with --no-history nothing of the sessions package (nor sqlite3)
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == [[], [], []]

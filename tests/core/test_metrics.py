@@ -136,3 +136,21 @@ def test_reasoning_tokens_add_up_and_are_left_out_of_tpot() -> None:
     s = t.snapshot()
     assert s.tokens == 11 and s.reasoning_tokens == 6
     assert s.tpot_s == 1.0 / (11 - 6 - 1)  # 5 answer tokens in the answer's span
+
+
+def test_timeline_gaps_are_the_histogram_of_its_chunk_gaps_exactly() -> None:
+    """``chunk`` buckets its gaps inline (the hot path): the same buckets, count and maximum
+    as ``GapHistogram.add`` on the same gaps, zero gaps included."""
+    rng = random.Random(11)
+    gaps = [0, 0, 1, 2, 3, 127, 128, 129, *(int(rng.lognormvariate(14, 2)) for _ in range(3000))]
+    clock = FakeClock()
+    t = StreamTimeline(clock=clock)
+    t.chunk("first")
+    for gap in gaps:
+        clock.now += gap
+        t.chunk("x")
+    reference = GapHistogram()
+    for gap in gaps:
+        reference.add(gap)
+    assert t.gaps.counts == reference.counts
+    assert (t.gaps.n, t.gaps.max_ns) == (reference.n, reference.max_ns)

@@ -226,14 +226,19 @@ class Printer:
         """Answer text: the piece and the delimiter; nothing for an empty piece."""
         if not piece:
             return
-        lane = self._lane(name)
-        lead = ""
+        lane = self.lanes.get(name) or self._lane(name)
+        out = (escape_controls(piece) if self.escape else piece) + self.delimiter
         if lane.key is not None:  # back from another channel: the answer starts a line
-            lead = "" if lane.fresh else "\n"
+            if not lane.fresh:
+                out = "\n" + out
             lane.key = None
-        out = lead + self._inert(piece) + self.delimiter
         lane.fresh = out.endswith("\n")
-        self._write(name, out)
+        if self.many or self._broken is not None:
+            self._write(name, out)
+            return
+        self.out.write(out)  # ``_write``'s first case, inlined: this runs once per chunk
+        if not self._flush_due:
+            self._flush_soon()
 
     def side(self, name: str, piece: Piece) -> None:
         """A reasoning, tool-call or refusal piece, if ``--show`` asks for its channel."""

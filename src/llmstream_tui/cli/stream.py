@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from pydantic import ValidationError
 
@@ -34,10 +34,12 @@ from ..core.run_tree import RunTree
 from ..errors import ConfigError, ProviderError
 from ..providers.registry import build_llm
 from ..providers.spec import Params
-from ..sessions.recorder import RunRecorder, SessionRecorder
-from ..sessions.records import SessionRecord
 from ..ui.run_sources import RunsNested
 from .printer import Piece, Printer, assembled_tool_calls, chunk_pieces, final_side_channels
+
+if TYPE_CHECKING:  # imported when a run is recorded: --no-history needs no sessions package
+    from ..sessions.recorder import RunRecorder, SessionRecorder
+    from ..sessions.records import SessionRecord
 
 #: Modules an HTTP provider's client would import and a stream never runs: httpx's own
 #: command line (``httpx/__init__`` tries ``httpx._main``, which imports click, rich and
@@ -209,6 +211,10 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     app = llm if isinstance(llm, RunsNested) else None  # a whole application's run tree
     inner = run.record_event if run is not None else _ignore
     tracing = tree is not None or bool(events)  # else no call per event for nothing
+    # a model's chunks printed as they come (no --events, no application): the common case
+    plain = text_mode and not events and app is None
+    say = printer.text
+    append = received.append
     try:
         async for ev in llm.astream_events(
             _model_input(llm, prompt, app, earlier), {"timeline": timeline}, version=version
@@ -216,12 +222,30 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
             kind = ev["event"]
             if tracing:
                 _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
-            root = root or ev["run_id"]
-            if ev["run_id"] != root:
-                inner(ev)  # an inner run's: in the recording's events only
-                continue
+            run_id = ev["run_id"]
+            if run_id != root:
+                if root:
+                    inner(ev)  # an inner run's: in the recording's events only
+                    continue
+                root = run_id
             if run is not None:
                 run.observe(ev)  # the root's: a nested app's inner ends are not the answer's
+            if plain and kind.endswith("_stream"):
+                streamed = True
+                chunk = ev["data"]["chunk"]
+                if type(chunk) is AIMessageChunk:
+                    text = chunk.content
+                    if text:
+                        append(text)
+                        if not (chunk.additional_kwargs or chunk.tool_call_chunks):
+                            say(name, text)  # plain answer text: the hot path
+                            continue
+                    write.chunk(chunk)
+                    continue
+                if type(chunk) is str:
+                    append(chunk)
+                    say(name, chunk)
+                    continue
             if kind.endswith("_stream"):
                 streamed = True
                 chunk = _root_chunk(ev["data"]["chunk"], app)
@@ -522,6 +546,8 @@ async def stream_command(
     )
     recorder = None
     if args.record or (settings.history and not args.no_history):
+        from ..sessions.recorder import SessionRecorder
+
         recorder = SessionRecorder.open(
             record=args.record,
             overwrite=args.overwrite,

@@ -99,6 +99,7 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
         chat = self.flavor == "chat"
         default_id = f"{LC_ID_PREFIX}-{run_id}"
         keep = received.add
+        plain = AIMessageChunk.plain
         refusal: list[str] = []
         closed = False  # the source marked its own last chunk
         if timeline is not None and timeline.start_ns is None:
@@ -114,9 +115,19 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
                 async for part in parts:
                     channel = part.channel
                     if channel == TEXT:
-                        keep(part.text)
+                        text = part.text
+                        keep(text)
                         if timeline is not None:
-                            timeline.chunk(part.text)
+                            timeline.chunk(text)
+                        if (
+                            chat
+                            and part.usage is None
+                            and part.finish_reason is None
+                            and not part.metadata
+                            and not part.last
+                        ):  # plain answer text: ``part_to_chunk``'s first case, inlined
+                            yield plain(text, part.id or default_id)
+                            continue
                     elif channel != META:
                         if channel == REFUSAL:
                             refusal.append(part.text)
@@ -328,7 +339,8 @@ class LanguageModel(Backend, Batching[OutT_co], Generic[OutT_co, ChunkT_co]):
             ) as items:
                 async for item in items:
                     if chat:
-                        if v1 or not closing_marker(item):
+                        # only a "last" chunk can be the closing marker: no call per chunk
+                        if v1 or item.chunk_position is None or not closing_marker(item):
                             chunks.add(item)
                     elif type(item) is GenerationInfo:
                         info = merge_generation_info(info, item.info)
