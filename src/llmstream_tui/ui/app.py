@@ -32,6 +32,7 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -66,6 +67,7 @@ from .search import open_search
 from .session import EventEntry, PaneSession, build_session
 from .session_keys import browse_history, record_conversation
 from .state import RECALL_FILE, Choices, PromptRecall
+from .textual_internals import repaint_alone
 from .themes import app_variable_defaults, install_themes
 from .widgets.compare import CompareSummary
 from .widgets.events_log import EventsLog, LogFilter
@@ -199,6 +201,7 @@ class LLMStreamApp(AppHost):
             await self.mount_session(build_session(ref, self.settings, clock=self.clock))
         self._update_targets()
         self.prompt_area.focus()
+        self.prompt_area.message_signal.subscribe(self, self._prompt_handled, immediate=True)
         self._gc.start()
         self.set_interval(1 / self.ui.fps, self._frame, name="frame")
         for problem in self._problems:
@@ -432,6 +435,13 @@ class LLMStreamApp(AppHost):
         await self._frame()
         for pane in self.panes:
             pane._refresh_metrics()
+
+    def _prompt_handled(self, message: Message) -> None:
+        """The prompt handled ``message`` (its ``message_signal``, called at once): a key it
+        took while streaming is written at once, by itself (a few cells), not with the
+        panes' next frame, which repaints most of the screen."""
+        if isinstance(message, events.Key) and self._grid.running:
+            repaint_alone(self.prompt_area)
 
     async def _frame(self) -> None:
         """Once per frame: every pane draws its new chunks, the log takes its new events."""

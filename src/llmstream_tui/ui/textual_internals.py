@@ -26,6 +26,7 @@ __all__ = [
     "grow_virtual_size",
     "notification_messages",
     "plain_box_lines",
+    "repaint_alone",
     "scroll_y_quietly",
 ]
 
@@ -143,3 +144,38 @@ def plain_box_lines(
 def _inner_style(base_background: Color, background: Color) -> RichStyle:
     """The inner background Textual pads a line with (``StylesCache.get_inner_outer``)."""
     return Style(background=base_background + background).rich_style
+
+
+def repaint_alone(widget: Widget) -> bool:
+    """Write ``widget``'s pending repaint to the terminal now, by itself; what else is
+    waiting to be drawn stays waiting for the screen's next update. Returns False (and
+    does nothing) when that is not safe: a layout or full repaint is pending, the widget
+    is not on the current screen, or updates are batched.
+
+    Textual 8.2.8 repaints everything dirty in one update (``Screen._on_timer_update``:
+    ``Compositor.update_widgets`` for the dirty widgets, then ``render_update`` and
+    ``App._display``). While a stream renders, a frame of the panes is most of the screen
+    (tens of milliseconds to draw), and a key typed meanwhile reached the terminal only
+    with it. Here the key's few cells go alone: the widget's dirty regions into the
+    compositor, its partial update rendered and displayed, and the widget no longer
+    counted dirty; the other dirty widgets keep their regions for the next update.
+    Pinned by ``tests/ui/test_app_typing.py``.
+    """
+    app = widget.app
+    screen = widget.screen
+    if (
+        screen is not app.screen
+        or app._batch_count
+        or screen._layout_required
+        or screen._scroll_required
+        or screen._repaint_required
+        or not widget.is_attached
+    ):
+        return False
+    compositor = screen._compositor
+    if widget not in compositor.visible_widgets or compositor._dirty_regions:
+        return False
+    compositor.update_widgets({widget})
+    screen._dirty_widgets.discard(widget)
+    app._display(screen, compositor.render_update(screen_stack=app._background_screens))
+    return True
