@@ -4,11 +4,15 @@ finished or running request in the stream-pane view, cancelling.
 Deterministic: the ``timed`` kind (tests/ui/timed.py) states when each chunk arrives (a
 virtual clock), so every figure is the same on every run; the ``gated`` kind below yields a
 chunk only when the test hands it one, so a running request can be watched as it grows.
+The comparison runs on its own loop in the screen's worker thread: what a test hands it,
+or waits for, goes through thread-safe queues and events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +21,6 @@ import pytest
 from pydantic import Field
 from rich.text import Text
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
 from llmstream_tui.core.parts import StreamPart
 from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
@@ -36,8 +39,9 @@ PROMPTS = [PromptItem("1", "hi"), PromptItem("2", "yo")]
 FAST = timed(["Spark", "ling", " water"], ttft_ms=50, gaps_ms=[5])
 SLOW = timed(["Bub", "bles", "!"], ttft_ms=200, gaps_ms=[30])
 
-#: the chunk queue of each gated provider, by name (filled by the test, in its loop)
-GATES: dict[str, asyncio.Queue[str | None]] = {}
+#: the chunk queue of each gated provider, by name (filled by the test; read on the
+#: comparison's own loop, in another thread)
+GATES: dict[str, queue.Queue[str | None]] = {}
 
 
 class GatedSpec(ProviderSpec):
@@ -64,7 +68,14 @@ class GatedModel(LanguageModel):
     async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
         gate = GATES[self.name]
         ctx.first_byte()
-        while (text := await gate.get()) is not None:
+        while True:
+            try:
+                text = gate.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.001)  # a fake server's idle wait, not a test's sync
+                continue
+            if text is None:
+                break
             yield StreamPart(text)
             gate.task_done()
         gate.task_done()
@@ -158,12 +169,12 @@ def test_cdf_points_keep_every_value_when_few_and_quantiles_when_many() -> None:
 
 
 async def test_a_running_request_keeps_filling_while_it_is_open() -> None:
-    gate: asyncio.Queue[str | None] = asyncio.Queue()
+    gate: queue.Queue[str | None] = queue.Queue()
     GATES["held"] = gate
     screen, app = screen_for([("held", {"kind": "gated"})], LoadShape(max_requests=1))
     async with app.run_test(size=(100, 30)) as pilot:
         gate.put_nowait("Spark")
-        await gate.join()
+        await asyncio.to_thread(gate.join)
         await pilot.pause()
         screen.redraw()
         assert screen.live.requests[0].status == "running"
@@ -174,21 +185,23 @@ async def test_a_running_request_keeps_filling_while_it_is_open() -> None:
         assert view.view.plain_rows[-1] == "|Spark|"
         for text in ("ling", " water"):
             gate.put_nowait(text)
-        await gate.join()
+        await asyncio.to_thread(gate.join)
         view.pull()
         assert view.view.plain_rows[-1] == "|Spark|ling| water|"
         assert "running" in str(view.query_one("#request-head").render())
         gate.put_nowait(None)
-        await gate.join()
+        await asyncio.to_thread(gate.join)
         assert screen.worker is not None
         await screen.worker.wait()
         view.pull()
-        assert view.events.entries[-1][2] == "on_chat_model_end"
+        view.pull()  # nothing new: nothing added twice
+        names = [e[2] for e in view.events.entries]
+        assert names == ["on_chat_model_start", *["on_chat_model_stream"] * 3, "on_chat_model_end"]
 
 
 async def test_cancel_stops_the_run_and_keeps_what_finished() -> None:
-    GATES["held"] = asyncio.Queue()  # never fed: its request streams until cancelled
-    quick_done = asyncio.Event()
+    GATES["held"] = queue.Queue()  # never fed: its request streams until cancelled
+    quick_done = threading.Event()
 
     def counted(done: RequestRun) -> None:
         if done.record.provider == "quick" and done.record.index == len(PROMPTS) - 1:
@@ -198,11 +211,10 @@ async def test_cancel_stops_the_run_and_keeps_what_finished() -> None:
         [("quick", FAST), ("held", {"kind": "gated"})], LoadShape(), on_request=counted
     )
     async with app.run_test(size=(120, 36)) as pilot:
-        await quick_done.wait()
+        await asyncio.to_thread(quick_done.wait)
         await pilot.press("escape")
         assert screen.worker is not None
-        with pytest.raises(WorkerCancelled):
-            await screen.worker.wait()
+        await screen.worker.wait()
         await pilot.pause()
         live = screen.live
         assert live.ended == "cancelled" and live.run.interrupted

@@ -192,21 +192,29 @@ class CompareLive:
         return out
 
 
-def request_events(live: LiveRequest) -> list[tuple[str, int, str, str, Any]]:
-    """The request's events, for the stream-pane view's events log: its start, each chunk
-    as a stream event (its text), and its end or error, at their times (ns since it
-    started). Built from what the runner records (the runner streams with ``astream``, not
+def request_events(
+    live: LiveRequest,
+    first: int = 0,
+    upto: int | None = None,
+    *,
+    opening: bool = True,
+    ending: bool = True,
+) -> list[tuple[str, int, str, str, Any]]:
+    """The request's events, for the stream-pane view's events log: with ``opening`` its
+    start, a stream event per chunk of ``chunks[first:upto]`` (its text), and,
+    with ``ending``, its end or error once it has finished; each at its time (ns since it
+    started). Built from what the runner records (it streams with ``astream``, not
     ``astream_events``), in the events log's entry form."""
     run_id = f"{live.provider}/{live.level}/{live.index}"
     name = live.provider
-    entries: list[tuple[str, int, str, str, Any]] = [
-        (name, 0, "on_chat_model_start", run_id, {"input": live.prompt.text})
-    ]
-    for t, text, channel in live.chunks:
+    entries: list[tuple[str, int, str, str, Any]] = []
+    if opening:
+        entries.append((name, 0, "on_chat_model_start", run_id, {"input": live.prompt.text}))
+    for t, text, channel in live.chunks[first:upto]:
         payload: Any = text if channel == "text" else {"channel": channel, "text": text}
         entries.append((name, int(t * 1e9), "on_chat_model_stream", run_id, payload))
     rec = live.record
-    if rec is not None:
+    if rec is not None and ending:
         end_ns = int((rec.request_latency or 0.0) * 1e9)
         if rec.ok:
             entries.append((name, end_ns, "on_chat_model_end", run_id, {"metrics": rec.to_dict()}))

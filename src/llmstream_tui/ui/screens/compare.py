@@ -7,10 +7,13 @@ request in a list, running ones too: ``enter`` opens one in the stream-pane view
 (:class:`CompareRequestScreen`: its chunks between delimiters on alternating tints, and
 its events), which keeps filling while the request streams.
 
-The comparison runs in the screen's worker (``compare_live.runner``); the runner's
-callbacks only append to the :class:`~llmstream_tui.ui.compare_live.CompareLive` model and
-a timer redraws from it :data:`REDRAW_HZ` times a second, and only when it moved: 256
-concurrent streams cost the screen one redraw per tick.
+The comparison (``compare_live.runner``) runs on an event loop of its own, in the screen's
+worker thread: the screen's drawing never holds up the loop that stamps each chunk's
+arrival (only the GIL is shared, released every few milliseconds), so the live screen does
+not distort the timings it shows. The runner's callbacks only append to the
+:class:`~llmstream_tui.ui.compare_live.CompareLive` model and a timer redraws from it
+:data:`REDRAW_HZ` times a second, and only when it moved: 256 concurrent streams cost the
+screen one redraw per tick.
 
 Keys: ``escape`` (or ``ctrl+c``) cancels the run, keeping what finished (marked cancelled);
 ``q`` (or ``escape`` once it is over) leaves, dismissing the screen with the ``CompareRun``.
@@ -19,6 +22,8 @@ Keys: ``escape`` (or ``ctrl+c``) cancels the run, keeping what finished (marked 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Final
@@ -118,6 +123,10 @@ class CompareScreen(Screen[CompareRun | None]):
         self._open_rows: dict[str, LiveRequest] = {}
         #: when the plots and the table may be drawn again (``time.perf_counter``)
         self._heavy_due = 0.0
+        #: the comparison's loop and task while it runs (in the worker's thread)
+        self._runner: tuple[asyncio.AbstractEventLoop, asyncio.Task[None]] | None = None
+        self._runner_lock = threading.Lock()
+        self._cancelling = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-head")
@@ -147,10 +156,29 @@ class CompareScreen(Screen[CompareRun | None]):
             ("chunks", "chunks"),
         ):
             self.requests_table.add_column(label, key=key)
-        self.worker = self.run_worker(self._run(), name="compare", exit_on_error=False)
+        self.worker = self.run_worker(
+            self._run_in_thread, name="compare", thread=True, exit_on_error=False
+        )
         self.set_interval(1 / self.redraw_hz, self.redraw)
         self.redraw()
         self.requests_table.focus()
+
+    def _run_in_thread(self) -> None:
+        """The comparison on a loop of its own (this is the worker's thread)."""
+        loop = asyncio.new_event_loop()
+        try:
+            task = loop.create_task(self._run())
+            with self._runner_lock:
+                self._runner = (loop, task)
+                if self._cancelling:
+                    task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # cancelled before it began
+                loop.run_until_complete(task)
+        finally:
+            with self._runner_lock:
+                self._runner = None
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
 
     async def _run(self) -> None:
         try:
@@ -158,13 +186,21 @@ class CompareScreen(Screen[CompareRun | None]):
         except asyncio.CancelledError:
             self.live.run.interrupted = True
             self.live.end("cancelled")
-            raise
         except Exception as exc:  # noqa: BLE001  # one line on screen, never a traceback
             self.live.end(f"failed: {_one_line(f'{type(exc).__name__}: {exc}', 200)}")
         else:
             self.live.end("done")
-        finally:
-            self.redraw()
+
+    def _cancel_runner(self) -> None:
+        """Cancel the comparison from this (the UI's) thread: its task, on its own loop."""
+        with self._runner_lock:
+            self._cancelling = True
+            if self._runner is not None:
+                loop, task = self._runner
+                loop.call_soon_threadsafe(task.cancel)
+
+    def on_unmount(self) -> None:
+        self._cancel_runner()  # the app quitting mid-run: the thread must not outlive it
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -296,8 +332,7 @@ class CompareScreen(Screen[CompareRun | None]):
         if self.live.ended is not None:
             self.action_leave()
             return
-        if self.worker is not None:
-            self.worker.cancel()
+        self._cancel_runner()
         self.redraw()
 
     def action_leave(self) -> None:
@@ -312,9 +347,10 @@ class CompareScreen(Screen[CompareRun | None]):
             WorkerState.ERROR,
             WorkerState.SUCCESS,
         ):
-            if self.live.ended is None:  # cancelled before the coroutine ever ran
-                self.live.run.interrupted = event.state == WorkerState.CANCELLED
-                self.live.end("cancelled" if event.state == WorkerState.CANCELLED else "done")
+            if self.live.ended is None:  # cancelled before the comparison ever began
+                cancelled = self._cancelling or event.state == WorkerState.CANCELLED
+                self.live.run.interrupted = cancelled
+                self.live.end("cancelled" if cancelled else "done")
             self.redraw()
 
 
@@ -350,6 +386,7 @@ class CompareRequestScreen(Screen[None]):
         self.events = EventsLog(id="request-events")
         #: chunks of the request drawn so far, and whether its end is in the log
         self.shown = 0
+        self._opened = False
         self._ended = False
 
     def compose(self) -> ComposeResult:
@@ -371,24 +408,25 @@ class CompareRequestScreen(Screen[None]):
         self.view.focus()
 
     def pull(self) -> None:
-        """Draw the chunks and events that arrived since the last call."""
+        """Draw the chunks and events that arrived since the last call: only those (the
+        runner's thread may be appending meanwhile: what is drawn is what was there when
+        the call began, the record read first, so a finished request's chunks are all in)."""
         req = self.request
-        chunks = req.chunks
-        entries = request_events(req)
-        new = chunks[self.shown :]
+        finished = req.record is not None
+        upto = len(req.chunks)
+        first = self.shown
+        new = req.chunks[first:upto]
         if new:
             texts = [text for _, text, channel in new if channel == "text"]
             if texts:
                 self.view.append_chunks(texts)
-            # the start event, then the new chunks' (the end comes once, below)
-            start = 0 if self.shown == 0 else 1 + self.shown
-            self.events.add(entries[start : 1 + len(chunks)])
-            self.shown = len(chunks)
-        elif self.shown == 0 and not self.events.entries:
-            self.events.add(entries[:1])
-        if req.record is not None and not self._ended:
-            self._ended = True
-            self.events.add(entries[1 + len(chunks) :])
+        events = request_events(
+            req, first, upto, opening=not self._opened, ending=finished and not self._ended
+        )
+        self._opened = True
+        self._ended = self._ended or finished
+        self.events.add(events)
+        self.shown = upto
         self.events.show()
         self._head()
 
