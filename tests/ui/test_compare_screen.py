@@ -134,6 +134,7 @@ async def test_progress_reaches_the_plan_the_best_cells_are_marked_and_a_request
         assert view.view.plain_rows[-1] == "|Spark|ling| water|"
         names = [e[2] for e in view.events.entries]
         assert names == ["on_chat_model_start", *["on_chat_model_stream"] * 3, "on_chat_model_end"]
+        assert view.events.entries[-1][4]["data"]["output"] == "Sparkling water"
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
@@ -411,3 +412,26 @@ async def test_the_table_and_plots_wait_out_their_cost_but_the_bars_do_not() -> 
         live.end("done")
         screen.redraw()
         assert [row[0] for row in stats.rows] == ["p"]  # the end is always drawn
+
+
+async def test_failed_requests_are_counted_by_kind_and_open_with_their_error() -> None:
+    bad = timed(["Spark", "ling"], fail_at=1)
+    screen, app = screen_for([("bad", bad), ("fast", FAST)], LoadShape(max_requests=2))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        progress = {g.provider: (g.finished, g.errors) for g in screen.live.progress()}
+        assert progress == {"bad": (2, 2), "fast": (2, 0)}
+        stats = screen.query_one(CompareStats)
+        errors = stats.head.index("errors")
+        assert [row[errors] for row in stats.rows] == ["interrupted 2", "0"]
+        await pilot.press("enter")  # the first row: bad's first request
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, CompareRequestScreen)
+        assert view.view.plain_rows[-1] == "|Spark|"  # the text received is kept
+        kind, _, data = view.events.entries[-1][2:5]
+        assert kind == "on_chat_model_error" and "connection dropped" in data["data"]["error"]
+        assert "connection dropped" in str(view.query_one("#request-head").render())

@@ -209,17 +209,22 @@ def request_events(
     name = live.provider
     entries: list[tuple[str, int, str, str, Any]] = []
     if opening:
-        entries.append((name, 0, "on_chat_model_start", run_id, {"input": live.prompt.text}))
+        start = {"event": "on_chat_model_start", "data": {"input": live.prompt.text}}
+        entries.append((name, 0, "on_chat_model_start", run_id, start))
     for t, text, channel in live.chunks[first:upto]:
         payload: Any = text if channel == "text" else {"channel": channel, "text": text}
         entries.append((name, int(t * 1e9), "on_chat_model_stream", run_id, payload))
     rec = live.record
     if rec is not None and ending:
         end_ns = int((rec.request_latency or 0.0) * 1e9)
+        metrics = rec.to_dict()
         if rec.ok:
-            entries.append((name, end_ns, "on_chat_model_end", run_id, {"metrics": rec.to_dict()}))
+            text = "".join(t for _, t, channel in live.chunks if channel == "text")
+            end = {"event": "on_chat_model_end", "data": {"output": text, "metrics": metrics}}
+            entries.append((name, end_ns, "on_chat_model_end", run_id, end))
         else:
-            error = {"kind": rec.error_kind, "message": rec.error_message}
+            line = f"{rec.error_kind}: {rec.error_message}"
+            error = {"event": "on_chat_model_error", "data": {"error": line, "metrics": metrics}}
             entries.append((name, end_ns, "on_chat_model_error", run_id, error))
     return entries
 
