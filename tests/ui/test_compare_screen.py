@@ -102,7 +102,7 @@ def screen_for(
 
 async def test_progress_reaches_the_plan_the_best_cells_are_marked_and_a_request_opens() -> None:
     screen, app = screen_for([("fast", FAST), ("slow", SLOW)], LoadShape(repeat=2, concurrency=2))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 28)) as pilot:
         await pilot.pause()
         assert screen.worker is not None
         await screen.worker.wait()
@@ -211,7 +211,7 @@ async def test_cancel_stops_the_run_and_keeps_what_finished() -> None:
     screen, app = screen_for(
         [("quick", FAST), ("held", {"kind": "gated"})], LoadShape(), on_request=counted
     )
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 28)) as pilot:
         await asyncio.to_thread(quick_done.wait)
         await pilot.press("escape")
         assert screen.worker is not None
@@ -330,7 +330,7 @@ async def test_the_palette_command_compares_the_panes_providers_on_a_prompt_file
         providers={"fast": FAST, "slow": SLOW}, default_providers=["fast", "slow"]
     )
     app = make_app(settings)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 28)) as pilot:
         await pilot.pause()
         await app.run_action("compare_prompt_set")
         await pilot.pause()
@@ -417,7 +417,7 @@ async def test_the_table_and_plots_wait_out_their_cost_but_the_bars_do_not() -> 
 async def test_failed_requests_are_counted_by_kind_and_open_with_their_error() -> None:
     bad = timed(["Spark", "ling"], fail_at=1)
     screen, app = screen_for([("bad", bad), ("fast", FAST)], LoadShape(max_requests=2))
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 28)) as pilot:
         await pilot.pause()
         assert screen.worker is not None
         await screen.worker.wait()
