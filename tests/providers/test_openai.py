@@ -27,7 +27,7 @@ from llmstream_tui.providers.openai import (
     OpenAICompletionsParser,
 )
 from llmstream_tui.providers.registry import build_llm
-from llmstream_tui.wire.sse import SSEEvent
+from llmstream_tui.wire.sse import SSEEvent, iter_sse
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.narrowing import chat_message, llm_generation, stream_chunks, stream_texts
 from tests.support.paths import WIRE as FIXTURE_WIRE
@@ -330,6 +330,35 @@ def test_done_error_and_bad_json() -> None:
         OpenAIChatParser().feed(SSEEvent(data="[1, 2]"))
     with pytest.raises(StreamTruncated):
         OpenAIChatParser().finish()
+
+
+def _part_slots(parts: list[StreamPart]) -> list[dict[str, Any]]:
+    return [{name: getattr(p, name) for name in StreamPart.__slots__} for p in parts]
+
+
+@pytest.mark.parametrize("path", sorted((WIRE / "openai-chat").glob("*.sse")), ids=lambda p: p.name)
+def test_feed_fast_path_equals_the_general_parse_on_every_recorded_chat_stream(
+    path: Path,
+) -> None:
+    """``feed``'s inlined content-delta path (orjson itself, ``text_part``) gives exactly the
+    parts ``parse`` gives the stdlib's decoding of the same event, slot by slot."""
+    fast, general = OpenAIChatParser(), OpenAIChatParser()
+    fed = 0
+    for event in iter_sse([path.read_bytes()]):
+        if event.data == "[DONE]":
+            continue
+        assert _part_slots(fast.feed(event)) == _part_slots(general.parse(json.loads(event.data)))
+        fed += 1
+    assert fed > 2
+
+
+def test_what_orjson_refuses_the_stdlib_still_reads_on_the_fast_path() -> None:
+    """A lone surrogate escape (a token that split an emoji) and NaN: orjson refuses them,
+    the stdlib reads them, so the chunk is text, not a malformed event."""
+    event = SSEEvent(data='{"id": "c", "choices": [{"index": 0, "delta": {"content": "\\ud83d"}}]}')
+    assert [p.text for p in OpenAIChatParser().feed(event)] == ["\ud83d"]
+    nan = SSEEvent(data='{"id": "c", "x": NaN, "choices": [{"delta": {"content": "a"}}]}')
+    assert [p.text for p in OpenAIChatParser().feed(nan)] == ["a"]
 
 
 def test_completions_parser_reads_text_finish_and_usage() -> None:

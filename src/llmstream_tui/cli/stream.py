@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from pydantic import ValidationError
 
 from ..config import Settings
+from ..core.accumulate import TextAccumulator
 from ..core.events import summarise_output
 from ..core.inert import escape_controls
 from ..core.messages import AIMessageChunk, HumanMessage
@@ -193,7 +194,9 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     output (the line, or a ``cancelled`` record) and propagates. With ``tree``, every event
     also builds the run tree (depths for ``--events``, ``--tree``). ``earlier``: the saved
     conversation being continued (``--continue``), as the provider saw it."""
-    received: list[str] = []
+    # the answer so far, in joined blocks: a list of every chunk's string held 200,000
+    # objects at 200k chunks, about 0.3 s of allocation in a fresh process
+    received = TextAccumulator()
     llm = _built(target, settings, printer)
     if llm is None:
         return False
@@ -214,7 +217,7 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     # a model's chunks printed as they come (no --events, no application): the common case
     plain = text_mode and not events and app is None
     say = printer.text
-    append = received.append
+    append = received.add
     try:
         async for ev in llm.astream_events(
             _model_input(llm, prompt, app, earlier), {"timeline": timeline}, version=version
@@ -251,7 +254,7 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
                 chunk = _root_chunk(ev["data"]["chunk"], app)
                 text = chunk if isinstance(chunk, str) else chunk.content
                 if isinstance(chunk, str) or text:
-                    received.append(text)
+                    append(text)
                 if events:
                     continue
                 if (
@@ -264,23 +267,23 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
                     continue
                 write.chunk(chunk)
             elif kind.endswith("_end"):
-                final = ev["data"]["output"] if app is None else "".join(received)
+                final = ev["data"]["output"] if app is None else received.text()
     except ProviderError as exc:
-        _fail(run, printer, name, exc.partial_text or "".join(received), exc, events)
+        _fail(run, printer, name, exc.partial_text or received.text(), exc, events)
         _failed_tree(tree, timeline, exc)
         return False
     except (BrokenPipeError, asyncio.CancelledError, KeyboardInterrupt) as exc:
         if not isinstance(exc, BrokenPipeError):  # ^C: end the output; a closed pipe cannot
-            _cancelled(printer, name, "".join(received), events)
+            _cancelled(printer, name, received.text(), events)
         raise
     except Exception as exc:  # noqa: BLE001  # a bug must still end in one line, no traceback
         err = ProviderError(f"internal error: {type(exc).__name__}: {exc}", provider=name)
-        _fail(run, printer, name, "".join(received), err, events)
+        _fail(run, printer, name, received.text(), err, events)
         _failed_tree(tree, timeline, err)
         return False
     finally:
         if run is not None:
-            run.cancel("".join(received))  # interrupted (^C, closed pipe); no-op once ended
+            run.cancel(received.text())  # interrupted (^C, closed pipe); no-op once ended
         await llm.aclose()
     _finish(printer, name, final, timeline, write, streamed=streamed, events=events)
     return True

@@ -29,9 +29,10 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
 from ..core.message_io import message_dicts
-from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart
+from ..core.parts import META, REASONING, REFUSAL, TEXT, StreamPart, text_part
 from ..core.runnable import ModelRequest, RunContext
 from ..errors import StreamProtocolError
+from ..wire.jsonload import fast_json_loads as _fast_loads
 from ..wire.jsonload import json_loads as _loads
 from ..wire.sse import SSEEvent
 from .http import HTTPModel
@@ -130,9 +131,12 @@ class OpenAIChatParser(_OpenAIStreamParser):
         name, data, _, _ = event
         if name == "message" and data != "[DONE]":
             try:
-                obj = _loads(data)
+                obj = _fast_loads(data)
             except ValueError:
-                raise self._malformed(data) from None
+                try:
+                    obj = _loads(data)  # what orjson refuses and the stdlib may read
+                except ValueError:
+                    raise self._malformed(data) from None
             if type(obj) is dict:
                 choices = obj.get("choices")
                 if choices and len(choices) == 1:
@@ -147,7 +151,7 @@ class OpenAIChatParser(_OpenAIStreamParser):
                     ):
                         content = delta.get("content")
                         if content and choice.get("index", 0) == 0:
-                            return [StreamPart(content, TEXT, id=obj.get("id"))]
+                            return [text_part(content, obj.get("id"))]
             return self.parse(obj)
         return super().feed(event)
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["json_loads"]
+__all__ = ["fast_json_loads", "json_loads"]
 
 _std_decode = json.JSONDecoder().decode
 
@@ -45,3 +45,17 @@ def _make_json_loads() -> Callable[[str], Any]:
 #: Parse one JSON document (a chunk's ``data``). Raises ``ValueError`` when malformed, or
 #: nested too deeply to parse (never ``RecursionError``).
 json_loads: Callable[[str], Any] = _make_json_loads()
+
+
+def _make_fast_json_loads() -> Callable[[str], Any]:
+    try:
+        from orjson import loads as fast
+    except ImportError:  # pragma: no cover  # the stdlib alone gives the same values
+        return _std_loads
+    return fast
+
+
+#: orjson's ``loads`` itself when installed (else the stdlib's): one Python call less per
+#: chunk than ``json_loads``, for a hot path that calls ``json_loads`` when it raises
+#: ``ValueError`` (``json_loads`` has the last word on what is malformed).
+fast_json_loads: Callable[[str], Any] = _make_fast_json_loads()
