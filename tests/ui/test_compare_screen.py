@@ -435,3 +435,19 @@ async def test_failed_requests_are_counted_by_kind_and_open_with_their_error() -
         kind, _, data = view.events.entries[-1][2:5]
         assert kind == "on_chat_model_error" and "connection dropped" in data["data"]["error"]
         assert "connection dropped" in str(view.query_one("#request-head").render())
+
+
+async def test_the_screens_keys_follow_the_keymap() -> None:
+    live = CompareLive()
+    screen = CompareScreen(live, runner(live, [("fast", FAST)], PROMPTS, LoadShape()))
+    app = CompareApp(screen, keymap={"compare_leave": "x"})
+    async with app.run_test(size=(100, 28)) as pilot:
+        await pilot.pause()
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        await pilot.press("q")  # no longer bound
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("x")
+    assert app.return_value is live.run

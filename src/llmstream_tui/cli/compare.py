@@ -329,7 +329,7 @@ def _run_live(
         tints=settings.ui.tints,
     )
     try:
-        CompareApp(screen, theme=settings.theme).run()
+        CompareApp(screen, theme=settings.theme, keymap=dict(settings.keymap)).run()
     except KeyboardInterrupt:
         run.interrupted = True
 

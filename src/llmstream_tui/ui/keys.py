@@ -127,6 +127,40 @@ KEYS: tuple[KeySpec, ...] = (
         True,
         scope="search",
     ),
+    KeySpec(
+        "compare_cancel",
+        "escape",
+        "cancel",
+        "Cancel the comparison, keeping what finished; once over, leave (compare screen)",
+        True,
+        True,
+        scope="compare",
+    ),
+    KeySpec(
+        "compare_interrupt",
+        "ctrl+c",
+        "cancel",
+        "Cancel the comparison, as escape does (compare screen)",
+        priority=True,
+        scope="compare",
+    ),
+    KeySpec(
+        "compare_leave",
+        "q",
+        "leave",
+        "Leave the finished comparison (compare screen)",
+        True,
+        scope="compare",
+    ),
+    KeySpec(
+        "compare_request_close",
+        "escape,q",
+        "close",
+        "Back to the comparison (a request's view)",
+        True,
+        True,
+        scope="compare-request",
+    ),
     KeySpec("toggle_markdown", "ctrl+t", "toggle_markdown", "Markdown view of the selected pane"),
     KeySpec(
         "params",
@@ -233,6 +267,9 @@ _FOOTER = {
     "search_next": "Next",
     "search_prev": "Previous",
     "search_close": "Close",
+    "compare_cancel": "Cancel / leave",
+    "compare_leave": "Leave",
+    "compare_request_close": "Back",
 }
 
 

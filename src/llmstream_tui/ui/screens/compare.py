@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Final
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
@@ -40,6 +40,7 @@ from textual.worker import Worker, WorkerState
 from ...core.inert import escape_controls
 from ...sessions.compare_run import CompareRun
 from ..compare_live import CompareLive, GroupProgress, LiveRequest, request_events
+from ..keys import bindings
 from ..line_runs import NOTE
 from ..themes import app_variable_defaults
 from ..widgets.chunk_view import ChunkView
@@ -77,11 +78,7 @@ class CompareScreen(Screen[CompareRun | None]):
     """The live comparison. ``start`` makes the comparison's coroutine (it must feed
     ``live``: ``compare_live.runner`` does)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel / leave", priority=True),
-        Binding("ctrl+c", "cancel", "Cancel", show=False, priority=True),
-        Binding("q", "leave", "Leave"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("compare")  # type: ignore[assignment]  # list of Binding
 
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
@@ -359,10 +356,7 @@ class CompareRequestScreen(Screen[None]):
     ``ChunkView``: delimiters, alternating tints) and its events (the app's ``EventsLog``).
     A running request is drawn as it grows, a few times a second."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", priority=True),
-        Binding("q", "close", "Back", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("compare-request")  # type: ignore[assignment]  # list of Binding
 
     DEFAULT_CSS = """
     CompareRequestScreen #request-head { height: auto; padding: 0 1; background: $panel; }
@@ -462,10 +456,18 @@ class CompareApp(App[CompareRun | None]):
     theme variables (chunk tints, delimiter colour), the screen, and its result as the
     app's return value."""
 
-    def __init__(self, screen: CompareScreen, *, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        screen: CompareScreen,
+        *,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self._compare = screen
         self._theme_name = theme
+        if keymap:
+            self.set_keymap(keymap)  # the config's [keymap], as the app applies it
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return app_variable_defaults(self.current_theme.dark)
