@@ -19,7 +19,8 @@ floor's wall time.
 Run: ``python -m bench.cli_process`` (``--smoke``: tiny sizes, one run each). ``--before
 SRC`` adds each of ours run from another checkout's ``src`` (``git archive HEAD src | tar -x
 -C /tmp/old``, then ``--before /tmp/old/src``), alternating with the rest: a change's
-before and after figures from the same run, under the same load.
+before and after figures from the same run, under the same load; ``--ours SRC`` runs ours
+from such a ``src`` too (committed work only, not a shared tree's uncommitted edits).
 """
 
 from __future__ import annotations
@@ -177,13 +178,18 @@ def _measured(
 
 
 def _cases(
-    commands: dict[str, list[str]], env: dict[str, str], before: Path | None = None
+    commands: dict[str, list[str]],
+    env: dict[str, str],
+    before: Path | None = None,
+    ours: Path | None = None,
 ) -> dict[str, Case]:
     """A case per command; with ``before``, each of ours (not the floor) once more as
-    ``NAME (before)``, importing the package from that ``src`` directory instead."""
+    ``NAME (before)``, importing the package from that ``src`` directory instead; with
+    ``ours``, ours import it from that one."""
     cases: dict[str, Case] = {}
     for name, cmd in commands.items():
-        cases[name] = functools.partial(run_child, cmd, env)
+        mine = {**env, "PYTHONPATH": str(ours)} if ours is not None and cmd[1] == "-m" else env
+        cases[name] = functools.partial(run_child, cmd, mine)
         if before is not None and cmd[1] == "-m":
             old = {**env, "PYTHONPATH": str(before)}
             cases[f"{name} (before)"] = functools.partial(run_child, cmd, old)
@@ -195,6 +201,7 @@ def run(
     repeats: int = REPEATS,
     sizes: tuple[int, ...] | None = None,
     before: Path | None = None,
+    ours: Path | None = None,
 ) -> list[Row]:
     """Every size, then start-up; each case ``repeats`` times (1 with ``smoke``); ``before``:
     see the module docstring."""
@@ -218,7 +225,7 @@ def run(
                         "start-up, loopback openai": _ours(config, "loop"),
                     }
                     cpu, wall = _measured(
-                        _cases(commands, env, before), 1 if smoke else 2 * repeats
+                        _cases(commands, env, before, ours), 1 if smoke else 2 * repeats
                     )
                     rows += _rows("cli/start-up", cpu, wall, "floor script", TARGETS, by="wall")
                     continue
@@ -227,7 +234,7 @@ def run(
                     "history on": _ours(config, "loop"),
                     "--no-history": _ours(config, "loop", "--no-history"),
                 }
-                cpu, wall = _measured(_cases(commands, env, before), repeats)
+                cpu, wall = _measured(_cases(commands, env, before, ours), repeats)
                 targets = TARGETS if n == max(sizes) else {}
                 rows += _rows(f"cli/{n:,} chunks", cpu, wall, "floor script", targets, by="cpu")
             finally:
@@ -248,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--before", type=Path, metavar="SRC", help="also run ours from this src directory"
     )
+    parser.add_argument("--ours", type=Path, metavar="SRC", help="run ours from this src")
     args = parser.parse_args(argv)
-    rows = run(args.smoke, args.repeats, tuple(args.size) if args.size else None, args.before)
+    sizes = tuple(args.size) if args.size else None
+    rows = run(args.smoke, args.repeats, sizes, args.before, args.ours)
     print(format_table(rows))
     if not args.smoke:
         print(f"results: {write_json(rows, 'cli_process.json')}")
