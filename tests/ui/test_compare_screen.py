@@ -451,3 +451,39 @@ async def test_the_screens_keys_follow_the_keymap() -> None:
         assert app.screen is screen
         await pilot.press("x")
     assert app.return_value is live.run
+
+
+async def test_running_rows_are_updated_while_on_screen_and_once_they_end_anywhere() -> None:
+    import time
+
+    from llmstream_tui.core.compare_stats import RequestRecord
+
+    live = CompareLive()
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    screen = CompareScreen(live, never, redraw_hz=0.01)
+    async with CompareApp(screen).run_test(size=(100, 28)) as pilot:
+        await pilot.pause()
+        screen._heavy_due = time.perf_counter() + 3600  # the bars and the list only
+        lists: list[list[tuple[float, str, str]]] = []
+        for i in range(60):
+            lists.append([(0.05, "x", "text")])
+            live.started("p", "c1", i, PROMPTS[0], lists[-1])
+        screen.redraw()
+        for chunks in lists:
+            chunks.append((0.06, "y", "text"))
+        live.version += 1
+        screen.redraw()
+        table = screen.requests_table
+
+        def chunks_of(i: int) -> str:
+            return str(table.get_cell(f"p/c1/{i}", "chunks"))
+
+        assert chunks_of(0) == "2"  # on screen
+        assert chunks_of(59) == "1"  # off screen: not redrawn every tick
+        record = RequestRecord("p", "c1", 59, "1", 0.0, 1.0, time_to_first_token=0.05)
+        live.finished(RequestRun(record, PROMPTS[0], lists[59]))
+        screen.redraw()
+        assert (chunks_of(59), str(table.get_cell("p/c1/59", "status"))) == ("2", "done")

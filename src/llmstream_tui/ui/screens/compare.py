@@ -286,18 +286,26 @@ class CompareScreen(Screen[CompareRun | None]):
             counts.update(line)
 
     def _draw_requests(self) -> None:
+        """New requests get a row; a running request's row is updated while it is on
+        screen (its chunk count moves every tick: hundreds of rows off screen would cost
+        more than the rest of the screen) and once more when it ends, wherever it is."""
         table = self.requests_table
-        live = self.live
-        for req in live.requests[self._listed :]:
+        new = self.live.requests[self._listed :]  # the runner's thread appends meanwhile
+        self._listed += len(new)
+        for req in new:
             key = f"{req.provider}/{req.level}/{req.index}"
             table.add_row(*self._cells(req), key=key)
             self._open_rows[key] = req
-        self._listed = len(live.requests)
+        top = int(table.scroll_y)
+        bottom = top + table.size.height
         for key, req in list(self._open_rows.items()):
+            ended = req.status != "running"
+            if not ended and not top <= table.get_row_index(key) <= bottom:
+                continue
             cells = self._cells(req)
             for column, value in (("status", cells[4]), ("ttft", cells[5]), ("chunks", cells[6])):
                 table.update_cell(key, column, value)
-            if req.status != "running":
+            if ended:
                 del self._open_rows[key]
 
     @staticmethod
