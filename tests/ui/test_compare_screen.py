@@ -487,3 +487,60 @@ async def test_running_rows_are_updated_while_on_screen_and_once_they_end_anywhe
         live.finished(RequestRun(record, PROMPTS[0], lists[59]))
         screen.redraw()
         assert (chunks_of(59), str(table.get_cell("p/c1/59", "status"))) == ("2", "done")
+
+
+class BrokenSpec(ProviderSpec):
+    kind: Literal["broken"] = "broken"
+
+
+class BrokenModel(GatedModel):
+    """A backend whose closing fails: the comparison itself fails, not a request."""
+
+    Spec = BrokenSpec  # type: ignore[assignment]  # its own kind
+
+    async def _astream(self, request: ModelRequest, ctx: RunContext) -> AsyncIterator[StreamPart]:
+        yield StreamPart("ok")
+
+    async def aclose(self) -> None:
+        from llmstream_tui.errors import ConfigError
+
+        raise ConfigError("broken:x: could not close this backend")
+
+
+def test_a_comparison_that_fails_is_reported_alike_live_or_not(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from textual.pilot import Pilot
+
+    from llmstream_tui.cli import main
+
+    monkeypatch.setitem(KINDS, "broken", f"{__name__}:BrokenModel")
+
+    async def leave_when_done(pilot: Pilot[Any]) -> None:
+        while not isinstance(pilot.app.screen, CompareScreen):
+            await pilot.pause()
+        screen = pilot.app.screen
+        assert screen.worker is not None
+        await screen.worker.wait()
+        assert (screen.live.ended or "").startswith("failed: ConfigError")
+        await pilot.press("q")
+
+    run = CompareApp.run
+
+    def headless(self: CompareApp, **kw: Any) -> Any:
+        return run(self, headless=True, auto_pilot=leave_when_done, size=(100, 30))
+
+    monkeypatch.setattr(CompareApp, "run", headless)
+    argv = ["compare", "--builtin", "-p", "broken:x", "--max-requests", "1", "--no-progress"]
+    results = []
+    for live in ("--no-live", "--live"):
+        code = main([*argv, live])
+        results.append((code, capsys.readouterr().err.strip().splitlines()[-1:]))
+    assert (
+        results[0]
+        == results[1]
+        == (
+            2,
+            ["llmstream-tui: error: broken:x: could not close this backend"],
+        )
+    )

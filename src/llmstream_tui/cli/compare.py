@@ -192,6 +192,11 @@ def add_compare_command(sub: Any, common: Callable[[argparse.ArgumentParser], No
         help="exit 3 when a figure regressed against --baseline (for CI)",
     )
     p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not save this comparison to the history database (`compare show ID`)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -242,6 +247,8 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.prompts[:1] == ["merge"]:
         return _merge_command(args.prompts[1:], args)
+    if args.prompts[:1] == ["show"]:
+        return _show_command(args.prompts[1:], args)
     if args.builtin == bool(args.prompts):
         raise ConfigError("compare: give a prompt file or --builtin (one of them)")
     if len(args.prompts) > 1:
@@ -255,9 +262,10 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts[0])
     targets = _targets(args, settings)
     out = _prepare_out(args.out) if args.out else None
+    save = settings.history and not args.no_history  # chunks kept to save them (issue 18)
     run = CompareRun()
     if wants_live(args, terminal=sys.stdin.isatty() and sys.stdout.isatty()):
-        _run_live(run, targets, prompts, shape, settings, keep_chunks=out is not None)
+        _run_live(run, targets, prompts, shape, settings, keep_chunks=out is not None or save)
     else:
         show = sys.stderr.isatty() if args.progress is None else args.progress
         with _Progress(show, run) as progress:
@@ -269,7 +277,7 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
                         shape,
                         run=run,
                         on_request=progress.advance,
-                        keep_chunks=out is not None,
+                        keep_chunks=out is not None or save,
                     )
                 )
             except KeyboardInterrupt:
@@ -292,6 +300,8 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
             _print_changes(changes, args.threshold)
     if out is not None:
         _write_out(out, run, targets, summary, summaries, shape)
+    if save:
+        _save_to_history(run, targets, summary)
     return _exit_code(run, summaries, changes, args)
 
 
@@ -332,6 +342,8 @@ def _run_live(
         CompareApp(screen, theme=settings.theme, keymap=dict(settings.keymap)).run()
     except KeyboardInterrupt:
         run.interrupted = True
+    if screen.failure is not None:
+        raise screen.failure  # reported as a headless run's would be
 
 
 def _prepare_out(path: str) -> Path:
@@ -399,6 +411,18 @@ def _read_summary(path: str, flag: str) -> dict[str, Any]:
 
 
 def _read_baseline(path: str) -> list[dict[str, Any]]:
+    """The baseline's groups: a ``summary.json`` (or its directory) when ``path`` exists,
+    else a comparison in the history (``last``, an ID or uid prefix from ``history``)."""
+    if not Path(path).exists():
+        from ..errors import ConfigError, RecordingError
+        from ..sessions.compare_history import load_comparison
+
+        try:
+            _, summary = load_comparison(path)
+        except RecordingError as exc:
+            raise ConfigError(f"--baseline {path}: no such file, and {exc}") from None
+        path = summary  # type: ignore[assignment]  # checked below as a file's would be
+        return _checked_groups(summary, f"--baseline {path!s:.0}history")
     groups: list[dict[str, Any]] = _read_summary(path, "--baseline")["groups"]
     return groups
 

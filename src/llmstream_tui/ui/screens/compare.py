@@ -38,6 +38,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from ...core.inert import escape_controls
+from ...core.redaction import mask_urls
 from ...sessions.compare_run import CompareRun
 from ..compare_live import CompareLive, GroupProgress, LiveRequest, request_events
 from ..keys import bindings
@@ -111,6 +112,9 @@ class CompareScreen(Screen[CompareRun | None]):
         self.tints = tints
         self.redraw_hz = redraw_hz
         self.worker: Worker[Any] | None = None
+        #: what stopped the comparison itself (not one request: those are records), for
+        #: the caller to report as the headless run would
+        self.failure: Exception | None = None
         #: the model version last drawn
         self.drawn = -1
         self._groups: dict[tuple[str, str], tuple[ProgressBar, Static]] = {}
@@ -184,7 +188,8 @@ class CompareScreen(Screen[CompareRun | None]):
             self.live.run.interrupted = True
             self.live.end("cancelled")
         except Exception as exc:  # noqa: BLE001  # one line on screen, never a traceback
-            self.live.end(f"failed: {_one_line(f'{type(exc).__name__}: {exc}', 200)}")
+            self.failure = exc
+            self.live.end(f"failed: {_one_line(mask_urls(f'{type(exc).__name__}: {exc}'), 200)}")
         else:
             self.live.end("done")
 
