@@ -164,14 +164,20 @@ class CompareLive:
     # -- what the screen reads ----------------------------------------------------------------
 
     def progress(self) -> list[GroupProgress]:
-        """Every planned group (provider x level, in run order), then any other seen."""
-        keys = list(self.run.planned) or list(self._counts)
-        keys += [k for k in self._counts if k not in self.run.planned]
+        """Every planned group (provider x level, in run order), then any other seen.
+        The runner's thread adds groups as they start: the dicts are copied (one C call
+        each, atomic under the GIL) before they are walked."""
+        planned, seen = dict(self.run.planned), list(self._counts)
+        keys = list(planned) or seen
+        keys += [k for k in seen if k not in planned]
         out = []
         for provider, level in keys:
             finished, errors, running = self._counts.get((provider, level), [0, 0, 0])
-            planned = self.run.planned.get((provider, level))
-            out.append(GroupProgress(provider, level, finished, errors, planned, running))
+            out.append(
+                GroupProgress(
+                    provider, level, finished, errors, planned.get((provider, level)), running
+                )
+            )
         return out
 
     def summaries(self) -> list[GroupSummary]:
