@@ -18,7 +18,7 @@ from llmstream_tui.cli import main
 from llmstream_tui.core.accumulate import sum_chunks
 from llmstream_tui.core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from llmstream_tui.core.parts import META, REASONING, REFUSAL, TEXT, TOOL_CALL, StreamPart
-from llmstream_tui.core.runnable import RunContext
+from llmstream_tui.core.runnable import RunContext, StreamOutput
 from llmstream_tui.errors import StreamProtocolError, StreamTruncated, UpstreamError
 from llmstream_tui.providers.openai import (
     OpenAIChatModel,
@@ -359,6 +359,44 @@ def test_what_orjson_refuses_the_stdlib_still_reads_on_the_fast_path() -> None:
     assert [p.text for p in OpenAIChatParser().feed(event)] == ["\ud83d"]
     nan = SSEEvent(data='{"id": "c", "x": NaN, "choices": [{"delta": {"content": "a"}}]}')
     assert [p.text for p in OpenAIChatParser().feed(nan)] == ["a"]
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "not-streamed"])
+@pytest.mark.parametrize(
+    "path", CHAT_FILES + COMPLETIONS_FILES, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+async def test_astream_to_streams_the_chunks_and_end_output_of_astream_events(
+    path: Path, stream: bool, client: httpx.AsyncClient
+) -> None:
+    """What ``stream`` prints from when it records nothing: every chunk of the v2 stream
+    events, in order, and the end event's output, equal field by field."""
+    reply = Reply.sse_file(path) if stream else Reply.json(_whole_answer(path))
+    config: dict[str, Any] = {"run_id": uuid.UUID(int=7)}
+    async with LoopbackServer(reply) as server:
+        make = chat if path.parent.name == "openai-chat" else completions
+        model = make(server, client, stream=stream)
+        assert model.streams_like_its_events()
+        events = [ev async for ev in model.astream_events("hi", dict(config))]
+        streamed = [_plain(e["data"]["chunk"]) for e in events if e["event"].endswith("_stream")]
+        result = StreamOutput()
+        got = [_plain(c) async for c in model.astream_to("hi", result, dict(config))]
+    assert got == streamed and (got or not stream)
+    assert _plain(result.output) == _plain(events[-1]["data"]["output"])
+
+
+def _whole_answer(path: Path) -> dict[str, Any]:
+    """A non-streamed answer of the recording's kind (its text in one piece)."""
+    if path.parent.name == "openai-chat":
+        message = {"role": "assistant", "content": "Hello there"}
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "stop"}
+    else:
+        choice = {"index": 0, "text": "Hello there", "finish_reason": "stop"}
+    usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    return {"id": "x-1", "model": "m", "choices": [choice], "usage": usage}
 
 
 def test_completions_parser_reads_text_finish_and_usage() -> None:

@@ -31,6 +31,7 @@ from ..core.inert import escape_controls
 from ..core.messages import AIMessageChunk, HumanMessage
 from ..core.metrics import StreamTimeline
 from ..core.run_tree import RunTree
+from ..core.runnable import LanguageModel, StreamOutput
 from ..errors import ConfigError, ProviderError
 from ..providers.registry import build_llm
 from ..providers.spec import Params
@@ -218,58 +219,67 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     keep = not plain or run is not None
     say = printer.text
     append = received.append
+    model_input = _model_input(llm, prompt, app, earlier)
     try:
-        async for ev in llm.astream_events(
-            _model_input(llm, prompt, app, earlier), {"timeline": timeline}, version=version
-        ):
-            kind = ev["event"]
-            if tracing:
-                _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
-            run_id = ev["run_id"]
-            if run_id != root:
-                if root:
-                    inner(ev)  # an inner run's: in the recording's events only
-                    continue
-                root = run_id
-            if run is not None:
-                run.observe(ev)  # the root's: a nested app's inner ends are not the answer's
-            if plain and kind.endswith("_stream"):
-                streamed = True
-                chunk = ev["data"]["chunk"]
-                if type(chunk) is AIMessageChunk:
-                    text = chunk.content
-                    if text:
+        if (
+            not keep
+            and not tracing
+            and isinstance(llm, LanguageModel)
+            and (llm.streams_like_its_events())
+        ):  # nothing reads the events: their chunks and end output without them
+            streamed, final = await _print_plain(llm, model_input, timeline, write)
+        else:
+            async for ev in llm.astream_events(
+                model_input, {"timeline": timeline}, version=version
+            ):
+                kind = ev["event"]
+                if tracing:
+                    _trace(cast(dict[str, Any], ev), tree, timeline, printer if events else None)
+                run_id = ev["run_id"]
+                if run_id != root:
+                    if root:
+                        inner(ev)  # an inner run's: in the recording's events only
+                        continue
+                    root = run_id
+                if run is not None:
+                    run.observe(ev)  # the root's: a nested app's inner ends are not the answer's
+                if plain and kind.endswith("_stream"):
+                    streamed = True
+                    chunk = ev["data"]["chunk"]
+                    if type(chunk) is AIMessageChunk:
+                        text = chunk.content
+                        if text:
+                            if keep:
+                                append(text)
+                            if not (chunk.additional_kwargs or chunk.tool_call_chunks):
+                                say(name, text)  # plain answer text: the hot path
+                                continue
+                        write.chunk(chunk)
+                        continue
+                    if type(chunk) is str:
                         if keep:
-                            append(text)
-                        if not (chunk.additional_kwargs or chunk.tool_call_chunks):
-                            say(name, text)  # plain answer text: the hot path
-                            continue
+                            append(chunk)
+                        say(name, chunk)
+                        continue
+                if kind.endswith("_stream"):
+                    streamed = True
+                    chunk = _root_chunk(ev["data"]["chunk"], app)
+                    text = chunk if isinstance(chunk, str) else chunk.content
+                    if isinstance(chunk, str) or text:
+                        append(text)
+                    if events:
+                        continue
+                    if (
+                        text_mode
+                        and text
+                        and type(chunk) is AIMessageChunk
+                        and not (chunk.additional_kwargs or chunk.tool_call_chunks)
+                    ):
+                        printer.text(name, text)  # plain answer text: the common case
+                        continue
                     write.chunk(chunk)
-                    continue
-                if type(chunk) is str:
-                    if keep:
-                        append(chunk)
-                    say(name, chunk)
-                    continue
-            if kind.endswith("_stream"):
-                streamed = True
-                chunk = _root_chunk(ev["data"]["chunk"], app)
-                text = chunk if isinstance(chunk, str) else chunk.content
-                if isinstance(chunk, str) or text:
-                    append(text)
-                if events:
-                    continue
-                if (
-                    text_mode
-                    and text
-                    and type(chunk) is AIMessageChunk
-                    and not (chunk.additional_kwargs or chunk.tool_call_chunks)
-                ):
-                    printer.text(name, text)  # plain answer text: the common case
-                    continue
-                write.chunk(chunk)
-            elif kind.endswith("_end"):
-                final = ev["data"]["output"] if app is None else "".join(received)
+                elif kind.endswith("_end"):
+                    final = ev["data"]["output"] if app is None else "".join(received)
     except ProviderError as exc:
         _fail(run, printer, name, exc.partial_text or "".join(received), exc, events)
         _failed_tree(tree, timeline, exc)
@@ -289,6 +299,29 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
         await llm.aclose()
     _finish(printer, name, final, timeline, write, streamed=streamed, events=events)
     return True
+
+
+async def _print_plain(
+    llm: LanguageModel, model_input: Any, timeline: StreamTimeline, write: _ChunkWriter
+) -> tuple[bool, Any]:
+    """``_run_one``'s plain path (text mode, nothing recorded or traced) on
+    ``LanguageModel.astream_to``: the chunks of the stream events, printed as that path
+    prints them, without building the events. (Whether anything streamed, the end output.)"""
+    result = StreamOutput()
+    say, name = write.printer.text, write.name
+    streamed = False
+    async for chunk in llm.astream_to(model_input, result, {"timeline": timeline}):
+        streamed = True
+        if type(chunk) is AIMessageChunk:
+            text = chunk.content
+            if text and not (chunk.additional_kwargs or chunk.tool_call_chunks):
+                say(name, text)  # plain answer text: the hot path
+                continue
+        elif type(chunk) is str:
+            say(name, chunk)
+            continue
+        write.chunk(chunk)
+    return streamed, result.output
 
 
 def _built(target: tuple[str, dict[str, Any]], settings: Settings, printer: Printer) -> Any | None:
