@@ -544,3 +544,42 @@ def test_a_comparison_that_fails_is_reported_alike_live_or_not(
             ["llmstream-tui: error: broken:x: could not close this backend"],
         )
     )
+
+
+def test_summaries_are_the_clis_and_only_a_changed_group_is_recomputed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import llmstream_tui.ui.compare_live as compare_live
+    from llmstream_tui.core.compare_stats import RequestRecord, summarise
+
+    live = CompareLive()
+    live.run.levels = ["c1", "c4"]
+
+    def finish(provider: str, level: str, i: int, ttft: float) -> None:
+        record = RequestRecord(
+            provider, level, i, "1", 0.0, 1.0, time_to_first_token=ttft,
+            inter_chunk_latency=[ttft / 10], request_latency=1.0, output_sequence_length=2,
+        )  # fmt: skip
+        live.started(provider, level, i, PROMPTS[0], [])
+        live.run.requests.append(RequestRun(record, PROMPTS[0], []))
+        live.finished(live.run.requests[-1])
+
+    for i, ttft in enumerate((0.1, 0.3, 0.2)):
+        finish("a", "c1", i, ttft)
+        finish("b", "c1", i, ttft * 2)
+    finish("a", "c4", 0, 0.5)
+    calls: list[int] = []
+
+    def counted(records: Any) -> Any:
+        calls.append(len(records))
+        return summarise(records)
+
+    monkeypatch.setattr(compare_live, "summarise", counted)
+    assert live.summaries() == summarise(live.run.records)
+    assert sorted(calls) == [1, 3, 3]
+    calls.clear()
+    finish("a", "c4", 1, 0.7)  # only a at c4 moved
+    assert live.summaries() == summarise(live.run.records)
+    assert calls == [2]
+    gaps = live.values("inter_chunk_latency")
+    assert gaps["a c4"] == pytest.approx([0.05, 0.07]) and len(gaps["b c1"]) == 3

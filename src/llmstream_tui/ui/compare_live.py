@@ -112,6 +112,8 @@ class CompareLive:
     _by_key: dict[tuple[str, str, int], LiveRequest] = field(default_factory=dict)
     _kept: deque[LiveRequest] = field(default_factory=deque)
     _counts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    _summary_cache: dict[tuple[str, str], tuple[int, GroupSummary]] = field(default_factory=dict)
+    _values_cache: dict[tuple[str, str, str], tuple[int, list[float]]] = field(default_factory=dict)
 
     # -- the runner's callbacks (compare_run.OnStart / OnRequest) ---------------------------
 
@@ -180,21 +182,38 @@ class CompareLive:
             )
         return out
 
+    def _groups(self) -> dict[tuple[str, str], list[RequestRecord]]:
+        """What finished, by (provider, level), in the order each group first appears."""
+        groups: dict[tuple[str, str], list[RequestRecord]] = {}
+        for done in self.run.requests[:]:  # the runner's thread appends meanwhile
+            rec = done.record
+            groups.setdefault((rec.provider, rec.level), []).append(rec)
+        return groups
+
     def summaries(self) -> list[GroupSummary]:
-        """The statistics of what finished (``compare_stats.summarise``, as the CLI's)."""
-        return summarise(self.run.records)
+        """The statistics of what finished: ``compare_stats.summarise`` of each group (the
+        CLI's figures), recomputed only for a group that has finished requests since the
+        last call (a sweep's earlier levels, a provider that is done, cost nothing)."""
+        out = []
+        for key, records in self._groups().items():
+            cached = self._summary_cache.get(key)
+            if cached is None or cached[0] != len(records):
+                cached = self._summary_cache[key] = (len(records), summarise(records)[0])
+            out.append(cached[1])
+        return out
 
     def values(self, metric: str) -> dict[str, list[float]]:
         """Each group's values of ``metric`` over its successful requests (the plots'
-        input), keyed ``provider`` (``provider level`` when there are several levels)."""
+        input), keyed ``provider`` (``provider level`` when there are several levels);
+        gathered again only for a group that changed since the last call."""
         several = len(self.run.levels) > 1
         out: dict[str, list[float]] = {}
-        for done in self.run.requests:
-            rec = done.record
-            if not rec.ok:
-                continue
-            key = f"{rec.provider} {rec.level}" if several else rec.provider
-            out.setdefault(key, []).extend(rec.values(metric))
+        for (provider, level), records in self._groups().items():
+            cached = self._values_cache.get((metric, provider, level))
+            if cached is None or cached[0] != len(records):
+                values = [v for r in records if r.ok for v in r.values(metric)]
+                cached = self._values_cache[(metric, provider, level)] = (len(records), values)
+            out[f"{provider} {level}" if several else provider] = cached[1]
         return out
 
 
