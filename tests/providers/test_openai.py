@@ -375,15 +375,15 @@ async def test_astream_to_streams_the_chunks_and_end_output_of_astream_events(
     """What ``stream`` prints from when it records nothing: every chunk of the v2 stream
     events, in order, and the end event's output, equal field by field."""
     reply = Reply.sse_file(path) if stream else Reply.json(_whole_answer(path))
-    config: dict[str, Any] = {"run_id": uuid.UUID(int=7)}
+    run_id = uuid.UUID(int=7)  # the default chunk ids name the run: the same in both
     async with LoopbackServer(reply) as server:
         make = chat if path.parent.name == "openai-chat" else completions
         model = make(server, client, stream=stream)
         assert model.streams_like_its_events()
-        events = [ev async for ev in model.astream_events("hi", dict(config))]
+        events = [ev async for ev in model.astream_events("hi", {"run_id": run_id})]
         streamed = [_plain(e["data"]["chunk"]) for e in events if e["event"].endswith("_stream")]
         result = StreamOutput()
-        got = [_plain(c) async for c in model.astream_to("hi", result, dict(config))]
+        got = [_plain(c) async for c in model.astream_to("hi", result, {"run_id": run_id})]
     assert got == streamed and (got or not stream)
     assert _plain(result.output) == _plain(events[-1]["data"]["output"])
 
