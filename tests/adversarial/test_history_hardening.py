@@ -283,7 +283,7 @@ async def test_reopening_a_session_on_damaged_pages_keeps_the_panes(data_dir: Pa
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    pages = leaf_pages(path, "chunks")  # a WITHOUT ROWID table: an index b-tree
+    pages = leaf_pages(path, "chunk_batches")
     data = bytearray(path.read_bytes())
     size = int.from_bytes(data[16:18], "big")
     victim = pages[len(pages) // 2]

@@ -158,8 +158,13 @@ def test_delete_removes_the_session_and_everything_in_it(data_dir: Path) -> None
         with pytest.raises(RecordingError):
             history.load(drop)
     conn = sqlite3.connect(data_dir / "history.sqlite3")
-    for table, expected in (("runs", 1), ("chunks", 3), ("turns", 1), ("providers", 1)):
-        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == expected, table
+    for table, count, expected in (
+        ("runs", "count(*)", 1),
+        ("chunk_batches", "sum(count)", 3),
+        ("turns", "count(*)", 1),
+        ("providers", "count(*)", 1),
+    ):
+        assert conn.execute(f"SELECT {count} FROM {table}").fetchone()[0] == expected, table
     conn.close()
 
 
@@ -209,3 +214,32 @@ def test_a_uid_prefix_of_digits_only_is_still_found() -> None:
         sid = history.list_sessions()[0].id
         history._conn.execute("UPDATE sessions SET uid = '23357921abcd' WHERE id = ?", (sid,))
         assert history.resolve("23357921") == sid
+
+
+def test_a_long_run_is_read_a_page_of_rows_at_a_time() -> None:
+    """A run of 100,000 chunks: the first chunk comes after one page's query (a few rows,
+    never the run), and the pages together give every chunk once, in order."""
+    from llmstream_tui.sessions.writer import HistoryWriter
+
+    writer = HistoryWriter()
+    writer.apply([{"type": "prompt", "turn": 0, "text": "q"}, {"type": "run", "provider": "p"}])
+    texts = [f"{i % 10}" for i in range(100_000)]
+    writer.apply(
+        [
+            {"type": "chunks", "provider": "p", "index": 0, "start_ns": 0, "texts": texts,
+             "stamps": list(range(0, 100_000_000, 1_000))},
+        ]
+    )  # fmt: skip
+    writer.close()
+    with History() as history:
+        (run,) = history.load(writer.uid).runs
+        pages: list[int] = []
+        history._conn.set_trace_callback(lambda sql: pages.append(sql.count("LIMIT")))
+        chunks = history.iter_chunks(run.id, batch=2048)
+        first = next(chunks)
+        assert sum(pages) == 1 and first == {"index": 0, "t": 0.0, "text": "0"}
+        rest = list(chunks)
+        history._conn.set_trace_callback(None)
+    assert [c["index"] for c in [first, *rest]] == list(range(100_000))
+    assert "".join(c["text"] for c in [first, *rest]) == "".join(texts)
+    assert 100_000 // 2048 <= sum(pages) <= 100_000 // 2048 * 3

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,9 +223,15 @@ def test_recording_started_mid_session_holds_the_following_turns_whole(tmp_path:
 ODD_TEXTS = ["Spark", "", "a\x00b", "\u2028", '"quoted" \\ back', "😀 emoji", "\x1b[2J", "tab\t"]
 
 
-def batched_session(path: Path | None, *, history: bool) -> SessionRecorder:
-    """One turn whose text arrives as two ``texts`` batches around a chunk with metadata."""
+def batched_session(
+    path: Path | None, *, history: bool, trace: Callable[[str], None] | None = None
+) -> SessionRecorder:
+    """One turn whose text arrives as two ``texts`` batches around a chunk with metadata
+    (``trace``: sees every SQL statement the history's writer runs)."""
     recorder = SessionRecorder.open(record=path, history=history)
+    if trace is not None:
+        assert recorder.history is not None
+        recorder.history._conn.set_trace_callback(trace)
     recorder.begin_turn("q")
     timeline = StreamTimeline()
     timeline.start_ns = 1_000_000_000
@@ -260,16 +267,13 @@ def test_text_batches_are_chunk_rows_in_order_in_the_history() -> None:
     assert saved[4]["metadata"] == {"finish_reason": "stop"}
 
 
-def test_text_batches_fall_back_to_one_row_per_chunk_without_sqlite_json(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from llmstream_tui.sessions import writer as writer_module
-
-    monkeypatch.setattr(
-        writer_module, "_INSERT_BATCH", "SELECT no_such_json_function(?1, ?2, ?3, ?4)"
-    )
-    recorder = batched_session(None, history=True)
-    assert recorder.problems == []
+def test_text_batches_need_no_sqlite_json_functions() -> None:
+    """An SQLite built without JSON functions saves as well: the writer's SQL uses none
+    (a batch row's JSON is made and read in Python)."""
+    statements: list[str] = []
+    recorder = batched_session(None, history=True, trace=statements.append)
+    assert recorder.problems == [] and any("chunk_batches" in s for s in statements)
+    assert not [s for s in statements if "json" in s.lower()]
     with History() as history:
         (run,) = history.load(recorder.session_uid or "").runs
         assert [c["text"] for c in history.iter_chunks(run.id)][-4:] == ODD_TEXTS[4:]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmstream_tui.core.messages import AIMessageChunk
+from llmstream_tui.core.metrics import StreamTimeline
 from llmstream_tui.core.runnable import LanguageModel
 from llmstream_tui.providers.registry import build_llm
 from llmstream_tui.sessions.recorder import ConfiguredModel, describe_model
-from llmstream_tui.sessions.run_recorder import RunRecorder, chunk_lines
+from llmstream_tui.sessions.run_recorder import LineQueue, RunRecorder, chunk_lines
 
 
 def recorder(*, events: bool = False) -> tuple[RunRecorder, list[dict[str, Any]]]:
@@ -83,3 +85,25 @@ def test_a_backend_without_a_spec_is_described_from_what_it_says_of_itself() -> 
         "flavor": "llm",
         "params": {"top_p": 0.5},
     }
+
+
+def test_plain_text_chunks_are_stamped_with_the_instant_the_timeline_took() -> None:
+    """A chunk's saved time is the one its run's timeline stamped as it arrived (the
+    instant TTFT and the gaps count), not a second clock read when the recorder sees it."""
+    ticks = iter(range(1_000_000, 100_000_000, 1_000_001))  # the timeline's clock: 1 ms apart
+    timeline = StreamTimeline(clock=lambda: next(ticks))
+    timeline.start()
+    queue = LineQueue(lambda: None)
+    run = RunRecorder(queue.put, "p", 0, timeline, queue=queue)
+    stamps = []
+    for text in ("Spark", "ling", " water"):
+        stamps.append(timeline.chunk(text))
+        event = {"event": "on_chat_model_stream", "data": {"chunk": AIMessageChunk(text)}}
+        run.observe(event)
+    run.end("Sparkling water")
+    batch, end = queue.take()
+    lines = chunk_lines(batch)
+    assert [line["text"] for line in lines] == ["Spark", "ling", " water"]
+    assert [line["t"] for line in lines] == [round((ns - 1_000_000) / 1e9, 6) for ns in stamps]
+    assert [line["t"] for line in lines] == [0.001, 0.002, 0.003]
+    assert end["type"] == "end"

@@ -5,14 +5,36 @@ mode with ``synchronous=NORMAL``: a committed transaction survives the process b
 (SIGKILL included), and readers (the history screen, ``llmstream-tui history``) never wait
 for the writer.
 
-Schema (version 1, in ``PRAGMA user_version``)::
+Schema (version 2, in ``PRAGMA user_version``)::
 
-    sessions   id, uid, title, created, updated, providers (names, for listing), turns
-    providers  session_id, name, settings (the recording's provider line: never a key)
-    turns      session_id, seq, prompt, created
-    runs       session_id, turn, provider, status (streaming|done|error|cancelled|interrupted),
-               started, pid, t, text, finish_reason, usage, metrics, error, chunks
-    chunks     run_id, idx, t (seconds since the run started), text, extra (channel, tool call)
+    sessions      id, uid, title, created, updated, providers (names, for listing), turns
+    providers     session_id, name, settings (the recording's provider line: never a key)
+    turns         session_id, seq, prompt, created
+    runs          session_id, turn, provider, status (streaming|done|error|cancelled|
+                  interrupted), started, pid, t, text, finish_reason, usage, metrics,
+                  error, chunks
+    chunk_batches run_id, first, count, texts, lengths, times, start_ns, extras: a run's
+                  chunks ``first`` .. ``first + count - 1``, about a page (``ROW_BYTES``)
+                  per row
+    comparisons   session_id, summary: a session that is a ``compare`` run (each counted
+                  request a turn and its run), with its ``summary.json`` content
+                  (``compare_history.py``)
+
+A batch row holds its chunks' texts joined (``texts``) with their lengths in code points
+(``lengths``, int32 little-endian; NULL for a row of one chunk), their times (``times``)
+and what rides on some of them (``extras``: NULL, or a JSON array of ``[offset, {channel,
+tool_call, metadata, usage}]`` pairs). ``times`` is the recorder's own clock when
+``start_ns`` is set (int64 ``perf_counter_ns`` stamps: a chunk's time is ``round((ns -
+start_ns) / 1e9, 6)``, computed on reading exactly as the recording file computes it),
+else float64 seconds as the chunk lines gave them: exact either way, bit for bit. One row
+per batch instead of one per chunk: storing 200,000 chunks costs SQLite about a tenth of
+the CPU (``bench/README.md``, section cli), and a page lost to damage loses about the
+chunks it held, as before. ``decode_batch`` reads a row back.
+
+Version 1 stored one ``chunks`` row per chunk (``run_id, idx, t, text, extra``). Opening a
+version 1 file for writing converts it in one transaction (``_migrate_v1``: a crash
+midway leaves it version 1); a version 1 file opened read-only is read as it is, through a
+temporary view that shows each of its chunks as a batch of one (``_V1_VIEW``).
 
 Every write goes through ``transaction``, so there is one place that decides how a write
 begins, commits and rolls back. Connections are opened in autocommit mode
@@ -31,11 +53,14 @@ takes no more writes from this process (``damage_of``) until it is replaced.
 
 from __future__ import annotations
 
+import array
+import itertools
 import json
 import os
 import sqlite3
+import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -45,7 +70,9 @@ from ..errors import RecordingError
 from ..locations import data_dir
 
 FILE_NAME: Final = "history.sqlite3"
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+#: The versions this code reads (older ones are converted when the file can be written).
+READABLE_VERSIONS: Final = frozenset({1, 2})
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -91,14 +118,23 @@ CREATE TABLE runs (
     UNIQUE (session_id, turn, provider)
 );
 CREATE INDEX runs_streaming ON runs (pid) WHERE status = 'streaming';
-CREATE TABLE chunks (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    idx    INTEGER NOT NULL,
-    t      REAL NOT NULL,
-    text   TEXT NOT NULL,
-    extra  TEXT,
-    PRIMARY KEY (run_id, idx)
-) WITHOUT ROWID;
+-- a rowid table: a row of up to a page stays on its leaf page (a WITHOUT ROWID table
+-- keeps at most about 1 KB there and spills the rest to overflow pages)
+CREATE TABLE chunk_batches (
+    run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    first    INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    texts    TEXT NOT NULL,
+    lengths  BLOB,
+    times    BLOB NOT NULL,
+    start_ns INTEGER,
+    extras   TEXT,
+    PRIMARY KEY (run_id, first)
+);
+CREATE TABLE comparisons (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    summary    TEXT NOT NULL
+);
 """
 
 #: The savepoint a nested ``transaction`` opens; SQLite allows the same name to nest.
@@ -276,31 +312,45 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
             conn.close()
             last = exc
             continue
-        if version == SCHEMA_VERSION:
+        if version in READABLE_VERSIONS:
+            try:
+                if version == 1:
+                    conn.execute(_V1_VIEW)
+                    conn.execute(_V1_COMPARISONS)
+            except sqlite3.Error as exc:
+                conn.close()
+                last = exc
+                continue
             return conn
         conn.close()
         if version == 0 and wal.is_file() and wal.stat().st_size > 0:
             last = "its -wal file could not be read"
             continue
+        if version > SCHEMA_VERSION:
+            raise RecordingError(_newer(path, version))
         raise RecordingError(
             f"{path}: history database version {version}, but this llmstream-tui reads "
-            f"{SCHEMA_VERSION}; left untouched"
+            f"versions 1 to {SCHEMA_VERSION}; left untouched"
         )
     raise RecordingError(f"{path}: cannot open the history database: {last}")
 
 
+def _newer(path: Path, version: int) -> str:
+    return (
+        f"{path}: history database version {version} is newer than this llmstream-tui "
+        f"reads ({SCHEMA_VERSION}); left untouched (upgrade llmstream-tui to use it)"
+    )
+
+
 def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
-    """Create the schema in an empty file; refuse a newer version or another program's
-    database. The version is read again under the write lock: two processes opening a new
-    file at once create the schema once."""
+    """Create the schema in an empty file, convert a version 1 file; refuse a newer
+    version or another program's database. The version is read again under the write
+    lock: two processes opening a new (or a version 1) file at once do the work once."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise RecordingError(
-            f"{path}: history database version {version} is newer than this "
-            f"llmstream-tui reads ({SCHEMA_VERSION})"
-        )
+        raise RecordingError(_newer(path, version))
     with transaction(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
@@ -313,6 +363,226 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version == 1:
+            _migrate_v1(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+# -- version 1 -----------------------------------------------------------------------------------
+
+#: A version 1 file read without converting it (read-only): its chunks shown as batches of
+#: one, in the columns ``decode_batch`` reads (a REAL ``times``, no ``lengths``). A
+#: temporary view: nothing is written to the file.
+_V1_VIEW: Final = (
+    "CREATE TEMP VIEW IF NOT EXISTS chunk_batches AS SELECT run_id, idx AS first, "
+    "1 AS count, text AS texts, NULL AS lengths, t AS times, NULL AS start_ns, "
+    "CASE WHEN extra IS NULL THEN NULL ELSE '[[0,' || extra || ']]' END AS extras "
+    "FROM main.chunks"
+)
+
+
+#: Version 1 had no comparisons: an empty temporary table, so reading needs no second path.
+_V1_COMPARISONS: Final = (
+    "CREATE TEMP TABLE IF NOT EXISTS comparisons "
+    "(session_id INTEGER PRIMARY KEY, summary TEXT NOT NULL)"
+)
+
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """Version 1 to 2, inside the caller's transaction: the ``chunks`` rows regrouped into
+    batch rows (each run's consecutive chunks, in order; a gap in the numbers, left by a
+    repair, starts a new row), then the old table dropped. Read through one cursor: a
+    million-chunk history converts in constant memory."""
+    for statement in _SCHEMA[_SCHEMA.index("CREATE TABLE chunk_batches") :].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    grouper = BatchGrouper(conn)
+    for run_id, idx, t, text, extra in conn.execute(
+        "SELECT run_id, idx, t, text, extra FROM chunks ORDER BY run_id, idx"
+    ):
+        grouper.add(run_id, idx, t, text, json.loads(extra) if extra else None)
+    grouper.flush()
+    conn.execute("DROP TABLE chunks")
+
+
+# -- batch rows ----------------------------------------------------------------------------------
+
+#: About how many bytes of payload a batch row is cut to: what fits a 4 KiB page's leaf
+#: (a chunk counts its characters and 12 bytes of length and time).
+ROW_BYTES: Final = 3800
+_PER_CHUNK_BYTES: Final = 12
+#: Rows per INSERT statement (8 parameters each: under SQLite's 32,766).
+_ROWS_PER_STATEMENT: Final = 1000
+#: A batch row: run_id, first, count, texts, lengths, times, start_ns, extras.
+BatchRow = tuple[int, int, int, str, bytes | None, bytes, int | None, str | None]
+_COLUMNS: Final = "run_id, first, count, texts, lengths, times, start_ns, extras"
+_LITTLE: Final = sys.byteorder == "little"
+
+
+def _packed(code: str, values: Sequence[float] | Sequence[int]) -> bytes:
+    """``values`` as little-endian ``code`` items (``struct``: about half the CPU of an
+    ``array`` built from a list, which parses each item as an argument)."""
+    return struct.pack(f"<{len(values)}{code}", *values)
+
+
+def _unpacked(code: str, blob: bytes) -> array.array[Any]:
+    values = array.array(code)
+    values.frombytes(blob)
+    if not _LITTLE:
+        values.byteswap()
+    return values
+
+
+def _cuts(texts: Sequence[str], joined: int) -> int:
+    """How many chunks go in a row: rows of about ``ROW_BYTES`` (``joined``: the texts'
+    characters), the same number of chunks in each, cut without walking the texts."""
+    n = len(texts)
+    rows = max(1, -(-(joined + _PER_CHUNK_BYTES * n) // ROW_BYTES))
+    return -(-n // rows)
+
+
+def _row_texts(texts: Sequence[str], per: int) -> Iterator[tuple[int, int, str, bytes | None]]:
+    """(start, end, joined text, lengths) of each row's slice of ``texts``."""
+    n = len(texts)
+    for a in range(0, n, per):
+        b = min(n, a + per)
+        part = texts[a:b]
+        lengths = _packed("i", list(map(len, part))) if b - a > 1 else None
+        yield a, b, "".join(part), lengths
+
+
+def stamped_rows(
+    run_id: int, first: int, texts: Sequence[str], stamps: Sequence[int], start_ns: int
+) -> list[BatchRow]:
+    """Rows for a recorder's batch of plain answer text: its ``perf_counter_ns`` stamps
+    kept as they are (the times are computed on reading). Per chunk no Python bytecode
+    runs: lengths, joins and packing are C loops."""
+    per = _cuts(texts, len("".join(texts)))
+    return [
+        (run_id, first + a, b - a, joined, lengths, _packed("q", stamps[a:b]), start_ns, None)
+        for a, b, joined, lengths in _row_texts(texts, per)
+    ]
+
+
+def timed_rows(
+    run_id: int,
+    first: int,
+    texts: Sequence[str],
+    times: Sequence[float],
+    extras: Sequence[tuple[int, Mapping[str, Any]]] = (),
+) -> list[BatchRow]:
+    """Rows for chunks that came with their times (recording ``chunk`` lines, a version 1
+    file): float64 seconds, and ``extras`` as ``(offset from first, extra)`` pairs."""
+    per = _cuts(texts, sum(map(len, texts)))
+    by_row: dict[int, list[list[Any]]] = {}
+    for offset, extra in extras:
+        by_row.setdefault(offset // per, []).append([offset % per, extra])
+    rows: list[BatchRow] = []
+    for a, b, joined, lengths in _row_texts(texts, per):
+        pairs = by_row.get(a // per)
+        extra_json = dump_json(pairs) if pairs else None
+        rows.append(
+            (run_id, first + a, b - a, joined, lengths, _packed("d", times[a:b]), None, extra_json)
+        )
+    return rows
+
+
+def insert_batches(conn: sqlite3.Connection, rows: Sequence[BatchRow]) -> None:
+    """Insert batch rows: one statement per thousand rows (a frame's or a flush's text is
+    one INSERT). ``OR REPLACE``: a row is keyed by its run and first chunk, and only the
+    writer that made the run writes its rows."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        part = rows[start : start + _ROWS_PER_STATEMENT]
+        marks = ",".join(["(?,?,?,?,?,?,?,?)"] * len(part))
+        conn.execute(
+            f"INSERT OR REPLACE INTO chunk_batches ({_COLUMNS}) VALUES {marks}",
+            list(itertools.chain.from_iterable(part)),
+        )
+
+
+class BatchGrouper:
+    """Chunks given one at a time (a run's, in order) gathered into batch rows: a new row
+    at another run, a gap in the numbers, or ``limit`` chunks. For converting a version 1
+    file and for a repair; the streaming path builds its rows whole (``stamped_rows``)."""
+
+    def __init__(self, conn: sqlite3.Connection, limit: int = 4096) -> None:
+        self.conn = conn
+        self.limit = limit
+        self.count = 0
+        self._run = -1
+        self._first = 0
+        self._texts: list[str] = []
+        self._times: list[float] = []
+        self._extras: list[tuple[int, Mapping[str, Any]]] = []
+
+    def add(
+        self, run_id: int, idx: int, t: float, text: str, extra: Mapping[str, Any] | None
+    ) -> None:
+        texts = self._texts
+        if texts and (
+            run_id != self._run or idx != self._first + len(texts) or len(texts) >= self.limit
+        ):
+            self.flush()
+            texts = self._texts
+        if not texts:
+            self._run, self._first = run_id, idx
+        if extra:
+            self._extras.append((len(texts), extra))
+        texts.append(text)
+        self._times.append(t)
+        self.count += 1
+
+    def flush(self) -> None:
+        if self._texts:
+            insert_batches(
+                self.conn,
+                timed_rows(self._run, self._first, self._texts, self._times, self._extras),
+            )
+        self._texts, self._times, self._extras = [], [], []
+
+
+def decode_batch(
+    count: int,
+    texts: str,
+    lengths: bytes | None,
+    times: bytes | float,
+    start_ns: int | None,
+    extras: str | None,
+) -> tuple[list[str], list[float], dict[int, dict[str, Any]]]:
+    """A batch row's chunks: (texts, times, extras by offset). A row whose values do not
+    hold ``count`` chunks (damage SQLite could not see) is a ``sqlite3.DatabaseError``, as
+    a damaged page is."""
+    try:
+        if lengths is None:
+            pieces = [texts]
+        else:
+            ends = list(itertools.accumulate(_unpacked("i", lengths)))
+            pieces = [texts[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+        if not isinstance(times, bytes):  # a version 1 row read through _V1_VIEW
+            seconds = [float(times)]
+        elif start_ns is None:
+            seconds = list(_unpacked("d", times))
+        else:
+            seconds = [round((ns - start_ns) / 1e9, 6) for ns in _unpacked("q", times)]
+        found: dict[int, dict[str, Any]] = {}
+        if extras:
+            found = {int(offset): dict(extra) for offset, extra in json.loads(extras)}
+    except (ValueError, TypeError, RecursionError):
+        raise sqlite3.DatabaseError("a chunk batch row is not readable") from None
+    if len(pieces) != count or len(seconds) != count or sum(map(len, pieces)) != len(texts):
+        raise sqlite3.DatabaseError(f"a chunk batch row does not hold its {count} chunks")
+    return pieces, seconds, found
+
+
+def _last_time(times: bytes | float, start_ns: int | None) -> float | None:
+    """The latest time of a row (times only grow, but the latest is taken, as v1's max)."""
+    if not isinstance(times, bytes):
+        return float(times)
+    if start_ns is None:
+        values = _unpacked("d", times)
+        return max(values) if values else None
+    stamps = _unpacked("q", times)
+    return round((max(stamps) - start_ns) / 1e9, 6) if stamps else None
 
 
 # -- crash recovery ----------------------------------------------------------------------------
@@ -347,9 +617,7 @@ def recover(conn: sqlite3.Connection) -> int:
         return 0
     with transaction(conn):
         for rid in dead:
-            count, t = conn.execute(
-                "SELECT count(*), max(t) FROM chunks WHERE run_id = ?", (rid,)
-            ).fetchone()
+            count, t = saved_count(conn, rid)
             conn.execute(
                 "UPDATE runs SET status = 'interrupted', text = ?, chunks = ?, t = ? "
                 "WHERE id = ? AND status = 'streaming'",
@@ -358,16 +626,40 @@ def recover(conn: sqlite3.Connection) -> int:
     return len(dead)
 
 
+def saved_count(conn: sqlite3.Connection, run_id: int) -> tuple[int, float | None]:
+    """How many chunks of a run reached the disk, and the latest one's time (None: none)."""
+    count = 0
+    latest: float | None = None
+    for n, times, start_ns in conn.execute(
+        "SELECT count, times, start_ns FROM chunk_batches WHERE run_id = ?", (run_id,)
+    ):
+        count += n
+        t = _last_time(times, start_ns)
+        if t is not None and (latest is None or t > latest):
+            latest = t
+    return count, latest
+
+
 def saved_text(conn: sqlite3.Connection, run_id: int) -> str:
     """The answer text of a run's saved chunks (text and refusal channels): what a run that
-    never reached its end line has to show."""
-    return "".join(
-        text
-        for text, extra in conn.execute(
-            "SELECT text, extra FROM chunks WHERE run_id = ? ORDER BY idx", (run_id,)
+    never reached its end line has to show. A row with no extras is all answer text: its
+    ``texts`` column is the text, unsplit."""
+    out: list[str] = []
+    for count, texts, lengths, times, start_ns, extras in conn.execute(
+        "SELECT count, texts, lengths, times, start_ns, extras FROM chunk_batches "
+        "WHERE run_id = ? ORDER BY first",
+        (run_id,),
+    ):
+        if extras is None:
+            out.append(texts)
+            continue
+        pieces, _, found = decode_batch(count, texts, lengths, times, start_ns, extras)
+        out += (
+            text
+            for i, text in enumerate(pieces)
+            if i not in found or found[i].get("channel") in (None, "refusal")
         )
-        if extra is None or json.loads(extra).get("channel") in (None, "refusal")
-    )
+    return "".join(out)
 
 
 # -- JSON columns ------------------------------------------------------------------------------
@@ -386,19 +678,28 @@ def dump_json(value: Any) -> str | None:
 
 __all__ = [
     "FILE_NAME",
+    "READABLE_VERSIONS",
+    "ROW_BYTES",
     "SCHEMA_VERSION",
+    "BatchGrouper",
+    "BatchRow",
     "connect",
     "connect_readonly",
     "damage_of",
     "damaged_message",
     "dead_runs",
+    "decode_batch",
     "default_path",
     "dump_json",
     "is_damage",
     "load_json",
     "mark_damaged",
+    "insert_batches",
     "read_error",
     "recover",
+    "saved_count",
     "saved_text",
+    "stamped_rows",
+    "timed_rows",
     "transaction",
 ]

@@ -3,8 +3,9 @@
 Editing an earlier prompt and resending it (the app's edit key) forks the conversation, as
 web chat UIs do. The saved session it forks from must stay exactly as it was (a saved turn
 is never overwritten), so the fork is a new session: the turns before the edited one are
-copied with their runs and every chunk (timings included), and the edited prompt becomes
-its next turn. Reopening either session then shows its own line of the conversation.
+copied with their runs and every chunk (timings included: their batch rows as they are),
+and the edited prompt becomes its next turn. Reopening either session then shows its own
+line of the conversation.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from ..errors import RecordingError
 from .db import connect, default_path, read_error, transaction
 
+#: A batch row's columns but its run: rows are copied as they are (a row per batch).
+_BATCH_COLUMNS = "first, count, texts, lengths, times, start_ns, extras"
 _RUN_COLUMNS = (
     "turn, provider, status, started, t, text, finish_reason, usage, metrics, error, chunks"
 )
@@ -73,8 +76,8 @@ def _copy(conn: sqlite3.Connection, uid: str, before_turn: int) -> str:
             (new_id, run_id),
         ).lastrowid
         conn.execute(
-            "INSERT INTO chunks (run_id, idx, t, text, extra) "
-            "SELECT ?, idx, t, text, extra FROM chunks WHERE run_id = ?",
+            f"INSERT INTO chunk_batches (run_id, {_BATCH_COLUMNS}) "
+            f"SELECT ?, {_BATCH_COLUMNS} FROM chunk_batches WHERE run_id = ?",
             (copied, run_id),
         )
     return new_uid

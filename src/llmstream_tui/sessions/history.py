@@ -24,6 +24,7 @@ from .db import (
     connect,
     connect_readonly,
     dead_runs,
+    decode_batch,
     default_path,
     is_damage,
     load_json,
@@ -258,20 +259,36 @@ class History:
         return self._chunk_pages(run_id, batch, side_only=True)
 
     def _chunk_pages(self, run_id: int, batch: int, *, side_only: bool) -> Iterator[dict[str, Any]]:
-        where = "run_id = ? AND idx > ?" + (" AND extra IS NOT NULL" if side_only else "")
-        query = f"SELECT idx, t, text, extra FROM chunks WHERE {where} ORDER BY idx LIMIT ?"
+        """The run's batch rows, a page of about ``batch`` chunks at a time (the rows per
+        page follow the rows' sizes: a version 1 file read as it is has one chunk a row)."""
+        where = "run_id = ? AND first > ?" + (" AND extras IS NOT NULL" if side_only else "")
+        query = (
+            "SELECT first, count, texts, lengths, times, start_ns, extras FROM chunk_batches "
+            f"WHERE {where} ORDER BY first LIMIT ?"
+        )
         after = -1
+        limit = max(1, batch // 256)
         while True:
             with self._reading() as c:
-                rows = c.execute(query, (run_id, after, batch)).fetchall()
-            for idx, t, text, extra in rows:
-                line: dict[str, Any] = {"index": idx, "t": t, "text": text}
-                if extra:
-                    line.update(json.loads(extra))
-                yield line
-            if len(rows) < batch:
+                rows = c.execute(query, (run_id, after, limit)).fetchall()
+                # decoded under the lock too: a damaged value is reported as reading is
+                decoded = [(row[0], decode_batch(*row[1:])) for row in rows]
+            for first, (texts, times, extras) in decoded:
+                if side_only:
+                    for i, riding in sorted(extras.items()):
+                        yield {"index": first + i, "t": times[i], "text": texts[i], **riding}
+                    continue
+                for i, (text, t) in enumerate(zip(texts, times, strict=True)):
+                    line: dict[str, Any] = {"index": first + i, "t": t, "text": text}
+                    extra = extras.get(i)
+                    if extra:
+                        line.update(extra)
+                    yield line
+            if len(rows) < limit:
                 return
             after = rows[-1][0]
+            chunks = sum(row[1] for row in rows)
+            limit = max(1, min(4096, batch * len(rows) // max(1, chunks)))
 
     def delete(self, ref: int | str) -> bool:
         """Delete a session and everything in it; False if there was none."""

@@ -5,7 +5,8 @@ SQLite's own salvage (the ``.recover`` command) lives in its command-line shell,
 done here, table by table in key order: rows are read through a cursor until a read fails,
 then the walk seeks past the damage (keys one, two, four... further on, then back to the
 first key that reads again), so only the rows on unreadable pages are lost. What was read
-goes into a fresh database with the current schema (foreign keys on: a run whose session
+goes into a fresh database with the current schema (a version 1 file's chunks regrouped into
+batch rows) (foreign keys on: a run whose session
 was lost goes with it), which then replaces the damaged file. The damaged file (and its
 ``-wal``) is copied first to ``<name>.damaged-<time>`` beside it, and never written to.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import RecordingError
-from .db import connect, connect_readonly, transaction
+from .db import BatchGrouper, connect, connect_readonly, decode_batch, transaction
 
 #: The tables in the order they are copied (parents before children), with their columns.
 _TABLES: Final = (
@@ -39,6 +40,8 @@ _TABLES: Final = (
         "usage, metrics, error, chunks",
     ),
 )
+#: A chunk batch row's columns, as they are copied.
+_BATCH_COLUMNS: Final = "run_id, first, count, texts, lengths, times, start_ns, extras"
 #: The largest key a walk seeks to: past it there is nothing to find.
 _MAX_KEY: Final = (1 << 62) - 1
 #: What a turn lost to the damage is saved as, so the turns kept keep their numbers.
@@ -162,26 +165,52 @@ class _Salvage:
                 for row in self._walk(rows_after):
                     _insert(dst, insert, row)
             runs = [r for (r,) in dst.execute("SELECT id FROM runs ORDER BY id")]
-            chunks_insert = (
-                "INSERT INTO chunks (run_id, idx, t, text, extra) VALUES (?, ?, ?, ?, ?)"
-            )
+            batch_insert = f"INSERT INTO chunk_batches ({_BATCH_COLUMNS}) VALUES ({'?, ' * 7}?)"
+            grouper = BatchGrouper(dst)
             for run_id in runs:
                 select = (
-                    "SELECT ?1, idx, t, text, extra FROM chunks WHERE run_id = ?1 AND idx > ?2 "
-                    "ORDER BY idx"
+                    f"SELECT {_BATCH_COLUMNS} FROM chunk_batches WHERE run_id = ?1 "
+                    "AND first > ?2 ORDER BY first"
                 )
 
                 def query(after: int, q: str = select, rid: int = run_id) -> sqlite3.Cursor:
                     return self.src.execute(q, (rid, after))
 
                 for row in self._walk(query, key=1):
-                    _insert(dst, chunks_insert, row)
+                    self._keep(dst, batch_insert, grouper, row)
+                grouper.flush()
             self._mend(dst)
         sessions, runs_kept, chunks = (
-            int(dst.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-            for table in ("sessions", "runs", "chunks")
+            int(dst.execute(f"SELECT {what} FROM {table}").fetchone()[0])
+            for what, table in (
+                ("count(*)", "sessions"),
+                ("count(*)", "runs"),
+                ("coalesce(sum(count), 0)", "chunk_batches"),
+            )
         )
         return RepairReport(self.path, backup, sessions, runs_kept, chunks, self.damaged_reads)
+
+    def _keep(
+        self,
+        dst: sqlite3.Connection,
+        insert: str,
+        grouper: BatchGrouper,
+        row: tuple[Any, ...],
+    ) -> None:
+        """One salvaged batch row into the fresh file: as it is when its values read back
+        whole; a version 1 file's chunk (a batch of one through its view) regrouped into
+        rows of many; a row whose values do not read back is left out (counted damage)."""
+        run_id, first, count, texts, lengths, times, start_ns, extras = row
+        try:
+            pieces, seconds, found = decode_batch(count, texts, lengths, times, start_ns, extras)
+        except sqlite3.DatabaseError:
+            self.damaged_reads += 1
+            return
+        if isinstance(times, bytes):
+            _insert(dst, insert, row)
+            return
+        for i, (text, t) in enumerate(zip(pieces, seconds, strict=True)):
+            grouper.add(run_id, first + i, t, text, found.get(i))
 
     def _walk(
         self, query: Callable[[int], sqlite3.Cursor], key: int = 0

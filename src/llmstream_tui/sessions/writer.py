@@ -1,15 +1,17 @@
 """``HistoryWriter``: one session's recording lines into the history database.
 
 It runs on the recorder's writer thread, which hands it what accumulated every ~50 ms: one
-``transaction`` per batch, whatever the batch holds, so the cost per chunk is a row (or,
-for the recorder's batches of plain text, a share of one statement) and never grows with
-the text already saved. The statements per batch are part of the streaming path's budget
-(``bench``'s recorder cases): keep them as they are unless the bench says otherwise.
+``transaction`` per batch, whatever the batch holds. Chunks are stored as batch rows
+(``db.py``: about a page each), so the cost per chunk is a share of one row and of one
+INSERT, and never grows with the text already saved: a recorder's batch of plain text
+(``chunks``) is packed with C loops only (no Python bytecode per chunk), and ``chunk``
+lines (a channel, metadata, usage, or every chunk when events are recorded) are gathered
+per run into rows of their own. The statements per batch are part of the streaming path's
+budget (``bench``'s cli section): keep them as they are unless the bench says otherwise.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -19,29 +21,36 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import RecordingError
-from .db import connect, damage_of, default_path, dump_json, is_damage, mark_damaged, transaction
+from .db import (
+    BatchRow,
+    connect,
+    damage_of,
+    default_path,
+    dump_json,
+    insert_batches,
+    is_damage,
+    mark_damaged,
+    stamped_rows,
+    timed_rows,
+    transaction,
+)
 
 #: Characters of the first prompt kept as a session's title.
 TITLE_CHARS: Final = 200
 
 _CHUNK_KEYS: Final = frozenset({"type", "provider", "index", "t", "text"})
-#: (Chunks are keyed by a run rowid only this writer inserted, so ``OR REPLACE`` here can
-#: replace nothing another app saved.)
-#: A recorder's batch of answer-text chunks in one statement: SQLite walks the JSON array
-#: ``[[text, t], ...]`` itself, so the Python thread (and the GIL) spends one ``json``
-#: encode per batch, not a row binding per chunk; the ``sqlite3`` module lets go of the GIL
-#: while the statement runs (pairs read with ``json_extract`` cost about 0.6x of a flat
-#: array paired by a window function, which sorts). The times are rounded in Python, as
-#: ``RunRecorder`` rounds a chunk's: SQLite's ``round`` differs on half the ties.
-_INSERT_BATCH: Final = (
-    "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) "
-    "SELECT ?1, ?2 + key, json_extract(value, '$[1]'), json_extract(value, '$[0]'), NULL "
-    "FROM json_each(?3)"
-)
-_INSERT_ROWS: Final = (
-    "INSERT OR REPLACE INTO chunks (run_id, idx, t, text, extra) VALUES (?, ?, ?, ?, ?)"
-)
-_PAIRS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+class _LineGroup:
+    """A run's consecutive ``chunk`` lines in one batch, on their way to batch rows."""
+
+    __slots__ = ("extras", "first", "texts", "times")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.texts: list[str] = []
+        self.times: list[float] = []
+        self.extras: list[tuple[int, Mapping[str, Any]]] = []
 
 
 class HistoryWriter:
@@ -68,8 +77,6 @@ class HistoryWriter:
         self._turns: dict[int, int] = {}
         #: rowids of the runs this writer saved: the only ones a run line may replace
         self._own_runs: set[int] = set()
-        #: whether this SQLite can run _INSERT_BATCH (JSON functions are built in since 3.38)
-        self._json = True
         if session is not None:
             row = self._conn.execute("SELECT id FROM sessions WHERE uid = ?", (session,)).fetchone()
             if row is None:
@@ -105,30 +112,27 @@ class HistoryWriter:
     def _apply(self, lines: Iterable[Mapping[str, Any]]) -> None:
         c = self._conn
         now = time.time()
-        chunk_rows: list[tuple[int, int, float, str, str | None]] = []
-        batches: list[tuple[int, int, int, list[str], list[int]]] = []
+        rows: list[BatchRow] = []
+        #: run rowid -> its chunk lines gathered so far (consecutive indexes)
+        groups: dict[int, _LineGroup] = {}
         runs = self._runs
         touched = False
         with transaction(c):
             for obj in lines:
                 kind = obj.get("type")
                 if kind == "chunk":
-                    run = runs.get(obj["provider"])
-                    if run is None:
+                    if not self._chunk_line(obj, groups, rows):
                         continue
-                    extra = None
-                    if len(obj) > 5:  # more than type, provider, index, t, text
-                        extra = dump_json({k: v for k, v in obj.items() if k not in _CHUNK_KEYS})
-                    chunk_rows.append((run[0], obj["index"], obj["t"], obj["text"], extra))
-                    run[1] += 1
                 elif kind == "chunks":  # SessionRecorder's batch of plain answer text
                     run = runs.get(obj["provider"])
                     if run is None:
                         continue
-                    batches.append(
-                        (run[0], obj["index"], obj["start_ns"], obj["texts"], obj["stamps"])
-                    )
-                    run[1] += len(obj["texts"])
+                    texts = obj["texts"]
+                    if texts:
+                        rows += stamped_rows(
+                            run[0], obj["index"], texts, obj["stamps"], obj["start_ns"]
+                        )
+                    run[1] += len(texts)
                 elif kind == "run":
                     self._start_run(obj, now)
                 elif kind in ("end", "error"):
@@ -141,16 +145,37 @@ class HistoryWriter:
                 else:
                     continue  # events and unknown lines are for recordings only
                 touched = True
-            if chunk_rows:
-                c.executemany(_INSERT_ROWS, chunk_rows)
-                touched = True
-            for batch in batches:
-                self._insert_batch(*batch)
+            for run_id, group in groups.items():
+                rows += _group_rows(run_id, group)
+            if rows:
+                insert_batches(c, rows)
                 touched = True
             if touched and self.session_id is not None:
                 c.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, self.session_id))
 
     # -- one line each (inside apply's transaction) ------------------------------------------
+
+    def _chunk_line(
+        self, obj: Mapping[str, Any], groups: dict[int, _LineGroup], rows: list[BatchRow]
+    ) -> bool:
+        """A ``chunk`` line joins its run's group (a gap in the numbers closes the group
+        into ``rows`` first); False if its run was never started."""
+        run = self._runs.get(obj["provider"])
+        if run is None:
+            return False
+        index = obj["index"]
+        group = groups.get(run[0])
+        if group is None or index != group.first + len(group.texts):
+            if group is not None:
+                rows += _group_rows(run[0], group)
+            group = groups[run[0]] = _LineGroup(index)
+        if len(obj) > 5:  # more than type, provider, index, t, text
+            extra = {k: v for k, v in obj.items() if k not in _CHUNK_KEYS}
+            group.extras.append((len(group.texts), extra))
+        group.texts.append(obj["text"])
+        group.times.append(obj["t"])
+        run[1] += 1
+        return True
 
     def _session(self, now: float) -> int:
         """The session's row id, creating the row with the first line that needs it (so an
@@ -278,30 +303,12 @@ class HistoryWriter:
             (sid,),
         )
 
-    def _insert_batch(
-        self, run_id: int, first: int, start_ns: int, texts: list[str], stamps: list[int]
-    ) -> None:
-        """One ``chunks`` batch: one statement over a JSON array when SQLite can, else (no
-        JSON functions, or a NUL in the text) one row per chunk."""
-        times = [round((ns - start_ns) / 1e9, 6) for ns in stamps]
-        if self._json:
-            pairs = _PAIRS.encode(list(zip(texts, times, strict=True)))
-            try:
-                # SQLite's JSON functions cut a string at NUL: such a batch goes row by row
-                if "\\u0000" not in pairs:
-                    self._conn.execute(_INSERT_BATCH, (run_id, first, pairs))
-                    return
-            except sqlite3.OperationalError as exc:
-                if "json" not in str(exc):
-                    raise
-                self._json = False  # an SQLite without JSON functions: one row per chunk
-        self._conn.executemany(
-            _INSERT_ROWS,
-            [
-                (run_id, first + i, t, text, None)
-                for i, (text, t) in enumerate(zip(texts, times, strict=True))
-            ],
-        )
+
+def _group_rows(run_id: int, group: _LineGroup) -> list[BatchRow]:
+    """A run's gathered ``chunk`` lines as batch rows; what rides on a chunk (channel,
+    tool call, metadata, usage) is kept as it came (a value JSON cannot hold, a datetime
+    in metadata, as its ``str``: ``dump_json``)."""
+    return timed_rows(run_id, group.first, group.texts, group.times, group.extras)
 
 
 def _title(prompt: str) -> str:
