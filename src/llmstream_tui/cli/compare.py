@@ -262,10 +262,12 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
     prompts = builtin_prompts() if args.builtin else load_prompts(args.prompts[0])
     targets = _targets(args, settings)
     out = _prepare_out(args.out) if args.out else None
-    save = settings.history and not args.no_history  # chunks kept to save them (issue 18)
+    # saved to the history (issue 18): headless, every request's chunks are kept for it;
+    # the live screen keeps its newest requests' (its own memory bound), and those are saved
+    save = settings.history and not getattr(args, "no_history", False)
     run = CompareRun()
     if wants_live(args, terminal=sys.stdin.isatty() and sys.stdout.isatty()):
-        _run_live(run, targets, prompts, shape, settings, keep_chunks=out is not None or save)
+        _run_live(run, targets, prompts, shape, settings, keep_chunks=out is not None)
     else:
         show = sys.stderr.isatty() if args.progress is None else args.progress
         with _Progress(show, run) as progress:
@@ -412,19 +414,67 @@ def _read_summary(path: str, flag: str) -> dict[str, Any]:
 
 def _read_baseline(path: str) -> list[dict[str, Any]]:
     """The baseline's groups: a ``summary.json`` (or its directory) when ``path`` exists,
-    else a comparison in the history (``last``, an ID or uid prefix from ``history``)."""
-    if not Path(path).exists():
-        from ..errors import ConfigError, RecordingError
-        from ..sessions.compare_history import load_comparison
+    else a comparison saved in the history (``last``, an ID or uid prefix from ``history``)."""
+    if Path(path).exists():
+        groups: list[dict[str, Any]] = _read_summary(path, "--baseline")["groups"]
+        return groups
+    from ..errors import ConfigError, RecordingError
+    from ..sessions.compare_history import load_comparison
 
-        try:
-            _, summary = load_comparison(path)
-        except RecordingError as exc:
-            raise ConfigError(f"--baseline {path}: no such file, and {exc}") from None
-        path = summary  # type: ignore[assignment]  # checked below as a file's would be
-        return _checked_groups(summary, f"--baseline {path!s:.0}history")
-    groups: list[dict[str, Any]] = _read_summary(path, "--baseline")["groups"]
-    return groups
+    try:
+        sid, summary = load_comparison(path)
+    except RecordingError as exc:
+        raise ConfigError(f"--baseline {path}: no such file, and {exc}") from None
+    saved = summary.get("groups")
+    if not isinstance(saved, list) or not all(isinstance(g, dict) for g in saved):
+        raise ConfigError(f"--baseline {path}: comparison {sid}'s groups are not readable")
+    return saved
+
+
+def _show_command(refs: Sequence[str], args: argparse.Namespace) -> int:
+    """``compare show ID|last``: a comparison saved in the history, its table printed as at
+    the end of its run (summarised again from its requests' raw figures, so exactly the
+    same), or its summary with ``--format json``."""
+    from ..core.compare_stats import RequestRecord, summarise
+    from ..errors import ConfigError, RecordingError
+    from ..sessions.compare_history import load_comparison
+
+    if len(refs) != 1:
+        raise ConfigError("compare show: name one comparison (an ID from `history`, or last)")
+    try:
+        sid, summary = load_comparison(refs[0])
+        records = [RequestRecord.from_dict(entry) for entry in summary.get("requests") or []]
+    except RecordingError as exc:
+        raise ConfigError(f"compare show: {exc}") from None
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"compare show: comparison {sid}'s requests are not readable") from None
+    if args.format == "json":
+        shown = {k: v for k, v in summary.items() if k != "requests"}
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+    else:
+        _print_table(summarise(records), interrupted=bool(summary.get("interrupted")))
+    return 0
+
+
+def _save_to_history(
+    run: CompareRun, targets: Sequence[tuple[str, dict[str, Any]]], summary: dict[str, Any]
+) -> None:
+    """Save the run as a comparison (``sessions/compare_history.py``); a history that
+    cannot be written is one line on stderr, never the run's failure."""
+    from ..core.recording_lines import describe_provider
+    from ..errors import LLMStreamError
+    from ..providers.registry import validate_table
+    from ..sessions.compare_history import save_comparison
+
+    try:
+        descriptions = {
+            name: describe_provider(name, validate_table(table, where=f"provider {name!r}"))
+            for name, table in targets
+        }
+        full = {**summary, "requests": [q.record.to_dict() for q in run.requests]}
+        save_comparison(run, full, descriptions)
+    except LLMStreamError as exc:
+        print(f"llmstream-tui: note: comparison not saved to history: {exc}", file=sys.stderr)
 
 
 def _merge_command(dirs: Sequence[str], args: argparse.Namespace) -> int:

@@ -46,6 +46,8 @@ def history_command(args: argparse.Namespace, settings: Settings) -> int:
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
         title = escape_controls(row.title)
+        if row.kind == "compare":  # a comparison run, not a conversation
+            title = "[compare] " + title.removeprefix("compare: ")
         title = title if len(title) <= 60 else title[:59] + "…"
         names = escape_controls(", ".join(row.providers))
         table.append([str(row.id), when, row.status, names, title])

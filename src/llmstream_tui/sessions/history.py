@@ -148,7 +148,8 @@ class History:
             statuses = f"CASE WHEN r.id IN ({ids}) THEN 'interrupted' ELSE r.status END"
         sql = (
             "SELECT s.id, s.uid, s.title, s.created, s.updated, s.providers, s.turns, "
-            f"(SELECT group_concat(DISTINCT {statuses}) FROM runs r WHERE r.session_id = s.id) "
+            f"(SELECT group_concat(DISTINCT {statuses}) FROM runs r WHERE r.session_id = s.id), "
+            "EXISTS (SELECT 1 FROM comparisons c WHERE c.session_id = s.id) "
             "FROM sessions s"
         )
         if where:
@@ -166,6 +167,7 @@ class History:
                 providers=[p for p in r[5].split("\n") if p],
                 turns=r[6],
                 status=SessionSummary.status_of(r[7]),
+                kind="compare" if r[8] else "chat",
             )
             for r in rows
         ]

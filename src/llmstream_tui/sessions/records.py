@@ -27,6 +27,8 @@ class SessionSummary:
     turns: int
     #: streaming | error | interrupted | cancelled | done | empty
     status: str
+    #: chat (a conversation) | compare (a ``compare`` run: ``sessions/compare_history.py``)
+    kind: str = "chat"
 
     @property
     def page_key(self) -> tuple[float, int]:
