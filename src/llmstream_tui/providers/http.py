@@ -71,9 +71,10 @@ import asyncio
 import json
 import os
 import random
+import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import httpx
 from pydantic import SecretStr
@@ -117,6 +118,43 @@ async def _closed(client: httpx.AsyncClient) -> None:
     await client.aclose()
 
 
+#: Streams per connection pool past which ``size_pool`` spreads a load over several pools.
+POOL_SHARD: Final = 16
+#: Pools for an open loop without a cap (its streams in flight are not known up front).
+OPEN_LOOP_SHARDS: Final = 8
+
+
+def _shards_for(streams: int | None) -> int:
+    if urllib.request.getproxies():
+        return 1  # httpx routes proxies through its own transports only
+    if streams is None:
+        return OPEN_LOOP_SHARDS
+    return max(1, -(-streams // POOL_SHARD))
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Requests spread in turn over ``shards`` HTTP transports, each with its own pool of
+    ``limits``, so no pool's per-request bookkeeping walks more than a shard's share of
+    the connections (see ``HTTPModel.size_pool``). One TLS context serves them all (each
+    costs tens of milliseconds to build)."""
+
+    def __init__(self, shards: int, limits: httpx.Limits) -> None:
+        context = httpx.create_ssl_context()
+        self._shards = [
+            httpx.AsyncHTTPTransport(verify=context, limits=limits) for _ in range(shards)
+        ]
+        self._turn = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shard = self._shards[self._turn]
+        self._turn = (self._turn + 1) % len(self._shards)
+        return await shard.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
+
+
 class HTTPModel(LanguageModel):
     """Base of every HTTP backend (see the module docstring for the subclass contract)."""
 
@@ -155,6 +193,9 @@ class HTTPModel(LanguageModel):
             weakref.finalize[[asyncio.AbstractEventLoop, AsyncCloseable], HTTPModel] | None
         ) = None
         self._timeout = httpx.Timeout(spec.timeout)
+        #: the pool of a client we make; None: httpx's default (100 connections, 20 idle)
+        self._limits: httpx.Limits | None = None
+        self._shards = 1
         self._key_env, key = self._resolve_key(spec)
         self._api_key: SecretStr | None = SecretStr(key) if key else None
         self._redactor: Redactor | None = None
@@ -241,7 +282,13 @@ class HTTPModel(LanguageModel):
             # An httpx client is bound to the loop its connections were made in: the old
             # one (if any) is closed there, and this loop gets its own.
             self._release_own()
-            own = httpx.AsyncClient(timeout=self._timeout)
+            if self._limits is None:
+                own = httpx.AsyncClient(timeout=self._timeout)
+            elif self._shards > 1:
+                transport = ShardedTransport(self._shards, self._limits)
+                own = httpx.AsyncClient(timeout=self._timeout, transport=transport)
+            else:
+                own = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
             self._own, self._own_loop = own, loop
             finalizer = weakref.finalize(self, close_soon, loop, own)
             finalizer.atexit = False  # at exit, the shared loop's hook closes what is left
@@ -249,6 +296,31 @@ class HTTPModel(LanguageModel):
             if is_background_loop(loop):
                 close_at_exit(own)
         return own
+
+    def size_pool(self, streams: int | None) -> None:
+        """Fit the pool of the client we make to ``streams`` requests at once (None: as
+        many as arrive), for a load generator (``compare``).
+
+        httpx's default pool holds 100 connections: request 101 waits for one, and the
+        wait is counted in its time to first token. Here the number of connections has no
+        bound whatever ``streams`` is (the load shape bounds the streams; a second bound
+        could only add a wait, e.g. behind a connection still closing). And httpcore's
+        pool (1.0.9) costs O(connections) per request start and end (a poll of every
+        idle socket, lists rebuilt per queued request), O(n^2) when many are idle: at 256
+        streams that was most of the client's CPU and stalled the loop every other
+        streams shared. So past ``POOL_SHARD`` streams the client's transport spreads its
+        requests over several pools of about ``POOL_SHARD`` streams each
+        (:class:`ShardedTransport`), each keeping httpx's 20 idle connections for reuse
+        (keeping 256 idle in one pool left sockets unclosed in httpcore 1.0.9: found by
+        tests/sessions/test_compare_scale.py, not root-caused). With a proxy in the
+        environment the one default transport is kept (httpx applies proxies only to
+        its own). An injected client keeps its owner's pool. Call it before the first
+        request: a client we made already is replaced."""
+        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=20)
+        self._shards = _shards_for(streams)
+        released = self._release_own()  # another loop's client is closed there
+        if released is not None:
+            close_soon(released[1], released[0])
 
     def _release_own(self) -> tuple[httpx.AsyncClient, asyncio.AbstractEventLoop] | None:
         """Take our client back from every safety net: (client, its loop), or None."""

@@ -204,6 +204,15 @@ class LoadShape:
             return [f"r{self.rate:g}"]
         return [f"c{self.concurrency or 1}"]
 
+    def streams(self) -> int | None:
+        """The most requests a provider has in flight at once (None: no bound, an open loop
+        without ``concurrency``): what its connection pool must hold."""
+        if self.sweep:
+            return max(self.sweep)
+        if self.rate is not None:
+            return self.concurrency
+        return self.concurrency or 1
+
     def counted(self, prompts: int) -> int | None:
         """How many requests a provider is to count at a level (None: until ``duration``)."""
         if self.max_requests is not None:
@@ -450,8 +459,10 @@ async def run_compare(
         for name in run.providers:
             run.planned[(name, level)] = counted
     models = [build_llm(dict(table), name=name, client=client) for name, table in targets]
+    streams = shape.streams()
     for model in models:
         if isinstance(model, HTTPModel):
+            model.size_pool(streams)  # no request waits for a connection (its TTFT would)
             # made now, not in the first request: building a client loads the TLS trust
             # store, which blocks the loop for a large part of a second and would land in
             # the first requests' times (and in every other stream running meanwhile)
