@@ -583,3 +583,31 @@ def test_summaries_are_the_clis_and_only_a_changed_group_is_recomputed(
     assert calls == [2]
     gaps = live.values("inter_chunk_latency")
     assert gaps["a c4"] == pytest.approx([0.05, 0.07]) and len(gaps["b c1"]) == 3
+
+
+async def test_a_plot_sorts_a_series_again_only_when_it_is_a_new_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import llmstream_tui.ui.widgets.compare_plots as compare_plots
+
+    sorted_lengths: list[int] = []
+
+    def counted(values: Any, points: int = compare_plots.POINTS) -> Any:
+        sorted_lengths.append(len(values))
+        return cdf_points(values, points)
+
+    monkeypatch.setattr(compare_plots, "cdf_points", counted)
+    live = CompareLive()
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    screen = CompareScreen(live, never, redraw_hz=0.01)
+    async with CompareApp(screen).run_test(size=(100, 28)) as pilot:
+        await pilot.pause()
+        plot = screen.query_one("#plot-ttft", DistributionPlot)
+        a, b = [0.1, 0.2], [0.3]
+        plot.show({"a": a, "b": b}, {})
+        plot.show({"a": a, "b": [0.3, 0.4]}, {})  # a unchanged, b a new series
+        assert sorted_lengths == [2, 1, 2]
+        assert plot.drawn["b"] == ([300.0, 400.0], [0.5, 1.0])

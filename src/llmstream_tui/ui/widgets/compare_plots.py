@@ -60,6 +60,10 @@ class DistributionPlot(PlotextPlot):
         self.scale = scale
         #: what the last :meth:`show` drew: label -> points (tests read it)
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}
+        #: label -> (the values list, its length, its points): a series handed in again
+        #: unchanged (the same list: the live model keeps a group's until it changes) is
+        #: not sorted again
+        self._points: dict[str, tuple[Sequence[float], int, tuple[list[float], list[float]]]] = {}
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -82,7 +86,12 @@ class DistributionPlot(PlotextPlot):
         for label, values in series.items():
             if not values:
                 continue
-            xs, ys = cdf_points([v * self.scale for v in values])
+            known = self._points.get(label)
+            if known is not None and known[0] is values and known[1] == len(values):
+                xs, ys = known[2]
+            else:
+                xs, ys = cdf_points([v * self.scale for v in values])
+                self._points[label] = (values, len(values), (xs, ys))
             self.drawn[label] = (xs, ys)
             colour = colours.get(label, PALETTE[-1])
             plt.plot(xs, ys, label=escape_controls(label), color=colour, marker="braille")
