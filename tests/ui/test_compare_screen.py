@@ -72,7 +72,7 @@ class GatedModel(LanguageModel):
             try:
                 text = gate.get_nowait()
             except queue.Empty:
-                await asyncio.sleep(0.001)  # a fake server's idle wait, not a test's sync
+                await asyncio.sleep(0.005)  # a fake server's idle wait, not a test's sync
                 continue
             if text is None:
                 break
