@@ -78,8 +78,15 @@ from .widgets.stream_pane import StreamPane
 
 Clock = Callable[[], int]
 
-#: The events log is redrawn every this many frames while runs stream (see EventsLog.show).
+#: The events log is redrawn every this many painted frames while runs stream (see
+#: EventsLog.show).
 EVENTS_EVERY = 3
+#: While runs stream, after a frame whose screen update took T to reach the terminal, the
+#: panes rest PAINT_REST x T before the next: painting a firehose takes at most about a
+#: third of the time and the streams the rest (see ``_paced_frame``).
+PAINT_REST = 2.0
+#: The longest rest (seconds): the panes of a firehose still move a few times a second.
+PAINT_REST_MAX = 0.25
 
 
 #: ``events_open = "auto"``: the events log is shown from this terminal width on.
@@ -116,6 +123,8 @@ class LLMStreamApp(AppHost):
         self.choices = Choices(data / "choices.json")
         self.events_version: Literal["v1", "v2"] = self.ui.events_version
         self._frames = 0
+        #: the panes' next frame while streaming, not before (``_paced_frame``)
+        self._rest_until = 0.0
         self._gc = GcPacer()
         self._grid = PaneGrid(
             delimiter=settings.delimiter,
@@ -203,7 +212,7 @@ class LLMStreamApp(AppHost):
         self.prompt_area.focus()
         self.prompt_area.message_signal.subscribe(self, self._prompt_handled, immediate=True)
         self._gc.start()
-        self.set_interval(1 / self.ui.fps, self._frame, name="frame")
+        self.set_interval(1 / self.ui.fps, self._paced_frame, name="frame")
         for problem in self._problems:
             self.notify(problem, severity="error", timeout=8, markup=False)
         if self.prompt_recall.last_error:
@@ -443,14 +452,32 @@ class LLMStreamApp(AppHost):
         if isinstance(message, events.Key) and self._grid.running:
             repaint_alone(self.prompt_area)
 
-    async def _frame(self) -> None:
-        """Once per frame: every pane draws its new chunks, the log takes its new events."""
+    async def _paced_frame(self) -> None:
+        """The frame timer's tick. Every tick takes in what arrived; while runs stream, a
+        tick within the rest after the last painted frame does not repaint the panes (the
+        next painted one shows it): at 160x48 a painted frame of a firehose is a new
+        screen, tens of ms to draw and write, and painting every tick left the streams a
+        third of the time. A slow stream's paints cost little and rest little."""
+        paint = not self._grid.running or time.perf_counter() >= self._rest_until
+        await self._frame(paint)
+        if paint and self._grid.running:
+            self.call_after_refresh(self._painted, time.perf_counter())
+
+    def _painted(self, started: float) -> None:
+        """The frame painted at ``started`` is on the terminal: rest in proportion to the
+        screen's update (not to the frame's own work, which grows with the chunks taken)."""
+        now = time.perf_counter()
+        self._rest_until = now + min((now - started) * PAINT_REST, PAINT_REST_MAX)
+
+    async def _frame(self, paint: bool = True) -> None:
+        """Once per frame: every pane draws its new chunks, the log takes its new events
+        (``paint`` False: the panes and the log take them in without a repaint)."""
         self.saving.report_problems()
         log = self.events_log
         panes = self.panes
         batches: list[tuple[int, list[EventEntry]]] = []
         for pane in panes:
-            await pane.flush()
+            await pane.flush(paint)
             events = pane.session.take_events()
             if events:
                 timeline = pane.session.timeline
@@ -458,10 +485,11 @@ class LLMStreamApp(AppHost):
                 batches.append((start or 0, events))
         if batches:
             log.add_frame(batches)
-        self._frames += 1
         streaming = self._grid.running
-        if self._frames % EVENTS_EVERY == 0 or not streaming:
-            log.show()
+        if paint:
+            self._frames += 1
+            if self._frames % EVENTS_EVERY == 0 or not streaming:
+                log.show()
         self._gc.frame(streaming)
 
     @on(StreamPane.Finished)

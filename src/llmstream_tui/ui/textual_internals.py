@@ -28,6 +28,7 @@ __all__ = [
     "plain_box_lines",
     "repaint_alone",
     "scroll_y_quietly",
+    "sync_scrollbar",
 ]
 
 
@@ -43,8 +44,9 @@ def follows_bottom(widget: Widget) -> bool:
     return widget.is_anchored and not widget._anchor_released
 
 
-def grow_virtual_size(view: ScrollView, size: Size) -> None:
-    """``view.virtual_size = size`` without the layout that assignment asks for.
+def grow_virtual_size(view: ScrollView, size: Size, *, scrollbar: bool = True) -> None:
+    """``view.virtual_size = size`` without the layout that assignment asks for
+    (``scrollbar`` False: the scrollbar is left as it is, for ``sync_scrollbar`` later).
 
     ``Widget.virtual_size`` is ``Reactive(layout=True)`` (Textual 8.2.8): every assignment
     refreshes the layout of the whole screen, once per frame at streaming rates. When only
@@ -55,11 +57,13 @@ def grow_virtual_size(view: ScrollView, size: Size) -> None:
     (``test_an_anchored_view_follows_every_frame_without_a_layout``).
     """
     view.set_reactive(ScrollView.virtual_size, size)
-    view.vertical_scrollbar.window_virtual_size = size.height
+    if scrollbar:
+        view.vertical_scrollbar.window_virtual_size = size.height
 
 
-def scroll_y_quietly(view: ScrollView, y: float) -> None:
-    """Scroll ``view`` to row ``y`` at once, without the watchers of ``scroll_y``.
+def scroll_y_quietly(view: ScrollView, y: float, *, scrollbar: bool = True) -> None:
+    """Scroll ``view`` to row ``y`` at once, without the watchers of ``scroll_y``
+    (``scrollbar`` False: the scrollbar is left behind, for ``sync_scrollbar``).
 
     ``ScrollView.watch_scroll_y`` (Textual 8.2.8) moves the scrollbar and repaints the view;
     the caller repaints anyway, so both reactives (``scroll_y`` and ``scroll_target_y``, which
@@ -70,7 +74,19 @@ def scroll_y_quietly(view: ScrollView, y: float) -> None:
     """
     view.set_reactive(ScrollView.scroll_y, y)
     view.set_reactive(ScrollView.scroll_target_y, y)
-    view.vertical_scrollbar.position = y
+    if scrollbar:
+        view.vertical_scrollbar.position = y
+
+
+def sync_scrollbar(view: ScrollView) -> None:
+    """Give ``view``'s vertical scrollbar the range and position the view has now (after
+    ``grow_virtual_size`` and ``scroll_y_quietly`` left it behind). A repainted scrollbar
+    repaints every line of the view beside it, so a view that is not being repainted
+    leaves its scrollbar alone too. Pinned by ``tests/ui/widgets/test_chunk_view.py``
+    (``test_a_held_view_takes_rows_in_without_a_repaint``)."""
+    bar = view.vertical_scrollbar
+    bar.window_virtual_size = view.virtual_size.height
+    bar.position = view.scroll_y
 
 
 def notification_messages(app: App[Any]) -> Sequence[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.geometry import Offset, Region, Size
@@ -181,3 +182,31 @@ async def test_an_unchanged_row_is_drawn_from_the_same_strip_every_frame() -> No
             assert all(after[y - shift] is before[y] for y in range(shift, last))
             assert after[last - shift] is not before[last]
             assert more[0].strip() in "".join(line.text for line in after[last - shift :])
+
+
+async def test_a_held_view_takes_rows_in_without_a_repaint() -> None:
+    """Held (a streaming pane between two painted frames), the view takes the rows in and
+    follows the bottom, but neither it nor its scrollbar is repainted (a repainted
+    scrollbar repaints every line beside it); released, both catch up."""
+    async with _view(30) as (view, pilot):
+        bar = view.vertical_scrollbar
+        repaints: list[str] = []
+        for widget, name in ((view, "view"), (bar, "bar")):
+            real = widget.refresh
+
+            def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+                repaints.append(_name)
+                return _real(*args, **kwargs)
+
+            widget.refresh = counted  # type: ignore[method-assign]  # a spy
+        view.hold(True)
+        view.append_chunks([f"held {i}\n" for i in range(30)])
+        assert repaints == []
+        assert view.scroll_y == view.max_scroll_y  # the model followed the bottom
+        assert bar.window_virtual_size < view.chunk_text.row_count  # the bar waits
+        view.hold(False)
+        assert "view" in repaints and "bar" in repaints
+        assert bar.window_virtual_size == view.chunk_text.row_count
+        assert bar.position == view.scroll_y
+        await pilot.pause()
+        assert [r for r in _shown_rows(view) if r][-1] == "held 29"

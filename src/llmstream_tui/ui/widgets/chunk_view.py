@@ -25,6 +25,7 @@ from ..textual_internals import (
     grow_virtual_size,
     plain_box_lines,
     scroll_y_quietly,
+    sync_scrollbar,
 )
 from ._row_selection import DrawsWithoutOffsets, selection_text
 from ._styles import blended_style
@@ -81,6 +82,9 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         self._styles: list[Style] | None = None
         self._base: Style | None = None
         self._blank: Strip | None = None
+        #: changes are not repainted until released (``hold``), and some came meanwhile
+        self._held = False
+        self._held_changes = False
         #: the search shown (None: no search bar open); see :meth:`search`
         self.text_search: TextSearch | None = None
         self._match_styles: tuple[Style, Style] | None = None
@@ -216,7 +220,22 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
             self._grow(size)
         else:
             self.virtual_size = size
-        self.refresh()
+        if self._held:
+            self._held_changes = True
+        else:
+            self.refresh()
+
+    def hold(self, held: bool) -> None:
+        """While held, what is added reaches the rows, the scroll range and the followed
+        bottom, but the view is not repainted: the app paints a streaming pane only every
+        few frames (a firehose makes each paint a new screen) and takes its chunks in
+        every frame. Released, the view repaints if anything changed meanwhile."""
+        self._held = held
+        if not held and self._held_changes:
+            self._held_changes = False
+            sync_scrollbar(self)
+            self.refresh()
+            self.vertical_scrollbar.refresh()
 
     def _grows_in_place(self, size: Size) -> bool:
         """Whether new rows change nothing but the scroll range: same width, and the
@@ -235,10 +254,12 @@ class ChunkView(DrawsWithoutOffsets, can_focus=True):
         layout is the same, and at streaming rates it would run every frame): the scrollbar
         takes the new range, and an anchored view follows the bottom as the layout would
         have made it."""
-        grow_virtual_size(self, size)
+        held = self._held
+        grow_virtual_size(self, size, scrollbar=not held)
         if follows_bottom(self):
-            scroll_y_quietly(self, self.max_scroll_y)
-        self.vertical_scrollbar.refresh()
+            scroll_y_quietly(self, self.max_scroll_y, scrollbar=not held)
+        if not held:
+            self.vertical_scrollbar.refresh()
 
     def on_resize(self) -> None:
         self._fit_width()

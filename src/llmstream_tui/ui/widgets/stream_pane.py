@@ -51,8 +51,8 @@ STATE_ICONS = {
 
 EMPTY_HINT = "Chunks will appear here between delimiters, on alternating tints: |Spark|ling| water|"
 
-#: Frames between two metric/sparkline refreshes while streaming (the chunks themselves are
-#: drawn every frame; the figures are read a few times a second).
+#: Painted frames between two metric/sparkline refreshes while streaming (the chunks
+#: themselves are drawn every painted frame; the figures are read a few times a second).
 METRICS_EVERY = 6
 
 
@@ -375,8 +375,12 @@ class StreamPane(Vertical, can_focus=False):
 
     # -- per frame ----------------------------------------------------------------------------
 
-    async def flush(self) -> bool:
-        """Draw what arrived since the last frame. Returns True when the run just ended."""
+    async def flush(self, paint: bool = True) -> bool:
+        """Draw what arrived since the last frame. Returns True when the run just ended.
+        Without ``paint`` the answer takes the chunks in but is not repainted, nor are the
+        metrics (the next painted frame shows them: ``ChunkView.hold``; a metrics update
+        lays the whole screen out, and a layout repaints the answer too)."""
+        self.body.hold(not paint)
         s = self.session
         batch = s.take_pending()
         ch = s.channels
@@ -392,10 +396,10 @@ class StreamPane(Vertical, can_focus=False):
                     text = "".join(parts[self._md_written :])
                     self._md_written = len(parts)
                     await stream.write(escape_controls(text))  # type: ignore[attr-defined]  # MarkdownStream
-        self._frames += 1
+        self._frames += paint
         state = s.state
         if state in RUNNING:
-            if self._frames % METRICS_EVERY == 0:
+            if paint and self._frames % METRICS_EVERY == 0:
                 self._refresh_metrics()
             if state != self._shown_state:
                 self._show_state()
