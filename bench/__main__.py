@@ -18,6 +18,9 @@ Sections (each a module with ``run(smoke) -> list[Row]``):
   and, in tmux, the apps, each peer in its own cached venv (``peers.py``);
 - ``cli``: ``llmstream-tui stream`` as a whole process, history on and off, and its
   start-up, against a hand-written httpx script (``cli_process.py``).
+- ``compare_load``: ``compare``'s client at 1 to 256 concurrent streams against a paced
+  loopback server: the lag it adds to the chunks' timestamps, CPU per chunk and stream,
+  peak RSS and its growth at 4x the requests (``compare_load.py``).
 
 ``--smoke`` runs everything with tiny sizes and one repeat (the test suite does, so the
 benchmarks keep working); its figures say nothing about speed. ``--update-readme`` rewrites
@@ -56,6 +59,7 @@ SECTIONS = (
     "terminal",
     "peers",
     "cli",
+    "compare_load",
 )
 
 
@@ -123,6 +127,12 @@ def _cli(smoke: bool) -> list[Row]:
     return cli_process.run(smoke)
 
 
+def _compare_load(smoke: bool) -> list[Row]:
+    from . import compare_load
+
+    return compare_load.run(smoke)
+
+
 RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": _wire,
     "ui": _ui,
@@ -133,6 +143,7 @@ RUNNERS: dict[str, Callable[[bool], list[Row]]] = {
     "terminal": _terminal,
     "peers": _peers,
     "cli": _cli,
+    "compare_load": _compare_load,
 }
 
 

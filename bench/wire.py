@@ -123,14 +123,19 @@ def _serve(sock: socket.socket, response: bytes) -> None:
         threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
 
-def start_server(response: bytes) -> tuple[BaseProcess, str]:
-    """Serve ``response`` from a forked process; returns it and ``http://127.0.0.1:PORT``."""
+def start_server(
+    response: Any, *, serve: Callable[[socket.socket, Any], None] = _serve, backlog: int = 16
+) -> tuple[BaseProcess, str]:
+    """Serve ``response`` from a forked process; returns it and ``http://127.0.0.1:PORT``.
+    ``serve(listening socket, response)`` is the process's loop (another bench passes its
+    own, e.g. ``compare_load``'s paced streams); ``backlog`` bounds the connects queued at
+    once (an overflow costs the client a SYN retry, a second)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock.listen(backlog)
     port = sock.getsockname()[1]
     process = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(sock, response), daemon=True
+        target=serve, args=(sock, response), daemon=True
     )
     process.start()
     sock.close()

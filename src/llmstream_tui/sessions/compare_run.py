@@ -255,6 +255,10 @@ class CompareRun:
     #: the wall-clock time (Unix seconds) of the instant records' ``start_s`` count from, so
     #: runs of several processes can be put on one clock (``compare merge``)
     origin_unix: float | None = None
+    #: the same instant on ``time.perf_counter_ns()`` (CLOCK_MONOTONIC on Linux, one clock
+    #: for every process of the machine): records' times plus this are the timelines' own
+    #: stamps, which a load generator's server can set beside its send times
+    origin_ns: int | None = None
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -469,6 +473,7 @@ async def run_compare(
             model.client  # noqa: B018  # the property makes the client
     origin_ns = time.perf_counter_ns()
     run.origin_unix = time.time()
+    run.origin_ns = origin_ns
     try:
         for level in run.levels:
             await _gather(
