@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from llmstream_tui.core.metrics import GapHistogram, StreamTimeline
+from llmstream_tui.core.metrics import PENDING_GAPS, GapHistogram, StreamTimeline
 
 
 class FakeClock:
@@ -139,10 +139,14 @@ def test_reasoning_tokens_add_up_and_are_left_out_of_tpot() -> None:
 
 
 def test_timeline_gaps_are_the_histogram_of_its_chunk_gaps_exactly() -> None:
-    """``chunk`` buckets its gaps inline (the hot path): the same buckets, count and maximum
-    as ``GapHistogram.add`` on the same gaps, zero gaps included."""
+    """``chunk`` keeps gaps pending and buckets them by the thousand (``fold``): the same
+    buckets, count and maximum as ``GapHistogram.add`` on the same gaps, zero gaps and
+    gaps below 128 ns included, and the same percentiles in a snapshot taken with gaps
+    still pending."""
     rng = random.Random(11)
-    gaps = [0, 0, 1, 2, 3, 127, 128, 129, *(int(rng.lognormvariate(14, 2)) for _ in range(3000))]
+    gaps = [0, 0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 1 << 40, (1 << 40) + 1]
+    gaps += [int(rng.lognormvariate(14, 2)) for _ in range(2 * PENDING_GAPS + 77)]
+    gaps += [rng.choice((0, 1, 64, 127, 128)) for _ in range(500)]
     clock = FakeClock()
     t = StreamTimeline(clock=clock)
     t.chunk("first")
@@ -152,5 +156,13 @@ def test_timeline_gaps_are_the_histogram_of_its_chunk_gaps_exactly() -> None:
     reference = GapHistogram()
     for gap in gaps:
         reference.add(gap)
-    assert t.gaps.counts == reference.counts
-    assert (t.gaps.n, t.gaps.max_ns) == (reference.n, reference.max_ns)
+    assert 0 < len(t.pending_gaps) < PENDING_GAPS  # two folds done, the rest pending
+    merged = t.gaps.with_gaps(t.pending_gaps)
+    assert merged.counts == reference.counts
+    assert (merged.n, merged.max_ns) == (reference.n, reference.max_ns)
+    pending = list(t.pending_gaps)
+    snap = t.snapshot()
+    assert t.pending_gaps == pending  # a snapshot reads them, it folds nothing
+    for q, got in ((0.5, snap.itl_p50_s), (0.9, snap.itl_p90_s), (0.99, snap.itl_p99_s)):
+        assert got == reference.quantile(q)
+    assert snap.itl_max_s == reference.max_ns / 1e9
