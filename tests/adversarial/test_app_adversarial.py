@@ -136,10 +136,10 @@ async def test_eight_panes_of_100k_chunks_lose_nothing_stay_bounded_and_answer_k
         first = app.panes[0]
         flush = first.flush
 
-        async def flush_then_type() -> bool:
+        async def flush_then_type(paint: bool = True) -> bool:
             """The app's frame draws the first pane with this: once an eighth of all the
             chunks arrived, a key comes in as the terminal driver would post it."""
-            ended = await flush()
+            ended = await flush(paint)
             arrived = sum(p.session.timeline.chunks for p in app.panes if p.session.timeline)
             if "posted" not in key and arrived >= PANES * CHUNKS // 8:
                 key["posted"] = time.perf_counter()
