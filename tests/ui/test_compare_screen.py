@@ -177,6 +177,7 @@ async def test_a_running_request_keeps_filling_while_it_is_open() -> None:
         gate.put_nowait("Spark")
         await asyncio.to_thread(gate.join)
         await pilot.pause()
+        screen._heavy_due = 0.0  # the list is drawn at the plots' pace: due now
         screen.redraw()
         assert screen.live.requests[0].status == "running"
         await pilot.press("enter")
@@ -386,7 +387,7 @@ def test_snapshot_finished_comparison_160x48(snap_compare: Any) -> None:
     assert snap_compare(_finished_app(), terminal_size=(160, 48), run_before=_until_done)
 
 
-async def test_the_table_and_plots_wait_out_their_cost_but_the_bars_do_not() -> None:
+async def test_the_table_plots_and_list_wait_out_their_cost_but_the_bars_do_not() -> None:
     import time
 
     from llmstream_tui.core.compare_stats import RequestRecord
@@ -408,7 +409,9 @@ async def test_the_table_and_plots_wait_out_their_cost_but_the_bars_do_not() -> 
         screen.redraw()
         stats = screen.query_one(CompareStats)
         assert stats.rows == []  # not yet: its cost is still being waited out
-        assert screen.requests_table.row_count == 1  # the list (and bars) are drawn
+        assert screen.requests_table.row_count == 0  # the list neither
+        bar, _ = screen._groups[("p", "c1")]
+        assert bar.progress == 1  # the bars are drawn every tick
         live.end("done")
         screen.redraw()
         assert [row[0] for row in stats.rows] == ["p"]  # the end is always drawn
@@ -454,7 +457,6 @@ async def test_the_screens_keys_follow_the_keymap() -> None:
 
 
 async def test_running_rows_are_updated_while_on_screen_and_once_they_end_anywhere() -> None:
-    import time
 
     from llmstream_tui.core.compare_stats import RequestRecord
 
@@ -466,15 +468,16 @@ async def test_running_rows_are_updated_while_on_screen_and_once_they_end_anywhe
     screen = CompareScreen(live, never, redraw_hz=0.01)
     async with CompareApp(screen).run_test(size=(100, 28)) as pilot:
         await pilot.pause()
-        screen._heavy_due = time.perf_counter() + 3600  # the bars and the list only
         lists: list[list[tuple[float, str, str]]] = []
         for i in range(60):
             lists.append([(0.05, "x", "text")])
             live.started("p", "c1", i, PROMPTS[0], lists[-1])
+        screen._heavy_due = 0.0  # due now: the list is drawn
         screen.redraw()
         for chunks in lists:
             chunks.append((0.06, "y", "text"))
         live.version += 1
+        screen._heavy_due = 0.0
         screen.redraw()
         table = screen.requests_table
 
@@ -485,6 +488,7 @@ async def test_running_rows_are_updated_while_on_screen_and_once_they_end_anywhe
         assert chunks_of(59) == "1"  # off screen: not redrawn every tick
         record = RequestRecord("p", "c1", 59, "1", 0.0, 1.0, time_to_first_token=0.05)
         live.finished(RequestRun(record, PROMPTS[0], lists[59]))
+        screen._heavy_due = 0.0
         screen.redraw()
         assert (chunks_of(59), str(table.get_cell("p/c1/59", "status"))) == ("2", "done")
 
