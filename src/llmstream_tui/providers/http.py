@@ -119,9 +119,9 @@ async def _closed(client: httpx.AsyncClient) -> None:
 
 
 #: Streams per connection pool past which ``size_pool`` spreads a load over several pools.
-POOL_SHARD: Final = 16
+POOL_SHARD: Final = 4
 #: Pools for an open loop without a cap (its streams in flight are not known up front).
-OPEN_LOOP_SHARDS: Final = 8
+OPEN_LOOP_SHARDS: Final = 16
 
 
 def _shards_for(streams: int | None) -> int:
@@ -308,7 +308,7 @@ class HTTPModel(LanguageModel):
         pool (1.0.9) costs O(connections) per request start and end (a poll of every
         idle socket, lists rebuilt per queued request), O(n^2) when many are idle: at 256
         streams that was most of the client's CPU and stalled the loop every other
-        streams shared. So past ``POOL_SHARD`` streams the client's transport spreads its
+        streams shared. So past ``POOL_SHARD`` (4) streams the client's transport spreads its
         requests over several pools of about ``POOL_SHARD`` streams each
         (:class:`ShardedTransport`), each keeping httpx's 20 idle connections for reuse
         (keeping 256 idle in one pool left sockets unclosed in httpcore 1.0.9: found by
