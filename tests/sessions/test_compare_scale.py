@@ -145,3 +145,16 @@ async def test_memory_at_256_streams_is_the_streams_in_flight_not_the_requests()
     per_request = (two_kept - one_kept) / WIDTH
     assert per_request < 80, (one_kept, two_kept)  # a record: ~35 blocks here
     assert two_peak < 1.3 * one_peak + 80 * WIDTH, (one_peak, two_peak)
+
+
+async def test_an_open_loop_without_a_cap_never_queues_its_arrivals() -> None:
+    """Poisson arrivals far faster than the answers: every one goes on the wire at once,
+    none behind a pool limit (``size_pool(None)``: no bound, the load is the arrivals)."""
+    n = 128
+    prompts = [PromptItem(str(i), f"p{i}") for i in range(n)]
+    async with GateServer(n) as server:
+        run = await run_compare(
+            targets(server.url), prompts, LoadShape(rate=50_000.0, max_requests=n)
+        )
+    assert len(run.records) == n and all(r.ok for r in run.records)
+    assert server.peak == n
