@@ -472,3 +472,37 @@ def test_the_table_marks_the_best_provider_per_column_within_a_level() -> None:
     assert {(r, latency) for r in range(4)} <= marked  # ties are all best
     assert not any(c == head.index("tokens avg") for _, c in marked)
     assert best_cells(groups[:1]) == set()  # one provider: nothing to compare
+
+
+def test_a_busy_client_loop_is_measured_and_flagged_as_the_clients_own_delay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from llmstream_tui.cli import compare
+
+    advance = compare._Progress.advance
+
+    def slow_advance(self: Any, done: Any) -> None:
+        time.sleep(0.04)  # a progress bar that holds the loop: chunks wait in the socket
+        advance(self, done)
+
+    monkeypatch.setattr(compare._Progress, "advance", slow_advance)
+    out = tmp_path / "out"
+    argv = ["compare", "--builtin", "--config", str(scripted_config(tmp_path)), "-p", "fast"]
+    assert main([*argv, "--max-requests", "6", "--out", str(out), "--no-history"]) == 0
+    err = capsys.readouterr().err
+    lag = json.loads((out / "summary.json").read_text())["client_loop_lag_s"]["c1"]
+    assert lag["count"] >= 3 and lag["max"] >= 0.035
+    assert "warning: at c1 this process was busy" in err
+    assert "client at c1: event loop late" in (out / "report.md").read_text()
+
+
+def test_a_client_loop_that_keeps_up_is_not_flagged() -> None:
+    from llmstream_tui.cli.compare import _lag_warnings
+
+    quiet = {"c1": {"p50": 0.0002, "p99": 0.004, "max": 0.02}}
+    busy = {"c16": {"p50": 0.003, "p99": 0.03, "max": 0.05}}
+    assert _lag_warnings({"client_loop_lag_s": quiet}) == []
+    (line,) = _lag_warnings({"client_loop_lag_s": {**quiet, **busy}})
+    assert line.startswith("warning: at c16") and "30 ms late at p99 (max 50 ms)" in line

@@ -60,6 +60,9 @@ __all__ = ["add_compare_command", "best_cells", "compare_command", "wants_live"]
 
 SUMMARY_FORMAT: Final = "llmstream-compare"
 SUMMARY_VERSION: Final = 1
+#: The client's loop lag (p99, seconds) above which a level's figures are flagged as
+#: partly the client's: a tenth of a typical 100 tokens/s gap.
+LAG_WARN_S: Final = 0.001 * 10
 _POSITIVE = whole_number(1)
 
 
@@ -300,6 +303,8 @@ def compare_command(args: argparse.Namespace, settings: Settings) -> int:
         _print_table(summaries, interrupted=run.interrupted)
         if baseline is not None:
             _print_changes(changes, args.threshold)
+    for line in _lag_warnings(summary):
+        print(f"llmstream-tui: {line}", file=sys.stderr)
     if out is not None:
         _write_out(out, run, targets, summary, summaries, shape)
     if save:
@@ -621,7 +626,34 @@ def _summary(
         "interrupted": run.interrupted,
         "origin_unix": run.origin_unix,
         "groups": [s.to_dict() for s in summaries],
+        "client_loop_lag_s": _loop_lag(run),
     }
+
+
+def _loop_lag(run: CompareRun) -> dict[str, dict[str, float | int]]:
+    """Per level, the statistics of how late the client's loop woke (seconds)."""
+    from ..core.compare_stats import distribution
+
+    return {
+        level: d.to_dict()
+        for level, lag in run.loop_lag.items()
+        if (d := distribution(lag)) is not None
+    }
+
+
+def _lag_warnings(summary: dict[str, Any]) -> list[str]:
+    """A line for each level where the client's own delay is large enough to be read as
+    the provider's: its loop woke more than ``LAG_WARN_S`` late at p99."""
+    lines = []
+    for level, lag in (summary.get("client_loop_lag_s") or {}).items():
+        if lag["p99"] > LAG_WARN_S:
+            lines.append(
+                f"warning: at {level} this process was busy: its event loop woke "
+                f"{lag['p99'] * 1e3:.0f} ms late at p99 (max {lag['max'] * 1e3:.0f} ms), "
+                "and chunks arriving meanwhile were stamped that late; for the server's own "
+                "figures drive fewer streams per process (several processes, then compare merge)"
+            )
+    return lines
 
 
 def _rows(summaries: Sequence[GroupSummary]) -> tuple[list[str], list[list[str]]]:
@@ -759,6 +791,12 @@ def _report(summary: dict[str, Any], summaries: Sequence[GroupSummary], plots: l
         if g.errors:
             kinds = ", ".join(f"{k}: {n}" for k, n in g.errors.items())
             lines.append(f"- {g.provider} {g.level}: {g.error_request_count} failed ({kinds})")
+    for level, lag in (summary.get("client_loop_lag_s") or {}).items():
+        lines.append(
+            f"- client at {level}: event loop late p50/p99/max "
+            f"{lag['p50'] * 1e3:.1f}/{lag['p99'] * 1e3:.1f}/{lag['max'] * 1e3:.1f} ms"
+        )
+    lines.extend(f"- {w}" for w in _lag_warnings(summary))
     lines.extend(f"\n![{p}]({p}.svg)" for p in plots)
     return "\n".join(lines) + "\n"
 

@@ -31,6 +31,7 @@ import asyncio
 import json
 import random
 import time
+from array import array
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -259,6 +260,9 @@ class CompareRun:
     #: for every process of the machine): records' times plus this are the timelines' own
     #: stamps, which a load generator's server can set beside its send times
     origin_ns: int | None = None
+    #: per level, how late (seconds) the client's event loop woke for each of its
+    #: ``LAG_TICK_S`` ticks (``watch_loop``): the delay it added to every stamp meanwhile
+    loop_lag: dict[str, array[float]] = field(default_factory=dict)
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -429,6 +433,23 @@ async def _open_loop(
             task.cancel()
 
 
+#: How often the client's loop times its own wake-up while a comparison runs.
+LAG_TICK_S: Final = 0.01
+
+
+async def watch_loop(samples: array[float]) -> None:
+    """Append how late each ``LAG_TICK_S`` sleep woke, until cancelled. A chunk that
+    arrives while the loop is busy (parsing 256 other streams, a progress bar, a screen
+    drawn in another thread holding the GIL) waits in the socket and is stamped late by
+    as much: this is the client's own share of every TTFT and gap it reports, measured
+    in the run itself rather than assumed small (issue 18)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + LAG_TICK_S
+        await asyncio.sleep(LAG_TICK_S)
+        samples.append(max(0.0, loop.time() - due))
+
+
 async def _gather(aws: Sequence[Awaitable[None]]) -> None:
     """Run all; on cancellation (or a bug in one) cancel the rest before leaving."""
     tasks = [asyncio.ensure_future(a) for a in aws]
@@ -476,23 +497,27 @@ async def run_compare(
     run.origin_ns = origin_ns
     try:
         for level in run.levels:
-            await _gather(
-                [
-                    _drive_provider(
-                        model,
-                        name,
-                        level,
-                        prompts,
-                        shape,
-                        run,
-                        origin_ns,
-                        on_request,
-                        keep_chunks,
-                        on_start,
-                    )
-                    for model, (name, _) in zip(models, targets, strict=True)
-                ]
-            )
+            watch = asyncio.ensure_future(watch_loop(run.loop_lag.setdefault(level, array("d"))))
+            try:
+                await _gather(
+                    [
+                        _drive_provider(
+                            model,
+                            name,
+                            level,
+                            prompts,
+                            shape,
+                            run,
+                            origin_ns,
+                            on_request,
+                            keep_chunks,
+                            on_start,
+                        )
+                        for model, (name, _) in zip(models, targets, strict=True)
+                    ]
+                )
+            finally:
+                watch.cancel()
     except asyncio.CancelledError:
         run.interrupted = True
         raise
