@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
+from array import array
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +29,7 @@ from llmstream_tui.core.runnable import LanguageModel, ModelRequest, RunContext
 from llmstream_tui.providers.registry import KINDS
 from llmstream_tui.providers.spec import ProviderSpec
 from llmstream_tui.sessions.compare_run import LoadShape, PromptItem, RequestRun
-from llmstream_tui.ui.compare_live import CompareLive, runner
+from llmstream_tui.ui.compare_live import LAG_WINDOW, CompareLive, runner
 from llmstream_tui.ui.screens.compare import CompareApp, CompareRequestScreen, CompareScreen
 from llmstream_tui.ui.widgets.compare_plots import DistributionPlot, cdf_points
 from llmstream_tui.ui.widgets.compare_table import BEST_STYLE, CompareStats
@@ -615,3 +617,28 @@ async def test_a_plot_sorts_a_series_again_only_when_it_is_a_new_one(
         plot.show({"a": a, "b": [0.3, 0.4]}, {})  # a unchanged, b a new series
         assert sorted_lengths == [2, 1, 2]
         assert plot.drawn["b"] == ([300.0, 400.0], [0.5, 1.0])
+
+
+async def test_the_head_says_how_late_the_runners_loop_wakes_and_flags_a_busy_one() -> None:
+    def hold(done: RequestRun) -> None:
+        time.sleep(0.03)  # in the runner's loop: chunks arriving meanwhile are stamped late
+
+    screen, app = screen_for([("fast", FAST)], LoadShape(repeat=2), on_request=hold)
+    async with app.run_test(size=(120, 28)) as pilot:
+        assert screen.worker is not None
+        await screen.worker.wait()
+        await pilot.pause()
+        lag = screen.live.recent_loop_lag()
+        assert lag is not None and lag >= 0.025
+        screen._draw_head()
+        head = str(screen.query_one("#compare-head").render())
+        assert f"client lag p99 {lag * 1e3:.0f} ms (busy: figures include it)" in head
+        await pilot.press("q")
+
+
+def test_the_recent_loop_lag_is_the_p99_of_the_last_ticks_of_the_level_running() -> None:
+    live = CompareLive()
+    assert live.recent_loop_lag() is None
+    live.run.loop_lag["c1"] = array("d", [0.5] * 10)
+    live.run.loop_lag["c4"] = array("d", [0.9] * 10 + [0.001] * LAG_WINDOW)
+    assert live.recent_loop_lag() == pytest.approx(0.001)

@@ -60,9 +60,6 @@ __all__ = ["add_compare_command", "best_cells", "compare_command", "wants_live"]
 
 SUMMARY_FORMAT: Final = "llmstream-compare"
 SUMMARY_VERSION: Final = 1
-#: The client's loop lag (p99, seconds) above which a level's figures are flagged as
-#: partly the client's: a tenth of a typical 100 tokens/s gap.
-LAG_WARN_S: Final = 0.001 * 10
 _POSITIVE = whole_number(1)
 
 
@@ -644,6 +641,8 @@ def _loop_lag(run: CompareRun) -> dict[str, dict[str, float | int]]:
 def _lag_warnings(summary: dict[str, Any]) -> list[str]:
     """A line for each level where the client's own delay is large enough to be read as
     the provider's: its loop woke more than ``LAG_WARN_S`` late at p99."""
+    from ..sessions.compare_run import LAG_WARN_S
+
     lines = []
     for level, lag in (summary.get("client_loop_lag_s") or {}).items():
         if lag["p99"] > LAG_WARN_S:

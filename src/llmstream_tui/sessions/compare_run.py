@@ -46,6 +46,7 @@ from ..providers.registry import build_llm
 
 __all__ = [
     "BUILTIN_SET",
+    "LAG_WARN_S",
     "CompareRun",
     "LoadShape",
     "PromptItem",
@@ -435,6 +436,9 @@ async def _open_loop(
 
 #: How often the client's loop times its own wake-up while a comparison runs.
 LAG_TICK_S: Final = 0.01
+#: The loop lag (p99, seconds) above which a level's figures are flagged as partly the
+#: client's: a tenth of the gap of a 10 tokens/s stream, the slowest worth timing.
+LAG_WARN_S: Final = 0.01
 
 
 async def watch_loop(samples: array[float]) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from ..core.compare_stats import GroupSummary, RequestRecord, summarise
+from ..core.compare_stats import GroupSummary, RequestRecord, percentile, summarise
 from ..sessions.compare_run import (
     CompareRun,
     LoadShape,
@@ -42,6 +42,8 @@ __all__ = [
 
 #: Finished requests that keep their chunks (the newest); running ones always do.
 KEEP_CHUNKS: Final = 200
+#: How many of the runner's loop ticks (10 ms each) the header's client lag is taken over.
+LAG_WINDOW: Final = 500
 
 Status = Literal["running", "done", "error", "cancelled"]
 Chunk = tuple[float, str, str]
@@ -181,6 +183,15 @@ class CompareLive:
                 )
             )
         return out
+
+    def recent_loop_lag(self) -> float | None:
+        """The p99 of how late the runner's loop woke over its last ``LAG_WINDOW`` ticks
+        (seconds), the level now running; None before it ticked. Drawing this screen
+        holds the GIL the runner's thread needs: this is what it costs the figures."""
+        if not self.run.loop_lag:
+            return None
+        recent = sorted(list(self.run.loop_lag.values())[-1][-LAG_WINDOW:])
+        return percentile(recent, 99) if recent else None
 
     def _groups(self) -> dict[tuple[str, str], list[RequestRecord]]:
         """What finished, by (provider, level), in the order each group first appears."""

@@ -39,7 +39,7 @@ from textual.worker import Worker, WorkerState
 
 from ...core.inert import escape_controls
 from ...core.redaction import mask_urls
-from ...sessions.compare_run import CompareRun
+from ...sessions.compare_run import LAG_WARN_S, CompareRun
 from ..compare_live import CompareLive, GroupProgress, LiveRequest, request_events
 from ..keys import bindings
 from ..line_runs import NOTE
@@ -270,6 +270,14 @@ class CompareScreen(Screen[CompareRun | None]):
             head.append("  ■ cancelled: showing what finished (q leaves)", style="yellow")
         else:
             head.append(f"  ✗ {live.ended}", style="red")
+        lag = live.recent_loop_lag()
+        if lag is not None:
+            busy = lag > LAG_WARN_S
+            head.append(
+                f"  client lag p99 {lag * 1e3:.0f} ms"
+                + (" (busy: figures include it)" if busy else ""),
+                style="yellow" if busy else "dim",
+            )
         self.query_one("#compare-head", Static).update(head)
 
     def _draw_progress(
