@@ -1,9 +1,11 @@
-"""``stream``'s plain path (text mode, nothing recorded, no --events or --tree): the chunks
-come from ``LanguageModel.astream_to``, not from event dicts nothing reads, and print
-exactly as the event path prints them (the one a recorded run takes)."""
+"""``stream``'s plain path (text mode, no --events or --tree): the
+chunks come from ``LanguageModel.astream_to``, not from event dicts nothing reads; they
+print exactly as the event path prints them, and the history and ``--record`` save exactly
+what the event path's recorder saves (the one ``--events`` takes)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +83,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_a_plain_unrecorded_stream_builds_no_events(
+def test_a_plain_stream_builds_no_events_with_or_without_history(
     config: Path, event_streams: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = _run(
@@ -89,9 +91,53 @@ def test_a_plain_unrecorded_stream_builds_no_events(
     )
     assert (code, out) == (0, "Hello| world|\n|!|\n")
     assert event_streams == []
-    # recorded (history on, as by default) it takes the event path, which the recorder reads
+    # saved to the history (as by default): the recorder takes the chunks, not events
     assert _run(capsys, "stream", "--config", str(config), "-p", "plain", "hi")[1] == out
+    assert event_streams == []
+    # the events printed (their recording keeps them too) need them
+    assert (
+        _run(capsys, "stream", "--config", str(config), "-p", "plain", "--events", "v2", "hi")[0]
+        == 0
+    )
     assert event_streams == ["plain"]
+
+
+def _saved(path: Path) -> list[dict[str, Any]]:
+    """A recording's lines without what differs between two runs of one answer: times,
+    metrics, the creation stamp, the session's uid."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        for key in ("t", "metrics", "created", "session"):
+            line.pop(key, None)
+    return lines
+
+
+@pytest.mark.parametrize("provider", ["plain", "channels", "llm", "whole", "failing"])
+def test_the_plain_path_saves_what_the_event_path_saves(
+    config: Path,
+    provider: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def run(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        monkeypatch.setenv("LLMSTREAM_DATA_DIR", str(tmp_path / name))  # a history each
+        record = tmp_path / f"{name}.jsonl"
+        argv = ["stream", "--config", str(config), "-p", provider, "--record", str(record)]
+        main([*argv, "hi"])
+        capsys.readouterr()
+        assert main(["export", "1", "--format", "jsonl"]) == 0
+        history = tmp_path / f"{name}-history.jsonl"
+        history.write_text(capsys.readouterr().out, encoding="utf-8")
+        return _saved(record), _saved(history)
+
+    plain = run("plain")
+    monkeypatch.setattr(LanguageModel, "streams_like_its_events", lambda self: False)
+    events = run("events")
+    assert plain == events
+    for saved in plain:  # the recording, then the history's export: each run whole
+        kinds = [line.get("type") for line in saved]
+        assert "chunk" in kinds and kinds[-1] in ("end", "error")
 
 
 @pytest.mark.parametrize("provider", ["plain", "channels", "llm", "whole", "failing"])

@@ -222,12 +222,15 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
     model_input = _model_input(llm, prompt, app, earlier)
     try:
         if (
-            not keep
+            plain
             and not tracing
+            and (run is None or not run.records_events)
             and isinstance(llm, LanguageModel)
             and (llm.streams_like_its_events())
         ):  # nothing reads the events: their chunks and end output without them
-            streamed, final = await _print_plain(llm, model_input, timeline, write)
+            streamed, final = await _print_plain(
+                llm, model_input, timeline, write, run, received if keep else None
+            )
         else:
             async for ev in llm.astream_events(
                 model_input, {"timeline": timeline}, version=version
@@ -302,25 +305,41 @@ async def _run_one(  # noqa: C901  # one run's event loop, flat as the runnable'
 
 
 async def _print_plain(
-    llm: LanguageModel, model_input: Any, timeline: StreamTimeline, write: _ChunkWriter
+    llm: LanguageModel,
+    model_input: Any,
+    timeline: StreamTimeline,
+    write: _ChunkWriter,
+    run: RunRecorder | None,
+    received: list[str] | None,
 ) -> tuple[bool, Any]:
-    """``_run_one``'s plain path (text mode, nothing recorded or traced) on
+    """``_run_one``'s plain path (text mode, nothing traced, no events recorded) on
     ``LanguageModel.astream_to``: the chunks of the stream events, printed as that path
-    prints them, without building the events. (Whether anything streamed, the end output.)"""
+    prints them and handed to the history's ``run`` as it would observe them, without
+    building the events. ``received`` keeps the answer so far (for the history's cancel
+    line). (Whether anything streamed, the end output.)"""
     result = StreamOutput()
     say, name = write.printer.text, write.name
     streamed = False
+    record = run.stream_chunk if run is not None else None
     async for chunk in llm.astream_to(model_input, result, {"timeline": timeline}):
         streamed = True
+        if record is not None:
+            record(chunk)
         if type(chunk) is AIMessageChunk:
             text = chunk.content
+            if text and received is not None:
+                received.append(text)
             if text and not (chunk.additional_kwargs or chunk.tool_call_chunks):
                 say(name, text)  # plain answer text: the hot path
                 continue
         elif type(chunk) is str:
+            if received is not None:
+                received.append(chunk)
             say(name, chunk)
             continue
         write.chunk(chunk)
+    if run is not None:
+        run.stream_end(result.output)
     return streamed, result.output
 
 

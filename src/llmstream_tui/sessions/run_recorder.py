@@ -289,29 +289,57 @@ class RunRecorder:
         chunk): a chat model's plain answer text while a text batch is open (an open batch
         means the run is neither done nor recording events) is a stamp and two appends;
         everything else takes ``_observe``."""
-        batch = self._batch
-        if batch is not None and event["event"] == "on_chat_model_stream":
-            chunk = event["data"]["chunk"]
-            if (
-                type(chunk) is AIMessageChunk
-                and chunk.content
-                and not chunk.response_metadata
-                and not chunk.usage_metadata
-                and len(batch.stamps) < BATCH_CHUNKS
-            ):
-                batch.texts.append(chunk.content)
-                timeline = self._timeline
-                if timeline is not None and timeline.chunks != self._counted:
-                    # the stamp the timeline took as this chunk arrived: no second clock
-                    # read (one costs 0.1-0.2 us on this kind of VM), and the same instant
-                    # its metrics count
-                    self._counted = timeline.chunks
-                    batch.stamps.append(timeline.last_ns)  # type: ignore[arg-type]  # set with chunks
-                else:
-                    batch.stamps.append(_now())
-                self._index += 1
-                return
+        if (
+            self._batch is not None
+            and event["event"] == "on_chat_model_stream"
+            and self._batched(event["data"]["chunk"])
+        ):
+            return
         self._observe(event)
+
+    @property
+    def records_events(self) -> bool:
+        """Whether every ``astream_events`` dict is kept (``--record-events``): then only
+        ``observe`` can record the run, never ``stream_chunk``/``stream_end``."""
+        return self._events
+
+    def stream_chunk(self, chunk: Any) -> None:
+        """The ``data.chunk`` of one of the run's own stream events, for a caller that
+        builds no events (``stream``'s plain path on ``LanguageModel.astream_to``): what
+        ``observe`` records of that event. Not for a recorder that ``records_events``."""
+        if self._batch is None or not self._batched(chunk):
+            self._observe({"event": "on_chat_model_stream", "data": {"chunk": chunk}})
+
+    def stream_end(self, output: Any) -> None:
+        """The run's end output (its end event's ``data.output``), as ``stream_chunk``."""
+        self._observe({"event": "on_chat_model_end", "data": {"output": output}})
+
+    def _batched(self, chunk: Any) -> bool:
+        """A chat model's plain answer text into the open batch: a stamp and two appends
+        (an open batch means the run is neither done nor recording events). False for
+        anything else, which ``_observe`` takes."""
+        batch = self._batch
+        if (
+            type(chunk) is AIMessageChunk
+            and chunk.content
+            and not chunk.response_metadata
+            and not chunk.usage_metadata
+            and batch is not None
+            and len(batch.stamps) < BATCH_CHUNKS
+        ):
+            batch.texts.append(chunk.content)
+            timeline = self._timeline
+            if timeline is not None and timeline.chunks != self._counted:
+                # the stamp the timeline took as this chunk arrived: no second clock
+                # read (one costs 0.1-0.2 us on this kind of VM), and the same instant
+                # its metrics count
+                self._counted = timeline.chunks
+                batch.stamps.append(timeline.last_ns)  # type: ignore[arg-type]  # set with chunks
+            else:
+                batch.stamps.append(_now())
+            self._index += 1
+            return True
+        return False
 
     def _observe(self, event: Mapping[str, Any]) -> None:
         if self._done:
