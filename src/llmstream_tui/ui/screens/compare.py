@@ -271,11 +271,10 @@ class CompareScreen(Screen[CompareRun | None]):
         else:
             head.append(f"  ✗ {live.ended}", style="red")
         lag = live.recent_loop_lag()
-        if lag is not None:
+        if lag is not None:  # the client's own delay in the figures (busy: over LAG_WARN_S)
             busy = lag > LAG_WARN_S
             head.append(
-                f"  client lag p99 {lag * 1e3:.0f} ms"
-                + (" (busy: figures include it)" if busy else ""),
+                f"  lag p99 {lag * 1e3:.0f} ms" + (" busy" if busy else ""),
                 style="yellow" if busy else "dim",
             )
         self.query_one("#compare-head", Static).update(head)

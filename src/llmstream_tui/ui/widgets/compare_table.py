@@ -21,7 +21,7 @@ from ...core.compare_stats import GroupSummary
 from ...core.inert import escape_controls
 from ...sessions.compare_table import best_cells, table_rows
 
-__all__ = ["BEST_STYLE", "NARROW", "NARROW_HIDDEN", "CompareStats"]
+__all__ = ["BEST_STYLE", "NARROW", "NARROW_HEADS", "NARROW_HIDDEN", "CompareStats"]
 
 #: How a best cell is drawn (the printed table's style).
 BEST_STYLE = Style(bold=True, color="green")
@@ -29,6 +29,12 @@ BEST_STYLE = Style(bold=True, color="green")
 #: what stays is readable at 80 columns (the printed table and the report have them all).
 NARROW: Final = 120
 NARROW_HIDDEN: Final = frozenset({"TTFT p90 ms", "latency p99 s", "tokens avg"})
+#: Shorter headers for a narrow table (the words a header wraps at must fit its figures).
+NARROW_HEADS: Final = {
+    "errors": "err",
+    "latency p50 s": "lat p50 s",
+    "tok/s/user p50": "tok/s/u p50",
+}
 
 
 class CompareStats(Static):
@@ -61,13 +67,21 @@ class CompareStats(Static):
         narrow = width is not None and width < NARROW
         shown = [c for c, h in enumerate(self.head) if not (narrow and h in NARROW_HIDDEN)]
         table = Table(
-            *(self.head[c] for c in shown),
             title=title or None,
             expand=True,
-            padding=(0, 1),
+            padding=(0, 1) if not narrow else (0, 1, 0, 0),
             box=box.SIMPLE_HEAD,
             show_edge=False,
         )
+        for c in shown:
+            if not narrow:
+                table.add_column(self.head[c])
+                continue
+            # narrow: each column as wide as its widest figure (a name is never cut), the
+            # header wrapping between its words
+            head = NARROW_HEADS.get(self.head[c], self.head[c])
+            widths = [len(escape_controls(row[c])) for row in self.rows]
+            table.add_column(head, width=max([*widths, *(len(w) for w in head.split())]))
         for r, row in enumerate(self.rows):
             cells: list[Text] = []
             for c in shown:
