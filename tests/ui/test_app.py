@@ -16,6 +16,7 @@ from llmstream_tui.ui.commands import pick_model, provider_commands
 from llmstream_tui.ui.textual_internals import notification_messages
 from llmstream_tui.ui.widgets.pane_grid import grid_columns
 from llmstream_tui.ui.widgets.prompt import PromptArea
+from llmstream_tui.ui.widgets.stream_pane import StreamPane
 from tests.ui import timed as timed_module
 from tests.ui.conftest import make_settings, scripted, timed
 
@@ -835,3 +836,15 @@ async def test_a_pane_whose_run_ends_after_it_was_removed_does_not_crash_the_fra
         pane.session.state = "cancelled"
         pane._show_state()
         assert str(pane.border_subtitle).endswith("cancelled")
+
+
+async def test_a_run_ending_after_the_screen_is_torn_down_is_no_traceback() -> None:
+    """The app closing while its runs end (quit as the last chunk arrives, a script's
+    run_test ending): a pane's Finished handled after the summary has gone does nothing."""
+    app = make_app(two_scripted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await app.query_one("#summary").remove()
+        app.post_message(StreamPane.Finished(app.panes[0]))
+        await pilot.pause()
+        assert app.return_code is None  # still running: no exception ended it

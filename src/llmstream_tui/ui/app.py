@@ -498,7 +498,10 @@ class LLMStreamApp(AppHost):
             return
         ran = self._ran()
         if len(ran) >= 2 and not self._summary_hidden:
-            self.query_one("#summary", CompareSummary).show_runs(ran)
+            summary = next(iter(self.query("#summary").results(CompareSummary)), None)
+            if summary is None:  # the app is closing: a run's end came after its screen
+                return
+            summary.show_runs(ran)
             self._fit_summary()
 
     def action_toggle_summary(self) -> None:
